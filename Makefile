@@ -1,0 +1,76 @@
+# Duban: `make run` sets up and serves the app with its scheduler; `make test` sets up and runs the tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := FLASK_APP=wsgi $(BIN)/flask
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+PYTEST_ARGS ?=
+
+.PHONY: run setup test test-sqlite test-postgres lint bench translations browser clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt requirements.txt $(VENV)/.installed
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+translations: $(VENV)/.installed
+	@$(BIN)/pybabel compile -d tracker/translations --statistics 2>&1 | tail -1
+
+## setup: virtualenv, dependencies, translations, migrations, demo data on the first start only
+setup: translations
+	$(FLASK) db upgrade
+	$(FLASK) demo load --if-empty
+
+## run: serve on $(HOST):$(PORT) with the scheduler beside it (one scheduler process; no reloader)
+run: setup
+	@echo "Duban on http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the scheduler)"
+	@trap 'kill 0' EXIT INT TERM; \
+	  $(FLASK) scheduler run & \
+	  $(FLASK) run --host $(HOST) --port $(PORT) --no-reload
+
+## browser: Debian's chromium for the end-to-end tests (no browser download)
+browser:
+	@test -x /usr/bin/chromium || (command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "chromium not installed: end-to-end tests will be skipped")
+
+## test: the suite on SQLite, then on PostgreSQL when TRACKER_TEST_DATABASE_URL is set or a server answers
+test: $(VENV)/.dev-installed translations browser
+	$(MAKE) --no-print-directory test-sqlite
+	@url="$${TRACKER_TEST_DATABASE_URL:-}"; \
+	if [ -z "$$url" ] && $(BIN)/python -c "import socket,sys; s=socket.socket(); s.settimeout(1); sys.exit(s.connect_ex(('127.0.0.1',5432)))"; then \
+	  url="$(PG_TEST_URL)"; fi; \
+	if [ -n "$$url" ]; then TRACKER_TEST_DATABASE_URL="$$url" $(MAKE) --no-print-directory test-postgres; \
+	else echo "PostgreSQL not reachable: skipped the PostgreSQL run"; fi
+
+test-sqlite:
+	@echo "== tests on SQLite"
+	env -u TRACKER_TEST_DATABASE_URL $(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+
+test-postgres:
+	@echo "== tests on PostgreSQL"
+	$(BIN)/python -m pytest -q -n 2 -m "not e2e" $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+
+bench: $(VENV)/.dev-installed
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+## messages: extract UI strings and update the English catalog (then translate the new entries)
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs='.venv .git instance' -o tracker/translations/messages.pot .
+	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations --no-fuzzy-matching

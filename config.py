@@ -1,0 +1,127 @@
+"""Configuration classes; every value can come from a ``TRACKER_*`` environment variable.
+
+``create_app`` picks the class named by ``TRACKER_CONFIG`` (development, production,
+testing), then applies ``instance/tracker.cfg`` when present, for per-install overrides.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"TRACKER_{name}", default)
+
+
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    return int(value) if value not in (None, "") else default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [part.strip() for part in (env(name) or default).split(",") if part.strip()]
+
+
+class Config:
+    """Defaults for every environment: the embedded setup (SQLite, files and mail in instance/)."""
+
+    SECRET_KEY = env("SECRET_KEY")
+    # None means "tracker.sqlite in the instance folder"; set by create_app
+    SQLALCHEMY_DATABASE_URI = env("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # None means "instance/evidence"
+    UPLOAD_FOLDER = env("UPLOAD_FOLDER")
+    TIMEZONE = env("TIMEZONE", "Asia/Shanghai")
+    BASE_URL = env("BASE_URL", "http://127.0.0.1:5000")
+    ORGANISATION_NAME = env("ORGANISATION_NAME", "督查督办室")
+
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = TIMEZONE
+    LANGUAGES = ["zh_CN", "en"]
+
+    # Flask-Mail; no MAIL_SERVER means mail stays in the outbox
+    MAIL_SERVER = env("MAIL_SERVER")
+    MAIL_PORT = env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = env_bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = env("MAIL_USERNAME")
+    MAIL_PASSWORD = env("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "duban@localhost")
+    MAIL_TIMEOUT = env_int("MAIL_TIMEOUT", 30)
+
+    # Flask-Limiter: memory by default, e.g. redis://127.0.0.1:6379/0 past one process
+    RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10 per minute")
+
+    # uploads
+    MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_MB", 200) * 1024 * 1024
+    EVIDENCE_MAX_MB = env_int("EVIDENCE_MAX_MB", 50)
+    EVIDENCE_EXTENSIONS = env_list(
+        "EVIDENCE_EXTENSIONS", "pdf,doc,docx,xls,xlsx,wps,et,ofd,jpg,jpeg,png,zip"
+    )
+    PLAN_MAX_MB = env_int("PLAN_MAX_MB", 20)
+
+    # status lights and reminders
+    WARNING_DAYS = env_int("WARNING_DAYS", 7)
+    REMINDER_OFFSETS = [int(x) for x in env_list("REMINDER_OFFSETS", "7,3,1,0")]
+    OVERDUE_CHASE_DAYS = env_int("OVERDUE_CHASE_DAYS", 3)
+    ESCALATE_AFTER_DAYS = env_int("ESCALATE_AFTER_DAYS", 7)
+    WORKING_DAYS = env_bool("WORKING_DAYS", False)
+    NOTICE_SCHEDULE = env("NOTICE_SCHEDULE", "01-01 09:00,07-01 09:00")
+    REMINDER_SWEEP_TIME = env("REMINDER_SWEEP_TIME", "08:30")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+    # scrypt, werkzeug's default; tests use a cheaper setting
+    PASSWORD_HASH_METHOD = "scrypt"
+    # load demo data on the first start (make run)
+    DEMO_DATA = env_bool("DEMO_DATA", False)
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+    SECRET_KEY = Config.SECRET_KEY or "dev-only-not-secret"
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def check(cls, config: dict) -> None:
+        """Refuse to start with a missing or placeholder secret key."""
+        key = config.get("SECRET_KEY")
+        if not key or key == DevelopmentConfig.SECRET_KEY or len(key) < 16:
+            raise RuntimeError(
+                "TRACKER_SECRET_KEY must be set to a random string of at least 16 characters "
+                "in production (python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-not-for-production"
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    MAIL_SERVER = None
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+    SERVER_NAME = None
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}

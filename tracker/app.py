@@ -1,0 +1,127 @@
+"""The application factory. It binds extensions and blueprints, and starts nothing."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import Flask
+
+import config as config_module
+from tracker import cli, errors, i18n, security, web
+from tracker.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+
+BLUEPRINTS = (
+    "tracker.main.views",
+    "tracker.auth.views",
+    "tracker.auth.admin_views",
+    "tracker.units.views",
+    "tracker.plans.views",
+    "tracker.tasks.views",
+    "tracker.notify.views",
+    "tracker.notices.views",
+    "tracker.reports.views",
+    "tracker.api.views",
+)
+
+
+def create_app(config: Any = None) -> Flask:
+    """Build the app.
+
+    :param config: a config class, a mapping of overrides (applied on top of the
+        class chosen by ``TRACKER_CONFIG``), or None.
+    """
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    mapping = {} if config is None or isinstance(config, type) else dict(config)
+    instance_path = (mapping.pop("INSTANCE_PATH", None) or os.environ.get("TRACKER_INSTANCE_PATH")
+                     or os.path.join(root, "instance"))
+    app = Flask(
+        "tracker",
+        instance_path=instance_path,
+        instance_relative_config=True,
+        template_folder=os.path.join(root, "templates"),
+        static_folder=os.path.join(root, "tracker", "static"),
+    )
+
+    overrides: dict[str, Any] = mapping
+    if isinstance(config, type):
+        config_class = config
+    else:
+        name = overrides.pop("CONFIG", None) or os.environ.get("TRACKER_CONFIG", "development")
+        config_class = config_module.CONFIGS.get(name, config_module.DevelopmentConfig)
+    app.config.from_object(config_class)
+    if not app.config.get("TESTING"):
+        app.config.from_pyfile("tracker.cfg", silent=True)
+    app.config.update(overrides)
+    _fill_defaults(app)
+    check = getattr(config_class, "check", None)
+    if check is not None:
+        check(app.config)
+
+    register_extensions(app)
+    register_blueprints(app)
+    errors.register(app)
+    security.register(app)
+    web.register(app)
+    cli.register(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return app
+
+
+def _fill_defaults(app: Flask) -> None:
+    """Paths that default into the instance folder."""
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "tracker.sqlite")
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql://" + uri[len("postgres://"):]
+    if uri.startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.setdefault("connect_args", {"timeout": 30})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if not app.config.get("UPLOAD_FOLDER"):
+        app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "evidence")
+    app.config.setdefault("PLAN_SOURCE_FOLDER", os.path.join(app.instance_path, "plans"))
+    app.config.setdefault("NOTICE_FOLDER", os.path.join(app.instance_path, "notices"))
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config.get("TIMEZONE") or "Asia/Shanghai"
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    import tracker.models  # noqa: F401  (complete metadata for migrations)
+
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        default_translation_directories=os.path.join(app.root_path, "translations"),
+    )
+    from tracker.db import enable_sqlite_pragmas
+
+    with app.app_context():
+        enable_sqlite_pragmas(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    import importlib
+
+    for module_name in BLUEPRINTS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            # a feature not built yet; anything else missing is a real error
+            if not exc.name or not module_name.startswith(exc.name):
+                raise
+            continue
+        app.register_blueprint(module.bp)
+        register_api = getattr(module, "register", None)
+        if register_api is not None:
+            register_api(app)

@@ -1,0 +1,30 @@
+"""The home page: each role lands where its work is."""
+
+from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from tracker.auth.models import Role
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+@login_required
+def home():
+    targets = {
+        Role.unit_lead: "tasks.my_tasks",
+        Role.unit_member: "tasks.my_tasks",
+        Role.supervisor: "reports.dashboard",
+        Role.viewer: "reports.dashboard",
+        Role.admin: "reports.dashboard",
+    }
+    endpoint = targets.get(current_user.role)
+    if endpoint and endpoint in current_app.view_functions:
+        return redirect(url_for(endpoint))
+    return render_template("main/home.html")
+
+
+@bp.route("/healthz")
+def healthz():
+    """A trivial endpoint for load balancers and benchmarks."""
+    return {"status": "ok"}

@@ -1,0 +1,102 @@
+"""Queue messages in the current transaction: an outbox row per email, a notice per user.
+
+Producers never talk SMTP; the dispatcher sends committed rows later. The dedupe key names
+the fact, so queuing the same fact twice (a second sweep, a retried request) is a no-op.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import render_template
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from tracker.db import utcnow
+from tracker.extensions import db
+from tracker.notify.models import Notification, OutboxEmail, OutboxStatus
+
+
+def _clean_header(value: str) -> str:
+    """No CR/LF in a header: a plan title must not be able to add headers to an email."""
+    return " ".join(str(value).replace("\r", " ").replace("\n", " ").split())
+
+
+@dataclass
+class Message:
+    """One message to one user: the in-app notice and, when the user has an address, the email."""
+
+    kind: str
+    subject: str
+    #: template name under templates/email/, without extension (.txt and .html are rendered)
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+    link: str | None = None
+    task_id: int | None = None
+    related_type: str | None = None
+    related_id: int | None = None
+    cc: list[str] = field(default_factory=list)
+    attachments: list[dict[str, str]] = field(default_factory=list)
+
+
+def insert_ignoring_duplicates(values: dict[str, Any]) -> int | None:
+    """Insert an outbox row unless its dedupe key exists; the new row's id, or None."""
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(OutboxEmail).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxEmail.id)
+    )
+    return db.session.execute(statement).scalar()
+
+
+def queue(user: Any, message: Message, dedupe_key: str, *, now: datetime | None = None,
+          email: bool = True) -> int | None:
+    """Queue ``message`` for ``user`` once per ``dedupe_key``; returns the outbox id when newly queued.
+
+    The in-app notice is written only when the email row is new, so the two never disagree.
+    """
+    now = now or utcnow()
+    context = {"user": user, "reason": message.reason, "link": message.link, **message.context}
+    subject = _clean_header(message.subject)
+    body_text = render_template(f"email/{message.template}.txt", **context)
+    body_html = render_template(f"email/{message.template}.html", **context)
+    address = getattr(user, "email", None) if email else None
+    values = {
+        "dedupe_key": dedupe_key[:200],
+        "to_addr": _clean_header(address or ""),
+        "cc_addrs": [_clean_header(a) for a in message.cc if a],
+        "recipient_id": getattr(user, "id", None),
+        "subject": subject[:300],
+        "body_text": body_text,
+        "body_html": body_html,
+        "reason": _clean_header(message.reason)[:200],
+        "kind": message.kind,
+        "attachments": message.attachments,
+        # a user without an address gets the in-app notice only; the row records the fact
+        "status": OutboxStatus.pending if address else OutboxStatus.cancelled,
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+        "related_type": message.related_type,
+        "related_id": message.related_id,
+    }
+    new_id = insert_ignoring_duplicates(values)
+    if new_id is None:
+        return None
+    if getattr(user, "id", None) is not None:
+        db.session.add(Notification(user_id=user.id, kind=message.kind, title=subject[:300],
+                                    body=body_text, link=message.link, task_id=message.task_id,
+                                    created_at=now))
+    return new_id
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    ) or 0

@@ -1,0 +1,167 @@
+"""Tasks: one measure handed to one unit, with its evidence, reports and extensions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.db import TimestampMixin, db, str_enum, utcnow
+
+
+class TaskState(enum.Enum):
+    assigned = "assigned"
+    in_progress = "in_progress"
+    submitted = "submitted"
+    completed = "completed"
+    returned = "returned"
+    cancelled = "cancelled"
+
+
+OPEN_STATES = (TaskState.assigned, TaskState.in_progress, TaskState.submitted, TaskState.returned)
+
+
+class UnitRole(enum.Enum):
+    lead = "lead"
+    support = "support"
+
+
+class ReportingPeriod(enum.Enum):
+    once = "once"
+    monthly = "monthly"
+    quarterly = "quarterly"
+    half_yearly = "half_yearly"
+
+
+class Task(TimestampMixin, db.Model):
+    __tablename__ = "task"
+    __table_args__ = (
+        sa.UniqueConstraint("measure_id", "unit_id"),
+        sa.Index("ix_task_unit_state_due", "unit_id", "state", "due_on"),
+        sa.Index("ix_task_plan_state", "plan_id", "state"),
+        sa.Index("ix_task_state_due", "state", "due_on"),
+        sa.CheckConstraint("progress_percent >= 0 AND progress_percent <= 100", name="progress_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(sa.ForeignKey("measure.id", ondelete="CASCADE"))
+    #: copied from the measure so lists filter by plan without a join
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id", ondelete="RESTRICT"))
+    role: Mapped[UnitRole] = mapped_column(str_enum(UnitRole), default=UnitRole.lead)
+    #: None: the unit lead picks an owner
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    state: Mapped[TaskState] = mapped_column(str_enum(TaskState), default=TaskState.assigned)
+    #: the deadline in force (an approved extension moves it); drives reminders and lights
+    due_on: Mapped[date]
+    #: the deadline as first assigned; scoring uses it
+    original_due_on: Mapped[date]
+    reporting_period: Mapped[ReportingPeriod] = mapped_column(
+        str_enum(ReportingPeriod), default=ReportingPeriod.once
+    )
+    is_key: Mapped[bool] = mapped_column(default=False)
+    evidence_required: Mapped[bool] = mapped_column(default=True)
+    return_count: Mapped[int] = mapped_column(default=0)
+    #: the share of the work the unit says is done, for the pace light
+    progress_percent: Mapped[int] = mapped_column(default=0)
+    last_progress_at: Mapped[datetime | None]
+    last_progress_text: Mapped[str | None] = mapped_column(sa.Text)
+    submitted_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    assigned_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    #: optimistic lock: a concurrent change fails instead of overwriting
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    measure = relationship("Measure")
+    plan = relationship("Plan")
+    unit = relationship("Unit")
+    owner = relationship("User", foreign_keys=[owner_id])
+    assigned_by = relationship("User", foreign_keys=[assigned_by_id])
+
+    def __repr__(self) -> str:
+        return f"<Task {self.id} measure={self.measure_id} unit={self.unit_id} {self.state.value}>"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def is_extended(self) -> bool:
+        return self.due_on != self.original_due_on
+
+
+class ProgressReport(db.Model):
+    __tablename__ = "progress_report"
+    __table_args__ = (sa.Index("ix_progress_report_task", "task_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(sa.Text)
+    percent: Mapped[int | None]
+    #: the reporting period this report answers, e.g. "2026-Q1", "2026-H1", "2026-03"
+    period_key: Mapped[str | None] = mapped_column(sa.String(16))
+    #: set when the report answers a 督办单
+    notice_id: Mapped[int | None] = mapped_column(sa.ForeignKey("supervision_notice.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    task = relationship("Task")
+    author = relationship("User")
+    evidence = relationship("Evidence", back_populates="report")
+
+
+class Evidence(db.Model):
+    __tablename__ = "evidence"
+    __table_args__ = (sa.Index("ix_evidence_task", "task_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"))
+    report_id: Mapped[int | None] = mapped_column(sa.ForeignKey("progress_report.id", ondelete="SET NULL"))
+    uploader_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    #: the name the user's file had (Chinese kept), for display and download
+    original_name: Mapped[str] = mapped_column(sa.String(255))
+    #: generated name under the evidence folder; never derived from user input
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    #: the date or period the file proves, e.g. "2026 上半年", separate from the upload time
+    proves: Mapped[str | None] = mapped_column(sa.String(50))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    is_deleted: Mapped[bool] = mapped_column(default=False)
+
+    task = relationship("Task")
+    uploader = relationship("User")
+    report = relationship("ProgressReport", back_populates="evidence")
+
+
+class ExtensionState(enum.Enum):
+    pending = "pending"
+    approved = "approved"
+    refused = "refused"
+
+
+class ExtensionRequest(db.Model):
+    __tablename__ = "extension_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    old_due_on: Mapped[date]
+    new_due_on: Mapped[date]
+    state: Mapped[ExtensionState] = mapped_column(str_enum(ExtensionState), default=ExtensionState.pending)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    task = relationship("Task")
+    requested_by = relationship("User", foreign_keys=[requested_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])

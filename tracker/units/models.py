@@ -1,0 +1,53 @@
+"""Responsible units (责任单位): a tree, region → county → office."""
+
+from __future__ import annotations
+
+import enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.db import TimestampMixin, db, str_enum
+
+
+class UnitKind(enum.Enum):
+    region = "region"
+    county = "county"
+    department = "department"
+    office = "office"
+
+
+class Unit(TimestampMixin, db.Model):
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    #: short stable identifier used by imports and the CLI, e.g. "xq-jyj"
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    kind: Mapped[UnitKind] = mapped_column(str_enum(UnitKind), default=UnitKind.department)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id", ondelete="RESTRICT"), index=True)
+    contact_email: Mapped[str | None] = mapped_column(sa.String(254))
+    #: 分管领导: copied on escalations
+    leader_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    sort_order: Mapped[int] = mapped_column(default=0)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    parent = relationship("Unit", remote_side=[id], back_populates="children")
+    children = relationship("Unit", back_populates="parent", order_by="(Unit.sort_order, Unit.id)")
+    members = relationship("User", foreign_keys="User.unit_id", back_populates="unit")
+    leader = relationship("User", foreign_keys=[leader_id])
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.id} {self.code} {self.name}>"
+
+    def ancestors(self) -> list[Unit]:
+        chain, node, seen = [], self.parent, set()
+        while node is not None and node.id not in seen:
+            seen.add(node.id)
+            chain.append(node)
+            node = node.parent
+        return chain
+
+    @property
+    def path_name(self) -> str:
+        return " / ".join([u.name for u in reversed(self.ancestors())] + [self.name])

@@ -1,0 +1,226 @@
+"""Unit tree actions: create, edit, move (never under itself), import from a file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from tracker import audit
+from tracker.auth.models import User
+from tracker.extensions import db
+from tracker.units.models import Unit, UnitKind
+
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+
+
+class UnitError(ValueError):
+    """Bad input for a unit; the message is for the user."""
+
+
+@dataclass
+class UnitData:
+    name: str
+    code: str
+    kind: UnitKind = UnitKind.department
+    parent_id: int | None = None
+    contact_email: str | None = None
+    leader_id: int | None = None
+    sort_order: int = 0
+    is_active: bool = True
+
+
+def _validate(data: UnitData, unit: Unit | None) -> None:
+    name = (data.name or "").strip()
+    if not name:
+        raise UnitError(_("单位名称不能为空。"))
+    if len(name) > 100:
+        raise UnitError(_("单位名称不能超过 100 个字符。"))
+    if not CODE_RE.match(data.code or ""):
+        raise UnitError(_("单位代码只能由字母、数字、点、横线和下划线组成，最多 32 个字符。"))
+    clash = db.session.scalar(sa.select(Unit).where(Unit.code == data.code))
+    if clash is not None and clash is not unit:
+        raise UnitError(_("单位代码 %(code)s 已存在。", code=data.code))
+    if data.contact_email and ("@" not in data.contact_email or len(data.contact_email) > 254):
+        raise UnitError(_("请输入有效的联系邮箱。"))
+    if data.parent_id is not None:
+        parent = db.session.get(Unit, data.parent_id)
+        if parent is None:
+            raise UnitError(_("上级单位不存在。"))
+        if unit is not None and (parent is unit or unit in parent.ancestors()):
+            raise UnitError(_("不能把单位移到它自己或它的下级单位之下。"))
+    if data.leader_id is not None and db.session.get(User, data.leader_id) is None:
+        raise UnitError(_("所选分管领导不存在。"))
+
+
+def create_unit(data: UnitData, *, actor: User | None, now: datetime | None = None) -> Unit:
+    _validate(data, None)
+    unit = Unit(name=data.name.strip(), code=data.code, kind=data.kind, parent_id=data.parent_id,
+                contact_email=(data.contact_email or "").strip() or None, leader_id=data.leader_id,
+                sort_order=data.sort_order, is_active=data.is_active)
+    db.session.add(unit)
+    db.session.flush()
+    audit.record(actor, "unit.created", unit, {"code": unit.code, "name": unit.name}, now=now)
+    return unit
+
+
+def update_unit(unit: Unit, data: UnitData, *, actor: User | None, now: datetime | None = None) -> Unit:
+    _validate(data, unit)
+    changes = {}
+    for field in ("name", "code", "kind", "parent_id", "contact_email", "leader_id", "sort_order", "is_active"):
+        value = getattr(data, field)
+        if isinstance(value, str):
+            value = value.strip() or (None if field == "contact_email" else value)
+        if getattr(unit, field) != value:
+            changes[field] = [getattr(unit, field), value]
+            setattr(unit, field, value)
+    if changes:
+        db.session.flush()
+        audit.record(actor, "unit.updated", unit, changes, now=now)
+    return unit
+
+
+def unit_tree(include_inactive: bool = True) -> list[tuple[Unit, int]]:
+    """All units in tree order with their depth, in one query."""
+    query = sa.select(Unit).order_by(Unit.sort_order, Unit.id)
+    if not include_inactive:
+        query = query.where(Unit.is_active)
+    units = list(db.session.scalars(query))
+    by_parent: dict[int | None, list[Unit]] = {}
+    ids = {u.id for u in units}
+    for unit in units:
+        parent = unit.parent_id if unit.parent_id in ids else None
+        by_parent.setdefault(parent, []).append(unit)
+    out: list[tuple[Unit, int]] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for unit in by_parent.get(parent_id, []):
+            out.append((unit, depth))
+            walk(unit.id, depth + 1)
+
+    walk(None, 0)
+    return out
+
+
+def descendant_ids(unit_id: int) -> set[int]:
+    """The unit and all units below it."""
+    rows = db.session.execute(sa.select(Unit.id, Unit.parent_id)).all()
+    children: dict[int | None, list[int]] = {}
+    for uid, pid in rows:
+        children.setdefault(pid, []).append(uid)
+    found, stack = set(), [unit_id]
+    while stack:
+        uid = stack.pop()
+        if uid in found:
+            continue
+        found.add(uid)
+        stack.extend(children.get(uid, []))
+    return found
+
+
+IMPORT_COLUMNS = {
+    "code": ("代码", "单位代码", "code"),
+    "name": ("名称", "单位名称", "name"),
+    "parent": ("上级代码", "上级单位代码", "parent", "parent_code"),
+    "kind": ("类型", "kind"),
+    "contact_email": ("联系邮箱", "邮箱", "email", "contact_email"),
+}
+KIND_WORDS = {"地区": UnitKind.region, "县区": UnitKind.county, "县": UnitKind.county, "部门": UnitKind.department,
+              "科室": UnitKind.office, "处室": UnitKind.office}
+
+
+def read_rows(data: bytes, filename: str) -> list[dict[str, str]]:
+    """Rows of a .csv (UTF-8 or GB18030) or .xlsx file as dicts keyed by the canonical column names."""
+    if filename.lower().endswith(".xlsx"):
+        import openpyxl
+
+        try:
+            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:
+            raise UnitError(_("无法读取 Excel 文件。")) from exc
+        sheet = workbook.worksheets[0]
+        raw = [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
+    else:
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise UnitError(_("无法识别文件编码，请使用 UTF-8 或 GB18030。"))
+        raw = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+    raw = [row for row in raw if any(row)]
+    if not raw:
+        raise UnitError(_("文件为空。"))
+    header = raw[0]
+    index = {}
+    for key, names in IMPORT_COLUMNS.items():
+        for i, cell in enumerate(header):
+            if cell in names:
+                index[key] = i
+    missing = [IMPORT_COLUMNS[k][0] for k in ("code", "name") if k not in index]
+    if missing:
+        raise UnitError(_("缺少必需的列：%(cols)s", cols="、".join(missing)))
+    return [{k: (row[i] if i < len(row) else "") for k, i in index.items()} for row in raw[1:]]
+
+
+def import_units(rows: list[dict[str, str]], *, actor: User | None, now: datetime | None = None) -> list[Unit]:
+    """Create or update units from rows; all or nothing: any bad row raises with every row's error."""
+    errors: list[str] = []
+    existing = {u.code: u for u in db.session.scalars(sa.select(Unit))}
+    file_codes: dict[str, int] = {}
+    for number, row in enumerate(rows, start=2):
+        code = row.get("code", "")
+        if code in file_codes:
+            errors.append(_("第 %(n)d 行：代码 %(code)s 与第 %(m)d 行重复。", n=number, code=code, m=file_codes[code]))
+        file_codes[code] = number
+        if not CODE_RE.match(code):
+            errors.append(_("第 %(n)d 行：单位代码无效。", n=number))
+        if not row.get("name"):
+            errors.append(_("第 %(n)d 行：单位名称为空。", n=number))
+        parent = row.get("parent") or ""
+        if parent and parent not in existing and parent not in {r.get("code") for r in rows}:
+            errors.append(_("第 %(n)d 行：上级单位 %(code)s 不存在。", n=number, code=parent))
+        kind = row.get("kind") or ""
+        if kind and kind not in KIND_WORDS and kind not in UnitKind.__members__:
+            errors.append(_("第 %(n)d 行：未知的单位类型 %(kind)s。", n=number, kind=kind))
+    # cycles: follow parents through the file's rows and the database
+    parent_of = {u.code: (u.parent.code if u.parent else "") for u in existing.values()}
+    parent_of.update({r.get("code", ""): r.get("parent") or "" for r in rows})
+    for code in file_codes:
+        seen, node = set(), code
+        while node:
+            if node in seen:
+                errors.append(_("单位 %(code)s 的上级关系形成了循环。", code=code))
+                break
+            seen.add(node)
+            node = parent_of.get(node, "")
+    if errors:
+        raise UnitError("\n".join(errors))
+    result = []
+    for row in rows:
+        kind_text = row.get("kind") or ""
+        kind = KIND_WORDS.get(kind_text) or UnitKind.__members__.get(kind_text) or UnitKind.department
+        unit = existing.get(row["code"])
+        if unit is None:
+            unit = Unit(code=row["code"], name=row["name"], kind=kind)
+            db.session.add(unit)
+            existing[unit.code] = unit
+        else:
+            unit.name, unit.kind = row["name"], kind
+        if row.get("contact_email"):
+            unit.contact_email = row["contact_email"]
+        result.append(unit)
+    db.session.flush()
+    for row in rows:
+        parent = existing.get(row.get("parent") or "")
+        existing[row["code"]].parent_id = parent.id if parent else None
+    db.session.flush()
+    audit.record(actor, "unit.imported", None, {"count": len(rows)}, now=now, object_type="unit")
+    return result

@@ -1,0 +1,94 @@
+"""What every page shares: the signed-in user, the menu for their role, date filters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from tracker import timeutil
+from tracker.auth.models import Role, User
+from tracker.extensions import db, login_manager
+
+# (endpoint, label, roles that see it); endpoints that are not registered are skipped
+MENU = (
+    ("main.home", _l("首页"), None),
+    ("tasks.my_tasks", _l("本单位任务"), {Role.unit_lead, Role.unit_member}),
+    ("plans.list_plans", _l("工作计划"), {Role.supervisor, Role.admin, Role.viewer}),
+    ("tasks.review_queue", _l("待审核"), {Role.supervisor, Role.admin}),
+    ("tasks.all_tasks", _l("任务台账"), {Role.supervisor, Role.admin, Role.viewer}),
+    ("reports.dashboard", _l("统计分析"), {Role.supervisor, Role.admin, Role.viewer}),
+    ("notices.list_notices", _l("督办单"), None),
+    ("notify.outbox", _l("邮件发件箱"), {Role.supervisor, Role.admin}),
+    ("units.list_units", _l("单位管理"), {Role.admin}),
+    ("admin_users.list_users", _l("用户管理"), {Role.admin}),
+)
+
+ROLE_LABELS = {
+    Role.admin: _l("系统管理员"),
+    Role.supervisor: _l("督办人"),
+    Role.unit_lead: _l("责任单位负责人"),
+    Role.unit_member: _l("责任单位成员"),
+    Role.viewer: _l("领导（只读）"),
+}
+
+
+def register(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("请先登录。")
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        """The cookie holds "id:session_token"; a rotated token or an inactive user signs out."""
+        ident, _, token = user_id.partition(":")
+        if not ident.isdigit() or not token:
+            return None
+        user = db.session.get(User, int(ident))
+        if user is None or not user.is_active or user.session_token != token:
+            return None
+        return user
+
+    @app.context_processor
+    def inject_globals() -> dict:
+        return {
+            "menu": menu_for(app),
+            "current_locale": str(get_locale() or "zh_CN"),
+            "role_label": lambda role: ROLE_LABELS.get(role, role),
+            "organisation_name": app.config.get("ORGANISATION_NAME"),
+        }
+
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_date, "date")
+
+
+def menu_for(app: Flask) -> list[dict]:
+    if not getattr(current_user, "is_authenticated", False):
+        return []
+    items = []
+    for endpoint, label, roles in MENU:
+        if endpoint not in app.view_functions:
+            continue
+        if roles is not None and current_user.role not in roles:
+            continue
+        items.append({"endpoint": endpoint, "label": label, "url": url_for(endpoint),
+                      "active": request.endpoint == endpoint})
+    return items
+
+
+def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    return timeutil.to_local(value).strftime(fmt)
+
+
+def format_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = timeutil.to_local(value).date()
+    return value.isoformat()
