@@ -58,6 +58,8 @@ class Task(TimestampMixin, db.Model):
     due_on: Mapped[date]
     #: the deadline as first assigned; scoring uses it
     original_due_on: Mapped[date]
+    #: local date of assignment: the start of the expected pace (序时进度)
+    assigned_on: Mapped[date]
     reporting_period: Mapped[ReportingPeriod] = mapped_column(
         str_enum(ReportingPeriod), default=ReportingPeriod.once
     )
