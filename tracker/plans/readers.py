@@ -744,7 +744,9 @@ class _Numbering:
                 levels[ilvl] = level
         for ilvl, start in start_overrides.items():
             base = levels.get(ilvl, _Level())
-            levels[ilvl] = _Level(start, base.fmt, base.text, base.suffix, base.restart, base.legal, base.style)
+            levels[ilvl] = _Level(
+                start, base.fmt, base.text, base.suffix, base.restart, base.legal, base.style
+            )
         # Lists that only point at the same definition continue one another, as in Word;
         # a num with overrides is a list of its own (Word's "restart numbering").
         key = f"num:{num_id}" if (level_overrides or start_overrides) else f"abstract:{aid}"
@@ -1163,7 +1165,6 @@ def _xlsx_value(value: Any) -> str:
 def _merged_ranges(archive: zipfile.ZipFile, sheet_path: str) -> list[tuple[int, int, int, int]]:
     """The merged ranges of one sheet (read-only openpyxl does not expose them)."""
     from lxml import etree
-
     from openpyxl.utils.cell import range_boundaries
 
     ranges: list[tuple[int, int, int, int]] = []
@@ -1211,7 +1212,9 @@ def _read_xlsx(data: bytes) -> list[Block]:
     return blocks
 
 
-def _sheet_grid(rows: Iterable[tuple[Any, ...]], merged: list[tuple[int, int, int, int]]) -> list[list[tuple[Any, str]]]:
+def _sheet_grid(
+    rows: Iterable[tuple[Any, ...]], merged: list[tuple[int, int, int, int]]
+) -> list[list[tuple[Any, str]]]:
     """Rows of (identity, text); a merged range gives every cell it covers the top-left value."""
     owner: dict[tuple[int, int], tuple[int, int]] = {}
     for min_row, min_col, max_row, max_col in merged:

@@ -1,0 +1,462 @@
+"""Suggestions for assignment found in an item's own text.
+
+``extract_metadata(text, plan_date)`` reads who leads or helps (牵头单位 /
+责任单位 / 配合单位), by when (完成时限), how often (每季度…) and the
+quantities a measure promises (880册, 95%). Everything is a suggestion the
+supervisor confirms, so the rules prefer missing a value to inventing one:
+a date is a deadline only next to a deadline cue, and a unit name must look
+like an organisation.
+
+It runs on every item of a document, so each rule sits behind a cheap
+substring check and all patterns are compiled once.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import re
+from typing import Any
+
+__all__ = ["PERIODS", "extract_metadata", "resolve_deadline", "split_unit_names"]
+
+PERIODS = ("daily", "weekly", "monthly", "quarterly", "half-yearly", "yearly")
+
+
+def extract_metadata(text: str, plan_date: datetime.date | None) -> dict[str, Any]:
+    """Units, deadline, period and quantities stated in ``text``; only the keys found are returned.
+
+    ``plan_date`` gives the year that 6月底前 or 年底前 belong to; without it a
+    deadline with no year of its own keeps only its ``deadline_text``.
+    """
+    out: dict[str, Any] = {}
+    if not text:
+        return out
+    text = text.replace("\n", "")
+    _extract_units(text, out)
+    deadline, deadline_text = _find_deadline(text, plan_date, need_cue=True)
+    if deadline_text:
+        out["deadline_text"] = deadline_text
+        if deadline is not None:
+            out["deadline"] = deadline
+    period = _find_period(text)
+    if period:
+        out["period"] = period
+    quantities = _find_quantities(text)
+    if quantities:
+        out["quantities"] = quantities
+    return out
+
+
+def resolve_deadline(
+    text: str, plan_date: datetime.date | None
+) -> tuple[datetime.date | None, str | None]:
+    """Read a 完成时限 cell (2024年6月底, 三季度, 长期坚持) where no deadline cue is needed.
+
+    Returns ``(deadline, deadline_text)``; the date is None when the text
+    names no day (长期坚持) or the year is unknown.
+    """
+    if not text or not text.strip():
+        return None, None
+    text = text.strip()
+    deadline, words = _find_deadline(text, plan_date, need_cue=False)
+    if words is None and _ONGOING_ANY_RE.search(text):
+        return None, text
+    return deadline, words
+
+
+# ---------------------------------------------------------------------------
+# units
+
+#: the last characters of an organisation's name
+_UNIT_SUFFIXES = (
+    "局", "委", "办", "部", "处", "科", "室", "中心", "院", "所", "队", "站", "会", "厅", "署",
+    "公司", "政府", "街道", "乡", "镇", "县", "区", "市", "校", "学校", "小学", "中学", "班", "组",
+    "门", "单位", "集团", "馆", "台", "社", "团", "联", "协", "行", "关", "厂", "园", "场", "村",
+    "司", "府", "处室", "科室", "办事处", "分局", "支队", "大队", "中队", "企业", "机构", "地",
+    "省", "州", "盟", "旗", "庭", "口", "片", "系", "库", "段", "点", "所属单位",
+)
+_UNIT_END_RE = re.compile("(?:" + "|".join(sorted(map(re.escape, _UNIT_SUFFIXES), key=len, reverse=True)) + ")$")
+# words that mark a phrase, not a name ("加强与区教育局", "请家长积极")
+_NOT_NAME_RE = re.compile(
+    r"加强|积极|做好|开展|进行|实施|推进|组织实施|落实|按照|根据|通过|及时|认真|协调|负责|牵头|配合|"
+    r"要求|确保|建立|健全|完善|召开|参加|参与|提高|提升|本人|"
+    r"[要将把对向请让使的是在为与并于从被由给以其此该这那我你他她它们等]"
+)
+# 和 inside a name: 住房和城乡建设局, 人力资源和社会保障局, 发展和改革委员会
+_NAME_AND_RE = re.compile(r"和(?=城乡|社会|信息|旅游|规划|改革|计划|科技|技术|体育|宣传|统战|广播|国有)")
+_LIST_SPLIT_RE = re.compile(r"[、，,/／；;\s]+")
+_CONJ_RE = re.compile(r"[和及与]")
+
+
+def _unit_like(name: str) -> bool:
+    return 2 <= len(name) <= 24 and bool(_UNIT_END_RE.search(name)) and not _NOT_NAME_RE.search(name)
+
+
+def split_unit_names(value: str, *, strict: bool = True) -> list[str]:
+    """Split a list of units (A、B和C) into names as written.
+
+    With ``strict`` every name must look like an organisation or the whole
+    list is rejected (it was a phrase, not a list); labelled lists
+    (责任单位：…) are read without that check.
+    """
+    names: list[str] = []
+    for part in _LIST_SPLIT_RE.split(value):
+        for name in _split_conjunctions(part.strip()):
+            name = name.strip(" 。.：:（）()")
+            if name.endswith("等") and len(name) > 2:
+                name = name[:-1]
+            if not name:
+                continue
+            if strict and not _unit_like(name):
+                return []
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _split_conjunctions(part: str) -> list[str]:
+    """Split on 和/及/与 only where the left side is already a whole unit name."""
+    if not _CONJ_RE.search(part):
+        return [part]
+    out: list[str] = []
+    start = 0
+    for match in _CONJ_RE.finditer(part):
+        if match.group() == "和" and _NAME_AND_RE.match(part, match.start()):
+            continue
+        left = part[start:match.start()]
+        if left and _UNIT_END_RE.search(left):
+            out.append(left)
+            start = match.end()
+    out.append(part[start:])
+    return out
+
+
+_ROLE_WORDS = ("牵头", "负责", "责任", "配合", "协办", "协助", "承办", "主办", "主责", "参与")
+_LABEL_RE = re.compile(
+    r"(?P<label>牵头单位|牵头部门|主责单位|主责部门|牵头|责任单位|责任部门|承办单位|主办单位|实施单位|"
+    r"配合单位|配合部门|协办单位|协办部门|协助单位|参与单位|配合)"
+    r"\s*(?:[：:]|为|是)\s*"
+)
+_LABEL_END_RE = re.compile(r"[；;。\n）)】]")
+_LABEL_ROLE = {
+    "牵头单位": "lead_units", "牵头部门": "lead_units", "主责单位": "lead_units", "主责部门": "lead_units",
+    "牵头": "lead_units",
+    "责任单位": "units", "责任部门": "units", "承办单位": "units", "主办单位": "units", "实施单位": "units",
+    "配合单位": "support_units", "配合部门": "support_units", "协办单位": "support_units",
+    "协办部门": "support_units", "协助单位": "support_units", "参与单位": "support_units",
+    "配合": "support_units",
+}
+# 由X牵头 / 由X负责 / 由X、Y配合
+_BY_RE = re.compile(
+    r"(?<![理经])由(?!于|此|衷|来|近及远)(?P<value>[^由。；;，,：:（()）\n]{2,60}?)"
+    r"(?P<verb>牵头|负责(?!人)|主责|承办|主办|组织实施|具体实施|配合|协助|协办|共同负责)"
+)
+# X牵头，… / （X负责） / Y、Z配合 at the start of a clause
+_CLAUSE_RE = re.compile(
+    r"(?:^|(?<=[。；;，,：:（(]))\s*(?P<value>[^由。；;，,：:（()）\n]{2,60}?)"
+    r"(?P<verb>牵头|负责(?!人)|主责|配合|协助|协办)"
+    r"(?=$|[，,。；;）)、\s]|抓|落实|实施|组织|推进|做好|开展|完成|指导|督促)"
+)
+_VERB_ROLE = {
+    "牵头": "lead_units", "负责": "lead_units", "主责": "lead_units", "承办": "lead_units",
+    "主办": "lead_units", "组织实施": "lead_units", "具体实施": "lead_units", "共同负责": "lead_units",
+    "配合": "support_units", "协助": "support_units", "协办": "support_units",
+}
+# a unit list in brackets at the very end: …（市发改委、市财政局）
+_TRAILING_LIST_RE = re.compile(r"[（(](?P<value>[^（()）]{2,80})[)）][。；;]?$")
+_TRAILING_STOP_RE = re.compile(r"^(?:含|包括|如|即|指|见|详见|不含|以上|以下|其中|注)")
+
+
+def _extract_units(text: str, out: dict[str, Any]) -> None:
+    has_role_word = any(word in text for word in _ROLE_WORDS)
+    found: dict[str, list[str]] = {"lead_units": [], "units": [], "support_units": []}
+
+    def add(role: str, names: list[str]) -> None:
+        for name in names:
+            if all(name not in found[r] for r in found):
+                found[role].append(name)
+
+    if has_role_word:
+        labels = list(_LABEL_RE.finditer(text))
+        for index, match in enumerate(labels):
+            role = _LABEL_ROLE[match.group("label")]
+            # a labelled list ends at the next label (牵头单位：A，配合单位：B) or the clause end
+            stop = labels[index + 1].start() if index + 1 < len(labels) else len(text)
+            end = _LABEL_END_RE.search(text, match.end(), stop)
+            value = text[match.end(): end.start() if end else stop]
+            add(role, _labelled_names(value, role, add))
+        for match in _BY_RE.finditer(text):
+            _add_verb_list(match.group("value"), match.group("verb"), add)
+        for match in _CLAUSE_RE.finditer(text):
+            _add_verb_list(match.group("value"), match.group("verb"), add)
+    if text.endswith(("）", ")", "）。", ")。", "）；", ");")):
+        trailing = _TRAILING_LIST_RE.search(text)
+        if trailing and not _TRAILING_STOP_RE.match(trailing.group("value")):
+            add("units", split_unit_names(trailing.group("value")))
+    for role, names in found.items():
+        if names:
+            out[role] = names
+
+
+_MARKED_RE = re.compile(r"^(?P<name>.+?)[（(](?P<word>牵头|负责|配合|协办|协助)[)）]$")
+
+
+def _labelled_names(value: str, role: str, add: Any) -> list[str]:
+    """Names after a label, honouring a per-name role mark: A（牵头）、B."""
+    names: list[str] = []
+    for name in split_unit_names(value.strip(), strict=False):
+        marked = _MARKED_RE.match(name)
+        if marked:
+            add(_VERB_ROLE[marked.group("word")], [marked.group("name")])
+            continue
+        if len(name) > 30:
+            continue  # a sentence, not a name
+        names.append(name)
+    return names
+
+
+def _add_verb_list(value: str, verb: str, add: Any) -> None:
+    value = value.strip()
+    for prefix in ("此项工作", "该项工作", "本项工作", "具体", "分别", "统一"):
+        if value.startswith(prefix):
+            value = value[len(prefix):]
+    names = split_unit_names(value)
+    if names:
+        add(_VERB_ROLE[verb], names)
+
+
+# ---------------------------------------------------------------------------
+# deadlines
+
+_CN_NUM = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+           "八": 8, "九": 9, "十": 10}
+
+
+def _cn_to_int(value: str) -> int | None:
+    """Arabic or Chinese digits (6, 十二, 二〇二四) to int."""
+    if value.isdigit():
+        return int(value)
+    if all(ch in _CN_NUM and ch != "十" for ch in value):
+        return int("".join(str(_CN_NUM[ch]) for ch in value))
+    if "十" in value:
+        tens, _, ones = value.partition("十")
+        return (_CN_NUM.get(tens, 0) if tens else 1) * 10 + (_CN_NUM.get(ones, 0) if ones else 0)
+    return None
+
+
+_YEAR = r"(?<!\d)(?P<year>(?:19|20)\d{2}|\d{2}|[〇零一二三四五六七八九]{4}|今|本|明|次|当|下一|来)年"
+_MONTH_NUM = r"(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])"
+_DATE_RE = re.compile(
+    # 2024年6月30日 / 6月底 / 10月中旬 / 3—5月 / 6月10日至20日
+    r"(?:" + _YEAR + r"(?:度)?)?"
+    r"(?<![\d个])(?:(?P<m_from>" + _MONTH_NUM + r")(?:月份?)?[-—–~～至到])?"
+    r"(?P<month>" + _MONTH_NUM + r")月份?"
+    r"(?:(?P<day>3[01]|[12]\d|0?[1-9])[日号](?:[-—–~～至到](?P<day_to>3[01]|[12]\d|0?[1-9])[日号])?"
+    r"|(?P<part>上旬|中旬|下旬|底|末|初|中))?"
+    # 2024年第三季度 / 四季度末
+    r"|(?:" + _YEAR.replace("?P<year>", "?P<qyear>") + r")?(?<![每按各逐分])第?(?P<quarter>[一二三四1-4])季度?"
+    r"(?P<qpart>末|底)?"
+    # 上半年 / 下半年
+    r"|(?:" + _YEAR.replace("?P<year>", "?P<hyear>") + r")?(?<![每按])(?P<half>上半年|下半年)(?P<hpart>末|底)?"
+    # 2025年 / 年底 / 年内
+    r"|(?:" + _YEAR.replace("?P<year>", "?P<yyear>")
+    + r"|(?<![每全当\d〇零一二三四五六七八九十两半几多个余青学同周年老新少成])年)(?P<ypart>底|末|内|度内)?"
+)
+_CUE_AFTER_RE = re.compile(r"\s*(?:前|以前|之前|底前|末前|内|以内|期间|完成|止|为止|截止|结束|办结|到位|见效)")
+_CUE_BEFORE_RE = re.compile(r"(?:截止|截至|截止到|截止于|至|到|不晚于|时限|完成时间|时间节点|完成期限)[：:为是]?\s*$")
+_SINCE_RE = re.compile(r"(?:即日起|即日|从现在起|自即日起|自发文之日起|现在起)[至到]$")
+_ONGOING_RE = re.compile(
+    r"长期坚持|长期推进|长期开展|常态化推进|常态化开展|持续推进(?=[。；;）)]|$)|长期(?=[。；;）)]|$)"
+    r"|常态化(?=[。；;）)]|$)"
+)
+_ONGOING_ANY_RE = re.compile(r"长期|持续|常态化|每[年月季周日天]|长效")
+_DATE_HINT_CHARS = ("月", "年", "季")
+
+
+def _last_day(year: int, month: int) -> datetime.date:
+    return datetime.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _resolve_year(raw: str | None, plan_year: int | None, context_year: int | None) -> int | None:
+    if raw is None:
+        return context_year if context_year is not None else plan_year
+    if raw in ("今", "本", "当"):
+        return plan_year
+    if raw in ("明", "次", "下一", "来"):
+        return plan_year + 1 if plan_year is not None else None
+    value = _cn_to_int(raw)
+    if value is None:
+        return None
+    if value < 100:
+        century = (plan_year // 100) * 100 if plan_year is not None else 2000
+        return century + value
+    return value if 1990 <= value <= 2100 else None
+
+
+def _find_deadline(
+    text: str, plan_date: datetime.date | None, *, need_cue: bool
+) -> tuple[datetime.date | None, str | None]:
+    """The deadline that bounds the text, and the words it came from.
+
+    When a text names several dates with a cue, the last one counts: plans
+    write the steps of a measure in order (6月底前制定方案，12月底前全面完成),
+    so the last is the date the whole measure must be done by. A date with no
+    cue (2023年3月召开了…) is an event, not a deadline.
+    """
+    if not any(ch in text for ch in _DATE_HINT_CHARS):
+        ongoing = _ONGOING_RE.search(text)
+        return (None, ongoing.group()) if ongoing else (None, None)
+    plan_year = plan_date.year if plan_date else None
+    context_year: int | None = None
+    best: tuple[datetime.date | None, str] | None = None
+    for match in _DATE_RE.finditer(text):
+        if not match.group():
+            continue
+        parsed = _parse_date_match(match, plan_year, context_year)
+        if parsed is None:
+            continue
+        end, explicit_year, inherent_cue = parsed
+        if explicit_year is not None:
+            context_year = explicit_year
+        start, stop = match.span()
+        after = _CUE_AFTER_RE.match(text, stop)
+        before = _CUE_BEFORE_RE.search(text, max(0, start - 8), start)
+        if need_cue and not (inherent_cue or after or before or match.group("m_from")
+                             or match.group("day_to")):
+            continue
+        if after:
+            stop = after.end()
+        since = _SINCE_RE.search(text, max(0, start - 8), start)
+        if since:
+            start = since.start()
+        elif before and before.group().strip() in ("至", "到"):
+            start = before.start()
+        best = (end, text[start:stop].strip())
+    if best is None:
+        ongoing = _ONGOING_RE.search(text)
+        return (None, ongoing.group()) if ongoing else (None, None)
+    return best
+
+
+def _parse_date_match(
+    match: re.Match[str], plan_year: int | None, context_year: int | None
+) -> tuple[datetime.date | None, int | None, bool] | None:
+    """(last day allowed, the year written, whether the words themselves are a cue) or None."""
+    groups = match.groupdict()
+    if groups["month"]:
+        raw_year = groups["year"]
+        year = _resolve_year(raw_year, plan_year, context_year)
+        month = _cn_to_int(groups["month"])
+        if month is None or not 1 <= month <= 12:
+            return None
+        explicit = year if raw_year and raw_year.isdigit() else None
+        part = groups["part"]
+        if year is None:
+            return None, explicit, part in ("底", "末")
+        last = calendar.monthrange(year, month)[1]
+        day_value = groups["day_to"] or groups["day"]
+        if day_value:
+            day = min(int(day_value), last)
+        elif part == "上旬" or part == "初":
+            day = 10
+        elif part == "中旬" or part == "中":
+            day = 20
+        else:
+            day = last
+        return datetime.date(year, month, day), explicit, part in ("底", "末")
+    if groups["quarter"]:
+        raw_year = groups["qyear"]
+        quarter = _cn_to_int(groups["quarter"])
+        if quarter is None or not 1 <= quarter <= 4:
+            return None
+        year = _resolve_year(raw_year, plan_year, context_year)
+        explicit = year if raw_year and raw_year.isdigit() else None
+        cue = bool(groups["qpart"])
+        return (_last_day(year, quarter * 3) if year else None), explicit, cue
+    if groups["half"]:
+        raw_year = groups["hyear"]
+        year = _resolve_year(raw_year, plan_year, context_year)
+        explicit = year if raw_year and raw_year.isdigit() else None
+        month = 6 if groups["half"] == "上半年" else 12
+        return (_last_day(year, month) if year else None), explicit, bool(groups["hpart"])
+    # a year alone: 2025年 / 年底 / 今年年内
+    raw_year = groups["yyear"]
+    part = groups["ypart"]
+    if raw_year is None and not part:
+        return None  # a bare 年 (全年, 年度) names no date
+    if raw_year and raw_year.isdigit() and len(raw_year) == 2 and part not in ("底", "末"):
+        return None  # 10年内 is a span of years, 11年底 a date
+    year = _resolve_year(raw_year, plan_year, context_year if raw_year is None else None)
+    explicit = year if raw_year and raw_year.isdigit() else None
+    if raw_year and not raw_year.isdigit() and raw_year not in ("今", "本", "当", "明", "次", "下一", "来"):
+        if _cn_to_int(raw_year) is None:
+            return None
+    return (datetime.date(year, 12, 31) if year else None), explicit, bool(part)
+
+
+# ---------------------------------------------------------------------------
+# period
+
+_PERIOD_RE = re.compile(
+    r"(?P<daily>每日|每天|逐日|一日一)"
+    r"|(?P<weekly>每周|每星期|每个星期|逐周|按周|一周一|周报)"
+    r"|(?P<half>每半年|半年一|每学期|每个学期)"
+    r"|(?P<quarterly>每季度|每个季度|每季|按季度|按季|逐季|一季一|季报)"
+    r"|(?P<monthly>每月|每个月|按月|逐月|一月一|月报)"
+    r"|(?P<yearly>每年|每学年|按年度|按年|一年一|年报)"
+)
+# an annual rating or a monthly summary is a routine done once a period
+_WEAK_PERIOD_RE = re.compile(
+    r"(?P<unit>年|季|月)度(?:星级|优秀|先进|工作|目标|绩效)?\S{0,4}?"
+    r"(?:考核|评定|评选|评比|表彰|总结|汇总|通报|述职|检查|报告)"
+)
+_PERIOD_KEYS = {"daily": "daily", "weekly": "weekly", "monthly": "monthly", "quarterly": "quarterly",
+                "half": "half-yearly", "yearly": "yearly"}
+_WEAK_KEYS = {"年": "yearly", "季": "quarterly", "月": "monthly"}
+
+
+def _find_period(text: str) -> str | None:
+    """How often the measure is done or reported: the first 每… the text names."""
+    if "每" in text or "按" in text or "一" in text or "报" in text or "逐" in text or "半年" in text:
+        match = _PERIOD_RE.search(text)
+        if match:
+            return _PERIOD_KEYS[match.lastgroup or ""]
+    if "度" in text:
+        weak = _WEAK_PERIOD_RE.search(text)
+        if weak:
+            return _WEAK_KEYS[weak.group("unit")]
+    return None
+
+
+# ---------------------------------------------------------------------------
+# quantities
+
+_MEASURE_WORDS = (
+    "人次", "人", "次", "个百分点", "个工作日", "个月", "个", "场", "期", "篇", "所", "家", "项", "件",
+    "份", "元", "亩", "公里", "千米", "平方米", "平方公里", "户", "名", "天", "小时", "课时", "学时",
+    "%", "％", "册", "台", "套", "辆", "座", "条", "张", "本", "棵", "株", "吨", "千瓦", "批", "支",
+    "处", "间", "栋", "吨标准煤", "立方米", "公顷", "米", "门", "节", "部", "种", "轮", "岗", "块",
+)
+_QUANTITY_RE = re.compile(
+    r"(?<![\d.．:：/\-—年月日第No])"
+    r"(?P<q>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?"
+    r"(?:余|多)?(?:万|亿|千|百)?(?:余|多)?"
+    r"(?:" + "|".join(sorted(map(re.escape, _MEASURE_WORDS), key=len, reverse=True)) + ")"
+    r"(?![\d])"
+)
+_QUANTITY_SKIP_RE = re.compile(r"^\d+(?:\.\d+)?(?:个|次|名|期|批|轮|部|门|条|节|项|种|台|本|件)$")
+
+
+def _find_quantities(text: str) -> list[str]:
+    """Numbers with a measure word (880册, 95%, 1000万元), in the order written."""
+    out: list[str] = []
+    for match in _QUANTITY_RE.finditer(text):
+        value = match.group().replace(" ", "")
+        nxt = text[match.end(): match.end() + 1]
+        # 3、4组 / 1组评审: a list or team number, not an amount; 第3次 is excluded above
+        if _QUANTITY_SKIP_RE.match(value) and nxt in ("、", "，", ","):
+            continue
+        if value not in out:
+            out.append(value)
+    return out
