@@ -18,6 +18,7 @@ MESSAGES_ZH = {
     "unsupported_type": "不支持的文件类型：{ext}。支持 .txt、.md、.docx、.xlsx。",
     "no_items": "没有找到带编号的条目（如 一、 1、 （1）），请检查内容。",
     "no_table": "表格中没有找到“工作任务/具体措施”一列。",
+    "legacy_office": "这是旧版 Word/Excel 文件（.doc/.xls）或加密文件，请另存为 .docx/.xlsx 后重试。",
 }
 
 
