@@ -295,10 +295,12 @@ def _utf16_by_nuls(data: bytes) -> str | None:
 
 
 def _control_share(text: str) -> float:
+    """Share of characters no text file holds; a stray one or two in a short file is tolerated."""
     sample = text[:_SAMPLE_CHARS]
-    if not sample:
+    count = len(_CONTROL_RE.findall(sample))
+    if count <= 2:
         return 0.0
-    return len(_CONTROL_RE.findall(sample)) / len(sample)
+    return count / len(sample)
 
 
 _UNICODE_TEXT_RE = re.compile(
@@ -370,7 +372,7 @@ def _text_blocks(text: str) -> list[Block]:
 
 _MD_HEADING_RE = re.compile(r"^(#{1,9})\s+(.*?)\s*#*\s*$")
 _MD_BULLET_RE = re.compile(r"^[-*+]\s+")
-_MD_EMPHASIS_RE = re.compile(r"\*\*|__|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
+_MD_EMPHASIS_RE = re.compile(r"\*\*|__")
 _MD_TABLE_SEP_RE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
 
 
