@@ -1,0 +1,290 @@
+"""Chinese outline numbers: recognise a number token and tell its style and value.
+
+Plans number their parts in many ways (一、 （一） 1. （1） ① 第一条 …), typed in
+full- or half-width forms. This module only knows what a number looks like; which
+level it stands for is decided by the parser from the order a document uses its
+styles, because no fixed table holds across documents.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Full-width ASCII → ASCII, one character for one, so offsets in the folded text
+# are offsets in the original line.
+_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_FOLD[0x3000] = 0x20  # ideographic space
+_FOLD[0x00A0] = 0x20
+
+
+def fold_width(text: str) -> str:
+    """Fold full-width letters, digits and brackets to ASCII (same length)."""
+    return text.translate(_FOLD)
+
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100}
+
+
+def cn_to_int(text: str) -> int | None:
+    """'十二' → 12, '一百零三' → 103; None for anything that is not a plain numeral."""
+    if not text:
+        return None
+    total, digit, last_unit = 0, None, 1000
+    for ch in text:
+        if ch in _CN_DIGITS:
+            if digit is not None and digit != 0:
+                return None  # two digits in a row: 一一 is not a number
+            digit = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            unit = _CN_UNITS[ch]
+            if unit >= last_unit:
+                return None
+            total += (digit if digit else 1) * unit
+            digit, last_unit = None, unit
+        else:
+            return None
+    return total + (digit or 0)
+
+
+_CIRCLED_RANGES = (
+    (0x2460, 0x2473, 1),   # ① .. ⑳
+    (0x3251, 0x325F, 21),  # ㉑ .. ㉟
+    (0x32B1, 0x32BF, 36),  # ㊱ .. ㊿
+    (0x2776, 0x277F, 1),   # ❶ .. ❿
+    (0x2780, 0x2789, 1),   # ➀ .. ➉
+    (0x278A, 0x2793, 1),   # ➊ .. ➓
+)
+_PAREN_DIGITS = (0x2474, 0x2487)  # ⑴ .. ⒇
+_ROMAN = "ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩⅪⅫ"
+
+
+def circled_value(ch: str) -> int | None:
+    code = ord(ch)
+    for first, last, base in _CIRCLED_RANGES:
+        if first <= code <= last:
+            return code - first + base
+    return None
+
+
+def _circled_class() -> str:
+    return "".join(f"{chr(a)}-{chr(b)}" for a, b, _ in _CIRCLED_RANGES)
+
+
+#: style key → kind of numeral; styles of one kind may stand in for each other
+#: when a document switches style in the middle of a list (1、 … 3. …).
+STYLE_KIND = {
+    "di_part": "di_part", "di_volume": "di_volume", "di_chapter": "di_chapter",
+    "di_section": "di_section", "di_article": "di_article",
+    "cn_paren": "cn", "cn_dun": "cn", "cn_dot": "cn",
+    "arabic_paren": "arabic", "arabic_dun": "arabic", "arabic_dot": "arabic",
+    "arabic_rparen": "arabic",
+    "circled": "circled", "roman": "roman",
+    "inline_shi": "inline", "inline_di": "inline",
+    "table_row": "row",
+}
+
+#: styles so explicit (第三条) that any value is believable at the start of a line
+STRONG_STYLES = frozenset({"di_part", "di_volume", "di_chapter", "di_section", "di_article"})
+
+_DI_UNITS = {"部分": "di_part", "编": "di_volume", "章": "di_chapter", "节": "di_section",
+             "条": "di_article"}
+
+_CN_NUM = "[一二三四五六七八九十][一二三四五六七八九十百零〇]{0,3}"
+
+# Applied with .match() to width-folded text, at the start of a line or of a
+# candidate position inside one.
+_LEADING = re.compile(
+    rf"""
+    (?P<di>第[ ]?(?P<di_num>{_CN_NUM}|\d{{1,3}})[ ]?(?P<di_unit>部分|编|章|节|条))
+    (?P<di_tail>[ ]*[、.:,]?)
+  | (?P<paren>\([ ]?(?P<paren_num>{_CN_NUM}|\d{{1,3}})[ ]?\))(?P<paren_tail>[ ]*[、.:,]?)
+  | (?P<pdig>[{chr(_PAREN_DIGITS[0])}-{chr(_PAREN_DIGITS[1])}])(?P<pdig_tail>[ ]*[、.:,]?)
+  | (?P<circ>[{_circled_class()}])(?P<circ_tail>[ ]*[、.:,]?)
+  | (?P<roman>[{_ROMAN}])(?P<roman_tail>[ ]*[、.])
+  | (?P<cn>{_CN_NUM})[ ]?(?P<cn_delim>、|\.(?![\d.]))
+  | (?P<ar>\d{{1,3}})[ ]?(?P<ar_delim>、|\.(?![\d.])|\))
+    """,
+    re.X,
+)
+_SPACES = re.compile(r"[ \t]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """A number token found in a line: ``text[start:end]`` is the token and its delimiter."""
+
+    style: str
+    number: str  # as written, without the trailing 、 . ： (brackets kept)
+    value: int
+    start: int
+    end: int  # where the item's own text begins (after the delimiter and spaces)
+
+    @property
+    def kind(self) -> str:
+        return STYLE_KIND.get(self.style, self.style)
+
+    @property
+    def strong(self) -> bool:
+        return self.style in STRONG_STYLES
+
+
+def _value(token: str) -> int | None:
+    if token.isdigit():
+        return int(token)
+    return cn_to_int(token)
+
+
+def match_marker(line: str, pos: int = 0, folded: str | None = None) -> Marker | None:
+    """The number token at ``pos`` of ``line`` (which must already be stripped there), or None.
+
+    ``folded`` is ``fold_width(line)`` when the caller already has it.
+    """
+    text = folded if folded is not None else fold_width(line)
+    m = _LEADING.match(text, pos)
+    if m is None:
+        return None
+    group = m.lastgroup
+    if group is None:  # pragma: no cover - every branch ends in a named group
+        return None
+    if group == "di_tail":
+        style = _DI_UNITS[m.group("di_unit")]
+        value = _value(m.group("di_num"))
+        number = line[m.start("di"):m.end("di")].replace(" ", "")
+    elif group == "paren_tail":
+        token = m.group("paren_num")
+        style = "arabic_paren" if token.isdigit() else "cn_paren"
+        value = _value(token)
+        number = line[m.start("paren"):m.end("paren")].replace(" ", "").replace("\u3000", "")
+    elif group == "pdig_tail":
+        style = "arabic_paren"
+        value = ord(m.group("pdig")) - _PAREN_DIGITS[0] + 1
+        number = m.group("pdig")
+    elif group == "circ_tail":
+        style = "circled"
+        value = circled_value(m.group("circ"))
+        number = m.group("circ")
+    elif group == "roman_tail":
+        style = "roman"
+        value = _ROMAN.index(m.group("roman")) + 1
+        number = m.group("roman")
+    elif group == "cn_delim":
+        style = "cn_dun" if m.group("cn_delim") == "、" else "cn_dot"
+        value = _value(m.group("cn"))
+        number = line[m.start("cn"):m.end("cn")]
+    else:  # ar_delim
+        delim = m.group("ar_delim")
+        style = {"、": "arabic_dun", ".": "arabic_dot", ")": "arabic_rparen"}[delim]
+        value = _value(m.group("ar"))
+        # 1) keeps its bracket, like (1); 1、 and 1. drop the delimiter
+        number = line[m.start("ar"):m.end("ar_delim" if delim == ")" else "ar")]
+    if not value:
+        return None
+    end = _SPACES.match(text, m.end()).end()
+    return Marker(style=style, number=number, value=value, start=pos, end=end)
+
+
+def render(style: str, value: int) -> str:
+    """The marker a style writes for ``value`` (used by tests and examples)."""
+    cn = int_to_cn(value)
+    return {
+        "di_part": f"第{cn}部分 ", "di_volume": f"第{cn}编 ", "di_chapter": f"第{cn}章 ",
+        "di_section": f"第{cn}节 ", "di_article": f"第{cn}条 ",
+        "cn_paren": f"（{cn}）", "cn_dun": f"{cn}、", "cn_dot": f"{cn}．",
+        "arabic_paren": f"（{value}）", "arabic_dun": f"{value}、", "arabic_dot": f"{value}.",
+        "arabic_rparen": f"{value}）",
+        "circled": chr(0x2460 + value - 1) if value <= 20 else f"{value}、",
+        "roman": f"{_ROMAN[value - 1]}、" if value <= len(_ROMAN) else f"{value}、",
+    }[style]
+
+
+def int_to_cn(value: int) -> str:
+    """12 → '十二', 103 → '一百零三' (for values below 1000)."""
+    digits = "零一二三四五六七八九"
+    if value < 10:
+        return digits[value]
+    if value < 20:
+        return "十" + (digits[value - 10] if value > 10 else "")
+    if value < 100:
+        tens, ones = divmod(value, 10)
+        return digits[tens] + "十" + (digits[ones] if ones else "")
+    hundreds, rest = divmod(value, 100)
+    if rest == 0:
+        return digits[hundreds] + "百"
+    if rest < 10:
+        return digits[hundreds] + "百零" + digits[rest]
+    tail = int_to_cn(rest)
+    return digits[hundreds] + "百" + ("一" + tail if rest < 20 else tail)
+
+
+# Inline enumerations inside a paragraph: 一是……二是……, 第一，……第二，……
+# Only after punctuation or at the start of a paragraph, so 统一是 / 全省第一 are not taken.
+_INLINE = re.compile(
+    r"(?:(?<=[。;,:!?、)”\s])|^)"
+    r"(?:(?P<shi>[一二三四五六七八九十]{1,3})是|第(?P<di>[一二三四五六七八九十]{1,3})(?=[,:、]))",
+    re.M,
+)
+_INLINE_SKIP = re.compile(r"[ ,:、]*")
+
+
+@dataclass(frozen=True, slots=True)
+class InlineMarker:
+    style: str  # inline_shi or inline_di
+    number: str  # 一是 / 第一, as written
+    value: int
+    start: int
+    end: int  # where its text begins
+
+
+def find_inline(text: str) -> list[InlineMarker]:
+    """The enumeration chains of a paragraph (each starts at 1 and counts up by one).
+
+    A lone 一是 is not an enumeration; chains of fewer than two members are dropped.
+    """
+    folded = fold_width(text)
+    chains: list[list[InlineMarker]] = []
+    open_chain: dict[str, list[InlineMarker]] = {}
+    for m in _INLINE.finditer(folded):
+        if m.group("shi") is not None:
+            style, token = "inline_shi", m.group("shi")
+        else:
+            style, token = "inline_di", m.group("di")
+        value = cn_to_int(token)
+        if not value:
+            continue
+        chain = open_chain.get(style)
+        if value == 1:
+            chain = []
+            chains.append(chain)
+            open_chain[style] = chain
+        elif chain is None or chain[-1].value + 1 != value:
+            continue
+        end = _INLINE_SKIP.match(folded, m.end()).end()
+        chain.append(InlineMarker(style, text[m.start():m.end()], value, m.start(), end))
+    found = [marker for chain in chains if len(chain) >= 2 for marker in chain]
+    found.sort(key=lambda marker: marker.start)
+    return found
+
+
+# Where a second item may begin inside a line: after a sentence end or a space.
+_SPLIT_POINT = re.compile(r"[。;!?！？；]\s*|\s+")
+
+
+def find_next_in_line(line: str, style: str, value: int, start: int = 0,
+                      folded: str | None = None) -> Marker | None:
+    """The first marker of ``style`` numbered ``value`` inside ``line`` after ``start``.
+
+    Used for two items written on one line ("③……； ④……"): only the expected next
+    number of the item being read counts, and only after a sentence end or a space.
+    """
+    text = folded if folded is not None else fold_width(line)
+    for point in _SPLIT_POINT.finditer(text, start):
+        pos = point.end()
+        if pos >= len(text):
+            break
+        marker = match_marker(line, pos, text)
+        if marker is not None and marker.style == style and marker.value == value:
+            return marker
+    return None

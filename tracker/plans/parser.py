@@ -1,0 +1,864 @@
+"""Read a plan's lines into an outline of numbered items.
+
+Real plans arrive damaged: sentences hard-wrapped at a fixed width, numbers cut
+in two by a line break (``110、1`` + ``19、120电话``), page numbers and running
+headers between the lines, two items on one line, several plans in one file.
+The parser therefore decides every line from what it can see nearby: whether
+the previous line ended a sentence, whether it looks cut at the wrap width,
+and whether a number fits the sequence the document is counting.
+
+Levels come from the order in which a document uses its numbering styles (the
+first style seen is level 1, a new style nests under the current item, a style
+seen before pops back to its level), not from a fixed table: 1、 is level 2 in
+one plan and level 3 in the next.
+
+One pass over the lines, constant work per line apart from the line's own
+length, so a file of any size parses in linear time.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import metadata as _metadata
+from .errors import PlanInputError
+from .numbering import (
+    Marker,
+    cn_to_int,
+    find_inline,
+    find_next_in_line,
+    fold_width,
+    match_marker,
+)
+from .outline import Heading, Item, Outline, PlanOutline
+
+__all__ = ["parse_blocks", "parse_lines", "parse_text"]
+
+# ---------------------------------------------------------------------------
+# line classes
+
+_STRIP = " \t\u3000\u00a0\ufeff\u200b\u200c\u200d\u2060\r\x0b\x0c"
+
+_TERMINAL = frozenset("。!?！？;；…:：")
+_CLOSERS = frozenset("”’\"'）)】」』》〉]")
+_MID_PUNCT = frozenset("，,、（(“‘《〈【[—-–~～/")
+_LEADING_CLOSERS = frozenset("，,。.、；;：:）)”’》〉】!！?？%％‰")
+
+_PAGE_NUMBER = re.compile(
+    r"^(?:[-—–－~～_]{1,3}\s*\d{1,4}\s*[-—–－~～_]{1,3}"
+    r"|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
+    r"|共\s*\d{1,4}\s*页\s*[,，/]?\s*第\s*\d{1,4}\s*页"
+    r"|\d{1,4}\s*/\s*\d{1,4}"
+    r"|(?:page|Page|PAGE)\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?"
+    r"|\d{1,3})$"
+)
+_NAVIGATION = re.compile(
+    r"^(?:(?:当前位置|您的位置|您现在的位置|所在位置)\s*[:：]"
+    r"|上一篇\s*[:：]|下一篇\s*[:：]"
+    r"|首页\s*[>＞»›/]"
+    r"|(?:返回顶部|打印本页|关闭窗口|【\s*打印\s*】|【\s*关闭\s*】)"
+    r"|【?\s*字[体号]\s*[:：]"
+    r"|分享到\s*[:：]?)"
+)
+_BREADCRUMB = re.compile(r"^[^>＞»›]{1,12}(?:\s*[>＞»›]\s*[^>＞»›]{1,20}){2,}$")
+
+_DATE_LINE = re.compile(
+    r"^[(\[]?\s*(?:(?:发布|印发|成文|更新)?(?:时间|日期)\s*[:：]\s*)?"
+    r"(?P<y>(?:19|20)\d{2})\s*(?:年|[-./])\s*(?P<m>\d{1,2})\s*(?:月|[-./])\s*(?P<d>\d{1,2})\s*日?"
+    r"\s*[)\]]?$"
+)
+_CN_DATE_LINE = re.compile(
+    r"^[(\[]?\s*(?P<y>[〇零一二三四五六七八九]{4})\s*年\s*(?P<m>[一二三四五六七八九十]{1,3})\s*月"
+    r"\s*(?P<d>[一二三四五六七八九十]{1,3})\s*日\s*[)\]]?$"
+)
+_DOC_NUMBER = re.compile(
+    r"[\u4e00-\u9fff]{1,12}\s*[〔\[【(（［]\s*(?:19|20)\d{2}\s*[〕\]】)）］]\s*第?\s*\d{1,4}\s*号"
+)
+
+_TITLE_TAIL = (r"(?:计划|方案|要点|规划|意见|通知|办法|细则|纲要|总结|报告"
+               r"|第[0-9一二三四五六七八九十百]{1,4}篇)")
+_TITLE_NOTE = r"(?:[(（][^)）]{1,24}[)）])?"
+_TITLE = re.compile(rf"^[^，。；！？,;!?：:]{{4,60}}{_TITLE_TAIL}{_TITLE_NOTE}$")
+_STRONG_TITLE = re.compile(
+    rf"(?:第[0-9一二三四五六七八九十百]{{1,4}}篇"
+    rf"|^关于.{{2,60}}的(?:通知|意见|决定|实施方案|工作方案|方案|计划|办法|实施意见|工作要点)){_TITLE_NOTE}$"
+)
+_BRACKET_HEADING = re.compile(r"^(?:【[^】]{1,40}】|〖[^〗]{1,40}〗|\[[^\]]{1,40}\])$")
+_LABEL_HEADING = re.compile(
+    r"^(?:总体思路|指导思想|工作思路|总体要求|总体目标|工作目标|主要目标|目标任务|基本原则|主要任务"
+    r"|重点任务|工作重点|工作任务|保障措施|工作要求|实施步骤|主要作法|主要做法|工作措施|具体措施"
+    r"|组织领导|工作安排|实施范围|适用范围)\s*[:：]"
+)
+_SENTENCE_PUNCT = re.compile(r"[，,。；;！!？?：:]")
+_ISSUER = re.compile(
+    r"^[\u4e00-\u9fffA-Za-z0-9（）()·]{2,30}?"
+    r"(?:人民政府|政府|办公室|办公厅|委员会|局|厅|委|部|中心|学校|小学|中学|大学|学院|幼儿园|公司|集团"
+    r"|党委|党组|党支部|支部|街道|街道办事处|镇|乡|社区|院|所|处|科|室|队)$"
+)
+_HEADER_FILE = re.compile(r"^(?P<org>[\u4e00-\u9fff（）()]{2,30}?)文件$")
+_TITLE_ISSUER = re.compile(
+    r"^(?P<org>[\u4e00-\u9fff（）()]{2,30}?(?:人民政府|政府|办公室|办公厅|委员会|局|厅|委|部|中心|学校|小学|中学"
+    r"|大学|学院|幼儿园|公司|集团|党委|党组|街道|镇|乡|社区|院|所))(?:关于)?(?:(?:19|20)\d{2}|二〇)"
+)
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年|-20\d{2}|—20\d{2}|学年)")
+_MD_HEADING = re.compile(r"^#{1,6}\s+")
+
+_SHORT_HEADING_MAX = 20
+_FULL_CAP = 50  # a line this long that stops mid-sentence was cut by a wrap
+_SPLIT_RESTART_MAX = 2  # a title starts a new plan when the next number restarts at 1 or 2
+
+
+def _clean(line: str) -> str:
+    line = line.strip(_STRIP)
+    if line.startswith("#"):
+        line = _MD_HEADING.sub("", line)
+    return line
+
+
+def _last_char(line: str) -> str:
+    """The line's last character that is not a closing quote or bracket."""
+    i = len(line) - 1
+    while i > 0 and line[i] in _CLOSERS:
+        i -= 1
+    return line[i] if i >= 0 else ""
+
+
+def _ends_closed(line: str) -> bool:
+    """Whether a line ends a sentence (or a heading with a colon), so the next line is new."""
+    i = len(line) - 1
+    while i > 0 and line[i] in _CLOSERS:
+        i -= 1
+    ch = line[i]
+    if ch in _TERMINAL:
+        return True
+    if ch in ".．":  # 86. at the end of a line is a number cut by the wrap, not a full stop
+        return not (i > 0 and fold_width(line[i - 1]).isdigit())
+    return False
+
+
+def _is_ascii_alnum(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def _glue(left: str, right: str) -> str:
+    """Join a hard-wrapped line back on: no space in Chinese, a space between Latin words."""
+    if not left:
+        return right
+    if not right:
+        return left
+    a, b = fold_width(left[-1]), fold_width(right[0])
+    if a.isascii() and (a.isalpha() or a in ",;:!?)") and b.isascii() and b.isalpha():
+        return left + " " + right
+    return left + right
+
+
+_CN_YEAR_DIGITS = {c: n for n, c in enumerate("〇一二三四五六七八九")} | {"零": 0}
+
+
+def _parse_date(line: str) -> _dt.date | None:
+    folded = fold_width(line)
+    m = _DATE_LINE.match(folded)
+    try:
+        if m:
+            return _dt.date(int(m["y"]), int(m["m"]), int(m["d"]))
+        m = _CN_DATE_LINE.match(folded)
+        if m:
+            year = int("".join(str(_CN_YEAR_DIGITS[c]) for c in m["y"]))
+            month, day = cn_to_int(m["m"]), cn_to_int(m["d"])
+            if month and day:
+                return _dt.date(year, month, day)
+    except ValueError:
+        return None
+    return None
+
+
+def _title_text(line: str) -> str:
+    if line.startswith("《") and line.endswith("》"):
+        return line[1:-1]
+    return line
+
+
+# ---------------------------------------------------------------------------
+# parser state
+
+
+@dataclass(slots=True)
+class _Frame:
+    """An item being read: its text arrives line by line until it is closed."""
+
+    item: Item
+    value: int
+    kind: str
+    parts: list[tuple[str, int, bool]] = field(default_factory=list)  # (text, line, new paragraph)
+    body_from: int = -1  # index in parts where the body paragraphs begin
+    last_char: str = ""
+    row: dict | None = None
+    year: int | None = None
+
+
+@dataclass(slots=True)
+class _Plan:
+    outline: PlanOutline
+    stack: list[_Frame] = field(default_factory=list)
+    memory: dict[str, int] = field(default_factory=dict)  # style → level it was last used at
+    last_value: dict[str, int] = field(default_factory=dict)  # style → last value seen
+    has_items: bool = False
+    date_weak: bool = False  # the date came from a page line before the title
+    year: int | None = None  # year the plan is about (title or a heading like 【2011年工作思路】)
+    frames: list[_Frame] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A title line that starts a new plan if the numbering restarts after it."""
+
+    title: str
+    line: int
+    strong: bool
+    headings: list[Heading] = field(default_factory=list)
+    date: _dt.date | None = None
+    doc_number: str | None = None
+    issuer: str | None = None
+
+
+@dataclass(slots=True)
+class _Source:
+    texts: list[str]
+    rows: list[dict | None]
+    heading_levels: list[int | None]
+
+
+class _Parser:
+    def __init__(self, source: _Source, plan_date: _dt.date | None, default_title: str) -> None:
+        self.src = source
+        self.plan_date = plan_date
+        self.default_title = default_title
+        n = len(source.texts)
+        self.lines = [_clean(t) for t in source.texts]
+        self.noise = [False] * n
+        self._find_noise()
+        self._measure()
+        self.plans: list[_Plan] = [self._new_plan("", None)]
+        self.pending: _Pending | None = None
+        self.prev: str | None = None  # last content line, for deciding the next one
+        self.prev_kind = ""  # "item", "text", "title", "heading", "issuer", "date"
+        self.target: _Frame | None = None  # where a continuation line goes
+        self.target_empty = False  # the item line held only its number
+        self.blank = False
+        self.after_noise = False
+
+    # -- pre-pass ---------------------------------------------------------
+
+    def _find_noise(self) -> None:
+        """Page numbers, navigation lines and running headers: not part of any plan."""
+        lines, noise = self.lines, self.noise
+        page_lines: list[int] = []
+        for i, line in enumerate(lines):
+            if not line or self.src.rows[i] is not None:
+                continue
+            folded = fold_width(line)
+            if _PAGE_NUMBER.match(folded):
+                noise[i] = True
+                page_lines.append(i)
+            elif _NAVIGATION.match(line) or _BREADCRUMB.match(line):
+                noise[i] = True
+        if not page_lines:
+            return
+        # A running header repeats next to the page numbers (within a few lines).
+        near = bytearray(len(lines))
+        for p in page_lines:
+            for j in range(max(0, p - 4), min(len(lines), p + 5)):
+                near[j] = 1
+        counts: Counter[str] = Counter(
+            line for i, line in enumerate(lines)
+            if near[i] and line and not noise[i] and len(line) <= 40 and match_marker(line) is None
+        )
+        repeated = {line for line, count in counts.items() if count >= 2}
+        if repeated:
+            for i, line in enumerate(lines):
+                if near[i] and line in repeated:
+                    noise[i] = True
+
+    def _measure(self) -> None:
+        """How long a line cut by the wrap is, and whether blank lines separate paragraphs."""
+        lengths = []
+        followed_by_blank = 0
+        content = 0
+        lines = self.lines
+        for i, line in enumerate(lines):
+            if not line or self.noise[i]:
+                continue
+            lengths.append(len(line))
+            content += 1
+            if i + 1 < len(lines) and not lines[i + 1]:
+                followed_by_blank += 1
+        if lengths:
+            lengths.sort()
+            p90 = lengths[min(len(lengths) - 1, int(len(lengths) * 0.9))]
+        else:
+            p90 = 0
+        self.full_len = max(2.0, min(0.8 * p90, float(_FULL_CAP)))
+        # In a double-spaced page (a blank after every line) a blank line says nothing.
+        self.double_spaced = content > 0 and followed_by_blank >= 0.6 * content
+
+    # -- plans ------------------------------------------------------------
+
+    def _new_plan(self, title: str, line: int | None) -> _Plan:
+        plan = _Plan(PlanOutline(title=title, start_line=line))
+        m = _YEAR.search(title) if title else None
+        if m:
+            plan.year = int(m.group(1))
+        return plan
+
+    @property
+    def plan(self) -> _Plan:
+        return self.plans[-1]
+
+    def _close_plan(self, plan: _Plan) -> None:
+        while plan.stack:
+            self._finish(plan.stack.pop())
+
+    def _set_title(self, plan: _Plan, title: str, line: int) -> None:
+        plan.outline.title = title
+        plan.outline.start_line = line
+        m = _YEAR.search(title)
+        if m:
+            plan.year = int(m.group(1))
+        im = _TITLE_ISSUER.match(title)
+        if im and not plan.outline.issuer:
+            plan.outline.issuer = im.group("org")
+
+    def _resolve_pending(self, marker_value: int | None) -> None:
+        """A title was seen: start a new plan if the numbering restarts, else keep it as a heading."""
+        pending = self.pending
+        if pending is None:
+            return
+        self.pending = None
+        plan = self.plan
+        if marker_value is not None and (marker_value <= _SPLIT_RESTART_MAX or pending.strong):
+            self._close_plan(plan)
+            new = self._new_plan("", pending.line)
+            self._set_title(new, pending.title, pending.line)
+            new.outline.headings.extend(pending.headings)
+            new.outline.date = pending.date
+            new.outline.doc_number = pending.doc_number
+            if pending.issuer:
+                new.outline.issuer = pending.issuer
+            self.plans.append(new)
+            return
+        plan.outline.headings.append(Heading(pending.title, pending.line))
+        plan.outline.headings.extend(pending.headings)
+        if plan.outline.date is None:
+            plan.outline.date = pending.date
+        if plan.outline.doc_number is None:
+            plan.outline.doc_number = pending.doc_number
+        if plan.outline.issuer is None:
+            plan.outline.issuer = pending.issuer
+        m = _YEAR.search(pending.title)
+        if m:
+            plan.year = int(m.group(1))
+
+    def _reset_stack(self) -> None:
+        """An unnumbered heading closes the open items: what follows starts at the top again."""
+        plan = self.plan
+        while plan.stack:
+            self._finish(plan.stack.pop())
+
+    # -- main loop --------------------------------------------------------
+
+    def run(self) -> Outline:
+        src = self.src
+        for i, line in enumerate(self.lines):
+            row = src.rows[i]
+            if row is not None:
+                self._row(i, row)
+                continue
+            if not line:
+                self.blank = True
+                continue
+            if self.noise[i]:
+                self.after_noise = True
+                continue
+            blank = self.blank and not self.after_noise
+            self.blank = self.after_noise = False
+            self._line(i, line, blank, src.heading_levels[i])
+        self._resolve_pending(None)
+        for plan in self.plans:
+            self._close_plan(plan)
+        outline = Outline([p.outline for p in self.plans if p.has_items])
+        if not outline.plans:
+            raise PlanInputError("no_items")
+        last_line = len(self.lines) - 1
+        for k, plan in enumerate(outline.plans):
+            nxt = outline.plans[k + 1].start_line if k + 1 < len(outline.plans) else None
+            plan.end_line = (nxt - 1) if nxt is not None else last_line
+            if not plan.title:
+                plan.title = self.default_title
+        self._add_metadata()
+        return outline
+
+    def _line(self, i: int, line: str, blank: bool, heading_level: int | None) -> None:
+        folded = fold_width(line)
+        marker = match_marker(line, 0, folded)
+        rejected = False
+        if marker is not None:
+            if self._accept(marker, line, folded):
+                self._open_items(i, line, folded, marker)
+                return
+            rejected = True
+        if self._continues(line, folded, blank, rejected):
+            self._continue(i, line)
+            return
+        self._unnumbered(i, line, heading_level)
+
+    # -- deciding about a number -------------------------------------------
+
+    def _find_frame(self, style: str) -> int | None:
+        stack = self.plan.stack
+        for k in range(len(stack) - 1, -1, -1):
+            if stack[k].item.style == style:
+                return k
+        return None
+
+    def _continuity_frame(self, marker: Marker) -> int | None:
+        """A new style that continues an open level's count is that level with its style changed."""
+        value = marker.value
+        if value < 2:
+            return None
+        plan = self.plan
+        last = plan.last_value.get(marker.style)
+        if last is not None and last + 1 == value:
+            return None  # it continues its own earlier sequence: it nests
+        remembered = plan.memory.get(marker.style)
+        stack = plan.stack
+        for k in range(len(stack) - 1, -1, -1):
+            frame = stack[k]
+            if frame.value + 1 != value or frame.last_char in ":：":
+                continue
+            if frame.kind == marker.kind or remembered == k + 1:
+                return k
+        return None
+
+    def _plausible(self, marker: Marker) -> tuple[bool, bool]:
+        """(fits the count exactly, is believable at all) for a number at the start of a line."""
+        plan = self.plan
+        value = marker.value
+        k = self._find_frame(marker.style)
+        if k is not None:
+            last = plan.stack[k].value
+            strict = value == last + 1 or value == 1
+            loose = strict or 1 <= value <= last + 10
+        else:
+            last = plan.last_value.get(marker.style)
+            strict = value == 1 or (last is not None and value == last + 1) \
+                or self._continuity_frame(marker) is not None
+            loose = strict or value <= 10 or (last is not None and last < value <= last + 10)
+        if marker.strong:
+            loose = True
+        return strict, loose
+
+    def _is_full(self, line: str) -> bool:
+        return len(line) >= self.full_len
+
+    def _accept(self, marker: Marker, line: str, folded: str) -> bool:
+        """Whether a number at the start of a line begins an item or is text cut by a wrap."""
+        if self.pending is not None and marker.value <= _SPLIT_RESTART_MAX:
+            return True
+        strict, loose = self._plausible(marker)
+        prev = self.prev
+        if prev is None or self.prev_kind in ("title", "heading", "date", "issuer") or _ends_closed(prev):
+            return loose
+        last = _last_char(prev)
+        if folded[0].isdigit():
+            lf = fold_width(last)
+            if lf == "." and len(prev) > 1 and fold_width(prev[-2]).isdigit():
+                return False  # 86. + 55、…: a decimal cut in two
+            if lf.isascii() and lf.isalnum():
+                return strict  # 110、1 + 19、…, G + 3、…
+        if last in _MID_PUNCT:
+            return strict
+        if self._is_full(prev):
+            return strict
+        return loose
+
+    # -- continuation lines -------------------------------------------------
+
+    def _continues(self, line: str, folded: str, blank: bool, rejected: bool) -> bool:
+        prev = self.prev
+        if prev is None or self.prev_kind in ("title", "heading", "date", "issuer"):
+            return False
+        if _ends_closed(prev):
+            return False
+        if _STRONG_TITLE.search(line):
+            return False
+        if rejected or self.target_empty:
+            return True
+        last = _last_char(prev)
+        first = folded[0]
+        if first in _LEADING_CLOSERS:
+            return True
+        if last in _MID_PUNCT:
+            return True
+        if _is_ascii_alnum(fold_width(last)) and _is_ascii_alnum(first):
+            return True
+        if self._is_full(prev):
+            if blank and not self.double_spaced:
+                return False
+            if blank and _TITLE.match(line):
+                return False
+            return True
+        return False
+
+    def _continue(self, i: int, line: str) -> None:
+        frame = self.target
+        self.prev = line
+        self.target_empty = False
+        if frame is None:
+            return
+        # Two items on one line may also follow a wrap: "…为重点 (2)家庭…"
+        if frame.body_from < 0 and self.plan.stack and self.plan.stack[-1] is frame:
+            folded = fold_width(line)
+            nxt = find_next_in_line(line, frame.item.style, frame.value + 1, 0, folded)
+            if nxt is not None:
+                head = line[:nxt.start].rstrip(_STRIP)
+                self._append(frame, head, i, False)
+                rest = line[nxt.start:]
+                rfolded = folded[nxt.start:]
+                marker = match_marker(rest, 0, rfolded)
+                if marker is not None:
+                    self._open_items(i, rest, rfolded, marker)
+                    return
+        self._append(frame, line, i, False)
+
+    def _append(self, frame: _Frame, text: str, i: int, new_paragraph: bool) -> None:
+        if not text:
+            return
+        if new_paragraph and frame.body_from < 0:
+            frame.body_from = len(frame.parts)
+        frame.parts.append((text, i, new_paragraph))
+        frame.item.end_line = i
+        if frame.body_from < 0:
+            frame.last_char = _last_char(text)
+
+    # -- items --------------------------------------------------------------
+
+    def _open_items(self, i: int, line: str, folded: str, marker: Marker) -> None:
+        """Open the item at the start of ``line`` and any that follow it on the same line."""
+        while True:
+            frame = self._open(i, marker)
+            nxt = find_next_in_line(line, marker.style, marker.value + 1, marker.end, folded)
+            if nxt is None:
+                text = line[marker.end:].rstrip(_STRIP)
+                self._append(frame, text, i, False)
+                self.target_empty = not text
+                self.prev = line
+                self.prev_kind = "item"
+                self.target = frame
+                return
+            self._append(frame, line[marker.end:nxt.start].rstrip(_STRIP), i, False)
+            line, folded = line[nxt.start:], folded[nxt.start:]
+            marker = match_marker(line, 0, folded)
+            if marker is None:  # pragma: no cover - find_next_in_line matched there
+                return
+
+    def _open(self, i: int, marker: Marker, number: str | None = None) -> _Frame:
+        self._resolve_pending(marker.value)
+        plan = self.plan
+        stack = plan.stack
+        k = self._find_frame(marker.style)
+        if k is None:
+            k = self._continuity_frame(marker)
+        if k is not None:
+            while len(stack) > k:
+                self._finish(stack.pop())
+        level = len(stack) + 1
+        item = Item(number=number if number is not None else marker.number, text="", level=level,
+                    style=marker.style, start_line=i, end_line=i)
+        frame = _Frame(item=item, value=marker.value, kind=marker.kind, year=plan.year)
+        if stack:
+            stack[-1].item.children.append(item)
+        else:
+            plan.outline.items.append(item)
+        stack.append(frame)
+        plan.frames.append(frame)
+        plan.memory[marker.style] = level
+        plan.last_value[marker.style] = marker.value
+        plan.has_items = True
+        return frame
+
+    def _row(self, i: int, row: dict) -> None:
+        """A task-table row is an item of its own, numbered by its 序号 cell."""
+        self.blank = self.after_noise = False
+        number = str(row.get("number") or "").strip()
+        folded = fold_width(number).strip("、.:：)） ").lstrip("(（")
+        value = int(folded) if folded.isdigit() else (cn_to_int(folded) or 0)
+        if not value:
+            value = self.plan.last_value.get("table_row", 0) + 1
+        marker = Marker(style="table_row", number=number, value=value, start=0, end=0)
+        frame = self._open(i, marker, number=number or str(value))
+        frame.row = row
+        text = str(row.get("text") or "").strip()
+        self._append(frame, text, i, False)
+        self.prev = text or number
+        self.prev_kind = "item"
+        self.target = frame
+        self.target_empty = False
+
+    def _finish(self, frame: _Frame) -> None:
+        """Join the item's lines into its text and body; read its inline enumeration."""
+        item = frame.item
+        parts = frame.parts
+        header = ""
+        paragraphs: list[str] = []
+        offsets: list[int] = []  # start offset of each part in the full text
+        lines: list[int] = []
+        full = ""
+        for n, (text, line, new_paragraph) in enumerate(parts):
+            if new_paragraph or n == 0:
+                if full:
+                    full += "\n"
+                offsets.append(len(full))
+                full += text
+                if new_paragraph:
+                    paragraphs.append(text)
+                else:
+                    header = text
+            else:
+                glued = _glue(full, text)
+                offsets.append(len(glued) - len(text))
+                full = glued
+                if frame.body_from >= 0 and n >= frame.body_from:
+                    paragraphs[-1] = _glue(paragraphs[-1], text)
+                else:
+                    header = _glue(header, text)
+            lines.append(line)
+        item.text = header.strip()
+        item.body = "\n".join(p.strip() for p in paragraphs)
+        inline = find_inline(full)
+        if not inline:
+            return
+        children = []
+        for n, marker in enumerate(inline):
+            stop = full.find("\n", marker.end)
+            if stop < 0:
+                stop = len(full)
+            if n + 1 < len(inline) and inline[n + 1].start < stop:
+                stop = inline[n + 1].start
+            text = full[marker.end:stop].strip()
+            first = lines[max(0, bisect_right(offsets, marker.start) - 1)]
+            last = lines[max(0, bisect_right(offsets, max(marker.start, stop - 1)) - 1)]
+            child = Item(number=marker.number, text=text, level=item.level + 1, inline=True,
+                         style=marker.style, start_line=first, end_line=last)
+            children.append(child)
+        item.children[0:0] = children
+
+    # -- unnumbered lines -------------------------------------------------------
+
+    def _unnumbered(self, i: int, line: str, heading_level: int | None) -> None:
+        plan = self.plan
+        self.target_empty = False
+        date = _parse_date(line)
+        if date is not None:
+            self._on_date(date)
+            self.prev, self.prev_kind = line, "date"
+            return
+        if len(line) <= 40:
+            dm = _DOC_NUMBER.search(line)
+            if dm and len(line) - len(dm.group(0)) <= 6:
+                number = dm.group(0).replace(" ", "")
+                if self.pending is not None:
+                    self.pending.doc_number = self.pending.doc_number or number
+                elif plan.outline.doc_number is None:
+                    plan.outline.doc_number = number
+                self.prev, self.prev_kind = line, "date"
+                return
+        header = _HEADER_FILE.match(line)
+        if header:
+            self._on_issuer(header.group("org"))
+            self.prev, self.prev_kind = line, "issuer"
+            return
+        strong = _STRONG_TITLE.search(line) is not None
+        if strong or _TITLE.match(line) or (heading_level == 1 and not plan.has_items
+                                           and not plan.outline.title and len(line) <= 60):
+            self._on_title(i, _title_text(line), strong)
+            self.prev, self.prev_kind = line, "title"
+            return
+        if _BRACKET_HEADING.match(line) or heading_level is not None:
+            self._on_heading(i, line, reset=True)
+            self.prev, self.prev_kind = line, "heading"
+            return
+        if _LABEL_HEADING.match(line):
+            # 总体思路：…  labels the part it sits in; the items around it keep their levels
+            self._on_heading(i, line, reset=False)
+            self.prev, self.prev_kind = line, "heading"
+            return
+        if len(line) <= 30 and _ISSUER.match(line) and self._date_follows(i):
+            self._on_issuer(line)
+            self.prev, self.prev_kind = line, "issuer"
+            return
+        if len(line) <= _SHORT_HEADING_MAX and not _SENTENCE_PUNCT.search(line):
+            self._on_heading(i, line, reset=True)
+            self.prev, self.prev_kind = line, "heading"
+            return
+        # a body paragraph of the innermost open item (or of no item)
+        frame = plan.stack[-1] if plan.stack and self.pending is None else None
+        if frame is not None:
+            self._append(frame, line, i, True)
+        self.target = frame
+        self.prev, self.prev_kind = line, "text"
+
+    def _date_follows(self, i: int) -> bool:
+        lines = self.lines
+        for j in range(i + 1, min(len(lines), i + 4)):
+            if lines[j] and not self.noise[j]:
+                return _parse_date(lines[j]) is not None
+        return False
+
+    def _on_date(self, date: _dt.date) -> None:
+        plan = self.plan
+        after_title = self.prev_kind in ("title", "issuer")
+        if self.pending is not None:
+            if self.pending.date is None:
+                self.pending.date = date
+            return
+        if plan.outline.date is None:
+            plan.outline.date = date
+            # A date before any title is the page's, unless a title follows it with no items between.
+            plan.date_weak = not plan.has_items and not after_title and not plan.outline.title
+        elif plan.date_weak and after_title:
+            plan.outline.date = date
+            plan.date_weak = False
+
+    def _on_issuer(self, issuer: str) -> None:
+        if self.pending is not None:
+            self.pending.issuer = self.pending.issuer or issuer
+        elif not self.plan.outline.issuer:
+            self.plan.outline.issuer = issuer
+
+    def _on_title(self, i: int, title: str, strong: bool) -> None:
+        plan = self.plan
+        self._reset_stack()
+        self.target = None
+        if not plan.has_items and self.pending is None:
+            if plan.date_weak:
+                plan.outline.date = None
+                plan.date_weak = False
+            # what came before the title (a page's own heading) belongs to no plan
+            plan.outline.headings.clear()
+            self._set_title(plan, title, i)
+            return
+        if self.pending is not None:
+            # the earlier candidate was not followed by items: it is a heading
+            self.pending.headings.append(Heading(self.pending.title, self.pending.line))
+            self.pending.title, self.pending.line = title, i
+            self.pending.strong = self.pending.strong or strong
+            return
+        self.pending = _Pending(title=title, line=i, strong=strong)
+
+    def _on_heading(self, i: int, text: str, *, reset: bool) -> None:
+        heading = Heading(text, i)
+        if self.pending is not None:
+            self.pending.headings.append(heading)
+        else:
+            self.plan.outline.headings.append(heading)
+            m = _YEAR.search(text)
+            if m:
+                self.plan.year = int(m.group(1))
+        if reset:
+            self._reset_stack()
+            self.target = None
+
+    # -- metadata -----------------------------------------------------------
+
+    def _add_metadata(self) -> None:
+        """Suggestions (units, deadline, period) from each item's text, resolved against the plan's year."""
+        extract = getattr(_metadata, "extract_metadata", None)
+        if extract is None:
+            return
+        resolve = getattr(_metadata, "resolve_deadline", None)
+        for plan in self.plans:
+            if not plan.has_items:
+                continue
+            plan_date = plan.outline.date or self.plan_date
+            for frame in plan.frames:
+                ref = plan_date
+                year = frame.year or plan.year
+                if year is not None and (ref is None or ref.year != year):
+                    ref = _dt.date(year, 1, 1)
+                item = frame.item
+                text = item.text + ("\n" + item.body if item.body else "")
+                _apply(item, extract(text, ref))
+                if frame.row is not None:
+                    _apply_row(item, frame.row, ref, resolve)
+                for child in item.children:
+                    if child.inline:
+                        _apply(child, extract(child.text, ref))
+
+
+def _apply(item: Item, found: dict[str, Any]) -> None:
+    for key in ("lead_units", "units", "support_units", "quantities"):
+        value = found.get(key)
+        if value:
+            setattr(item, key, list(value))
+    for key in ("deadline", "deadline_text", "period"):
+        value = found.get(key)
+        if value:
+            setattr(item, key, value)
+
+
+def _apply_row(item: Item, row: dict, ref: _dt.date | None, resolve: Any) -> None:
+    """A task table states units and deadline in their own columns: they win over the text."""
+    for key in ("lead_units", "units", "support_units"):
+        value = row.get(key)
+        if value:
+            setattr(item, key, [str(v) for v in value])
+    deadline_text = row.get("deadline_text")
+    if deadline_text:
+        item.deadline_text = str(deadline_text)
+        item.deadline = None
+        if resolve is not None:
+            deadline, _text = resolve(str(deadline_text), ref)
+            item.deadline = deadline
+
+
+# ---------------------------------------------------------------------------
+# entry points
+
+
+def _source_from_blocks(blocks: Iterable[Any]) -> _Source:
+    texts: list[str] = []
+    rows: list[dict | None] = []
+    levels: list[int | None] = []
+    for block in blocks:
+        texts.append(str(getattr(block, "text", "") or ""))
+        rows.append(getattr(block, "row", None))
+        levels.append(getattr(block, "heading_level", None))
+    return _Source(texts, rows, levels)
+
+
+def parse_lines(lines: list[str], *, plan_date: _dt.date | None = None, default_title: str = "") -> Outline:
+    """Parse a list of text lines (index = source line number)."""
+    source = _Source(list(lines), [None] * len(lines), [None] * len(lines))
+    return _Parser(source, plan_date, default_title).run()
+
+
+def parse_text(text: str, *, plan_date: _dt.date | None = None, default_title: str = "") -> Outline:
+    """Parse plan text into an outline; raise PlanInputError("no_items") if nothing is numbered.
+
+    ``plan_date`` is used when the document states no date of its own.
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return parse_lines(lines, plan_date=plan_date, default_title=default_title)
+
+
+def parse_blocks(
+    blocks: Iterable[Any], *, plan_date: _dt.date | None = None, default_title: str = ""
+) -> Outline:
+    """Parse reader blocks (anything with ``text``, ``heading_level`` and ``row``)."""
+    return _Parser(_source_from_blocks(blocks), plan_date, default_title).run()
