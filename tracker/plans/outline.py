@@ -35,6 +35,8 @@ class Item:
     deadline_text: str | None = None
     period: str | None = None
     quantities: list[str] = field(default_factory=list)
+    #: the unnumbered paragraphs that follow the item's own text (its explanation)
+    body: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"number": self.number, "level": self.level, "text": self.text}
@@ -50,6 +52,8 @@ class Item:
             out["deadline_text"] = self.deadline_text
         if self.period:
             out["period"] = self.period
+        if self.body:
+            out["body"] = self.body
         if self.start_line is not None:
             out["lines"] = [self.start_line, self.end_line]
         out["children"] = [child.to_dict() for child in self.children]
