@@ -1,0 +1,619 @@
+"""Task actions: assign, the workflow from start to 办结, evidence, progress, deadlines, extensions.
+
+Every action takes the acting user and the time explicitly, checks permission, validates its
+input, records an audit entry and queues notifications, all in the caller's transaction: it
+flushes, the view or job commits. A concurrent change to the same task surfaces as StateConflict.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
+
+from tracker import audit
+from tracker.auth.models import Role, User
+from tracker.auth.permissions import PermissionDenied
+from tracker.extensions import db
+from tracker.notify.outbox import Message, queue
+from tracker.plans.models import Measure, MeasureKind, Plan
+from tracker.tasks import permissions, storage
+from tracker.tasks.models import (
+    OPEN_STATES,
+    Evidence,
+    ExtensionRequest,
+    ExtensionState,
+    ProgressReport,
+    ReportingPeriod,
+    Task,
+    TaskState,
+    UnitRole,
+)
+from tracker.timeutil import local_today
+from tracker.units.models import Unit
+
+
+class TaskError(ValueError):
+    """Bad input for a task action; the message is for the user."""
+
+
+class StateConflict(TaskError):
+    """The task is not in a state that allows this, or someone else changed it meanwhile."""
+
+
+#: the workflow: from each state, where each action may take a task
+ALLOWED_TRANSITIONS: dict[TaskState, set[TaskState]] = {
+    TaskState.assigned: {TaskState.in_progress, TaskState.cancelled},
+    TaskState.in_progress: {TaskState.submitted, TaskState.cancelled},
+    TaskState.submitted: {TaskState.completed, TaskState.returned},
+    TaskState.returned: {TaskState.in_progress, TaskState.submitted, TaskState.cancelled},
+    TaskState.completed: set(),
+    TaskState.cancelled: set(),
+}
+#: states in which the unit may still report and add files
+WORKING_STATES = (TaskState.assigned, TaskState.in_progress, TaskState.returned)
+MAX_TEXT = 5000
+
+
+def _state_label(state: TaskState) -> str:
+    return {
+        TaskState.assigned: _("待办理"), TaskState.in_progress: _("办理中"), TaskState.submitted: _("待审核"),
+        TaskState.completed: _("已办结"), TaskState.returned: _("已退回"), TaskState.cancelled: _("已撤销"),
+    }[state]
+
+
+def _require(condition: bool) -> None:
+    if not condition:
+        raise PermissionDenied
+
+
+def _flush() -> None:
+    """Flush, turning a lost optimistic-lock race into a message the user understands."""
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise StateConflict(_("任务已被他人更新，请刷新后重试。")) from exc
+
+
+def check_version(task: Task, version: int | str | None) -> None:
+    """Refuse an action made on a page older than the task's last change (the form sends the version)."""
+    if version in (None, ""):
+        return
+    try:
+        seen = int(version)
+    except (TypeError, ValueError) as exc:
+        raise TaskError(_("请求有误，请刷新后重试。")) from exc
+    if seen != task.version:
+        raise StateConflict(_("任务已被他人更新，请刷新后重试。"))
+
+
+def _move(task: Task, target: TaskState) -> TaskState:
+    previous = task.state
+    if target not in ALLOWED_TRANSITIONS.get(previous, set()):
+        raise StateConflict(_("任务当前为“%(state)s”，不能执行此操作。", state=_state_label(previous)))
+    task.state = target
+    return previous
+
+
+def _clean_text(value: str | None, *, required: bool, message: str, limit: int = MAX_TEXT) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise TaskError(message)
+    if len(text) > limit:
+        raise TaskError(_("内容不能超过 %(n)d 个字符。", n=limit))
+    return text
+
+
+def _check_due(value: Any, now: datetime) -> date:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise TaskError(_("请填写有效的完成时限（日期）。"))
+    if value < local_today(now):
+        raise TaskError(_("完成时限不能早于今天。"))
+    return value
+
+
+# -- notifications ---------------------------------------------------------------------------
+
+def task_path(task_id: int) -> str:
+    """The task page's path, also outside a request (jobs, the CLI)."""
+    return current_app.url_map.bind("").build("tasks.view_task", {"task_id": task_id})
+
+
+def task_link(task: Task) -> str:
+    return (current_app.config.get("BASE_URL") or "").rstrip("/") + task_path(task.id)
+
+
+def _unit_leads(unit_id: int) -> list[User]:
+    return list(db.session.scalars(
+        sa.select(User).where(User.unit_id == unit_id, User.role == Role.unit_lead, User.is_active)
+        .order_by(User.id)
+    ))
+
+
+def _unit_recipients(task: Task) -> list[User]:
+    people = _unit_leads(task.unit_id)
+    if task.owner is not None and task.owner.is_active and task.owner not in people:
+        people.append(task.owner)
+    return people
+
+
+def _supervisor_recipients(task: Task) -> list[User]:
+    supervisor = task.plan.supervisor if task.plan is not None else None
+    if supervisor is not None and supervisor.is_active:
+        return [supervisor]
+    return list(db.session.scalars(sa.select(User).where(User.role == Role.admin, User.is_active)))
+
+
+def _notify(users: Iterable[User], task: Task, *, kind: str, subject: str, reason: str, fact: str,
+            now: datetime, actor: User | None, **context: Any) -> None:
+    """Queue one message per user; ``fact`` names the event so a retried request queues nothing new."""
+    link = task_link(task)
+    for user in users:
+        if actor is not None and user.id == actor.id:
+            continue
+        queue(user, Message(kind=kind, subject=subject, template=kind, reason=reason, link=link, task_id=task.id,
+                            related_type="task", related_id=task.id,
+                            context={"task": task, "measure": task.measure, "plan": task.plan, "unit": task.unit,
+                                     "actor": actor, **context}),
+              f"{kind}:{task.id}:{fact}:{user.id}", now=now)
+
+
+# -- assignment ------------------------------------------------------------------------------
+
+def assign(plan: Plan, measure_ids: Sequence[int], unit_ids: Sequence[int], *, role: UnitRole, due_on: date,
+           reporting_period: ReportingPeriod, is_key: bool = False, evidence_required: bool = True,
+           owner_by_unit: dict[int, int] | None = None, actor: User, now: datetime) -> list[Task]:
+    """One task per (measure, unit); an existing pair is updated in place, never duplicated."""
+    _require(permissions.can_assign(actor, plan))
+    if plan.is_deleted:
+        raise TaskError(_("该计划已删除。"))
+    measure_ids = list(dict.fromkeys(int(m) for m in measure_ids))
+    unit_ids = list(dict.fromkeys(int(u) for u in unit_ids))
+    if not measure_ids:
+        raise TaskError(_("请至少选择一项措施。"))
+    if not unit_ids:
+        raise TaskError(_("请至少选择一个责任单位。"))
+    due_on = _check_due(due_on, now)
+    if not isinstance(role, UnitRole):
+        raise TaskError(_("请选择牵头或配合。"))
+    if not isinstance(reporting_period, ReportingPeriod):
+        raise TaskError(_("请选择反馈周期。"))
+    measures = {m.id: m for m in db.session.scalars(
+        sa.select(Measure).where(Measure.id.in_(measure_ids), Measure.plan_id == plan.id))}
+    if len(measures) != len(measure_ids):
+        raise TaskError(_("所选措施不属于该计划。"))
+    if any(m.kind is MeasureKind.heading for m in measures.values()):
+        raise TaskError(_("标题不能交办，请选择具体措施。"))
+    units = {u.id: u for u in db.session.scalars(sa.select(Unit).where(Unit.id.in_(unit_ids)))}
+    if len(units) != len(unit_ids):
+        raise TaskError(_("所选单位不存在。"))
+    owners: dict[int, User] = {}
+    for unit_id, owner_id in (owner_by_unit or {}).items():
+        if owner_id in (None, ""):
+            continue
+        owner = db.session.get(User, int(owner_id))
+        if owner is None or owner.unit_id != int(unit_id) or not owner.is_active:
+            raise TaskError(_("责任人必须是该责任单位的人员。"))
+        owners[int(unit_id)] = owner
+    existing = {(t.measure_id, t.unit_id): t for t in db.session.scalars(
+        sa.select(Task).where(Task.measure_id.in_(measure_ids), Task.unit_id.in_(unit_ids)))}
+    today = local_today(now)
+    tasks: list[Task] = []
+    updated: dict[int, dict[str, Any]] = {}
+    for measure_id in measure_ids:
+        for unit_id in unit_ids:
+            task = existing.get((measure_id, unit_id))
+            owner = owners.get(unit_id)
+            if task is None:
+                task = Task(measure_id=measure_id, plan_id=plan.id, unit_id=unit_id, role=role, due_on=due_on,
+                            original_due_on=due_on, assigned_on=today, reporting_period=reporting_period,
+                            is_key=is_key, evidence_required=evidence_required, state=TaskState.assigned,
+                            owner_id=owner.id if owner else None, assigned_by_id=actor.id, return_count=0,
+                            progress_percent=0)
+                db.session.add(task)
+            else:
+                before = {"role": task.role, "due_on": task.due_on, "reporting_period": task.reporting_period,
+                          "is_key": task.is_key, "evidence_required": task.evidence_required,
+                          "owner_id": task.owner_id, "state": task.state}
+                task.role, task.reporting_period = role, reporting_period
+                task.is_key, task.evidence_required = is_key, evidence_required
+                if task.due_on != due_on:
+                    # an approved extension keeps the original deadline; otherwise both move
+                    if not task.is_extended:
+                        task.original_due_on = due_on
+                    task.due_on = due_on
+                if owner is not None:
+                    task.owner_id = owner.id
+                if task.state is TaskState.cancelled:
+                    # handing a cancelled task out again reopens it
+                    task.state, task.cancelled_at, task.assigned_on = TaskState.assigned, None, today
+                updated[id(task)] = before
+            task.measure, task.unit, task.plan = measures[measure_id], units[unit_id], plan
+            if owner is not None:
+                task.owner = owner
+            tasks.append(task)
+    _flush()
+    for task in tasks:
+        before = updated.get(id(task))
+        data = {"measure_id": task.measure_id, "unit_id": task.unit_id, "role": task.role,
+                "due_on": task.due_on, "reporting_period": task.reporting_period, "is_key": task.is_key,
+                "evidence_required": task.evidence_required, "owner_id": task.owner_id,
+                "updated": before is not None}
+        if before is not None:
+            data["before"] = before
+        audit.record(actor, "task.assigned", task, data, now=now)
+        _notify(_unit_recipients(task), task, kind="task_assigned",
+                subject=_("【交办】%(plan)s：%(measure)s", plan=plan.title, measure=_short(task.measure.text)),
+                reason=_("您单位收到一项交办任务"), fact=f"{task.due_on.isoformat()}:{task.role.value}",
+                now=now, actor=actor)
+    return tasks
+
+
+def _short(text: str, limit: int = 40) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# -- workflow --------------------------------------------------------------------------------
+
+def start(task: Task, *, actor: User, now: datetime) -> Task:
+    """The unit starts work (开始办理)."""
+    _require(permissions.can_work_on(actor, task))
+    previous = _move(task, TaskState.in_progress)
+    _flush()
+    audit.record(actor, "task.started", task, {"from": previous}, now=now)
+    return task
+
+
+def evidence_count(task: Task) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Evidence)
+        .where(Evidence.task_id == task.id, Evidence.is_deleted.is_(False))
+    ) or 0
+
+
+def submit(task: Task, *, actor: User, note: str = "", now: datetime) -> Task:
+    """The unit says the work is done and asks for review (提交审核)."""
+    _require(permissions.can_work_on(actor, task))
+    note = _clean_text(note, required=False, message="")
+    if TaskState.submitted not in ALLOWED_TRANSITIONS.get(task.state, set()):
+        raise StateConflict(_("任务当前为“%(state)s”，不能提交审核。", state=_state_label(task.state)))
+    if task.evidence_required and evidence_count(task) == 0:
+        raise TaskError(_("该任务需要佐证材料，请先上传至少一份材料再提交。"))
+    previous = _move(task, TaskState.submitted)
+    task.submitted_at = now
+    _flush()
+    audit.record(actor, "task.submitted", task, {"from": previous, "note": note}, now=now)
+    _notify(_supervisor_recipients(task), task, kind="task_submitted",
+            subject=_("【待审核】%(unit)s 提交了：%(measure)s", unit=task.unit.name, measure=_short(task.measure.text)),
+            reason=_("有一项任务提交审核，等待您办结或退回"), fact=f"{task.version}", now=now, actor=actor, note=note)
+    return task
+
+
+def approve(task: Task, *, actor: User, note: str = "", now: datetime) -> Task:
+    """The supervisor accepts the work (办结)."""
+    _require(permissions.can_review(actor, task))
+    note = _clean_text(note, required=False, message="")
+    _move(task, TaskState.completed)
+    task.completed_at = now
+    _flush()
+    audit.record(actor, "task.approved", task, {"note": note}, now=now)
+    _notify(_unit_recipients(task), task, kind="task_approved",
+            subject=_("【已办结】%(measure)s", measure=_short(task.measure.text)),
+            reason=_("您单位提交的任务已审核通过"), fact=f"{task.version}", now=now, actor=actor, note=note)
+    return task
+
+
+def return_task(task: Task, *, actor: User, reason: str, now: datetime) -> Task:
+    """The supervisor sends the work back with a reason (退回); the unit works on it again."""
+    _require(permissions.can_review(actor, task))
+    reason = _clean_text(reason, required=True, message=_("请填写退回原因。"))
+    _move(task, TaskState.returned)
+    task.return_count = (task.return_count or 0) + 1
+    task.submitted_at = None
+    _flush()
+    audit.record(actor, "task.returned", task, {"reason": reason, "return_count": task.return_count}, now=now)
+    _notify(_unit_recipients(task), task, kind="task_returned",
+            subject=_("【退回】%(measure)s", measure=_short(task.measure.text)),
+            reason=_("您单位提交的任务被退回，需要重新办理"), fact=f"{task.return_count}", now=now, actor=actor,
+            return_reason=reason)
+    return task
+
+
+def cancel(task: Task, *, actor: User, reason: str, now: datetime) -> Task:
+    """The supervisor withdraws a task (撤销), e.g. a measure handed to the wrong unit."""
+    _require(permissions.can_review(actor, task))
+    reason = _clean_text(reason, required=True, message=_("请填写撤销原因。"))
+    previous = _move(task, TaskState.cancelled)
+    task.cancelled_at = now
+    _flush()
+    audit.record(actor, "task.cancelled", task, {"reason": reason, "from": previous}, now=now)
+    _notify(_unit_recipients(task), task, kind="task_cancelled",
+            subject=_("【撤销】%(measure)s", measure=_short(task.measure.text)),
+            reason=_("交给您单位的一项任务已撤销"), fact=f"{task.version}", now=now, actor=actor,
+            cancel_reason=reason)
+    return task
+
+
+TRANSITIONS = ("start", "submit", "approve", "return", "cancel")
+
+
+def transition(task: Task, action: str, *, actor: User, note: str = "", now: datetime) -> Task:
+    """Run a workflow action by name (the API and the task page's buttons use this)."""
+    if action == "start":
+        return start(task, actor=actor, now=now)
+    if action == "submit":
+        return submit(task, actor=actor, note=note, now=now)
+    if action == "approve":
+        return approve(task, actor=actor, note=note, now=now)
+    if action == "return":
+        return return_task(task, actor=actor, reason=note, now=now)
+    if action == "cancel":
+        return cancel(task, actor=actor, reason=note, now=now)
+    raise TaskError(_("未知的操作。"))
+
+
+# -- progress and evidence -------------------------------------------------------------------
+
+PERIOD_PATTERNS = {
+    ReportingPeriod.monthly: r"^\d{4}-(0[1-9]|1[0-2])$",
+    ReportingPeriod.quarterly: r"^\d{4}-Q[1-4]$",
+    ReportingPeriod.half_yearly: r"^\d{4}-H[12]$",
+}
+
+
+def _check_working(task: Task) -> None:
+    if task.state not in WORKING_STATES:
+        raise StateConflict(_("任务当前为“%(state)s”，不能再报送或上传材料。", state=_state_label(task.state)))
+
+
+def report_progress(task: Task, *, actor: User, text: str, percent: int | None, period_key: str | None = None,
+                    files: Sequence[Any] = (), proves: str | None = None, now: datetime) -> ProgressReport:
+    """The unit reports what it did (报送进展); an assigned or returned task is then in progress."""
+    _require(permissions.can_work_on(actor, task))
+    _check_working(task)
+    text = _clean_text(text, required=True, message=_("请填写办理情况。"))
+    if percent is not None:
+        if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
+            raise TaskError(_("完成进度必须是 0 到 100 之间的整数。"))
+    period_key = (period_key or "").strip() or None
+    if period_key is not None:
+        pattern = PERIOD_PATTERNS.get(task.reporting_period)
+        if pattern is None or not re.match(pattern, period_key):
+            raise TaskError(_("反馈期次格式不正确。"))
+    proves = _clean_text(proves, required=False, message="", limit=50) or None
+    if task.state is not TaskState.in_progress:
+        previous = _move(task, TaskState.in_progress)
+        audit.record(actor, "task.started", task, {"from": previous, "by": "progress"}, now=now)
+    report = ProgressReport(task_id=task.id, author_id=actor.id, text=text, percent=percent, period_key=period_key,
+                            created_at=now)
+    db.session.add(report)
+    if percent is not None:
+        task.progress_percent = percent
+    task.last_progress_at = now
+    task.last_progress_text = text[:1000]
+    _flush()
+    if files:
+        add_evidence(task, actor=actor, files=files, proves=proves, report=report, now=now)
+    audit.record(actor, "task.progress", task, {"report_id": report.id, "percent": percent,
+                                                "period_key": period_key}, now=now)
+    return report
+
+
+def add_evidence(task: Task, *, actor: User, files: Sequence[Any], note: str | None = None,
+                 proves: str | None = None, report: ProgressReport | None = None, now: datetime) -> list[Evidence]:
+    """Store files that show the work was done (佐证材料); all files or none."""
+    _require(permissions.can_work_on(actor, task))
+    _check_working(task)
+    files = [f for f in files if f is not None and getattr(f, "filename", None)]
+    if not files:
+        raise TaskError(_("请选择要上传的文件。"))
+    note = _clean_text(note, required=False, message="") or None
+    proves = _clean_text(proves, required=False, message="", limit=50) or None
+    rows: list[Evidence] = []
+    for file in files:
+        try:
+            stored = storage.save(file, db.session())
+        except storage.StorageError as exc:
+            raise TaskError(str(exc)) from exc
+        evidence = Evidence(task_id=task.id, report_id=report.id if report else None, uploader_id=actor.id,
+                            original_name=stored.original_name, stored_name=stored.stored_name,
+                            content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
+                            proves=proves, note=note, created_at=now)
+        db.session.add(evidence)
+        rows.append(evidence)
+    _flush()
+    for evidence in rows:
+        audit.record(actor, "task.evidence_added", task, {"evidence_id": evidence.id, "name": evidence.original_name,
+                                                          "size": evidence.size, "sha256": evidence.sha256}, now=now)
+    return rows
+
+
+# -- deadline, owner, flags ------------------------------------------------------------------
+
+def change_deadline(task: Task, new_due_on: date, *, actor: User, now: datetime) -> Task:
+    """The supervisor moves the deadline in force; the original deadline stays for scoring."""
+    _require(permissions.can_review(actor, task))
+    if not task.is_open:
+        raise StateConflict(_("任务已结束，不能调整时限。"))
+    new_due_on = _check_due(new_due_on, now)
+    if new_due_on == task.due_on:
+        return task
+    old = task.due_on
+    task.due_on = new_due_on
+    _flush()
+    audit.record(actor, "task.deadline_changed", task, {"from": old, "to": new_due_on}, now=now)
+    _notify(_unit_recipients(task), task, kind="task_deadline_changed",
+            subject=_("【时限调整】%(measure)s", measure=_short(task.measure.text)),
+            reason=_("您单位一项任务的完成时限已调整"), fact=new_due_on.isoformat(), now=now, actor=actor,
+            old_due_on=old)
+    return task
+
+
+def set_owner(task: Task, owner_id: int | None, *, actor: User, now: datetime) -> Task:
+    """Name the person who answers for the task (责任人): the unit lead, the supervisor or an admin."""
+    _require(permissions.can_lead(actor, task) or permissions.can_review(actor, task))
+    owner = None
+    if owner_id not in (None, ""):
+        owner = db.session.get(User, int(owner_id))
+        if owner is None or owner.unit_id != task.unit_id or not owner.is_active:
+            raise TaskError(_("责任人必须是该责任单位的人员。"))
+    if (owner.id if owner else None) == task.owner_id:
+        return task
+    old = task.owner_id
+    task.owner_id = owner.id if owner else None
+    task.owner = owner
+    _flush()
+    audit.record(actor, "task.owner_changed", task, {"from": old, "to": task.owner_id}, now=now)
+    if owner is not None:
+        _notify([owner], task, kind="task_assigned",
+                subject=_("【责任人】%(measure)s", measure=_short(task.measure.text)),
+                reason=_("您被指定为这项任务的责任人"), fact=f"owner:{owner.id}:{task.version}", now=now, actor=actor)
+    return task
+
+
+def set_flags(task: Task, is_key: bool | None = None, evidence_required: bool | None = None, *, actor: User,
+              now: datetime) -> Task:
+    """Mark a task as key work (重点) or waive the evidence it needs: the supervisor."""
+    _require(permissions.can_review(actor, task))
+    changes: dict[str, list[bool]] = {}
+    if is_key is not None and bool(is_key) != task.is_key:
+        changes["is_key"] = [task.is_key, bool(is_key)]
+        task.is_key = bool(is_key)
+    if evidence_required is not None and bool(evidence_required) != task.evidence_required:
+        changes["evidence_required"] = [task.evidence_required, bool(evidence_required)]
+        task.evidence_required = bool(evidence_required)
+    if changes:
+        _flush()
+        audit.record(actor, "task.flags_changed", task, changes, now=now)
+    return task
+
+
+# -- extensions ------------------------------------------------------------------------------
+
+def pending_extension(task: Task) -> ExtensionRequest | None:
+    return db.session.scalar(sa.select(ExtensionRequest).where(
+        ExtensionRequest.task_id == task.id, ExtensionRequest.state == ExtensionState.pending))
+
+
+def request_extension(task: Task, *, actor: User, new_due_on: date, reason: str, now: datetime) -> ExtensionRequest:
+    """The unit asks for more time (延期申请): before the deadline, for a later date, with a reason."""
+    _require(permissions.can_work_on(actor, task))
+    if task.state not in WORKING_STATES:
+        raise StateConflict(_("任务当前为“%(state)s”，不能申请延期。", state=_state_label(task.state)))
+    if not isinstance(new_due_on, date) or isinstance(new_due_on, datetime):
+        raise TaskError(_("请填写有效的延期时限（日期）。"))
+    reason = _clean_text(reason, required=True, message=_("请填写延期理由。"))
+    if local_today(now) > task.due_on:
+        raise TaskError(_("任务已过完成时限，不能再申请延期。"))
+    if new_due_on <= task.due_on:
+        raise TaskError(_("延期时限必须晚于当前时限 %(due)s。", due=task.due_on.isoformat()))
+    if pending_extension(task) is not None:
+        raise StateConflict(_("已有一份延期申请在审核中。"))
+    request = ExtensionRequest(task_id=task.id, requested_by_id=actor.id, reason=reason, old_due_on=task.due_on,
+                               new_due_on=new_due_on, state=ExtensionState.pending, created_at=now)
+    db.session.add(request)
+    task.updated_at = now
+    _flush()
+    audit.record(actor, "task.extension_requested", task, {"request_id": request.id, "from": task.due_on,
+                                                           "to": new_due_on, "reason": reason}, now=now)
+    _notify(_supervisor_recipients(task), task, kind="task_extension_requested",
+            subject=_("【延期申请】%(unit)s：%(measure)s", unit=task.unit.name, measure=_short(task.measure.text)),
+            reason=_("有一份延期申请等待您审核"), fact=f"{request.id}", now=now, actor=actor, extension=request)
+    return request
+
+
+def decide_extension(request: ExtensionRequest, *, actor: User, approve: bool, note: str = "",
+                     now: datetime) -> ExtensionRequest:
+    """The supervisor approves (the deadline in force moves, the original stays) or refuses."""
+    task = request.task
+    _require(permissions.can_review(actor, task))
+    if request.state is not ExtensionState.pending:
+        raise StateConflict(_("该延期申请已处理。"))
+    note = _clean_text(note, required=not approve, message=_("请填写不同意延期的理由。"))
+    request.state = ExtensionState.approved if approve else ExtensionState.refused
+    request.decided_by_id, request.decided_at, request.decision_note = actor.id, now, note or None
+    old = task.due_on
+    if approve:
+        if not task.is_open:
+            raise StateConflict(_("任务已结束，不能延期。"))
+        task.due_on = request.new_due_on
+    # touch the task so its version moves: of two racing decisions, one gets StateConflict
+    task.updated_at = now
+    _flush()
+    action = "task.extension_approved" if approve else "task.extension_refused"
+    audit.record(actor, action, task, {"request_id": request.id, "from": old, "to": request.new_due_on,
+                                       "note": note}, now=now)
+    recipients = _unit_recipients(task)
+    if request.requested_by is not None and request.requested_by not in recipients:
+        recipients.append(request.requested_by)
+    _notify(recipients, task, kind="task_extension_decided",
+            subject=(_("【延期已同意】%(measure)s", measure=_short(task.measure.text)) if approve
+                     else _("【延期未同意】%(measure)s", measure=_short(task.measure.text))),
+            reason=_("您单位的延期申请已有审核结果"), fact=f"{request.id}", now=now, actor=actor,
+            extension=request, approved=approve, note=note)
+    return request
+
+
+# -- periodic reports ------------------------------------------------------------------------
+
+def _period_of(day: date, period: ReportingPeriod) -> tuple[str, date]:
+    """The key of the period containing ``day`` and that period's last day."""
+    if period is ReportingPeriod.monthly:
+        first_next = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+        return f"{day.year}-{day.month:02d}", date.fromordinal(first_next.toordinal() - 1)
+    if period is ReportingPeriod.quarterly:
+        q = (day.month - 1) // 3 + 1
+        end_month = q * 3
+        first_next = date(day.year + (end_month == 12), end_month % 12 + 1, 1)
+        return f"{day.year}-Q{q}", date.fromordinal(first_next.toordinal() - 1)
+    half = 1 if day.month <= 6 else 2
+    return f"{day.year}-H{half}", date(day.year, 6, 30) if half == 1 else date(day.year, 12, 31)
+
+
+def expected_periods(task: Task, today: date) -> list[str]:
+    """Periods a periodic task must have reported on by ``today``: those that have ended, from the
+    period of assignment up to the period of the deadline."""
+    if task.reporting_period is ReportingPeriod.once:
+        return []
+    keys: list[str] = []
+    day = task.assigned_on
+    last = task.due_on
+    while day <= last:
+        key, end = _period_of(day, task.reporting_period)
+        if end >= today:
+            break
+        keys.append(key)
+        day = date.fromordinal(end.toordinal() + 1)
+    return keys
+
+
+def missing_reports(task: Task, today: date) -> list[str]:
+    """Expected periods with no progress report for that period_key."""
+    expected = expected_periods(task, today)
+    if not expected:
+        return []
+    done = set(db.session.scalars(sa.select(ProgressReport.period_key).where(
+        ProgressReport.task_id == task.id, ProgressReport.period_key.in_(expected))))
+    return [key for key in expected if key not in done]
+
+
+def current_period_key(task: Task, today: date) -> str | None:
+    """The period a report made today would normally answer: the oldest missing one, else the current."""
+    if task.reporting_period is ReportingPeriod.once:
+        return None
+    missing = missing_reports(task, today)
+    return missing[0] if missing else _period_of(today, task.reporting_period)[0]
+
+
+__all__ = [
+    "ALLOWED_TRANSITIONS", "OPEN_STATES", "StateConflict", "TaskError", "add_evidence", "approve", "assign",
+    "cancel", "change_deadline", "check_version", "decide_extension", "expected_periods", "missing_reports",
+    "report_progress", "request_extension", "return_task", "set_flags", "set_owner", "start", "submit", "transition",
+]

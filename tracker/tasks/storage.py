@@ -1,0 +1,209 @@
+"""Evidence files on disk: checked by content, streamed while hashing, named by us.
+
+A file is first streamed to a temporary name in the upload folder (hashing and counting as it
+goes, stopping past the size limit), its type is read from its first bytes, and only then is it
+moved to a generated name. Files stored during a transaction that does not commit are deleted
+again, so an upload that fails anywhere leaves neither a file nor a row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+import uuid
+import zipfile
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+CHUNK = 64 * 1024
+PENDING_KEY = "tasks.pending_evidence_files"
+
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "doc": "application/msword",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xls": "application/vnd.ms-excel",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "wps": "application/vnd.ms-works",
+    "et": "application/vnd.ms-excel",
+    "ofd": "application/ofd",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "zip": "application/zip",
+}
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class StorageError(ValueError):
+    """The file was refused; the message is for the user."""
+
+
+@dataclass
+class StoredFile:
+    original_name: str
+    stored_name: str
+    content_type: str
+    size: int
+    sha256: str
+    extension: str
+
+
+def upload_folder() -> str:
+    folder = current_app.config["UPLOAD_FOLDER"]
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+def path_for(stored_name: str) -> str:
+    """Where a stored file lives; the name is ours (uuid hex + suffix), never the user's."""
+    if not re.fullmatch(r"[0-9a-f]{32}\.[a-z]{2,4}", stored_name or ""):
+        raise StorageError(_("文件名无效。"))
+    return os.path.join(upload_folder(), stored_name)
+
+
+def display_name(filename: str | None) -> str:
+    """The user's file name for display: no folders, no control characters, at most 255 characters.
+
+    Names like CON.pdf are fine here: they are never used on disk.
+    """
+    name = (filename or "").replace("\\", "/").split("/")[-1]
+    name = _CONTROL.sub("", name)
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+    name = name.strip().strip(".").strip()
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    if not stem:
+        stem = _("未命名")
+    suffix = f".{ext}" if ext else ""
+    if len(stem) + len(suffix) > 255:
+        suffix = suffix[:20]
+        stem = stem[: 255 - len(suffix)]
+    return stem + suffix
+
+
+def extension_of(name: str) -> str:
+    _stem, dot, ext = name.rpartition(".")
+    return ext.lower() if dot else ""
+
+
+def allowed_extensions() -> set[str]:
+    return {e.lower().lstrip(".") for e in current_app.config.get("EVIDENCE_EXTENSIONS", [])}
+
+
+def detect_kind(path: str) -> str | None:
+    """What the file is, from its content: pdf, png, jpg, ole2, docx, xlsx, ofd, zip, or None."""
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if head.startswith(OLE2):
+        return "ole2"
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return None
+        has_types = "[Content_Types].xml" in names
+        if has_types and any(n.startswith("word/") for n in names):
+            return "docx"
+        if has_types and any(n.startswith("xl/") for n in names):
+            return "xlsx"
+        if any(n.lower() == "ofd.xml" for n in names):
+            return "ofd"
+        return "zip"
+    return None
+
+
+#: which detected kinds each extension accepts
+ACCEPTS = {
+    "pdf": {"pdf"}, "png": {"png"}, "jpg": {"jpg"}, "jpeg": {"jpg"},
+    "doc": {"ole2"}, "xls": {"ole2"}, "wps": {"ole2", "docx"}, "et": {"ole2", "xlsx"},
+    "docx": {"docx"}, "xlsx": {"xlsx"}, "ofd": {"ofd"},
+    "zip": {"zip", "docx", "xlsx", "ofd"},
+}
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def save(file: Any, session: Session | None = None) -> StoredFile:
+    """Check and store one uploaded file (a werkzeug FileStorage or anything with .filename/.stream).
+
+    Registers the stored file with ``session`` so that it is deleted again if the transaction
+    does not commit.
+    """
+    original = display_name(getattr(file, "filename", None))
+    ext = extension_of(original)
+    allowed = allowed_extensions()
+    if not ext or ext not in allowed or ext not in ACCEPTS:
+        raise StorageError(_("不支持的文件类型：%(name)s。允许的类型：%(types)s",
+                             name=original, types="、".join(sorted(allowed))))
+    limit = int(current_app.config.get("EVIDENCE_MAX_MB", 50)) * 1024 * 1024
+    folder = upload_folder()
+    stream: BinaryIO = getattr(file, "stream", file)
+    temp_path = os.path.join(folder, f".upload-{uuid.uuid4().hex}.part")
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(temp_path, "wb") as out:
+            while True:
+                try:
+                    chunk = stream.read(CHUNK)
+                except Exception as exc:  # a client that went away, a broken proxy
+                    raise StorageError(_("文件 %(name)s 上传中断，请重新上传。", name=original)) from exc
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > limit:
+                    raise StorageError(_("文件 %(name)s 超过 %(mb)d MB 的大小限制。", name=original,
+                                         mb=limit // (1024 * 1024)))
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise StorageError(_("文件 %(name)s 是空文件。", name=original))
+        kind = detect_kind(temp_path)
+        if kind is None or kind not in ACCEPTS[ext]:
+            raise StorageError(_("文件 %(name)s 的内容与扩展名不符，或不是允许的文件类型。", name=original))
+        stored_name = f"{uuid.uuid4().hex}.{ext}"
+        final_path = os.path.join(folder, stored_name)
+        os.replace(temp_path, final_path)
+    except BaseException:
+        _remove(temp_path)
+        raise
+    if session is not None:
+        session.info.setdefault(PENDING_KEY, []).append(final_path)
+    return StoredFile(original_name=original, stored_name=stored_name, content_type=CONTENT_TYPES[ext],
+                      size=size, sha256=digest.hexdigest(), extension=ext)
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _keep_committed_files(session: Session) -> None:
+    session.info.pop(PENDING_KEY, None)
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _drop_uncommitted_files(session: Session, transaction: Any) -> None:
+    """A root transaction ended without committing: delete the files it stored."""
+    if transaction.parent is not None or transaction.nested:
+        return
+    for path in session.info.pop(PENDING_KEY, []):
+        _remove(path)
