@@ -1,0 +1,208 @@
+"""Send committed outbox rows through SMTP: claim, send over one connection, mark.
+
+Delivery policy — at most once, never silently lost:
+
+* A row is *claimed* with a conditional ``UPDATE … SET status='sending' WHERE id IN (…) AND
+  status='pending'`` that is committed before any SMTP traffic, so two dispatchers (two
+  processes, two hosts on one PostgreSQL) never send the same row: each row changes from
+  ``pending`` to ``sending`` exactly once.
+* Each row is marked ``sent`` (with ``sent_at``) and committed right after its own send
+  returns, so at any instant only the message in flight can be in doubt.
+* A temporary failure (SMTP 4xx, connection refused, timeout, disconnect) puts the row back to
+  ``pending`` with ``attempts + 1`` and an exponential back-off (1, 2, 4 … minutes, capped at one
+  hour); after ``MAIL_MAX_ATTEMPTS`` attempts (default 20, about 15 hours of SMTP downtime) it is
+  ``failed``. A permanent failure (5xx, a refused header) is ``failed`` at once with ``last_error``.
+* A process killed mid-batch leaves its claimed-but-unsent rows in ``sending`` ("in doubt"). They
+  are **not** re-sent automatically: the server may have accepted the message before the process
+  died, and a duplicate official notice (two 督办单 with one number) is worse than a stuck one
+  that is visible on the outbox page, where an administrator can check and re-queue it.
+
+Without ``MAIL_SERVER`` (the embedded default) nothing is sent and mail stays ``pending``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_mail import BadHeaderError, Connection
+from flask_mail import Message as MailMessage
+
+from tracker.extensions import db
+from tracker.notify.models import OutboxEmail, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+BACKOFF_CAP = timedelta(hours=1)
+_table = OutboxEmail.__table__
+
+
+@dataclass
+class DispatchResult:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    #: no MAIL_SERVER configured: nothing attempted
+    disabled: bool = False
+
+
+class TemporaryFailure(Exception):
+    """Try again later: 4xx, connection refused, timeout."""
+
+
+class PermanentFailure(Exception):
+    """Do not try again: 5xx or a message that cannot be built."""
+
+
+class TimeoutConnection(Connection):
+    """Flask-Mail's connection with a socket timeout (``MAIL_TIMEOUT``): a dead server cannot hang us."""
+
+    def configure_host(self) -> smtplib.SMTP:
+        timeout = current_app.config.get("MAIL_TIMEOUT") or 30
+        if self.mail.use_ssl:
+            host = smtplib.SMTP_SSL(self.mail.server, self.mail.port, timeout=timeout)
+        else:
+            host = smtplib.SMTP(self.mail.server, self.mail.port, timeout=timeout)
+        host.set_debuglevel(int(self.mail.debug))
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+
+def mail_configured() -> bool:
+    return bool(current_app.config.get("MAIL_SERVER"))
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before attempt ``attempts + 1``: 1, 2, 4 … minutes, at most one hour."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+
+
+def classify(exc: BaseException) -> Exception:
+    """Temporary or permanent, from what SMTP or the socket said."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _msg in exc.recipients.values()]
+        if codes and all(500 <= code < 600 for code in codes):
+            return PermanentFailure(f"recipients refused: {exc.recipients}")
+        return TemporaryFailure(f"recipients refused: {exc.recipients}")
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = f"{exc.smtp_code} {exc.smtp_error!r}"
+        return PermanentFailure(text) if 500 <= exc.smtp_code < 600 else TemporaryFailure(text)
+    if isinstance(exc, BadHeaderError | ValueError | UnicodeError):
+        return PermanentFailure(f"bad message: {exc!r}")
+    return TemporaryFailure(repr(exc))
+
+
+def build_message(row: OutboxEmail) -> MailMessage:
+    """A Flask-Mail message: RFC 2047 subject, RFC 2231 attachment names, stable Message-ID."""
+    msg = MailMessage(subject=row.subject, recipients=[row.to_addr], cc=list(row.cc_addrs or []),
+                      body=row.body_text, html=row.body_html or None,
+                      sender=current_app.config.get("MAIL_DEFAULT_SENDER"))
+    domain = (current_app.config.get("MAIL_DEFAULT_SENDER") or "localhost").rpartition("@")[2] or "localhost"
+    msg.msgId = make_msgid(idstring=f"outbox-{row.id}", domain=domain)
+    for item in row.attachments or []:
+        path = os.path.join(current_app.instance_path, item["path"])
+        with open(path, "rb") as handle:
+            msg.attach(filename=item["filename"], content_type=item.get("content_type") or "application/octet-stream",
+                       data=handle.read())
+    return msg
+
+
+def claim(ids: list[int], now: datetime) -> list[int]:
+    """Move rows from pending to sending; only ids this call moved are returned (commit follows)."""
+    if not ids:
+        return []
+    statement = (
+        sa.update(_table)
+        .where(_table.c.id.in_(ids), _table.c.status == OutboxStatus.pending)
+        .values(status=OutboxStatus.sending, claimed_at=now)
+        .returning(_table.c.id)
+    )
+    return sorted(db.session.execute(statement).scalars())
+
+
+def _mark(row_id: int, **values) -> None:
+    db.session.execute(sa.update(_table).where(_table.c.id == row_id).values(**values))
+
+
+def _temporary(row: OutboxEmail, error: str, now: datetime, result: DispatchResult) -> None:
+    attempts = row.attempts + 1
+    limit = current_app.config.get("MAIL_MAX_ATTEMPTS", 20)
+    if attempts >= limit:
+        _mark(row.id, status=OutboxStatus.failed, attempts=attempts,
+              last_error=f"gave up after {attempts} attempts: {error}"[:2000])
+        result.failed += 1
+    else:
+        _mark(row.id, status=OutboxStatus.pending, attempts=attempts, last_error=error[:2000],
+              next_attempt_at=now + backoff(attempts))
+        result.retried += 1
+
+
+def send_pending(*, now: datetime, limit: int = 100) -> DispatchResult:
+    """Send up to ``limit`` due rows once each; commits the claim and every outcome."""
+    result = DispatchResult()
+    if not mail_configured():
+        result.disabled = True
+        return result
+    due = list(db.session.scalars(
+        sa.select(OutboxEmail.id)
+        .where(OutboxEmail.status == OutboxStatus.pending, OutboxEmail.next_attempt_at <= now)
+        .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id).limit(limit)
+    ))
+    ids = claim(due, now)
+    db.session.commit()
+    if not ids:
+        return result
+    rows = list(db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.id.in_(ids)).order_by(OutboxEmail.id)))
+    db.session.commit()  # end the read transaction: no lock held across SMTP
+    remaining = list(rows)
+    try:
+        with TimeoutConnection(current_app.extensions["mail"]) as conn:
+            while remaining:
+                row = remaining[0]
+                try:
+                    message = build_message(row)
+                except (OSError, ValueError, UnicodeError) as exc:
+                    remaining.pop(0)
+                    _mark(row.id, status=OutboxStatus.failed, attempts=row.attempts + 1,
+                          last_error=f"cannot build message: {exc!r}"[:2000])
+                    db.session.commit()
+                    result.failed += 1
+                    continue
+                try:
+                    conn.send(message)
+                except (smtplib.SMTPException, OSError, BadHeaderError) as exc:
+                    remaining.pop(0)
+                    failure = classify(exc)
+                    if isinstance(failure, PermanentFailure):
+                        _mark(row.id, status=OutboxStatus.failed, attempts=row.attempts + 1,
+                              last_error=str(failure)[:2000])
+                        result.failed += 1
+                    else:
+                        _temporary(row, str(failure), now, result)
+                    db.session.commit()
+                    if isinstance(exc, smtplib.SMTPServerDisconnected | OSError) and not isinstance(
+                            exc, smtplib.SMTPResponseException):
+                        raise  # the connection is gone: release the rest below
+                    continue
+                remaining.pop(0)
+                _mark(row.id, status=OutboxStatus.sent, sent_at=now, attempts=row.attempts + 1,
+                      last_error=None)
+                db.session.commit()
+                result.sent += 1
+    except (smtplib.SMTPException, OSError) as exc:
+        # connecting failed, or the server went away: the unsent rows wait for the next run
+        log.warning("SMTP unavailable: %r; %d message(s) left pending", exc, len(remaining))
+        db.session.rollback()
+        for row in remaining:
+            _temporary(row, str(classify(exc)), now, result)
+        db.session.commit()
+    return result

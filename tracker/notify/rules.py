@@ -1,0 +1,124 @@
+"""Which reminder facts are due at ``now``: computed from database state and the clock alone.
+
+Every rule uses a *window* ("the offset's date has come and the deadline has not passed"),
+never "today equals the date", so a sweep that did not run for days catches up once. The
+fact's key names it (task, deadline, offset or chase index), so running the sweep again, or
+after the clock stepped back, queues nothing new.
+
+Catch-up rule for the before-deadline offsets (default 7, 3, 1, 0 days): only the most recent
+offset reached is due. After three days down the unit gets the one reminder that is true now
+("距截止还有1天"), not a burst of the stale 7- and 3-day ones it missed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from tracker.notify import workdays
+
+#: audiences: the task's owner (else the unit's leads); escalation adds the unit's supervising
+#: leader and the plan's supervisor; a notice goes to the unit's leads
+ASSIGNEE, ESCALATION, NOTICE_UNIT = "assignee", "escalation", "notice-unit"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One thing worth telling someone, independent of who is told."""
+
+    kind: str
+    #: names the fact; the outbox dedupe key adds ":user-<id>"
+    key: str
+    reason: str
+    audience: str
+    task_id: int | None = None
+    notice_id: int | None = None
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    id: int
+    due_on: date
+    reporting_period: str = "once"
+
+
+def reminder_date(due_on: date, offset: int, working_days: bool) -> date:
+    """The day the ``offset``-day reminder is due; on a non-working day, the working day before."""
+    day = due_on - timedelta(days=offset)
+    return workdays.previous_workday(day) if working_days else day
+
+
+def before_deadline_offset(due_on: date, today: date, offsets: Iterable[int], working_days: bool = False) -> int | None:
+    """The most recent offset whose date has come, while the deadline has not passed; else None."""
+    if today > due_on:
+        return None
+    reached = [(reminder_date(due_on, o, working_days), -o, o) for o in offsets
+               if o >= 0 and reminder_date(due_on, o, working_days) <= today]
+    if not reached:
+        return None
+    return max(reached)[2]
+
+
+def due_reason(days_left: int) -> str:
+    return "今天截止" if days_left == 0 else f"距截止还有{days_left}天"
+
+
+def task_facts(task: TaskRow, today: date, *, offsets: Iterable[int], chase_days: int,
+               escalate_after: int, working_days: bool = False) -> list[Fact]:
+    """Deadline facts of one open task: a before-deadline reminder, an overdue chase, an escalation."""
+    facts: list[Fact] = []
+    offset = before_deadline_offset(task.due_on, today, offsets, working_days)
+    if offset is not None:
+        days_left = (task.due_on - today).days
+        facts.append(Fact("task_due", f"task-due:{task.id}:{task.due_on}:{offset}", due_reason(days_left),
+                          ASSIGNEE, task_id=task.id))
+    days_over = (today - task.due_on).days
+    if days_over >= 1:
+        index = days_over // max(chase_days, 1)
+        facts.append(Fact("task_overdue", f"task-overdue:{task.id}:{task.due_on}:{index}",
+                          f"已超期{days_over}天", ASSIGNEE, task_id=task.id))
+        if days_over >= escalate_after:
+            facts.append(Fact("task_escalation", f"task-escalate:{task.id}:{task.due_on}",
+                              f"已超期{days_over}天，提请分管领导督促", ESCALATION, task_id=task.id))
+    return facts
+
+
+def period_of(today: date, period: str) -> tuple[str, date] | None:
+    """The reporting period containing ``today``: its key ("2026-03", "2026-Q1", "2026-H1") and last day."""
+    year = today.year
+    if period == "monthly":
+        first_next = date(year + (today.month == 12), today.month % 12 + 1, 1)
+        return f"{year}-{today.month:02d}", first_next - timedelta(days=1)
+    if period == "quarterly":
+        quarter = (today.month - 1) // 3 + 1
+        end_month = quarter * 3
+        first_next = date(year + (end_month == 12), end_month % 12 + 1, 1)
+        return f"{year}-Q{quarter}", first_next - timedelta(days=1)
+    if period == "half_yearly":
+        half = 1 if today.month <= 6 else 2
+        return f"{year}-H{half}", date(year, 6, 30) if half == 1 else date(year, 12, 31)
+    return None
+
+
+def report_fact(task: TaskRow, today: date, remind_days: int, reported: bool) -> Fact | None:
+    """A periodic report is due in the last ``remind_days`` days of its period and none is in yet."""
+    current = period_of(today, task.reporting_period)
+    if current is None or reported:
+        return None
+    key, last_day = current
+    days_left = (last_day - today).days
+    if days_left > remind_days or today > task.due_on + timedelta(days=remind_days):
+        return None
+    reason = f"本期（{key}）进展尚未报送，距报送截止还有{days_left}天"
+    return Fact("task_report", f"task-report:{task.id}:{key}", reason, ASSIGNEE, task_id=task.id)
+
+
+def notice_chase_fact(notice_id: int, reply_by: date, today: date, chase_days: int) -> Fact | None:
+    """A 督办单 with unanswered items, past its reply-by date: chased every ``chase_days`` days."""
+    days_over = (today - reply_by).days
+    if days_over < 1:
+        return None
+    index = days_over // max(chase_days, 1)
+    return Fact("notice_chase", f"notice-chase:{notice_id}:{index}",
+                f"督办单反馈已逾期{days_over}天", NOTICE_UNIT, notice_id=notice_id)

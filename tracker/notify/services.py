@@ -1,0 +1,353 @@
+"""Notification actions: the reminder sweep, bulk queuing, re-queuing stuck mail, read marks.
+
+All functions work in the caller's transaction (``flush``, never ``commit``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from tracker import audit, timeutil
+from tracker.auth.models import Role, User
+from tracker.auth.permissions import PermissionDenied
+from tracker.extensions import db
+from tracker.notices.models import NoticeItem, NoticeKind, SupervisionNotice
+from tracker.notify import rules
+from tracker.notify.models import Notification, OutboxEmail, OutboxStatus
+from tracker.notify.outbox import _clean_header
+from tracker.plans.models import Measure, Plan
+from tracker.tasks.models import OPEN_STATES, ProgressReport, ReportingPeriod, Task
+from tracker.units.models import Unit
+
+_outbox = OutboxEmail.__table__
+_notification = Notification.__table__
+KEY_CHUNK = 500
+#: days of holidays a working-day reminder may move earlier (National Day week and its 调休)
+WORKDAY_SLACK = 14
+
+KIND_LABELS = {
+    "task_due": "督办提醒",
+    "task_overdue": "超期催办",
+    "task_escalation": "超期督办",
+    "task_report": "进展报送提醒",
+    "notice_chase": "督办单催办",
+}
+
+
+class NotifyError(ValueError):
+    """A refused notification action, with a message for the user."""
+
+
+@dataclass
+class SweepResult:
+    """What one sweep found and queued."""
+
+    facts: int = 0
+    queued: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        kinds = ", ".join(f"{k}={v}" for k, v in sorted(self.by_kind.items())) or "-"
+        return f"facts={self.facts} queued={self.queued} ({kinds})"
+
+
+@dataclass
+class Pending:
+    """One email to queue: who, the rendered message and its key."""
+
+    user: Any
+    kind: str
+    dedupe_key: str
+    subject: str
+    template: str
+    context: dict[str, Any]
+    reason: str
+    link: str | None = None
+    task_id: int | None = None
+    related_type: str | None = None
+    related_id: int | None = None
+
+
+def _insert():
+    return pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def existing_keys(keys: list[str]) -> set[str]:
+    """The keys of ``keys`` already in the outbox, looked up in chunks."""
+    found: set[str] = set()
+    for start in range(0, len(keys), KEY_CHUNK):
+        chunk = keys[start:start + KEY_CHUNK]
+        found.update(db.session.scalars(sa.select(OutboxEmail.dedupe_key).where(OutboxEmail.dedupe_key.in_(chunk))))
+    return found
+
+
+def queue_bulk(items: list[Pending], *, now: datetime) -> int:
+    """Insert many outbox rows at once, skipping keys that exist; in-app notices for the new ones."""
+    if not items:
+        return 0
+    env = current_app.jinja_env
+    templates: dict[str, Any] = {}
+    values = []
+    by_key: dict[str, Pending] = {}
+    for item in items:
+        if item.dedupe_key in by_key:
+            continue
+        by_key[item.dedupe_key] = item
+        context = {"user": item.user, "reason": item.reason, "link": item.link, **item.context}
+        bodies = []
+        for ext in ("txt", "html"):
+            name = f"email/{item.template}.{ext}"
+            if name not in templates:
+                templates[name] = env.get_template(name)
+            bodies.append(templates[name].render(context))
+        address = getattr(item.user, "email", None)
+        values.append({
+            "dedupe_key": item.dedupe_key[:200], "to_addr": _clean_header(address or ""), "cc_addrs": [],
+            "recipient_id": getattr(item.user, "id", None), "subject": _clean_header(item.subject)[:300],
+            "body_text": bodies[0], "body_html": bodies[1], "reason": _clean_header(item.reason)[:200],
+            "kind": item.kind, "attachments": [],
+            "status": OutboxStatus.pending if address else OutboxStatus.cancelled,
+            "attempts": 0, "created_at": now, "next_attempt_at": now,
+            "related_type": item.related_type, "related_id": item.related_id,
+        })
+    statement = (_insert()(_outbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
+                 .returning(_outbox.c.dedupe_key))
+    inserted: set[str] = set()
+    for start in range(0, len(values), 1000):
+        inserted.update(db.session.execute(statement, values[start:start + 1000]).scalars())
+    notes = []
+    for row in values:
+        item = by_key[row["dedupe_key"]]
+        if row["dedupe_key"] in inserted and row["recipient_id"] is not None:
+            notes.append({"user_id": row["recipient_id"], "kind": item.kind, "title": row["subject"],
+                          "body": row["body_text"], "link": item.link, "task_id": item.task_id,
+                          "created_at": now, "read_at": None})
+    if notes:
+        db.session.execute(sa.insert(_notification), notes)
+    return len(inserted)
+
+
+def task_link(task_id: int) -> str:
+    return f"{current_app.config.get('BASE_URL', '').rstrip('/')}/tasks/{task_id}"
+
+
+def notice_link(notice_id: int) -> str:
+    return f"{current_app.config.get('BASE_URL', '').rstrip('/')}/notices/{notice_id}"
+
+
+def _users(ids: set[int]) -> dict[int, User]:
+    users: dict[int, User] = {}
+    id_list = sorted(i for i in ids if i)
+    for start in range(0, len(id_list), KEY_CHUNK):
+        for user in db.session.scalars(sa.select(User).where(User.id.in_(id_list[start:start + KEY_CHUNK]))):
+            users[user.id] = user
+    return users
+
+
+def _leads_by_unit() -> dict[int, list[User]]:
+    leads: dict[int, list[User]] = defaultdict(list)
+    for user in db.session.scalars(sa.select(User).where(User.role == Role.unit_lead, User.is_active.is_(True),
+                                                        User.unit_id.is_not(None)).order_by(User.id)):
+        leads[user.unit_id].append(user)
+    return leads
+
+
+def run_reminders(*, now: datetime) -> SweepResult:
+    """Queue every reminder that is due at ``now`` and not queued before; idempotent."""
+    config = current_app.config
+    today = timeutil.local_today(now)
+    offsets = sorted({int(o) for o in config.get("REMINDER_OFFSETS", [7, 3, 1, 0])})
+    chase_days = int(config.get("OVERDUE_CHASE_DAYS", 3))
+    escalate_after = int(config.get("ESCALATE_AFTER_DAYS", 7))
+    working_days = bool(config.get("WORKING_DAYS", False))
+    report_days = int(config.get("REPORT_REMIND_DAYS", 5))
+    window = max(offsets, default=0) + (WORKDAY_SLACK if working_days else 0)
+
+    # candidates in SQL: open tasks due within the offset window or already overdue
+    deadline_rows = db.session.execute(
+        sa.select(Task.id, Task.due_on, Task.owner_id, Task.unit_id, Task.plan_id, Task.measure_id)
+        .where(Task.state.in_(OPEN_STATES), Task.due_on <= today + timedelta(days=window))
+    ).all()
+    report_rows = db.session.execute(
+        sa.select(Task.id, Task.due_on, Task.owner_id, Task.unit_id, Task.plan_id, Task.measure_id,
+                  Task.reporting_period)
+        .where(Task.state.in_(OPEN_STATES), Task.reporting_period != ReportingPeriod.once,
+               Task.due_on >= today)
+    ).all()
+    task_info: dict[int, Any] = {}
+    facts: list[rules.Fact] = []
+    for row in deadline_rows:
+        task_info[row.id] = row
+        facts.extend(rules.task_facts(rules.TaskRow(row.id, row.due_on), today, offsets=offsets,
+                                      chase_days=chase_days, escalate_after=escalate_after,
+                                      working_days=working_days))
+    if report_rows:
+        keys = {k for k in (rules.period_of(today, p.value) for p in ReportingPeriod) if k}
+        reported = set(db.session.execute(
+            sa.select(ProgressReport.task_id, ProgressReport.period_key)
+            .where(ProgressReport.period_key.in_([k for k, _d in keys]))
+        ).tuples())
+        for row in report_rows:
+            period = rules.period_of(today, row.reporting_period.value)
+            task_row = rules.TaskRow(row.id, row.due_on, row.reporting_period.value)
+            fact = rules.report_fact(task_row, today, report_days,
+                                     reported=bool(period) and (row.id, period[0]) in reported)
+            if fact:
+                task_info[row.id] = row
+                facts.append(fact)
+    notices = _unanswered_notices(today)
+    for notice in notices.values():
+        fact = rules.notice_chase_fact(notice.id, notice.reply_by, today, chase_days)
+        if fact:
+            facts.append(fact)
+
+    result = SweepResult(facts=len(facts))
+    if not facts:
+        return result
+    leads = _leads_by_unit()
+    task_facts = [f for f in facts if f.task_id is not None]
+    plan_ids = {task_info[f.task_id].plan_id for f in task_facts}
+    plans = {p.id: p for p in db.session.scalars(sa.select(Plan).where(Plan.id.in_(plan_ids)))} if plan_ids else {}
+    unit_ids = {task_info[f.task_id].unit_id for f in task_facts} | {n.unit_id for n in notices.values()}
+    units = {u.id: u for u in db.session.scalars(sa.select(Unit).where(Unit.id.in_(unit_ids)))} if unit_ids else {}
+    user_ids = {task_info[f.task_id].owner_id for f in task_facts}
+    user_ids |= {p.supervisor_id for p in plans.values()} | {u.leader_id for u in units.values()}
+    users = _users({i for i in user_ids if i})
+
+    # who is told: expand each fact to users, then drop the keys already queued
+    wanted: list[tuple[rules.Fact, User]] = []
+    for fact in facts:
+        for user in _audience(fact, task_info, notices, plans, units, users, leads):
+            wanted.append((fact, user))
+    keys = [f"{fact.key}:user-{user.id}" for fact, user in wanted]
+    known = existing_keys(keys)
+    new = [(fact, user, key) for (fact, user), key in zip(wanted, keys, strict=True) if key not in known]
+    if not new:
+        return result
+    measure_ids = {task_info[f.task_id].measure_id for f, _u, _k in new if f.task_id is not None}
+    measures = {}
+    for start in range(0, len(measure_ids), KEY_CHUNK):
+        chunk = sorted(measure_ids)[start:start + KEY_CHUNK]
+        measures.update({m.id: m for m in db.session.scalars(sa.select(Measure).where(Measure.id.in_(chunk)))})
+    items = [_pending(fact, user, key, task_info, notices, plans, units, measures, today)
+             for fact, user, key in new]
+    result.queued = queue_bulk(items, now=now)
+    for item in items:
+        result.by_kind[item.kind] = result.by_kind.get(item.kind, 0) + 1
+    db.session.flush()
+    return result
+
+
+def _unanswered_notices(today: date) -> dict[int, SupervisionNotice]:
+    rows = db.session.scalars(
+        sa.select(SupervisionNotice)
+        .where(SupervisionNotice.kind == NoticeKind.supervision, SupervisionNotice.reply_by < today,
+               sa.exists().where(NoticeItem.notice_id == SupervisionNotice.id, NoticeItem.answered_at.is_(None)))
+    )
+    return {n.id: n for n in rows}
+
+
+def _assignees(owner_id: int | None, unit_id: int, users: dict[int, User],
+               leads: dict[int, list[User]]) -> list[User]:
+    owner = users.get(owner_id) if owner_id else None
+    if owner is not None and owner.is_active:
+        return [owner]
+    return list(leads.get(unit_id, []))
+
+
+def _audience(fact, task_info, notices, plans, units, users, leads) -> list[User]:
+    if fact.audience == rules.NOTICE_UNIT:
+        return list(leads.get(notices[fact.notice_id].unit_id, []))
+    row = task_info[fact.task_id]
+    people = _assignees(row.owner_id, row.unit_id, users, leads)
+    if fact.audience == rules.ESCALATION:
+        unit, plan = units.get(row.unit_id), plans.get(row.plan_id)
+        for extra_id in (unit.leader_id if unit else None, plan.supervisor_id if plan else None):
+            extra = users.get(extra_id) if extra_id else None
+            if extra is not None and extra.is_active and extra not in people:
+                people.append(extra)
+    seen, unique = set(), []
+    for person in people:
+        if person.id not in seen:
+            seen.add(person.id)
+            unique.append(person)
+    return unique
+
+
+def _pending(fact, user, key, task_info, notices, plans, units, measures, today) -> Pending:
+    label = KIND_LABELS.get(fact.kind, "督办提醒")
+    if fact.notice_id is not None:
+        notice = notices[fact.notice_id]
+        unit = units.get(notice.unit_id)
+        return Pending(user=user, kind=fact.kind, dedupe_key=key, template="reminder_notice_chase",
+                       subject=f"【{label}】{notice.number_label}：{fact.reason}",
+                       context={"notice": notice, "unit": unit, "today": today},
+                       reason=fact.reason, link=notice_link(notice.id),
+                       related_type="supervision_notice", related_id=notice.id)
+    row = task_info[fact.task_id]
+    plan, unit, measure = plans.get(row.plan_id), units.get(row.unit_id), measures.get(row.measure_id)
+    measure_label = measure.label if measure else ""
+    short = measure_label if len(measure_label) <= 30 else measure_label[:30] + "…"
+    return Pending(user=user, kind=fact.kind, dedupe_key=key, template="reminder_task",
+                   subject=f"【{label}】{fact.reason}：{short}",
+                   context={"plan": plan, "unit": unit, "measure": measure, "measure_label": measure_label,
+                            "due_on": row.due_on, "kind_label": label, "escalation": fact.kind == "task_escalation"},
+                   reason=fact.reason, link=task_link(row.id), task_id=row.id,
+                   related_type="task", related_id=row.id)
+
+
+# --- outbox administration and in-app notices ---------------------------------------------
+
+REQUEUEABLE = (OutboxStatus.failed, OutboxStatus.sending, OutboxStatus.cancelled)
+
+
+def requeue(row: OutboxEmail, *, actor: User, now: datetime) -> OutboxEmail:
+    """Send a failed or stuck ("in doubt") message again, on an administrator's decision."""
+    if actor is None or not actor.is_supervisor:
+        raise PermissionDenied
+    if row.status not in REQUEUEABLE:
+        raise NotifyError(_("只有发送失败或状态不明的邮件可以重新排队。"))
+    if not row.to_addr:
+        raise NotifyError(_("收件人没有邮箱地址，无法发送。"))
+    previous = row.status
+    row.status = OutboxStatus.pending
+    row.attempts = 0
+    row.next_attempt_at = now
+    row.claimed_at = None
+    audit.record(actor, "outbox.requeued", row, {"from": previous.value, "dedupe_key": row.dedupe_key}, now=now)
+    db.session.flush()
+    return row
+
+
+def stuck(now: datetime, older_than: timedelta = timedelta(minutes=10)) -> list[OutboxEmail]:
+    """Rows claimed but never marked: the process that sent them died. Shown, not re-sent."""
+    return list(db.session.scalars(
+        sa.select(OutboxEmail).where(OutboxEmail.status == OutboxStatus.sending,
+                                     OutboxEmail.claimed_at < now - older_than).order_by(OutboxEmail.id)
+    ))
+
+
+def mark_read(notification: Notification, *, actor: User, now: datetime) -> None:
+    """A user marks one of their own notices read."""
+    if actor is None or notification.user_id != actor.id:
+        raise PermissionDenied
+    if notification.read_at is None:
+        notification.read_at = now
+    db.session.flush()
+
+
+def mark_all_read(*, actor: User, now: datetime) -> int:
+    result = db.session.execute(
+        sa.update(_notification).where(_notification.c.user_id == actor.id, _notification.c.read_at.is_(None))
+        .values(read_at=now)
+    )
+    return result.rowcount or 0
