@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 
 from tests import factories
 from tracker import create_app
@@ -82,9 +84,25 @@ def app_config(tmp_path, pg_database) -> dict:
     }
 
 
+class TestClient(FlaskClient):
+    """Each request starts with a clean ``g``, as it would in its own process.
+
+    The test holds one app context for its whole run (so factories and assertions share
+    ``db.session`` with the requests); without this, Flask-Login's user cached in ``g`` by
+    one client's request would leak into the next client's request.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for name in list(vars(g)):
+                delattr(g, name)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+    app.test_client_class = TestClient
     with app.app_context():
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             _db.create_all()

@@ -91,9 +91,10 @@ def create_user(data: UserData, password: str, *, actor: User | None, now: datet
 
 def update_user(user: User, data: UserData, *, actor: User | None, now: datetime | None = None) -> User:
     email = _validate(data, user)
-    if user is actor and data.role is not Role.admin and user.role is Role.admin:
+    is_self = actor is not None and getattr(actor, "id", None) == user.id
+    if is_self and data.role is not Role.admin and user.role is Role.admin:
         raise AccountError(_("不能取消自己的管理员角色。"))
-    if user is actor and not data.is_active:
+    if is_self and not data.is_active:
         raise AccountError(_("不能停用自己的账号。"))
     changes = {}
     for field, value in (("email", email), ("name", data.name.strip()), ("role", data.role),

@@ -78,7 +78,7 @@ def change_password():
                 flash(str(exc), "danger")
             else:
                 db.session.commit()
-                login_user(current_user)
+                login_user(current_user._get_current_object())
                 flash(_("密码已修改，其他设备上的登录已失效。"), "success")
                 return redirect(url_for("main.home"))
     return render_template("auth/password.html", form=form)
