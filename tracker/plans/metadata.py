@@ -103,7 +103,7 @@ def split_unit_names(value: str, *, strict: bool = True) -> list[str]:
     names: list[str] = []
     for part in _LIST_SPLIT_RE.split(value):
         for name in _split_conjunctions(part.strip()):
-            name = name.strip(" 。.：:（）()")
+            name = _strip_unbalanced(name.strip(" 。.：:"))
             if name.endswith("等") and len(name) > 2:
                 name = name[:-1]
             if not name:
@@ -113,6 +113,15 @@ def split_unit_names(value: str, *, strict: bool = True) -> list[str]:
             if name not in names:
                 names.append(name)
     return names
+
+
+def _strip_unbalanced(name: str) -> str:
+    """Drop a bracket left over from the text around a list, keep 区发改委（牵头）."""
+    if name[:1] in "（(" and not any(ch in name for ch in "）)"):
+        name = name[1:]
+    if name[-1:] in "）)" and not any(ch in name for ch in "（("):
+        name = name[:-1]
+    return name.strip()
 
 
 def _split_conjunctions(part: str) -> list[str]:
@@ -138,7 +147,6 @@ _LABEL_RE = re.compile(
     r"配合单位|配合部门|协办单位|协办部门|协助单位|参与单位|配合)"
     r"\s*(?:[：:]|为|是)\s*"
 )
-_LABEL_END_RE = re.compile(r"[；;。\n）)】]")
 _LABEL_ROLE = {
     "牵头单位": "lead_units", "牵头部门": "lead_units", "主责单位": "lead_units", "主责部门": "lead_units",
     "牵头": "lead_units",
@@ -183,8 +191,7 @@ def _extract_units(text: str, out: dict[str, Any]) -> None:
             role = _LABEL_ROLE[match.group("label")]
             # a labelled list ends at the next label (牵头单位：A，配合单位：B) or the clause end
             stop = labels[index + 1].start() if index + 1 < len(labels) else len(text)
-            end = _LABEL_END_RE.search(text, match.end(), stop)
-            value = text[match.end(): end.start() if end else stop]
+            value = _label_value(text, match.end(), stop)
             add(role, _labelled_names(value, role, add))
         for match in _BY_RE.finditer(text):
             _add_verb_list(match.group("value"), match.group("verb"), add)
@@ -197,6 +204,22 @@ def _extract_units(text: str, out: dict[str, Any]) -> None:
     for role, names in found.items():
         if names:
             out[role] = names
+
+
+def _label_value(text: str, start: int, stop: int) -> str:
+    """The list after a label, up to the clause end; a bracket opened inside it (A（牵头）) is kept."""
+    depth = 0
+    for index in range(start, stop):
+        char = text[index]
+        if char in "（(":
+            depth += 1
+        elif char in "）)":
+            if depth == 0:
+                return text[start:index]
+            depth -= 1
+        elif char in "；;。\n】":
+            return text[start:index]
+    return text[start:stop]
 
 
 _MARKED_RE = re.compile(r"^(?P<name>.+?)[（(](?P<word>牵头|负责|配合|协办|协助)[)）]$")
@@ -263,15 +286,41 @@ _DATE_RE = re.compile(
     r"|(?:" + _YEAR.replace("?P<year>", "?P<yyear>")
     + r"|(?<![每全当\d〇零一二三四五六七八九十两半几多个余青学同周年老新少成])年)(?P<ypart>底|末|内|度内)?"
 )
-_CUE_AFTER_RE = re.compile(r"\s*(?:前|以前|之前|底前|末前|内|以内|期间|完成|止|为止|截止|结束|办结|到位|见效)")
-_CUE_BEFORE_RE = re.compile(r"(?:截止|截至|截止到|截止于|至|到|不晚于|时限|完成时间|时间节点|完成期限)[：:为是]?\s*$")
+_CUE_AFTER_RE = re.compile(r"\s*(?:前|以前|之前|底前|末前|内|以内|期间|完成|止|为止|截止|办结)")
+# 截至 (as of) reports a state, 截止 (closing) sets a limit
+_CUE_BEFORE_RE = re.compile(
+    r"(?:截止|截止到|截止于|(?<!截)至|到|不晚于|完成时限|时限要求|办结时限|时限|完成时间|时间节点|完成期限)[：:为是]?\s*$"
+)
 _SINCE_RE = re.compile(r"(?:即日起|即日|从现在起|自即日起|自发文之日起|现在起)[至到]$")
 _ONGOING_RE = re.compile(
-    r"长期坚持|长期推进|长期开展|常态化推进|常态化开展|持续推进(?=[。；;）)]|$)|长期(?=[。；;）)]|$)"
+    r"(?<!没有)(?<![未不没])长期坚持|长期推进|长期开展|常态化推进|常态化开展|持续推进(?=[。；;）)]|$)|长期(?=[。；;）)]|$)"
     r"|常态化(?=[。；;）)]|$)"
 )
 _ONGOING_ANY_RE = re.compile(r"长期|持续|常态化|每[年月季周日天]|长效")
 _DATE_HINT_CHARS = ("月", "年", "季")
+_ANCHOR_RE = re.compile("[月年季]")
+#: no date expression reaches further than this from its 年/月/季
+_DATE_REACH = 12
+
+
+def _date_matches(text: str):
+    """Date expressions in order; the full pattern only runs in small windows around 年/月/季."""
+    pos = 0
+    length = len(text)
+    while True:
+        anchor = _ANCHOR_RE.search(text, pos)
+        if anchor is None:
+            return
+        start = max(pos, anchor.start() - _DATE_REACH)
+        window_end = min(length, anchor.end() + 2 * _DATE_REACH)
+        match = _DATE_RE.search(text, start, window_end)
+        if match is None:
+            pos = anchor.end()
+            continue
+        if match.end() >= window_end - _DATE_REACH:
+            match = _DATE_RE.match(text, match.start()) or match  # the window may have cut it short
+        yield match
+        pos = max(match.end(), start + 1)
 
 
 def _last_day(year: int, month: int) -> datetime.date:
@@ -310,9 +359,8 @@ def _find_deadline(
     plan_year = plan_date.year if plan_date else None
     context_year: int | None = None
     best: tuple[datetime.date | None, str] | None = None
-    for match in _DATE_RE.finditer(text):
-        if not match.group():
-            continue
+    previous_start = previous_end = -1
+    for match in _date_matches(text):
         parsed = _parse_date_match(match, plan_year, context_year)
         if parsed is None:
             continue
@@ -320,6 +368,8 @@ def _find_deadline(
         if explicit_year is not None:
             context_year = explicit_year
         start, stop = match.span()
+        prior_start, prior_end = previous_start, previous_end
+        previous_start, previous_end = start, stop
         after = _CUE_AFTER_RE.match(text, stop)
         before = _CUE_BEFORE_RE.search(text, max(0, start - 8), start)
         if need_cue and not (inherent_cue or after or before or match.group("m_from")
@@ -330,8 +380,12 @@ def _find_deadline(
         since = _SINCE_RE.search(text, max(0, start - 8), start)
         if since:
             start = since.start()
-        elif before and before.group().strip() in ("至", "到"):
-            start = before.start()
+        elif before:
+            # 2024年11月至2025年2月: the range is the words, not only its end
+            if before.group().strip() in ("至", "到") and prior_end == before.start():
+                start = prior_start
+            else:
+                start = before.start()
         best = (end, text[start:stop].strip())
     if best is None:
         ongoing = _ONGOING_RE.search(text)
@@ -400,17 +454,14 @@ def _parse_date_match(
 
 _PERIOD_RE = re.compile(
     r"(?P<daily>每日|每天|逐日|一日一)"
-    r"|(?P<weekly>每周|每星期|每个星期|逐周|按周|一周一|周报)"
+    r"|(?P<weekly>每周|每星期|每个星期|逐周|按周|一周一|周报制)"
     r"|(?P<half>每半年|半年一|每学期|每个学期)"
-    r"|(?P<quarterly>每季度|每个季度|每季|按季度|按季|逐季|一季一|季报)"
-    r"|(?P<monthly>每月|每个月|按月|逐月|一月一|月报)"
-    r"|(?P<yearly>每年|每学年|按年度|按年|一年一|年报)"
+    r"|(?P<quarterly>每季度|每个季度|每季|按季度|按季|逐季|一季一|季报制)"
+    r"|(?P<monthly>每月|每个月|按月|逐月|一月一|月报制)"
+    r"|(?P<yearly>每年|每学年|按年度|按年|一年一|年报制)"
 )
-# an annual rating or a monthly summary is a routine done once a period
-_WEAK_PERIOD_RE = re.compile(
-    r"(?P<unit>年|季|月)度(?:星级|优秀|先进|工作|目标|绩效)?\S{0,4}?"
-    r"(?:考核|评定|评选|评比|表彰|总结|汇总|通报|述职|检查|报告)"
-)
+# an annual rating (年度星级营业员评定, 季度考核) is held once a period
+_WEAK_PERIOD_RE = re.compile(r"(?P<unit>年|季|月)度[^，,。；;]{0,8}?(?:考核|评定|评选|评比|表彰)")
 _PERIOD_KEYS = {"daily": "daily", "weekly": "weekly", "monthly": "monthly", "quarterly": "quarterly",
                 "half": "half-yearly", "yearly": "yearly"}
 _WEAK_KEYS = {"年": "yearly", "季": "quarterly", "月": "monthly"}
