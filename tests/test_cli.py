@@ -1,0 +1,53 @@
+"""Operator commands."""
+
+import sqlalchemy as sa
+
+from tracker.auth.models import Role, User
+from tracker.units.models import Unit
+
+
+def test_users_create_reads_password_from_stdin(runner, db, make):
+    unit = make.unit("东城区", code="dc")
+    db.session.commit()
+    result = runner.invoke(args=["users", "create", "Boss@Example.cn", "--name", "首任管理员", "--role", "admin",
+                                 "--unit", "dc"], input="first-admin-pass\n")
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.email == "boss@example.cn"))
+    assert user.role is Role.admin and user.unit_id == unit.id
+    assert user.check_password("first-admin-pass") and "first-admin-pass" not in user.password_hash
+
+
+def test_users_create_refuses_bad_input(runner, db):
+    result = runner.invoke(args=["users", "create", "bad", "--name", "x", "--role", "admin"], input="long-enough\n")
+    assert result.exit_code != 0 and "有效的邮箱" in result.output
+    result = runner.invoke(args=["users", "create", "a@example.cn", "--name", "x", "--role", "admin"], input="short\n")
+    assert result.exit_code != 0 and "至少需要" in result.output
+    result = runner.invoke(args=["users", "create", "a@example.cn", "--name", "x", "--role", "unit_lead",
+                                 "--unit", "nope"], input="long-enough\n")
+    assert result.exit_code != 0 and "unknown unit" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_units_import(runner, db, tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_text("代码,名称,上级代码\nr,示范市,\nc1,东城区,r\n", encoding="utf-8-sig")
+    result = runner.invoke(args=["units", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(sa.select(Unit).where(Unit.code == "c1")).parent.code == "r"
+    path.write_text("代码,名称,上级代码\nx,甲,y\n", encoding="utf-8")
+    result = runner.invoke(args=["units", "import", str(path)])
+    assert result.exit_code != 0 and "不存在" in result.output
+
+
+def test_demo_load_once(runner, db):
+    result = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "admin@demo.duban.local" in result.output
+    counties = db.session.scalar(sa.select(sa.func.count()).select_from(Unit).where(Unit.kind == "county"))
+    assert counties == 14
+    roles = set(db.session.scalars(sa.select(User.role)))
+    assert roles == set(Role)
+    # passwords are stored hashed, and a second start keeps the data and prints no passwords
+    again = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert "not loaded" in again.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Unit).where(Unit.kind == "county")) == 14
