@@ -110,6 +110,7 @@ _YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年|-20\d{2}|—20\d{2}|学年)")
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
 
 _SHORT_HEADING_MAX = 20
+_TAIL_MAX = 12
 _FULL_CAP = 50  # a line this long that stops mid-sentence was cut by a wrap
 _SPLIT_RESTART_MAX = 2  # a title starts a new plan when the next number restarts at 1 or 2
 
@@ -176,6 +177,20 @@ def _parse_date(line: str) -> _dt.date | None:
     except ValueError:
         return None
     return None
+
+
+_DATE_IN_TEXT = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+
+
+def _date_in_note(line: str) -> _dt.date | None:
+    """（2024年4月16日区政府第12次常务会议审议通过）under a title dates the plan."""
+    m = _DATE_IN_TEXT.search(fold_width(line))
+    if m is None:
+        return None
+    try:
+        return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
 
 
 def _title_text(line: str) -> str:
@@ -507,6 +522,8 @@ class _Parser:
             return True
         if _is_ascii_alnum(fold_width(last)) and _is_ascii_alnum(first):
             return True
+        if len(line) <= _TAIL_MAX and _ends_closed(line) and not _SENTENCE_PUNCT.search(line[:-1]):
+            return True  # "…邀请副校长到校讲座" + "1次以上。": the tail of a cut sentence
         if self._is_full(prev):
             if blank and not self.double_spaced:
                 return False
@@ -664,6 +681,8 @@ class _Parser:
         plan = self.plan
         self.target_empty = False
         date = _parse_date(line)
+        if date is None and self.prev_kind == "title" and line[0] in "(（" and len(line) <= 60:
+            date = _date_in_note(line)
         if date is not None:
             self._on_date(date)
             self.prev, self.prev_kind = line, "date"
