@@ -12,6 +12,8 @@ from pathlib import Path
 import docx
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tracker.plans.errors import MESSAGES_ZH, PlanInputError
 from tracker.plans.readers import Block, decode_text, format_number, read_document, split_units
@@ -609,3 +611,49 @@ def test_block_defaults():
 
 def test_zip_helper_writes_valid_archives():
     assert zipfile.ZipFile(io.BytesIO(build_zip({"a": b"b"}))).read("a") == b"b"
+
+
+# --- nothing but PlanInputError, whatever the bytes -----------------------------------------
+
+_FIXTURE_DOCX = (READERS / "auto-numbering-task-table.docx").read_bytes()
+_FIXTURE_XLSX = (READERS / "task-table.xlsx").read_bytes()
+
+
+def _read_or_refuse(data: bytes, name: str) -> None:
+    try:
+        blocks = read_document(data, name)
+    except PlanInputError as error:
+        assert error.code in MESSAGES_ZH
+    else:
+        assert all(isinstance(block, Block) and isinstance(block.text, str) for block in blocks)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=4000), st.sampled_from(["a.txt", "a.md", "a.docx", "a.xlsx"]))
+def test_any_bytes_are_read_or_refused(data, name):
+    _read_or_refuse(data, name)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(_FIXTURE_DOCX) - 1), st.integers(0, 255)), min_size=1, max_size=8),
+       st.booleans())
+def test_damaged_documents_are_read_or_refused(edits, excel):
+    data = bytearray(_FIXTURE_XLSX if excel else _FIXTURE_DOCX)
+    for offset, value in edits:
+        data[offset % len(data)] = value
+    _read_or_refuse(bytes(data), "a.xlsx" if excel else "a.docx")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300), st.sampled_from(["utf-8", "utf-16", "gb18030"]))
+def test_any_text_round_trips_or_is_refused(text, encoding):
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError:
+        return
+    try:
+        decoded = decode_text(data)
+    except PlanInputError as error:
+        assert error.code in ("empty", "binary", "unknown_encoding")
+    else:
+        assert "\r" not in decoded and "\x00" not in decoded

@@ -20,6 +20,7 @@ import io
 import logging
 import re
 import struct
+import warnings
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -241,10 +242,12 @@ def _decode(data: bytes) -> str:
         raise PlanInputError("binary")
 
     if b"\x00" in data:
-        encoding = _utf16_by_nuls(data)
-        if encoding is None:
-            raise PlanInputError("binary")
-        return _decode_wide(data, encoding)
+        for encoding in _utf16_by_nuls(data):
+            try:
+                return _decode_wide(data, encoding)
+            except PlanInputError:
+                continue
+        raise PlanInputError("binary")
 
     try:
         text = data.decode("utf-8")
@@ -278,20 +281,19 @@ def _decode_wide(data: bytes, encoding: str) -> str:
     return text
 
 
-def _utf16_by_nuls(data: bytes) -> str | None:
-    """UTF-16 without a BOM: ASCII characters put their NUL byte on one side only."""
-    sample = data[:65536]
+def _utf16_by_nuls(data: bytes) -> list[str]:
+    """UTF-16 guesses for text without a BOM, most likely first.
+
+    ASCII characters put their NUL byte on one side; CJK characters such as
+    一 (U+4E00) put a few on the other, so a text with little ASCII can have
+    NULs on both sides. Each guess is verified by decoding.
+    """
     if len(data) % 2:
-        return None
+        return []
+    sample = data[:65536]
     even = sample[0::2].count(0)
     odd = sample[1::2].count(0)
-    total = even + odd
-    # CJK characters such as 一 (U+4E00) put a few NULs on the other side; ASCII dominates.
-    if odd >= 0.75 * total and odd >= 2:
-        return "utf-16-le"
-    if even >= 0.75 * total and even >= 2:
-        return "utf-16-be"
-    return None
+    return ["utf-16-le", "utf-16-be"] if odd >= even else ["utf-16-be", "utf-16-le"]
 
 
 def _control_share(text: str) -> float:
@@ -1191,6 +1193,13 @@ def _merged_ranges(archive: zipfile.ZipFile, sheet_path: str) -> list[tuple[int,
 def _read_xlsx(data: bytes) -> list[Block]:
     import openpyxl
 
+    with warnings.catch_warnings():
+        # openpyxl warns about every feature it drops (data validation, conditional formats)
+        warnings.simplefilter("ignore")
+        return _read_workbook(openpyxl, data)
+
+
+def _read_workbook(openpyxl: Any, data: bytes) -> list[Block]:
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     blocks: list[Block] = []
     found_table = False
