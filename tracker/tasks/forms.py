@@ -1,0 +1,59 @@
+"""Reading the task pages' forms: plain values out, no business rules (the services validate)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from tracker.tasks.models import ReportingPeriod, UnitRole
+
+
+def parse_date(value: str | None) -> date | None:
+    """An ISO date from a date input; None when missing or malformed (the service says why)."""
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
+def parse_int(value: str | None) -> int | None:
+    text = (value or "").strip()
+    if text.startswith("-") and text[1:].isdigit():
+        return int(text)
+    return int(text) if text.isdigit() else None
+
+
+def parse_ids(values: list[str]) -> list[int]:
+    return [int(v) for v in values if (v or "").strip().isdigit()]
+
+
+def parse_bool(form: Any, name: str) -> bool:
+    return (form.get(name) or "") in ("1", "on", "true", "y")
+
+
+def parse_role(value: str | None) -> UnitRole | None:
+    return UnitRole.__members__.get(value or "")
+
+
+def parse_period(value: str | None) -> ReportingPeriod | None:
+    return ReportingPeriod.__members__.get(value or "")
+
+
+def parse_percent(value: str | None) -> int | str | None:
+    """An integer percent, None when empty; a non-number is passed on so the service refuses it."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    number = parse_int(text)
+    return number if number is not None else text
+
+
+def uploaded_files(files: Any, name: str = "files") -> list[Any]:
+    return [f for f in files.getlist(name) if f and f.filename]
+
+
+ROLE_CHOICES = [("lead", _l("牵头")), ("support", _l("配合"))]
+PERIOD_CHOICES = [("once", _l("一次性")), ("monthly", _l("每月")), ("quarterly", _l("每季度")),
+                  ("half_yearly", _l("每半年"))]

@@ -1,0 +1,283 @@
+"""Read-side queries for task lists, the review queue, the plan matrix and a task's timeline.
+
+Each runs a fixed number of SQL statements however many tasks there are: related rows are
+loaded with selectinload, lights are computed in SQL with the same rule as the Python one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy.orm import selectinload
+
+from tracker.audit import AuditEntry
+from tracker.auth.models import Role
+from tracker.extensions import db
+from tracker.plans.models import Measure, MeasureKind, Plan
+from tracker.tasks.lights import light_expression, light_for
+from tracker.tasks.models import (
+    OPEN_STATES,
+    Evidence,
+    ExtensionRequest,
+    ExtensionState,
+    ProgressReport,
+    Task,
+    TaskState,
+)
+from tracker.tasks.permissions import visible_condition
+from tracker.units.models import Unit
+
+DUE_WINDOWS = ("overdue", "7", "15", "30")
+
+
+@dataclass
+class TaskFilters:
+    """What a task list is narrowed to; built from the query string, invalid values ignored."""
+
+    state: TaskState | None = None
+    #: "overdue", or a number of days: open tasks due within that many days
+    due: str | None = None
+    plan_id: int | None = None
+    unit_id: int | None = None
+    key_only: bool = False
+    today: date | None = None
+
+    @classmethod
+    def from_args(cls, args: Any, today: date) -> TaskFilters:
+        def as_int(name: str) -> int | None:
+            value = (args.get(name) or "").strip()
+            return int(value) if value.isdigit() else None
+
+        state = args.get("state") or None
+        due = args.get("due") or None
+        return cls(
+            state=TaskState(state) if state in TaskState.__members__ else None,
+            due=due if due in DUE_WINDOWS else None,
+            plan_id=as_int("plan_id"), unit_id=as_int("unit_id"),
+            key_only=(args.get("key") or "") in ("1", "on", "true"), today=today,
+        )
+
+    def as_args(self) -> dict[str, Any]:
+        """The filters as query-string values, for pager links."""
+        out: dict[str, Any] = {}
+        if self.state:
+            out["state"] = self.state.value
+        if self.due:
+            out["due"] = self.due
+        if self.plan_id:
+            out["plan_id"] = self.plan_id
+        if self.unit_id:
+            out["unit_id"] = self.unit_id
+        if self.key_only:
+            out["key"] = "1"
+        return out
+
+
+def _apply(query: sa.Select, filters: TaskFilters) -> sa.Select:
+    today = filters.today or date.today()
+    if filters.state is not None:
+        query = query.where(Task.state == filters.state)
+    if filters.due == "overdue":
+        query = query.where(Task.state.in_(OPEN_STATES), Task.due_on < today)
+    elif filters.due:
+        query = query.where(Task.state.in_(OPEN_STATES), Task.due_on >= today,
+                            Task.due_on <= today + timedelta(days=int(filters.due)))
+    if filters.plan_id is not None:
+        query = query.where(Task.plan_id == filters.plan_id)
+    if filters.unit_id is not None:
+        query = query.where(Task.unit_id == filters.unit_id)
+    if filters.key_only:
+        query = query.where(Task.is_key.is_(True))
+    return query
+
+
+def _eager(query: sa.Select) -> sa.Select:
+    return query.options(selectinload(Task.measure), selectinload(Task.plan), selectinload(Task.unit),
+                         selectinload(Task.owner))
+
+
+@dataclass
+class TaskRow:
+    task: Task
+    light: str
+
+
+@dataclass
+class TaskPage:
+    """A page of tasks with their lights; ``pagination`` drives the pager macro."""
+
+    rows: list[TaskRow]
+    pagination: Pagination
+    total: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def unit_task_page(user: Any, filters: TaskFilters, page: int = 1, per_page: int = 20,
+                   warning_days: int = 7) -> TaskPage:
+    """The tasks ``user`` may see, filtered, a page at a time (our tasks, the ledger)."""
+    today = filters.today or date.today()
+    query = _apply(sa.select(Task).where(visible_condition(user)), filters)
+    query = _eager(query.order_by(Task.due_on, Task.id))
+    pagination = db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False, max_per_page=200)
+    rows = [TaskRow(task=t, light=light_for(t, today, warning_days)) for t in pagination.items]
+    return TaskPage(rows=rows, pagination=pagination, total=pagination.total or 0)
+
+
+def pending_extensions_for(task_ids: list[int]) -> dict[int, ExtensionRequest]:
+    """The pending extension request of each task, in one query."""
+    if not task_ids:
+        return {}
+    rows = db.session.scalars(sa.select(ExtensionRequest).where(
+        ExtensionRequest.task_id.in_(task_ids), ExtensionRequest.state == ExtensionState.pending))
+    return {r.task_id: r for r in rows}
+
+
+def _reviewable_condition(user: Any) -> sa.ColumnElement[bool]:
+    if user.role is Role.admin:
+        return sa.true()
+    if user.role is Role.supervisor:
+        return Task.plan_id.in_(sa.select(Plan.id).where(Plan.supervisor_id == user.id).scalar_subquery())
+    return sa.false()
+
+
+@dataclass
+class ReviewQueue:
+    submitted: list[Task]
+    extensions: list[ExtensionRequest]
+
+
+def review_queue(user: Any) -> ReviewQueue:
+    """What waits for ``user``'s decision: submitted tasks and pending extension requests."""
+    condition = _reviewable_condition(user)
+    submitted = list(db.session.scalars(_eager(
+        sa.select(Task).where(condition, Task.state == TaskState.submitted)
+        .order_by(Task.submitted_at, Task.id))))
+    extensions = list(db.session.scalars(
+        sa.select(ExtensionRequest).join(Task, ExtensionRequest.task_id == Task.id)
+        .where(condition, ExtensionRequest.state == ExtensionState.pending)
+        .options(selectinload(ExtensionRequest.task).selectinload(Task.measure),
+                 selectinload(ExtensionRequest.task).selectinload(Task.unit),
+                 selectinload(ExtensionRequest.task).selectinload(Task.plan),
+                 selectinload(ExtensionRequest.requested_by))
+        .order_by(ExtensionRequest.created_at, ExtensionRequest.id)))
+    return ReviewQueue(submitted=submitted, extensions=extensions)
+
+
+@dataclass
+class MatrixCell:
+    task_id: int
+    state: TaskState
+    light: str
+    role: str
+    due_on: date
+
+
+@dataclass
+class PlanMatrix:
+    measures: list[Measure]
+    units: list[Unit]
+    cells: dict[tuple[int, int], MatrixCell]
+    rollup: dict[int, tuple[int, int]]
+
+    def cell(self, measure_id: int, unit_id: int) -> MatrixCell | None:
+        return self.cells.get((measure_id, unit_id))
+
+
+def plan_matrix(plan: Plan, user: Any, today: date | None = None, warning_days: int = 7) -> PlanMatrix:
+    """Measures down, units across, each cell the task's state and light: three queries."""
+    today = today or date.today()
+    measures = list(db.session.scalars(
+        sa.select(Measure).where(Measure.plan_id == plan.id).order_by(Measure.position, Measure.id)))
+    rows = db.session.execute(
+        sa.select(Task.id, Task.measure_id, Task.unit_id, Task.state, Task.role, Task.due_on,
+                  light_expression(today, warning_days))
+        .where(Task.plan_id == plan.id, visible_condition(user))
+    ).all()
+    cells: dict[tuple[int, int], MatrixCell] = {}
+    rollup: dict[int, list[int]] = {}
+    for task_id, measure_id, unit_id, state, role, due_on, light in rows:
+        cells[(measure_id, unit_id)] = MatrixCell(task_id=task_id, state=state, light=light, role=role.value,
+                                                  due_on=due_on)
+        if state is not TaskState.cancelled:
+            counts = rollup.setdefault(measure_id, [0, 0])
+            counts[1] += 1
+            counts[0] += state is TaskState.completed
+    unit_ids = {unit_id for (_m, unit_id) in cells}
+    units = list(db.session.scalars(sa.select(Unit).where(Unit.id.in_(unit_ids)).order_by(Unit.sort_order, Unit.id))
+                 ) if unit_ids else []
+    return PlanMatrix(measures=measures, units=units, cells=cells,
+                      rollup={k: (v[0], v[1]) for k, v in rollup.items()})
+
+
+def measure_rollup(plan_id: int) -> dict[int, tuple[int, int]]:
+    """(completed, total) per measure of a plan, cancelled tasks not counted: "9/14 办结"."""
+    rows = db.session.execute(
+        sa.select(Task.measure_id,
+                  sa.func.sum(sa.case((Task.state == TaskState.completed, 1), else_=0)),
+                  sa.func.count(Task.id))
+        .where(Task.plan_id == plan_id, Task.state != TaskState.cancelled)
+        .group_by(Task.measure_id)
+    ).all()
+    return {measure_id: (int(done or 0), int(total)) for measure_id, done, total in rows}
+
+
+def assignable_measures(plan: Plan) -> list[Measure]:
+    return list(db.session.scalars(
+        sa.select(Measure).where(Measure.plan_id == plan.id).order_by(Measure.position, Measure.id)))
+
+
+def is_heading(measure: Measure) -> bool:
+    return measure.kind is MeasureKind.heading
+
+
+@dataclass
+class TimelineItem:
+    at: datetime
+    kind: str
+    actor: Any
+    action: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    obj: Any = None
+
+
+def task_timeline(task: Task) -> list[TimelineItem]:
+    """Everything that happened to a task, oldest first: audit entries, reports and files."""
+    items: list[TimelineItem] = []
+    for entry in db.session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.object_type == "task", AuditEntry.object_id == task.id).order_by(AuditEntry.id)):
+        if entry.action in ("task.progress", "task.evidence_added"):
+            continue  # shown with the report or file itself
+        items.append(TimelineItem(at=entry.at, kind="audit", actor=entry.actor, action=entry.action,
+                                  data=entry.data or {}))
+    for report in db.session.scalars(sa.select(ProgressReport).where(ProgressReport.task_id == task.id)
+                                     .options(selectinload(ProgressReport.author)).order_by(ProgressReport.id)):
+        items.append(TimelineItem(at=report.created_at, kind="report", actor=report.author, obj=report))
+    for evidence in db.session.scalars(sa.select(Evidence).where(Evidence.task_id == task.id,
+                                                                 Evidence.is_deleted.is_(False))
+                                       .options(selectinload(Evidence.uploader)).order_by(Evidence.id)):
+        items.append(TimelineItem(at=evidence.created_at, kind="evidence", actor=evidence.uploader, obj=evidence))
+    order = {"audit": 0, "report": 1, "evidence": 2}
+    items.sort(key=lambda item: (item.at, order[item.kind]))
+    return items
+
+
+def task_evidence(task: Task) -> list[Evidence]:
+    return list(db.session.scalars(sa.select(Evidence).where(Evidence.task_id == task.id,
+                                                             Evidence.is_deleted.is_(False))
+                                   .options(selectinload(Evidence.uploader)).order_by(Evidence.id)))
+
+
+def task_reports(task: Task) -> list[ProgressReport]:
+    return list(db.session.scalars(sa.select(ProgressReport).where(ProgressReport.task_id == task.id)
+                                   .options(selectinload(ProgressReport.author),
+                                            selectinload(ProgressReport.evidence))
+                                   .order_by(ProgressReport.id.desc())))
+
+
+def task_extensions(task: Task) -> list[ExtensionRequest]:
+    return list(db.session.scalars(sa.select(ExtensionRequest).where(ExtensionRequest.task_id == task.id)
+                                   .order_by(ExtensionRequest.id.desc())))

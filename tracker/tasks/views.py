@@ -1,0 +1,365 @@
+"""Task pages: our tasks, the ledger, the review queue, a task, assignment, the plan matrix."""
+
+from __future__ import annotations
+
+import os
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm.exc import StaleDataError
+
+from tracker.auth.models import Role, User
+from tracker.auth.permissions import PermissionDenied, staff_required, supervisor_required
+from tracker.db import utcnow
+from tracker.extensions import db
+from tracker.plans.models import MeasureKind, Plan
+from tracker.tasks import forms, permissions, queries, services, storage
+from tracker.tasks.lights import light_for
+from tracker.tasks.models import Evidence, ExtensionRequest, ReportingPeriod, Task, TaskState, UnitRole
+from tracker.timeutil import local_today
+from tracker.units.models import Unit, UnitKind
+from tracker.units.services import unit_tree
+
+bp = Blueprint("tasks", __name__)
+
+PER_PAGE = 20
+
+
+def _warning_days() -> int:
+    return int(current_app.config.get("WARNING_DAYS", 7))
+
+
+def _plan_url(plan: Plan | None) -> str | None:
+    if plan is not None and "plans.view_plan" in current_app.view_functions:
+        return url_for("plans.view_plan", plan_id=plan.id)
+    return None
+
+
+def _safe_next(default: str) -> str:
+    target = request.form.get("next") or request.args.get("next") or ""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def _load_task(task_id: int) -> Task:
+    """The task, or 404 when it does not exist or the user may not see it (no leak of other units)."""
+    task = db.session.get(Task, task_id)
+    if task is None or not permissions.can_view_task(current_user, task):
+        abort(404)
+    return task
+
+
+def _list_page(template: str, endpoint: str, *, with_unit: bool):
+    today = local_today(utcnow())
+    filters = queries.TaskFilters.from_args(request.args, today)
+    if not with_unit:
+        filters.unit_id = None
+    page = forms.parse_int(request.args.get("page")) or 1
+    result = queries.unit_task_page(current_user, filters, page=page, per_page=PER_PAGE,
+                                    warning_days=_warning_days())
+    ids = [row.task.id for row in result.rows]
+    plans = list(db.session.scalars(sa.select(Plan).where(Plan.is_deleted.is_(False)).order_by(Plan.id.desc())))
+    units = unit_tree() if with_unit else []
+    actions = {row.task.id: services.available_actions(current_user, row.task) for row in result.rows}
+    return render_template(template, result=result, filters=filters, plans=plans, units=units,
+                           states=list(TaskState), endpoint=endpoint, actions=actions,
+                           extensions=queries.pending_extensions_for(ids), today=today)
+
+
+@bp.route("/tasks/mine")
+@login_required
+def my_tasks():
+    """Our unit's tasks, with the next step of each."""
+    if current_user.role not in (Role.unit_lead, Role.unit_member):
+        return redirect(url_for(".all_tasks"))
+    return _list_page("tasks/my_tasks.html", ".my_tasks", with_unit=False)
+
+
+@bp.route("/tasks")
+@staff_required
+def all_tasks():
+    """The ledger (台账) of every task the user may see."""
+    return _list_page("tasks/list.html", ".all_tasks", with_unit=True)
+
+
+@bp.route("/tasks/review")
+@supervisor_required
+def review_queue():
+    """Submitted tasks and extension requests waiting for this supervisor."""
+    today = local_today(utcnow())
+    queue = queries.review_queue(current_user)
+    lights = {t.id: light_for(t, today, _warning_days()) for t in queue.submitted}
+    return render_template("tasks/review.html", queue=queue, lights=lights, today=today)
+
+
+def _detail(task: Task, status: int = 200):
+    today = local_today(utcnow())
+    owners = []
+    actions = services.available_actions(current_user, task)
+    if "owner" in actions:
+        owners = list(db.session.scalars(sa.select(User).where(User.unit_id == task.unit_id, User.is_active)
+                                         .order_by(User.name)))
+    return render_template(
+        "tasks/detail.html", task=task, light=light_for(task, today, _warning_days()), actions=actions,
+        evidence=queries.task_evidence(task), reports=queries.task_reports(task),
+        extensions=queries.task_extensions(task), pending=services.pending_extension(task),
+        missing=services.missing_reports(task, today), expected=services.expected_periods(task, today),
+        period_key=services.current_period_key(task, today), timeline=queries.task_timeline(task),
+        owners=owners, plan_url=_plan_url(task.plan), today=today,
+    ), status
+
+
+@bp.route("/tasks/<int:task_id>")
+@login_required
+def view_task(task_id: int):
+    """One task: what, who, when, its files, reports and history, and what the user may do."""
+    return _detail(_load_task(task_id))
+
+
+def _perform(task_id: int, action, success: str, *, anchor: str = ""):
+    """Run one service call for a task page form: commit and redirect, or roll back and explain."""
+    task = _load_task(task_id)
+    try:
+        services.check_version(task, request.form.get("version"))
+        action(task)
+        db.session.commit()
+    except PermissionDenied:
+        db.session.rollback()
+        abort(403)
+    except (services.TaskError, StaleDataError) as exc:
+        db.session.rollback()
+        conflict = isinstance(exc, services.StateConflict | StaleDataError)
+        flash(str(exc) if isinstance(exc, services.TaskError) else _("任务已被他人更新，请刷新后重试。"), "danger")
+        task = _load_task(task_id)
+        return _detail(task, 409 if conflict else 422)
+    flash(success, "success")
+    return redirect(_safe_next(url_for(".view_task", task_id=task_id) + anchor))
+
+
+ACTION_MESSAGES = {
+    "start": "已开始办理。", "submit": "已提交审核。", "approve": "任务已办结。",
+    "return": "任务已退回。", "cancel": "任务已撤销。",
+}
+
+
+@bp.route("/tasks/<int:task_id>/do/<action>", methods=["POST"])
+@login_required
+def act(task_id: int, action: str):
+    """A workflow button: start, submit, approve, return (with a reason), cancel (with a reason)."""
+    if action not in services.TRANSITIONS:
+        abort(404)
+    note = request.form.get("note") or request.form.get("reason") or ""
+    return _perform(task_id, lambda task: services.transition(task, action, actor=current_user, note=note,
+                                                              now=utcnow()),
+                    _(ACTION_MESSAGES[action]))
+
+
+@bp.route("/tasks/<int:task_id>/progress", methods=["POST"])
+@login_required
+def progress(task_id: int):
+    """A progress report (报送进展), optionally with files."""
+    form = request.form
+    return _perform(task_id, lambda task: services.report_progress(
+        task, actor=current_user, text=form.get("text", ""), percent=forms.parse_percent(form.get("percent")),
+        period_key=form.get("period_key") or None, files=forms.uploaded_files(request.files),
+        proves=form.get("proves") or None, now=utcnow()), _("进展已报送。"), anchor="#reports")
+
+
+@bp.route("/tasks/<int:task_id>/evidence", methods=["POST"])
+@login_required
+def evidence(task_id: int):
+    """Upload evidence files (佐证材料)."""
+    form = request.form
+    return _perform(task_id, lambda task: services.add_evidence(
+        task, actor=current_user, files=forms.uploaded_files(request.files), note=form.get("note") or None,
+        proves=form.get("proves") or None, now=utcnow()), _("材料已上传。"), anchor="#evidence")
+
+
+@bp.route("/tasks/<int:task_id>/extension", methods=["POST"])
+@login_required
+def extension(task_id: int):
+    """Ask for more time (延期申请)."""
+    form = request.form
+    return _perform(task_id, lambda task: services.request_extension(
+        task, actor=current_user, new_due_on=forms.parse_date(form.get("new_due_on")), reason=form.get("reason", ""),
+        now=utcnow()), _("延期申请已提交，等待审核。"))
+
+
+@bp.route("/tasks/<int:task_id>/deadline", methods=["POST"])
+@login_required
+def deadline(task_id: int):
+    """Move the deadline in force (the supervisor)."""
+    return _perform(task_id, lambda task: services.change_deadline(
+        task, forms.parse_date(request.form.get("due_on")), actor=current_user, now=utcnow()), _("时限已调整。"))
+
+
+@bp.route("/tasks/<int:task_id>/owner", methods=["POST"])
+@login_required
+def owner(task_id: int):
+    """Name the owner (责任人)."""
+    return _perform(task_id, lambda task: services.set_owner(
+        task, forms.parse_int(request.form.get("owner_id")), actor=current_user, now=utcnow()), _("责任人已保存。"))
+
+
+@bp.route("/tasks/<int:task_id>/flags", methods=["POST"])
+@login_required
+def flags(task_id: int):
+    """Key task and evidence-needed flags (the supervisor)."""
+    return _perform(task_id, lambda task: services.set_flags(
+        task, is_key=forms.parse_bool(request.form, "is_key"),
+        evidence_required=forms.parse_bool(request.form, "evidence_required"), actor=current_user, now=utcnow()),
+        _("设置已保存。"))
+
+
+@bp.route("/tasks/extensions/<int:request_id>/decide", methods=["POST"])
+@login_required
+def decide(request_id: int):
+    """Approve or refuse an extension request."""
+    extension_request = db.session.get(ExtensionRequest, request_id)
+    if extension_request is None or not permissions.can_view_task(current_user, extension_request.task):
+        abort(404)
+    approve = request.form.get("decision") == "approve"
+    return _perform(extension_request.task_id, lambda task: services.decide_extension(
+        extension_request, actor=current_user, approve=approve, note=request.form.get("note", ""), now=utcnow()),
+        _("已同意延期。") if approve else _("已不同意延期。"))
+
+
+@bp.route("/tasks/evidence/<int:evidence_id>")
+@login_required
+def download(evidence_id: int):
+    """Download an evidence file under its original (Chinese) name; never shown inline."""
+    item = db.session.get(Evidence, evidence_id)
+    if item is None or item.is_deleted or not permissions.can_view_task(current_user, item.task):
+        abort(404)
+    try:
+        path = storage.path_for(item.stored_name)
+    except storage.StorageError:
+        abort(404)
+    if not os.path.exists(path):
+        abort(404)
+    response = send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.original_name,
+                         max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# -- assignment and the plan matrix ----------------------------------------------------------
+
+def _load_plan(plan_id: int) -> Plan:
+    plan = db.session.get(Plan, plan_id)
+    if plan is None or plan.is_deleted:
+        abort(404)
+    return plan
+
+
+def _suggested_unit_ids(measure, units: list[Unit]) -> set[int]:
+    """Units named in the parser's suggestions, matched by name as written."""
+    suggestions = measure.suggestions or {}
+    names: set[str] = set()
+    for key in ("lead_units", "units", "support_units"):
+        value = suggestions.get(key) or []
+        names.update(str(v).strip() for v in (value if isinstance(value, list) else [value]))
+    return {u.id for u in units if u.name in names}
+
+
+def _assign_page(plan: Plan, status: int = 200, *, selected_measures: set[int], selected_units: set[int],
+                 values: dict):
+    measures = queries.assignable_measures(plan)
+    tree = unit_tree(include_inactive=False)
+    people = list(db.session.scalars(sa.select(User).where(
+        User.role.in_([Role.unit_lead, Role.unit_member]), User.is_active, User.unit_id.is_not(None))
+        .order_by(User.unit_id, User.name)))
+    rollup = queries.measure_rollup(plan.id)
+    return render_template("tasks/assign.html", plan=plan, measures=measures, tree=tree, people=people,
+                           selected_measures=selected_measures, selected_units=selected_units, values=values,
+                           rollup=rollup, heading=MeasureKind.heading, county=UnitKind.county,
+                           role_choices=forms.ROLE_CHOICES, period_choices=forms.PERIOD_CHOICES,
+                           plan_url=_plan_url(plan), today=local_today(utcnow())), status
+
+
+@bp.route("/plans/<int:plan_id>/assign", methods=["GET", "POST"])
+@login_required
+def assign(plan_id: int):
+    """Hand measures to units (分解交办): many measures × many units in one go."""
+    plan = _load_plan(plan_id)
+    if not permissions.can_assign(current_user, plan):
+        abort(403)
+    if request.method == "GET":
+        selected = set(forms.parse_ids(request.args.getlist("measure_id")))
+        values = {"role": "lead", "reporting_period": "once", "evidence_required": True, "is_key": False,
+                  "due_on": ""}
+        units: set[int] = set()
+        if selected:
+            chosen = [m for m in queries.assignable_measures(plan) if m.id in selected]
+            tree_units = [u for u, _depth in unit_tree(include_inactive=False)]
+            for measure in chosen:
+                units |= _suggested_unit_ids(measure, tree_units)
+            if len(chosen) == 1:
+                suggestions = chosen[0].suggestions or {}
+                deadline = forms.parse_date(str(suggestions.get("deadline") or ""))
+                if deadline is not None:
+                    values["due_on"] = deadline.isoformat()
+                period = forms.parse_period(str(suggestions.get("period") or ""))
+                if period is not None:
+                    values["reporting_period"] = period.value
+        return _assign_page(plan, selected_measures=selected, selected_units=units, values=values)
+
+    form = request.form
+    measure_ids = forms.parse_ids(form.getlist("measure_id"))
+    unit_ids = forms.parse_ids(form.getlist("unit_id"))
+    owner_id = forms.parse_int(form.get("owner_id"))
+    values = {"role": form.get("role", "lead"), "reporting_period": form.get("reporting_period", "once"),
+              "evidence_required": forms.parse_bool(form, "evidence_required"),
+              "is_key": forms.parse_bool(form, "is_key"), "due_on": form.get("due_on", ""), "owner_id": owner_id}
+    try:
+        owner_by_unit = None
+        if owner_id is not None:
+            owner_user = db.session.get(User, owner_id)
+            if owner_user is None or owner_user.unit_id is None:
+                raise services.TaskError(_("责任人必须是该责任单位的人员。"))
+            owner_by_unit = {owner_user.unit_id: owner_user.id}
+        tasks = services.assign(
+            plan, measure_ids, unit_ids, role=forms.parse_role(form.get("role")) or UnitRole.lead,
+            due_on=forms.parse_date(form.get("due_on")),
+            reporting_period=forms.parse_period(form.get("reporting_period")) or ReportingPeriod.once,
+            is_key=values["is_key"], evidence_required=values["evidence_required"], owner_by_unit=owner_by_unit,
+            actor=current_user, now=utcnow())
+        db.session.commit()
+    except PermissionDenied:
+        db.session.rollback()
+        abort(403)
+    except (services.TaskError, StaleDataError) as exc:
+        db.session.rollback()
+        flash(str(exc) if isinstance(exc, services.TaskError) else _("任务已被他人更新，请刷新后重试。"), "danger")
+        plan = _load_plan(plan_id)
+        return _assign_page(plan, 422, selected_measures=set(measure_ids), selected_units=set(unit_ids),
+                            values=values)
+    flash(_("已交办 %(n)d 项任务。", n=len(tasks)), "success")
+    return redirect(url_for(".matrix", plan_id=plan_id))
+
+
+@bp.route("/plans/<int:plan_id>/matrix")
+@login_required
+def matrix(plan_id: int):
+    """Measures × units: each cell's state and light, each measure's 办结 count."""
+    plan = _load_plan(plan_id)
+    if not permissions.can_view_plan_tasks(current_user, plan):
+        abort(403)
+    today = local_today(utcnow())
+    grid = queries.plan_matrix(plan, current_user, today=today, warning_days=_warning_days())
+    return render_template("tasks/matrix.html", plan=plan, grid=grid, heading=MeasureKind.heading,
+                           can_assign=permissions.can_assign(current_user, plan), plan_url=_plan_url(plan))
