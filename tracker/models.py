@@ -1,6 +1,7 @@
 """Every model module, imported once so the metadata is complete (migrations, create_all)."""
 
 from tracker import audit  # noqa: F401
+from tracker.api import models as api_models  # noqa: F401
 from tracker.auth import models as auth_models  # noqa: F401
 from tracker.notices import models as notice_models  # noqa: F401
 from tracker.notify import models as notify_models  # noqa: F401
