@@ -1,0 +1,334 @@
+"""督办单 and 催办单: issue numbered notices, send them once to each unit, record the answers.
+
+Numbers (督办〔2026〕第N号) come from ``NoticeCounter`` with one atomic
+``UPDATE … SET last_serial = last_serial + 1 … RETURNING`` in the issuing transaction: the row
+stays locked until commit (PostgreSQL row lock; SQLite's single writer), and a failed issue rolls
+its serials back with everything else, so the numbers have neither gaps nor repeats.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from tracker import audit, timeutil
+from tracker.auth.models import Role, User
+from tracker.auth.permissions import PermissionDenied
+from tracker.extensions import db
+from tracker.notices import documents
+from tracker.notices.models import NoticeCounter, NoticeItem, NoticeKind, SupervisionNotice
+from tracker.notify import outbox
+from tracker.tasks import lights
+from tracker.tasks.models import OPEN_STATES, ProgressReport, Task, TaskState
+from tracker.units.models import Unit
+
+PERIOD_RE = re.compile(r"^(\d{4})-H([12])$")
+DEFAULT_REQUIREMENTS = "请于{reply_by}前将办理情况书面反馈{organisation}，并在系统中逐项填报。"
+STATE_LABELS = {
+    TaskState.assigned: "待办理", TaskState.in_progress: "办理中", TaskState.submitted: "待审核",
+    TaskState.completed: "已办结", TaskState.returned: "已退回", TaskState.cancelled: "已撤销",
+}
+LIGHT_LABELS = {"red": "红灯", "yellow": "黄灯", "green": "绿灯", "none": "—"}
+
+
+class NoticeError(ValueError):
+    """A refused notice action, with a message for the user."""
+
+
+class _Address:
+    """A unit's contact address: gets the email, has no account for an in-app notice."""
+
+    id = None
+
+    def __init__(self, email: str, name: str) -> None:
+        self.email = email
+        self.name = name
+
+
+def cn_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def parse_period(period_key: str) -> tuple[int, int]:
+    match = PERIOD_RE.match((period_key or "").strip())
+    if not match:
+        raise NoticeError(_("督办期次格式应为“2026-H1”或“2026-H2”。"))
+    return int(match.group(1)), int(match.group(2))
+
+
+def current_period(today: date) -> str:
+    return f"{today.year}-H{1 if today.month <= 6 else 2}"
+
+
+def next_serial(year: int) -> int:
+    """The next number of ``year``, taken under the counter row's lock until the transaction ends."""
+    table = NoticeCounter.__table__
+    bump = (sa.update(table).where(table.c.year == year).values(last_serial=table.c.last_serial + 1)
+            .returning(table.c.last_serial))
+    serial = db.session.execute(bump).scalar()
+    if serial is None:
+        insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        db.session.execute(insert(table).values(year=year, last_serial=0).on_conflict_do_nothing())
+        serial = db.session.execute(bump).scalar()
+    return int(serial)
+
+
+def _can_issue(actor: User | None) -> bool:
+    return actor is None or actor.is_supervisor
+
+
+def _snapshot(task: Task, today: date, warning_days: int) -> dict[str, Any]:
+    measure, plan = task.measure, task.plan
+    return {
+        "measure_number": measure.number if measure else "",
+        "measure": measure.label if measure else "",
+        "plan": plan.title if plan else "",
+        "plan_doc_number": (plan.doc_number or "") if plan else "",
+        "owner": task.owner.name if task.owner else "",
+        "due_on": task.due_on.isoformat(),
+        "original_due_on": task.original_due_on.isoformat(),
+        "extended": task.is_extended,
+        "state": task.state.value,
+        "state_label": STATE_LABELS.get(task.state, task.state.value),
+        "light": lights.light_for(task, today, warning_days),
+        "last_progress": (task.last_progress_text or "")[:500],
+        "last_progress_at": task.last_progress_at.isoformat() if task.last_progress_at else None,
+        "progress_percent": task.progress_percent,
+    }
+
+
+def _new_notice(unit: Unit, tasks: list[Task], kind: NoticeKind, period_key: str, *, actor: User | None,
+                now: datetime) -> SupervisionNotice:
+    config = current_app.config
+    today = timeutil.local_today(now)
+    reply_by = today + timedelta(days=int(config.get("NOTICE_REPLY_DAYS", 15)))
+    organisation = config.get("ORGANISATION_NAME") or "督查督办室"
+    template = config.get("NOTICE_REQUIREMENTS") or DEFAULT_REQUIREMENTS
+    notice = SupervisionNotice(
+        kind=kind, unit_id=unit.id, period_key=period_key, year=today.year, serial=next_serial(today.year),
+        issued_on=today, reply_by=reply_by,
+        requirements=template.format(reply_by=f"{reply_by.month}月{reply_by.day}日", organisation=organisation),
+        issuer_name=organisation, issued_by_id=getattr(actor, "id", None), created_at=now,
+    )
+    notice.unit = unit
+    warning_days = int(config.get("WARNING_DAYS", 7))
+    for position, task in enumerate(tasks, start=1):
+        snapshot = _snapshot(task, today, warning_days)
+        notice.items.append(NoticeItem(task_id=task.id, position=position, snapshot=snapshot))
+    db.session.add(notice)
+    db.session.flush()
+    audit.record(actor, "notice.issued", notice, {"number": notice.number_label, "unit_id": unit.id,
+                                                  "period_key": period_key, "tasks": [t.id for t in tasks]}, now=now)
+    return notice
+
+
+def _open_tasks(unit_ids: list[int] | None) -> dict[int, list[Task]]:
+    query = (sa.select(Task).where(Task.state.in_(OPEN_STATES))
+             .order_by(Task.unit_id, Task.plan_id, Task.due_on, Task.id))
+    if unit_ids is not None:
+        query = query.where(Task.unit_id.in_(unit_ids))
+    grouped: dict[int, list[Task]] = {}
+    for task in db.session.scalars(query):
+        grouped.setdefault(task.unit_id, []).append(task)
+    return grouped
+
+
+def issue_notices(period_key: str, *, unit_ids: list[int] | None = None, actor: User | None = None,
+                  now: datetime) -> list[SupervisionNotice]:
+    """One 督办单 per unit with open tasks for the half year, numbered in order; emailed once each.
+
+    Units that already have their notice for the period are skipped, so issuing twice (or the
+    scheduler catching up after downtime) adds nothing.
+    """
+    if not _can_issue(actor):
+        raise PermissionDenied
+    parse_period(period_key)
+    already = set(db.session.scalars(
+        sa.select(SupervisionNotice.unit_id)
+        .where(SupervisionNotice.kind == NoticeKind.supervision, SupervisionNotice.period_key == period_key)
+    ))
+    grouped = _open_tasks(unit_ids)
+    units = {u.id: u for u in db.session.scalars(sa.select(Unit).where(Unit.id.in_(list(grouped))))} if grouped else {}
+    ordered = sorted((u for u in units.values() if u.id not in already),
+                     key=lambda u: (u.sort_order, u.code, u.id))
+    notices = []
+    for unit in ordered:
+        notice = _new_notice(unit, grouped[unit.id], NoticeKind.supervision, period_key, actor=actor, now=now)
+        deliver(notice, now=now)
+        notices.append(notice)
+    return notices
+
+
+def issue_chase_notice(task: Task, *, actor: User, now: datetime) -> SupervisionNotice:
+    """A 催办单 for one task, on a supervisor's demand; at most one per task per day."""
+    if actor is None or not actor.is_supervisor:
+        raise PermissionDenied
+    if task.state not in OPEN_STATES:
+        raise NoticeError(_("任务已办结或撤销，无需催办。"))
+    period_key = f"task-{task.id}-{timeutil.local_today(now).isoformat()}"
+    exists = db.session.scalar(sa.select(SupervisionNotice.id).where(
+        SupervisionNotice.unit_id == task.unit_id, SupervisionNotice.kind == NoticeKind.chase,
+        SupervisionNotice.period_key == period_key))
+    if exists:
+        raise NoticeError(_("今天已对该任务发出催办单。"))
+    notice = _new_notice(task.unit, [task], NoticeKind.chase, period_key, actor=actor, now=now)
+    deliver(notice, now=now)
+    return notice
+
+
+def notice_path(notice: SupervisionNotice, ext: str) -> str:
+    folder = current_app.config.get("NOTICE_FOLDER") or os.path.join(current_app.instance_path, "notices")
+    return os.path.join(folder, str(notice.year), f"{notice.kind.value}-{notice.year}-{notice.serial:04d}.{ext}")
+
+
+def download_name(notice: SupervisionNotice, ext: str) -> str:
+    return f"{notice.number_label}-{notice.unit.name}.{ext}"
+
+
+def write_docx(notice: SupervisionNotice) -> str:
+    """Generate the .docx under NOTICE_FOLDER; the path relative to the instance folder."""
+    path = notice_path(notice, "docx")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.write(documents.render_docx(notice))
+    return os.path.relpath(path, current_app.instance_path)
+
+
+def unit_leads(unit_id: int) -> list[User]:
+    return list(db.session.scalars(sa.select(User).where(
+        User.unit_id == unit_id, User.role == Role.unit_lead, User.is_active.is_(True)).order_by(User.id)))
+
+
+def deliver(notice: SupervisionNotice, *, now: datetime) -> int:
+    """Email the notice with its .docx to the unit's leads and contact address, once each."""
+    relative = write_docx(notice)
+    unit = notice.unit
+    attachment = {"filename": download_name(notice, "docx"), "path": relative,
+                  "content_type": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+    base = current_app.config.get("BASE_URL", "").rstrip("/")
+    organisation = current_app.config.get("ORGANISATION_NAME") or ""
+    label = "督办单" if notice.kind is NoticeKind.supervision else "催办单"
+    recipients: list[tuple[Any, str]] = [(user, f"notice:{notice.id}:{user.id}") for user in unit_leads(unit.id)]
+    lead_emails = {u.email.lower() for u, _k in recipients}
+    if unit.contact_email and unit.contact_email.lower() not in lead_emails:
+        recipients.append((_Address(unit.contact_email, unit.name), f"notice:{notice.id}:contact"))
+    count = 0
+    for user, key in recipients:
+        message = outbox.Message(
+            kind=f"notice_{notice.kind.value}", subject=f"【{label}】{notice.number_label}（{unit.name}）",
+            template="notice_issued", reason=f"{organisation}印发{label}，请于{cn_date(notice.reply_by)}前反馈",
+            context={"notice": notice, "unit": unit, "organisation": organisation},
+            link=f"{base}/notices/{notice.id}", related_type="supervision_notice", related_id=notice.id,
+            attachments=[attachment],
+        )
+        if outbox.queue(user, message, key, now=now) is not None:
+            count += 1
+    return count
+
+
+def can_view(user: User, notice: SupervisionNotice) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.role in (Role.admin, Role.supervisor, Role.viewer):
+        return True
+    return user.unit_id is not None and user.unit_id == notice.unit_id
+
+
+def can_answer(user: User, notice: SupervisionNotice) -> bool:
+    return (user is not None and user.role in (Role.unit_lead, Role.unit_member)
+            and user.unit_id == notice.unit_id)
+
+
+def visible_notices(user: User) -> sa.Select:
+    query = sa.select(SupervisionNotice).order_by(SupervisionNotice.year.desc(), SupervisionNotice.serial.desc())
+    if user.role in (Role.admin, Role.supervisor, Role.viewer):
+        return query
+    return query.where(SupervisionNotice.unit_id == (user.unit_id or -1))
+
+
+def answer_notice(notice: SupervisionNotice, answers: dict[int, tuple[str, int | None]], *, actor: User,
+                  now: datetime) -> list[ProgressReport]:
+    """The unit's feedback on listed tasks: one progress report per answered item."""
+    if not can_answer(actor, notice):
+        raise PermissionDenied
+    items = {item.id: item for item in notice.items}
+    reports = []
+    for item_id, (text, percent) in answers.items():
+        item = items.get(item_id)
+        text = (text or "").strip()
+        if item is None or not text:
+            continue
+        if len(text) > 5000:
+            raise NoticeError(_("办理情况不能超过5000字。"))
+        if percent is not None and not 0 <= percent <= 100:
+            raise NoticeError(_("完成进度必须是 0 到 100 之间的整数。"))
+        task = item.task
+        report = ProgressReport(task_id=task.id, author_id=actor.id, text=text, percent=percent,
+                                period_key=notice.period_key if len(notice.period_key) <= 16 else None,
+                                notice_id=notice.id, created_at=now)
+        db.session.add(report)
+        if task.state in OPEN_STATES:
+            if percent is not None:
+                task.progress_percent = percent
+            task.last_progress_at = now
+            task.last_progress_text = text[:1000]
+        item.answered_at = now
+        reports.append(report)
+    if not reports:
+        raise NoticeError(_("请至少填写一项办理情况。"))
+    db.session.flush()
+    audit.record(actor, "notice.answered", notice, {"items": [r.task_id for r in reports]}, now=now)
+    return reports
+
+
+def answers_for(notice: SupervisionNotice) -> dict[int, list[ProgressReport]]:
+    """The feedback reports per task id, oldest first."""
+    grouped: dict[int, list[ProgressReport]] = {}
+    for report in db.session.scalars(sa.select(ProgressReport).where(ProgressReport.notice_id == notice.id)
+                                     .order_by(ProgressReport.id)):
+        grouped.setdefault(report.task_id, []).append(report)
+    return grouped
+
+
+def issue_due_period(*, now: datetime) -> list[SupervisionNotice]:
+    """For the scheduler: issue the current half year's notices once its issue date has passed."""
+    today = timeutil.local_today(now)
+    period = current_period(today)
+    if db.session.scalar(sa.select(SupervisionNotice.id).where(
+            SupervisionNotice.kind == NoticeKind.supervision, SupervisionNotice.period_key == period).limit(1)):
+        return []
+    if now < period_issue_time(period):
+        return []
+    return issue_notices(period, now=now)
+
+
+def schedule_entries() -> list[tuple[int, int, int, int]]:
+    """NOTICE_SCHEDULE "01-01 09:00,07-01 09:00" as (month, day, hour, minute)."""
+    entries = []
+    for part in (current_app.config.get("NOTICE_SCHEDULE") or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        day_part, _sep, time_part = part.partition(" ")
+        month, day = (int(x) for x in day_part.split("-"))
+        hour, minute = (int(x) for x in (time_part or "09:00").split(":"))
+        entries.append((month, day, hour, minute))
+    return entries
+
+
+def period_issue_time(period_key: str) -> datetime:
+    """The scheduled issue instant inside the period (the first schedule entry falling in that half)."""
+    year, half = parse_period(period_key)
+    months = range(1, 7) if half == 1 else range(7, 13)
+    for month, day, hour, minute in sorted(schedule_entries()):
+        if month in months:
+            return datetime(year, month, day, hour, minute, tzinfo=timeutil.local_tz()).astimezone(UTC)
+    return datetime(year, months[0], 1, tzinfo=timeutil.local_tz()).astimezone(UTC)
