@@ -141,7 +141,7 @@ def _split_conjunctions(part: str) -> list[str]:
     return out
 
 
-_ROLE_WORDS = ("牵头", "负责", "责任", "配合", "协办", "协助", "承办", "主办", "主责", "参与")
+_ROLE_WORD_RE = re.compile("(?=[牵负责配协承主参])(?:牵头|负责|责任|配合|协办|协助|承办|主办|主责|参与)")
 _LABEL_RE = re.compile(
     r"(?P<label>牵头单位|牵头部门|主责单位|主责部门|牵头|责任单位|责任部门|承办单位|主办单位|实施单位|"
     r"配合单位|配合部门|协办单位|协办部门|协助单位|参与单位|配合)"
@@ -157,7 +157,7 @@ _LABEL_ROLE = {
 }
 # 由X牵头 / 由X负责 / 由X、Y配合
 _BY_RE = re.compile(
-    r"(?<![理经])由(?!于|此|衷|来|近及远)(?P<value>[^由。；;，,：:（()）\n]{2,60}?)"
+    r"(?=由)(?<![理经])由(?!于|此|衷|来|近及远)(?P<value>[^由。；;，,：:（()）\n]{2,60}?)"
     r"(?P<verb>牵头|负责(?!人)|主责|承办|主办|组织实施|具体实施|配合|协助|协办|共同负责)"
 )
 # X牵头，… / （X负责） / Y、Z配合 at the start of a clause
@@ -177,7 +177,7 @@ _TRAILING_STOP_RE = re.compile(r"^(?:含|包括|如|即|指|见|详见|不含|�
 
 
 def _extract_units(text: str, out: dict[str, Any]) -> None:
-    has_role_word = any(word in text for word in _ROLE_WORDS)
+    has_role_word = _ROLE_WORD_RE.search(text) is not None
     found: dict[str, list[str]] = {"lead_units": [], "units": [], "support_units": []}
 
     def add(role: str, names: list[str]) -> None:
@@ -271,6 +271,7 @@ def _cn_to_int(value: str) -> int | None:
 _YEAR = r"(?<!\d)(?P<year>(?:19|20)\d{2}|\d{2}|[〇零一二三四五六七八九]{4}|今|本|明|次|当|下一|来)年"
 _MONTH_NUM = r"(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])"
 _DATE_RE = re.compile(
+    r"(?=[\d〇零一二三四五六七八九十两今本明次当下来第上年])(?:"
     # 2024年6月30日 / 6月底 / 10月中旬 / 3—5月 / 6月10日至20日
     r"(?:" + _YEAR + r"(?:度)?)?"
     r"(?<![\d个])(?:(?P<m_from>" + _MONTH_NUM + r")(?:月份?)?[-—–~～至到])?"
@@ -285,6 +286,7 @@ _DATE_RE = re.compile(
     # 2025年 / 年底 / 年内
     r"|(?:" + _YEAR.replace("?P<year>", "?P<yyear>")
     + r"|(?<![每全当\d〇零一二三四五六七八九十两半几多个余青学同周年老新少成])年)(?P<ypart>底|末|内|度内)?"
+    r")"
 )
 _CUE_AFTER_RE = re.compile(r"\s*(?:前|以前|之前|底前|末前|内|以内|期间|完成|止|为止|截止|办结)")
 # 截至 (as of) reports a state, 截止 (closing) sets a limit
@@ -293,12 +295,13 @@ _CUE_BEFORE_RE = re.compile(
 )
 _SINCE_RE = re.compile(r"(?:即日起|即日|从现在起|自即日起|自发文之日起|现在起)[至到]$")
 _ONGOING_RE = re.compile(
-    r"(?<!没有)(?<![未不没])长期坚持|长期推进|长期开展|常态化推进|常态化开展|持续推进(?=[。；;）)]|$)|长期(?=[。；;）)]|$)"
+    r"(?=[长持常])(?<!没有)(?<![未不没])长期坚持|长期推进|长期开展|常态化推进|常态化开展|持续推进(?=[。；;）)]|$)|长期(?=[。；;）)]|$)"
     r"|常态化(?=[。；;）)]|$)"
 )
 _ONGOING_ANY_RE = re.compile(r"长期|持续|常态化|每[年月季周日天]|长效")
-_DATE_HINT_CHARS = ("月", "年", "季")
 _ANCHOR_RE = re.compile("[月年季]")
+#: a deadline needs one of these nearby (前, 底, 内, 完成, 截止, 至, a dash in 3—5月)
+_CUE_CHAR_RE = re.compile("[前底末内期完止截办至到限晚\\-—–~～]")
 #: no date expression reaches further than this from its 年/月/季
 _DATE_REACH = 12
 
@@ -353,7 +356,7 @@ def _find_deadline(
     so the last is the date the whole measure must be done by. A date with no
     cue (2023年3月召开了…) is an event, not a deadline.
     """
-    if not any(ch in text for ch in _DATE_HINT_CHARS):
+    if _ANCHOR_RE.search(text) is None or (need_cue and _CUE_CHAR_RE.search(text) is None):
         ongoing = _ONGOING_RE.search(text)
         return (None, ongoing.group()) if ongoing else (None, None)
     plan_year = plan_date.year if plan_date else None
@@ -452,27 +455,33 @@ def _parse_date_match(
 # ---------------------------------------------------------------------------
 # period
 
+# each pattern opens with a lookahead on its possible first characters: the regex engine
+# then skips every other position cheaply
 _PERIOD_RE = re.compile(
-    r"(?P<daily>每日|每天|逐日|一日一)"
-    r"|(?P<weekly>每周|每星期|每个星期|逐周|按周|一周一|周报制)"
-    r"|(?P<half>每半年|半年一|每学期|每个学期)"
-    r"|(?P<quarterly>每季度|每个季度|每季|按季度|按季|逐季|一季一|季报制)"
-    r"|(?P<monthly>每月|每个月|按月|逐月|一月一|月报制)"
-    r"|(?P<yearly>每年|每学年|按年度|按年|一年一|年报制)"
+    r"(?=[每逐按一半周季月年])"
+    r"(?:每个?|逐|按)(?P<every>日|天|星期|周|半年|学期|季度|季|月|学年|年)"
+    r"|一(?P<one>日|周|月|季|年)一|半年一|(?P<report>周|月|季|年)报制"
 )
+_PERIOD_WORDS = {
+    "日": "daily", "天": "daily", "星期": "weekly", "周": "weekly", "半年": "half-yearly",
+    "学期": "half-yearly", "季度": "quarterly", "季": "quarterly", "月": "monthly", "学年": "yearly",
+    "年": "yearly",
+}
 # an annual rating (年度星级营业员评定, 季度考核) is held once a period
 _WEAK_PERIOD_RE = re.compile(r"(?P<unit>年|季|月)度[^，,。；;]{0,8}?(?:考核|评定|评选|评比|表彰)")
-_PERIOD_KEYS = {"daily": "daily", "weekly": "weekly", "monthly": "monthly", "quarterly": "quarterly",
-                "half": "half-yearly", "yearly": "yearly"}
 _WEAK_KEYS = {"年": "yearly", "季": "quarterly", "月": "monthly"}
 
 
 def _find_period(text: str) -> str | None:
     """How often the measure is done or reported: the first 每… the text names."""
-    if "每" in text or "按" in text or "一" in text or "报" in text or "逐" in text or "半年" in text:
-        match = _PERIOD_RE.search(text)
-        if match:
-            return _PERIOD_KEYS[match.lastgroup or ""]
+    match = _PERIOD_RE.search(text)
+    if match:
+        word = match.group("every") or match.group("one") or match.group("report")
+        if word is None:
+            return "half-yearly"  # 半年一报
+        if word == "年" and match.group().startswith("按"):
+            return "yearly"
+        return _PERIOD_WORDS[word]
     if "度" in text:
         weak = _WEAK_PERIOD_RE.search(text)
         if weak:
@@ -490,7 +499,7 @@ _MEASURE_WORDS = (
     "处", "间", "栋", "吨标准煤", "立方米", "公顷", "米", "门", "节", "部", "种", "轮", "岗", "块",
 )
 _QUANTITY_RE = re.compile(
-    r"(?<![\d.．:：/\-—年月日第No])"
+    r"(?=\d)(?<![\d.．:：/\-—年月日第No])"
     r"(?P<q>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?"
     r"(?:余|多)?(?:万|亿|千|百)?(?:余|多)?"
     r"(?:" + "|".join(sorted(map(re.escape, _MEASURE_WORDS), key=len, reverse=True)) + ")"
