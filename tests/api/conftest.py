@@ -1,0 +1,69 @@
+"""API fixtures: tokens for the standard people, and a JSON client that sends them."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+
+from tracker.api import auth as api_auth
+from tracker.db import utcnow
+from tracker.tasks import services as task_services
+from tracker.tasks.models import ReportingPeriod, UnitRole
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+class Api:
+    """A test client that adds ``Authorization: Bearer`` for one token."""
+
+    def __init__(self, app, secret: str | None):
+        self.client = app.test_client()
+        self.secret = secret
+
+    def headers(self, extra: dict | None = None) -> dict:
+        headers = {"Authorization": f"Bearer {self.secret}"} if self.secret else {}
+        headers.update(extra or {})
+        return headers
+
+    def get(self, path: str, **kw):
+        return self.client.get("/api/v1" + path, headers=self.headers(kw.pop("headers", None)), **kw)
+
+    def post(self, path: str, json=None, **kw):
+        return self.client.post("/api/v1" + path, json=json, headers=self.headers(kw.pop("headers", None)), **kw)
+
+    def upload(self, path: str, files: list[tuple[bytes, str]], **form):
+        data = {"file": [(io.BytesIO(content), name) for content, name in files], **form}
+        return self.client.post("/api/v1" + path, data=data, content_type="multipart/form-data",
+                                headers=self.headers())
+
+
+def make_token(db, user, name: str = "测试令牌") -> str:
+    _token, secret = api_auth.create_token(user, name, actor=user, now=utcnow())
+    db.session.commit()
+    return secret
+
+
+@pytest.fixture
+def api_for(app, db):
+    def build(user, name: str = "测试令牌") -> Api:
+        return Api(app, make_token(db, user, name) if user is not None else None)
+
+    return build
+
+
+@pytest.fixture
+def plan(make, people):
+    return make.plan(supervisor=people.supervisor)
+
+
+@pytest.fixture
+def tasks(db, plan, people):
+    """Measure “成立工作专班” handed to both county units; returns {unit_id: task}."""
+    measure = plan.measures[1]
+    created = task_services.assign(plan, [measure.id], [people.unit.id, people.other_unit.id], role=UnitRole.lead,
+                                   due_on=date(2099, 6, 30), reporting_period=ReportingPeriod.once,
+                                   actor=people.supervisor, now=utcnow())
+    db.session.commit()
+    return {task.unit_id: task for task in created}
