@@ -192,10 +192,9 @@ def run_reminders(*, now: datetime) -> SweepResult:
                                       working_days=working_days))
     if report_rows:
         keys = {k for k in (rules.period_of(today, p.value) for p in ReportingPeriod) if k}
-        reported = set(db.session.execute(
+        reported = {(r.task_id, r.period_key) for r in db.session.execute(
             sa.select(ProgressReport.task_id, ProgressReport.period_key)
-            .where(ProgressReport.period_key.in_([k for k, _d in keys]))
-        ).tuples())
+            .where(ProgressReport.period_key.in_([k for k, _d in keys])))}
         for row in report_rows:
             period = rules.period_of(today, row.reporting_period.value)
             task_row = rules.TaskRow(row.id, row.due_on, row.reporting_period.value)

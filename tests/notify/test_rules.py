@@ -1,0 +1,154 @@
+"""The reminder sweep: windows, catch-up after downtime, the clock going back, once per fact."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from tracker.notices import services as notice_services
+from tracker.notify import rules, services, workdays
+from tracker.notify.models import Notification, OutboxEmail
+from tracker.tasks.models import ProgressReport, ReportingPeriod, TaskState
+
+
+def at(day: date, hour: int = 9) -> datetime:
+    """``hour`` o'clock Shanghai time on ``day``, as UTC."""
+    return datetime(day.year, day.month, day.day, hour - 8, tzinfo=UTC)
+
+
+def keys(db) -> list[str]:
+    return sorted(db.session.scalars(sa.select(OutboxEmail.dedupe_key)))
+
+
+def sweep(db, now):
+    result = services.run_reminders(now=now)
+    db.session.commit()
+    return result
+
+
+def test_offsets_most_recent_reached_only():
+    due = date(2026, 3, 10)
+    offsets = [7, 3, 1, 0]
+    assert rules.before_deadline_offset(due, date(2026, 3, 2), offsets) is None
+    assert rules.before_deadline_offset(due, date(2026, 3, 3), offsets) == 7
+    assert rules.before_deadline_offset(due, date(2026, 3, 6), offsets) == 7
+    assert rules.before_deadline_offset(due, date(2026, 3, 7), offsets) == 3
+    assert rules.before_deadline_offset(due, date(2026, 3, 10), offsets) == 0
+    assert rules.before_deadline_offset(due, date(2026, 3, 11), offsets) is None
+
+
+def test_sweep_twice_one_row_per_fact(db, people, make_task):
+    task = make_task(people.unit, date(2026, 3, 5), owner=people.member)
+    first = sweep(db, at(date(2026, 3, 2)))
+    assert first.queued == 1
+    assert keys(db) == [f"task-due:{task.id}:2026-03-05:3:user-{people.member.id}"]
+    assert sweep(db, at(date(2026, 3, 2), 15)).queued == 0
+    assert len(keys(db)) == 1
+    row = db.session.scalars(sa.select(OutboxEmail)).one()
+    assert "距截止还有3天" in row.body_text and f"/tasks/{task.id}" in row.body_text
+    assert row.reason == "距截止还有3天" and row.to_addr == people.member.email
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 1
+
+
+def test_clock_jumps_three_days_then_back_an_hour(db, people, make_task):
+    task = make_task(people.unit, date(2026, 3, 12), owner=people.member)
+    sweep(db, at(date(2026, 3, 5)))  # 7 days before
+    assert keys(db) == [f"task-due:{task.id}:2026-03-12:7:user-{people.member.id}"]
+    jumped = at(date(2026, 3, 11))  # down for days: 3-day reminder missed, now 1 day left
+    assert sweep(db, jumped).queued == 1
+    assert [k.split(":")[3] for k in keys(db)] == ["1", "7"]
+    assert sweep(db, jumped - timedelta(hours=1)).queued == 0
+    assert sweep(db, jumped + timedelta(minutes=5)).queued == 0
+    assert len(keys(db)) == 2
+
+
+def test_recipients_owner_else_unit_leads(db, people, make_task):
+    make_task(people.unit, date(2026, 3, 3))
+    sweep(db, at(date(2026, 3, 2)))
+    assert keys(db)[0].endswith(f":user-{people.lead.id}")
+
+
+def test_closed_tasks_get_nothing(db, people, make_task):
+    make_task(people.unit, date(2026, 3, 3), state=TaskState.completed)
+    make_task(people.unit, date(2026, 2, 3), state=TaskState.cancelled)
+    assert sweep(db, at(date(2026, 3, 2))).facts == 0
+
+
+def test_overdue_chase_every_n_days_and_escalation(db, people, make_task):
+    task = make_task(people.unit, date(2026, 3, 1), owner=people.member, supervisor=people.supervisor)
+    sweep(db, at(date(2026, 3, 2)))  # 1 day over: chase 0
+    assert keys(db) == [f"task-overdue:{task.id}:2026-03-01:0:user-{people.member.id}"]
+    sweep(db, at(date(2026, 3, 3)))
+    assert len(keys(db)) == 1
+    sweep(db, at(date(2026, 3, 4)))  # 3 days over: chase 1
+    assert len(keys(db)) == 2
+    sweep(db, at(date(2026, 3, 8)))  # 7 days over: chase 2, escalation to owner, leader and supervisor
+    escalations = [k for k in keys(db) if k.startswith("task-escalate")]
+    assert sorted(escalations) == sorted(f"task-escalate:{task.id}:2026-03-01:user-{u.id}"
+                                         for u in (people.member, people.viewer, people.supervisor))
+    assert sweep(db, at(date(2026, 3, 8), 18)).queued == 0
+
+
+def test_moved_deadline_is_a_new_fact(db, people, make_task):
+    task = make_task(people.unit, date(2026, 3, 3), owner=people.member)
+    sweep(db, at(date(2026, 3, 2)))
+    task.due_on = date(2026, 3, 20)
+    db.session.commit()
+    sweep(db, at(date(2026, 3, 13)))
+    assert [k.split(":")[2] for k in keys(db)] == ["2026-03-03", "2026-03-20"]
+
+
+def test_periodic_report_reminder(db, people, make_task):
+    task = make_task(people.unit, date(2026, 12, 31), owner=people.member, period=ReportingPeriod.quarterly)
+    sweep(db, at(date(2026, 3, 20)))
+    assert keys(db) == []
+    sweep(db, at(date(2026, 3, 27)))
+    assert keys(db) == [f"task-report:{task.id}:2026-Q1:user-{people.member.id}"]
+    # reported for Q2 already: no reminder in June
+    db.session.add(ProgressReport(task_id=task.id, text="第二季度已完成阶段目标。", period_key="2026-Q2"))
+    db.session.commit()
+    sweep(db, at(date(2026, 6, 28)))
+    assert len(keys(db)) == 1
+
+
+def test_unanswered_notice_is_chased(db, people, make_task, now):
+    make_task(people.unit, date(2026, 6, 30))
+    notice = notice_services.issue_notices("2026-H1", now=now)[0]
+    db.session.commit()
+    assert notice.reply_by == date(2026, 3, 17)
+    before = len(keys(db))
+    sweep(db, at(date(2026, 3, 17)))
+    assert len(keys(db)) == before
+    sweep(db, at(date(2026, 3, 18)))
+    chases = [k for k in keys(db) if k.startswith("notice-chase")]
+    assert chases == [f"notice-chase:{notice.id}:0:user-{people.lead.id}"]
+    notice_services.answer_notice(notice, {notice.items[0].id: ("已按要求推进。", 50)}, actor=people.lead, now=now)
+    db.session.commit()
+    sweep(db, at(date(2026, 3, 25)))
+    assert [k for k in keys(db) if k.startswith("notice-chase")] == chases
+
+
+def test_working_days(app, db, people, make_task):
+    assert workdays.is_workday(date(2026, 2, 14))  # 调休 Saturday
+    assert not workdays.is_workday(date(2026, 2, 17))  # Spring Festival
+    # a year the calendar does not cover: Monday-Friday
+    assert workdays.is_workday(date(2031, 1, 6)) and not workdays.is_workday(date(2031, 1, 4))
+    # the 3-day reminder of a deadline just after National Day moves before the holiday week
+    due = date(2026, 10, 9)
+    day = rules.reminder_date(due, 3, working_days=True)
+    assert workdays.is_workday(day) and day <= due - timedelta(days=3)
+    assert not (date(2026, 10, 1) <= day <= date(2026, 10, 7))
+    app.config["WORKING_DAYS"] = True
+    task = make_task(people.unit, due, owner=people.member)
+    sweep(db, at(day))
+    assert keys(db) == [f"task-due:{task.id}:2026-10-09:3:user-{people.member.id}"]
+
+
+@pytest.mark.parametrize("period,today,key", [
+    ("monthly", date(2026, 12, 5), "2026-12"), ("quarterly", date(2026, 11, 5), "2026-Q4"),
+    ("half_yearly", date(2026, 6, 1), "2026-H1"),
+])
+def test_period_of(period, today, key):
+    assert rules.period_of(today, period)[0] == key

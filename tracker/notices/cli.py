@@ -1,0 +1,43 @@
+"""``flask notices issue --period 2026-H1 [--unit CODE]``."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import AppGroup
+
+from tracker import timeutil
+from tracker.extensions import db
+from tracker.notices import services
+from tracker.units.models import Unit
+
+notices_cli = AppGroup("notices", help="Supervision notices (督办单).")
+
+
+@notices_cli.command("issue")
+@click.option("--period", required=True, help="e.g. 2026-H1")
+@click.option("--unit", "unit_code", default=None, help="only this unit (code)")
+@click.option("--now", "now_text", default=None, help="ISO date/time of issue (local time when naive)")
+def issue(period: str, unit_code: str | None, now_text: str | None) -> None:
+    """Issue the half year's notices to units with open tasks; units that have theirs are skipped."""
+    unit_ids = None
+    if unit_code:
+        unit = db.session.scalar(sa.select(Unit).where(Unit.code == unit_code))
+        if unit is None:
+            raise click.ClickException(f"unknown unit code: {unit_code}")
+        unit_ids = [unit.id]
+    now = timeutil.parse_iso(now_text) if now_text else timeutil.utcnow()
+    try:
+        notices = services.issue_notices(period, unit_ids=unit_ids, now=now)
+    except services.NoticeError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    for notice in notices:
+        click.echo(f"{notice.number_label}\t{notice.unit.code}\t{notice.unit.name}\t{len(notice.items)} task(s)")
+    click.echo(f"issued {len(notices)} notice(s)")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(notices_cli)
