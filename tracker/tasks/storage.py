@@ -78,10 +78,11 @@ def display_name(filename: str | None) -> str:
     name = (filename or "").replace("\\", "/").split("/")[-1]
     name = _CONTROL.sub("", name)
     name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
-    name = name.strip().strip(".").strip()
+    name = name.strip().rstrip(". ")
     stem, dot, ext = name.rpartition(".")
     if not dot:
         stem, ext = name, ""
+    stem, ext = stem.strip(" ."), ext.strip()
     if not stem:
         stem = _("未命名")
     suffix = f".{ext}" if ext else ""
