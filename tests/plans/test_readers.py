@@ -557,9 +557,17 @@ def test_content_wins_over_a_swapped_extension():
 # --- bad Word / Excel files -------------------------------------------------------------
 
 
+def _unsupported_zip_version() -> bytes:
+    data = bytearray(build_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<x/>"}))
+    central = data.find(b"PK\x01\x02")
+    data[central + 6: central + 8] = (64).to_bytes(2, "little")  # "needs zip 6.4 to extract"
+    return bytes(data)
+
+
 @pytest.mark.parametrize(
     ("data", "name", "code"),
     [
+        (_unsupported_zip_version(), "a.docx", "corrupt_docx"),
         (build_plan_docx()[:3000], "a.docx", "corrupt_docx"),
         (build_plan_docx()[:-100], "a.docx", "corrupt_docx"),
         (bytes(random.Random(1).randrange(256) for _ in range(5000)), "a.docx", "corrupt_docx"),
@@ -573,7 +581,7 @@ def test_content_wins_over_a_swapped_extension():
         (build_zip({"xl/workbook.xml": b"<broken"}), "a.xlsx", "corrupt_xlsx"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "a.docx", "legacy_office"),
     ],
-    ids=["truncated", "truncated-end", "random", "random-pk", "zip-no-document", "broken-xml",
+    ids=["zip-version", "truncated", "truncated-end", "random", "random-pk", "zip-no-document", "broken-xml",
          "broken-content-types", "text", "xlsx-truncated", "xlsx-broken", "ole"],
 )
 def test_corrupt_files(data, name, code):
