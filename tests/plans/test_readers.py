@@ -477,9 +477,11 @@ def test_table_auto_numbered_serial_cells():
     [
         ("区教育局、区财政局", [("区教育局", None), ("区财政局", None)]),
         ("区教育局，区财政局；区卫健委/区民政局\n各街道", [
-            ("区教育局", None), ("区财政局", None), ("区卫健委", None), ("区民政局", None), ("各街道", None)]),
+            ("区教育局", None), ("区财政局", None), ("区卫健委", None), ("区民政局", None),
+            ("各街道", None)]),
         ("区发改委（牵头）、区财政局", [("区发改委", "lead_units"), ("区财政局", None)]),
-        ("牵头单位：区教育局；配合单位：区财政局", [("区教育局", "lead_units"), ("区财政局", "support_units")]),
+        ("牵头单位：区教育局；配合单位：区财政局",
+         [("区教育局", "lead_units"), ("区财政局", "support_units")]),
         ("各县区等", [("各县区", None)]),
         ("", []),
         ("无", []),
@@ -571,11 +573,13 @@ def _unsupported_zip_version() -> bytes:
         (build_plan_docx()[:3000], "a.docx", "corrupt_docx"),
         (build_plan_docx()[:-100], "a.docx", "corrupt_docx"),
         (bytes(random.Random(1).randrange(256) for _ in range(5000)), "a.docx", "corrupt_docx"),
-        (b"PK\x03\x04" + bytes(random.Random(2).randrange(256) for _ in range(5000)), "a.docx", "corrupt_docx"),
+        (b"PK\x03\x04" + bytes(random.Random(2).randrange(256) for _ in range(5000)), "a.docx",
+         "corrupt_docx"),
         (build_zip({"hello.txt": b"hi"}), "a.docx", "corrupt_docx"),
         (build_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document"}), "a.docx",
          "corrupt_docx"),
-        (build_zip({"[Content_Types].xml": b"not xml", "word/document.xml": b"<x/>"}), "a.docx", "corrupt_docx"),
+        (build_zip({"[Content_Types].xml": b"not xml", "word/document.xml": b"<x/>"}), "a.docx",
+         "corrupt_docx"),
         ("一、目标".encode(), "a.docx", "corrupt_docx"),
         (build_task_xlsx()[:2000], "a.xlsx", "corrupt_xlsx"),
         (build_zip({"xl/workbook.xml": b"<broken"}), "a.xlsx", "corrupt_xlsx"),
@@ -643,8 +647,10 @@ def test_any_bytes_are_read_or_refused(data, name):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, len(_FIXTURE_DOCX) - 1), st.integers(0, 255)), min_size=1, max_size=8),
-       st.booleans())
+@given(
+    st.lists(st.tuples(st.integers(0, len(_FIXTURE_DOCX) - 1), st.integers(0, 255)), min_size=1, max_size=8),
+    st.booleans(),
+)
 def test_damaged_documents_are_read_or_refused(edits, excel):
     data = bytearray(_FIXTURE_XLSX if excel else _FIXTURE_DOCX)
     for offset, value in edits:

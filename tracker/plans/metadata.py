@@ -76,7 +76,9 @@ _UNIT_SUFFIXES = (
     "司", "府", "处室", "科室", "办事处", "分局", "支队", "大队", "中队", "企业", "机构", "地",
     "省", "州", "盟", "旗", "庭", "口", "片", "系", "库", "段", "点", "所属单位",
 )
-_UNIT_END_RE = re.compile("(?:" + "|".join(sorted(map(re.escape, _UNIT_SUFFIXES), key=len, reverse=True)) + ")$")
+_UNIT_END_RE = re.compile(
+    "(?:" + "|".join(sorted(map(re.escape, _UNIT_SUFFIXES), key=len, reverse=True)) + ")$"
+)
 # words that mark a phrase, not a name ("加强与区教育局", "请家长积极")
 _NOT_NAME_RE = re.compile(
     r"加强|积极|做好|开展|进行|实施|推进|组织实施|落实|按照|根据|通过|及时|认真|协调|负责|牵头|配合|"
@@ -279,10 +281,12 @@ _DATE_RE = re.compile(
     r"(?:(?P<day>3[01]|[12]\d|0?[1-9])[日号](?:[-—–~～至到](?P<day_to>3[01]|[12]\d|0?[1-9])[日号])?"
     r"|(?P<part>上旬|中旬|下旬|底|末|初|中))?"
     # 2024年第三季度 / 四季度末
-    r"|(?:" + _YEAR.replace("?P<year>", "?P<qyear>") + r")?(?<![每按各逐分])第?(?P<quarter>[一二三四1-4])季度?"
+    r"|(?:" + _YEAR.replace("?P<year>", "?P<qyear>") + r")?"
+    r"(?<![每按各逐分])第?(?P<quarter>[一二三四1-4])季度?"
     r"(?P<qpart>末|底)?"
     # 上半年 / 下半年
-    r"|(?:" + _YEAR.replace("?P<year>", "?P<hyear>") + r")?(?<![每按])(?P<half>上半年|下半年)(?P<hpart>末|底)?"
+    r"|(?:" + _YEAR.replace("?P<year>", "?P<hyear>") + r")?"
+    r"(?<![每按])(?P<half>上半年|下半年)(?P<hpart>末|底)?"
     # 2025年 / 年底 / 年内
     r"|(?:" + _YEAR.replace("?P<year>", "?P<yyear>")
     + r"|(?<![每全当\d〇零一二三四五六七八九十两半几多个余青学同周年老新少成])年)(?P<ypart>底|末|内|度内)?"
