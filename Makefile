@@ -38,11 +38,12 @@ run: setup
 	  $(FLASK) scheduler run & \
 	  $(FLASK) run --host $(HOST) --port $(PORT) --no-reload
 
-## browser: Debian's chromium for the end-to-end tests (no browser download)
+## browser: Debian's chromium and a CJK font for the end-to-end tests (no browser download)
 browser:
-	@test -x /usr/bin/chromium || (command -v apt-get >/dev/null && \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || echo "chromium not installed: end-to-end tests will be skipped")
+	@if ! test -x /usr/bin/chromium || ! fc-list 2>/dev/null | grep -qi "wqy\|noto.*cjk"; then \
+	  (command -v apt-get >/dev/null && apt-get update -qq && \
+	   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
+	  || echo "chromium not installed: end-to-end tests will be skipped"; fi
 
 ## test: the suite on SQLite, then on PostgreSQL when TRACKER_TEST_DATABASE_URL is set or a server answers
 test: $(VENV)/.dev-installed translations browser
