@@ -328,6 +328,20 @@ def test_numbering_via_style_and_chinese_heading_names():
         ("一、主要目标", 1), ("（一）加强领导", 2), ("（二）强化保障", 2)]
 
 
+def test_chinese_heading_style_names_and_hidden_text():
+    from docx.enum.style import WD_STYLE_TYPE
+
+    def build(document):
+        document.styles.add_style("标题 2", WD_STYLE_TYPE.PARAGRAPH)
+        document.add_paragraph("一、总体要求", style="标题 2")
+        paragraph = document.add_paragraph("（一）加强领导")
+        paragraph.add_run("（内部备注）").font.hidden = True
+        document.add_paragraph("目录项\t3", style=document.styles.add_style("toc 1", WD_STYLE_TYPE.PARAGRAPH))
+
+    blocks = read_document(_docx(build), "a.docx")
+    assert [(b.text, b.heading_level) for b in blocks] == [("一、总体要求", 2), ("（一）加强领导", None)]
+
+
 def test_numbered_paragraph_removed_with_num_id_zero_and_bullets_have_no_number():
     def build(document):
         add_plan_numbering(document)

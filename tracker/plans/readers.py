@@ -1133,11 +1133,22 @@ def _paragraph_text(p: Any) -> str:
 
 
 _T, _TAB, _BR, _CR, _NBH = _w("t"), _w("tab"), _w("br"), _w("cr"), _w("noBreakHyphen")
+_R, _RPR, _VANISH = _w("r"), _w("rPr"), _w("vanish")
+
+
+def _is_hidden(run: Any) -> bool:
+    rpr = run.find(_RPR)
+    if rpr is None:
+        return False
+    vanish = rpr.find(_VANISH)
+    return vanish is not None and vanish.get(W_VAL, "true") not in ("0", "false", "off")
 
 
 def _collect_text(element: Any, parts: list[str]) -> None:
     for child in element.iterchildren():
         tag = child.tag
+        if tag == _R and _is_hidden(child):
+            continue  # hidden text (w:vanish) is not displayed
         if tag == _T:
             parts.append(child.text or "")
         elif tag == _TAB:
