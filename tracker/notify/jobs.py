@@ -49,8 +49,8 @@ def acquire_lease(holder: str, *, now: datetime, name: str = LEASE_NAME, seconds
         insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         updated = db.session.execute(
             insert(_lease).values(name=name, holder=holder, expires_at=expires)
-            .on_conflict_do_nothing(index_elements=["name"])
-        ).rowcount
+            .on_conflict_do_nothing(index_elements=["name"]).returning(_lease.c.name)
+        ).scalar() is not None
     db.session.commit()
     return bool(updated)
 
