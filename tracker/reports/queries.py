@@ -1,0 +1,544 @@
+"""Read-side numbers for the dashboard, rankings and exports: SQL aggregates, never a loop over tasks.
+
+Every figure is a GROUP BY over the task table with CASE sums, restricted to what the user may see,
+so the dashboard costs the same few queries whether there are a hundred tasks or a hundred thousand.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+
+from tracker import timeutil
+from tracker.auth.models import Role, User
+from tracker.db import UTCDateTime
+from tracker.extensions import db
+from tracker.plans.models import Measure, Plan
+from tracker.tasks.lights import LIGHTS, light_expression
+from tracker.tasks.models import OPEN_STATES, Evidence, ProgressReport, ReportingPeriod, Task, TaskState
+from tracker.units.models import Unit
+from tracker.units.services import descendant_ids
+
+FILTER_LIGHTS = ("red", "yellow", "green")
+MAX_DUE_WITHIN = 3650
+
+
+class FilterError(ValueError):
+    """A filter value that makes no sense; the message is for the user."""
+
+
+# --------------------------------------------------------------------------- visibility
+
+def visible_condition(user: Any) -> ColumnElement[bool]:
+    """The tasks a user may see: admins and viewers all, a supervisor their plans', unit people
+    their unit's and the units below it; tasks of deleted plans never count."""
+    if user is None or not getattr(user, "is_authenticated", False) or getattr(user, "id", None) is None:
+        return sa.false()
+    live_plans = sa.select(Plan.id).where(Plan.is_deleted.is_(False))
+    if user.role in (Role.admin, Role.viewer):
+        return Task.plan_id.in_(live_plans.scalar_subquery())
+    if user.role is Role.supervisor:
+        return Task.plan_id.in_(live_plans.where(Plan.supervisor_id == user.id).scalar_subquery())
+    if user.role in (Role.unit_lead, Role.unit_member) and user.unit_id is not None:
+        return sa.and_(Task.unit_id.in_(sorted(descendant_ids(user.unit_id))),
+                       Task.plan_id.in_(live_plans.scalar_subquery()))
+    return sa.false()
+
+
+def visible_plans(user: User) -> list[Plan]:
+    """Plans the user's dashboard shows, for the plan picker."""
+    query = sa.select(Plan).where(Plan.is_deleted.is_(False)).order_by(Plan.id)
+    if user.role is Role.supervisor:
+        query = query.where(Plan.supervisor_id == user.id)
+    elif user.role not in (Role.admin, Role.viewer):
+        query = query.where(Plan.id.in_(sa.select(Task.plan_id).where(visible_condition(user))))
+    return list(db.session.scalars(query))
+
+
+# --------------------------------------------------------------------------- local dates in SQL
+
+class local_date(FunctionElement):
+    """The local calendar date of a UTC timestamp column, with the zone's offset at ``now``
+    (China keeps no daylight saving time, so one offset is exact there)."""
+
+    type = sa.Date()
+    inherit_cache = True
+
+
+@compiles(local_date)
+def _local_date_sqlite(element, compiler, **kw):
+    column, minutes = list(element.clauses)
+    return f"date({compiler.process(column, **kw)}, {compiler.process(minutes, **kw)})"
+
+
+@compiles(local_date, "postgresql")
+def _local_date_pg(element, compiler, **kw):
+    column, minutes = list(element.clauses)
+    return f"CAST({compiler.process(column, **kw)} + make_interval(mins => {compiler.process(minutes, **kw)}) AS DATE)"
+
+
+def local_date_of(column: Any, now: datetime) -> ColumnElement:
+    offset = timeutil.to_local(now).utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    if db.engine.dialect.name == "sqlite":
+        return local_date(column, sa.literal_column(f"'{minutes:+d} minutes'"))
+    return local_date(column, sa.literal_column(str(minutes)))
+
+
+def warning_days() -> int:
+    return int(current_app.config.get("WARNING_DAYS", 7))
+
+
+# --------------------------------------------------------------------------- task list filters
+
+@dataclass
+class TaskFilters:
+    """The task list's query parameters: state, plan_id, unit_id, light, overdue, due_within, key, q."""
+
+    state: TaskState | None = None
+    plan_id: int | None = None
+    unit_id: int | None = None
+    light: str | None = None
+    overdue: bool = False
+    due_within: int | None = None
+    key: bool = False
+    q: str | None = None
+
+    def as_args(self) -> dict[str, Any]:
+        args: dict[str, Any] = {}
+        for name in ("plan_id", "unit_id", "light", "due_within", "q"):
+            if getattr(self, name) not in (None, ""):
+                args[name] = getattr(self, name)
+        if self.state is not None:
+            args["state"] = self.state.value
+        if self.overdue:
+            args["overdue"] = 1
+        if self.key:
+            args["key"] = 1
+        return args
+
+
+def _int_arg(args: Any, name: str, label: str) -> int | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 12:
+        raise FilterError(_("筛选条件“%(label)s”的值 %(value)s 无效。", label=label, value=raw[:40]))
+    return int(raw)
+
+
+def _flag_arg(args: Any, name: str, label: str) -> bool:
+    raw = (args.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise FilterError(_("筛选条件“%(label)s”的值 %(value)s 无效。", label=label, value=raw[:40]))
+
+
+def parse_filters(args: Any) -> TaskFilters:
+    """Read the task-list filters from request args; nonsense raises FilterError with a message."""
+    filters = TaskFilters()
+    state = (args.get("state") or "").strip()
+    if state:
+        try:
+            filters.state = TaskState(state)
+        except ValueError:
+            raise FilterError(_("未知的任务状态：%(value)s", value=state[:40])) from None
+    filters.plan_id = _int_arg(args, "plan_id", _("计划"))
+    filters.unit_id = _int_arg(args, "unit_id", _("责任单位"))
+    light = (args.get("light") or "").strip()
+    if light:
+        if light not in FILTER_LIGHTS:
+            raise FilterError(_("未知的灯号：%(value)s", value=light[:40]))
+        filters.light = light
+    filters.overdue = _flag_arg(args, "overdue", _("已逾期"))
+    filters.key = _flag_arg(args, "key", _("重点任务"))
+    raw_due = (args.get("due_within") or "").strip()
+    if raw_due:
+        if not raw_due.isdigit() or int(raw_due) > MAX_DUE_WITHIN:
+            raise FilterError(_("“临近时限天数”须为 0 到 %(max)d 之间的整数。", max=MAX_DUE_WITHIN))
+        filters.due_within = int(raw_due)
+    q = (args.get("q") or "").strip()
+    if len(q) > 100:
+        raise FilterError(_("搜索内容不能超过 100 个字符。"))
+    filters.q = q or None
+    return filters
+
+
+def filter_conditions(filters: TaskFilters, today: date) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    is_open = Task.state.in_(OPEN_STATES)
+    if filters.state is not None:
+        conditions.append(Task.state == filters.state)
+    if filters.plan_id is not None:
+        conditions.append(Task.plan_id == filters.plan_id)
+    if filters.unit_id is not None:
+        conditions.append(Task.unit_id == filters.unit_id)
+    if filters.light is not None:
+        conditions.append(light_expression(today, warning_days()) == filters.light)
+    if filters.overdue:
+        conditions.append(sa.and_(is_open, Task.due_on < today))
+    if filters.due_within is not None:
+        conditions.append(sa.and_(is_open, Task.due_on >= today,
+                                  Task.due_on <= today + timedelta(days=filters.due_within)))
+    if filters.key:
+        conditions.append(Task.is_key.is_(True))
+    if filters.q:
+        conditions.append(Task.measure_id.in_(
+            sa.select(Measure.id).where(Measure.text.contains(filters.q, autoescape=True)).scalar_subquery()))
+    return conditions
+
+
+# --------------------------------------------------------------------------- the dashboard
+
+STATES = tuple(s.value for s in TaskState)
+
+
+@dataclass
+class Tally:
+    """The counts of one plan, one unit, or everything."""
+
+    total: int = 0
+    states: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATES, 0))
+    lights: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LIGHTS, 0))
+    overdue: int = 0
+    returns: int = 0
+    due_so_far: int = 0
+    on_time: int = 0
+    missing_reports: int = 0
+    late_reports: int = 0
+
+    def add(self, other: Tally) -> None:
+        self.total += other.total
+        for key, value in other.states.items():
+            self.states[key] += value
+        for key, value in other.lights.items():
+            self.lights[key] += value
+        for name in ("overdue", "returns", "due_so_far", "on_time", "missing_reports", "late_reports"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def active(self) -> int:
+        """Tasks that count: every task except the cancelled ones."""
+        return self.total - self.states["cancelled"]
+
+    @property
+    def completion_percent(self) -> float:
+        return round(100.0 * self.states["completed"] / self.active, 1) if self.active else 0.0
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """Completed by the original deadline, over the tasks whose original deadline has passed
+        (plus those already completed early); None when nothing is due yet."""
+        return round(100.0 * self.on_time / self.due_so_far, 1) if self.due_so_far else None
+
+    @property
+    def open(self) -> int:
+        return sum(self.states[s.value] for s in OPEN_STATES)
+
+    @property
+    def report_issues(self) -> int:
+        return self.missing_reports + self.late_reports
+
+
+def _tally_rows(user: User, now: datetime, plan_id: int | None = None) -> list[sa.Row]:
+    """One pass over the visible tasks, grouped by (plan, unit), with every count as a CASE sum."""
+    today = timeutil.local_today(now)
+    light = light_expression(today, warning_days())
+    is_open = Task.state.in_(OPEN_STATES)
+    completed = Task.state == TaskState.completed
+    one = sa.literal(1)
+
+    def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, one), else_=0)), 0)
+
+    on_time = sa.and_(completed, local_date_of(Task.completed_at, now) <= Task.original_due_on)
+    due_so_far = sa.and_(Task.state != TaskState.cancelled, sa.or_(Task.original_due_on < today, completed))
+    columns = [Task.plan_id, Task.unit_id, sa.func.count().label("total")]
+    columns += [count_if(Task.state == TaskState(s)).label(f"s_{s}") for s in STATES]
+    # the light CASE only decides red / yellow; green and none follow from the states
+    columns += [count_if(light == "red").label("l_red"), count_if(light == "yellow").label("l_yellow")]
+    columns += [
+        count_if(sa.and_(is_open, Task.due_on < today)).label("overdue"),
+        sa.func.coalesce(sa.func.sum(Task.return_count), 0).label("returns"),
+        count_if(due_so_far).label("due_so_far"),
+        count_if(on_time).label("on_time"),
+    ]
+    query = sa.select(*columns).where(visible_condition(user)).group_by(Task.plan_id, Task.unit_id)
+    if plan_id is not None:
+        query = query.where(Task.plan_id == plan_id)
+    return list(db.session.execute(query))
+
+
+REPORT_PERIODS = (ReportingPeriod.monthly, ReportingPeriod.quarterly, ReportingPeriod.half_yearly)
+
+
+def last_closed_period(period: ReportingPeriod, today: date) -> tuple[str, date, date]:
+    """The key, first day and last day of the latest whole period before today."""
+    if period is ReportingPeriod.monthly:
+        end = today.replace(day=1) - timedelta(days=1)
+        return f"{end.year}-{end.month:02d}", end.replace(day=1), end
+    if period is ReportingPeriod.quarterly:
+        quarter = (today.month - 1) // 3
+        year = today.year if quarter else today.year - 1
+        quarter = quarter or 4
+        start = date(year, 3 * quarter - 2, 1)
+        end = (date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)) - timedelta(days=1)
+        return f"{year}-Q{quarter}", start, end
+    if period is ReportingPeriod.half_yearly:
+        if today.month > 6:
+            return f"{today.year}-H1", date(today.year, 1, 1), date(today.year, 6, 30)
+        return f"{today.year - 1}-H2", date(today.year - 1, 7, 1), date(today.year - 1, 12, 31)
+    raise ValueError(period)
+
+
+def report_grace_days() -> int:
+    return int(current_app.config.get("REPORT_GRACE_DAYS", 5))
+
+
+def _report_rows(user: User, now: datetime, plan_id: int | None = None) -> list[sa.Row]:
+    """Periodic reports of the latest closed period: missing (none after the grace days) or late
+    (the first one came after them), per (plan, unit), in one query."""
+    today = timeutil.local_today(now)
+    grace = report_grace_days()
+    key_cases, end_cases, due_cases = [], [], []
+    for period in REPORT_PERIODS:
+        key, _start, end = last_closed_period(period, today)
+        key_cases.append((Task.reporting_period == period, sa.literal(key)))
+        end_cases.append((Task.reporting_period == period, sa.literal(end, sa.Date)))
+        due_cases.append((Task.reporting_period == period,
+                          sa.literal(timeutil.end_of_day_utc(end + timedelta(days=grace)), UTCDateTime())))
+    period_key = sa.case(*key_cases, else_=sa.literal(""))
+    period_end = sa.case(*end_cases)
+    report_due = sa.case(*due_cases)
+    first_report = (sa.select(sa.func.min(ProgressReport.created_at))
+                    .where(ProgressReport.task_id == Task.id, ProgressReport.period_key == period_key)
+                    .correlate(Task).scalar_subquery())
+    first_report_at = first_report.label("first_at")
+    inner = (
+        sa.select(Task.plan_id, Task.unit_id, first_report_at, report_due.label("due_at"))
+        .where(visible_condition(user), Task.reporting_period.in_(REPORT_PERIODS),
+               Task.state != TaskState.cancelled, Task.assigned_on <= period_end,
+               # a task closed before the report fell due owes no report
+               sa.or_(Task.completed_at.is_(None), Task.completed_at > report_due))
+    )
+    if plan_id is not None:
+        inner = inner.where(Task.plan_id == plan_id)
+    sub = inner.subquery()
+    now_naive = sa.literal(now, UTCDateTime())
+    missing = sa.and_(sub.c.first_at.is_(None), sub.c.due_at < now_naive)
+    late = sa.and_(sub.c.first_at.is_not(None), sub.c.first_at > sub.c.due_at)
+    query = sa.select(
+        sub.c.plan_id, sub.c.unit_id,
+        sa.func.sum(sa.case((missing, 1), else_=0)).label("missing"),
+        sa.func.sum(sa.case((late, 1), else_=0)).label("late"),
+    ).group_by(sub.c.plan_id, sub.c.unit_id)
+    return list(db.session.execute(query))
+
+
+@dataclass
+class Dashboard:
+    overall: Tally
+    plans: list[tuple[Plan, Tally]]
+    units: list[tuple[Unit, Tally]]
+
+
+def dashboard(user: User, now: datetime, plan_id: int | None = None) -> Dashboard:
+    """Per-plan, per-unit and overall tallies from two grouped queries (plus names)."""
+    by_pair: dict[tuple[int, int], Tally] = {}
+    for row in _tally_rows(user, now, plan_id):
+        tally = Tally(total=row.total, overdue=row.overdue, returns=row.returns, due_so_far=row.due_so_far,
+                      on_time=row.on_time)
+        for s in STATES:
+            tally.states[s] = getattr(row, f"s_{s}")
+        tally.lights["red"] = row.l_red
+        tally.lights["yellow"] = row.l_yellow
+        tally.lights["none"] = tally.states["cancelled"]
+        tally.lights["green"] = tally.total - row.l_red - row.l_yellow - tally.lights["none"]
+        by_pair[(row.plan_id, row.unit_id)] = tally
+    for row in _report_rows(user, now, plan_id):
+        tally = by_pair.setdefault((row.plan_id, row.unit_id), Tally())
+        tally.missing_reports += row.missing or 0
+        tally.late_reports += row.late or 0
+    overall = Tally()
+    per_plan: dict[int, Tally] = defaultdict(Tally)
+    per_unit: dict[int, Tally] = defaultdict(Tally)
+    for (pid, uid), tally in by_pair.items():
+        overall.add(tally)
+        per_plan[pid].add(tally)
+        per_unit[uid].add(tally)
+    plans = {p.id: p for p in db.session.scalars(sa.select(Plan).where(Plan.id.in_(list(per_plan))))} \
+        if per_plan else {}
+    units = {u.id: u for u in db.session.scalars(sa.select(Unit).where(Unit.id.in_(list(per_unit))))} \
+        if per_unit else {}
+    return Dashboard(
+        overall=overall,
+        plans=[(plans[pid], per_plan[pid]) for pid in sorted(per_plan) if pid in plans],
+        units=[(units[uid], per_unit[uid]) for uid in sorted(per_unit, key=lambda i: (units[i].sort_order, i))
+               if uid in units],
+    )
+
+
+RANKING_SORTS = ("rate", "overdue", "returns", "reports", "name")
+
+
+def rank_units(units: list[tuple[Unit, Tally]], sort: str = "rate") -> list[tuple[int, Unit, Tally]]:
+    """Units in ranking order: best on-time rate first (no task due yet last), then fewest overdue;
+    other sorts put the worst first. Returns (rank, unit, tally)."""
+    if sort not in RANKING_SORTS:
+        sort = "rate"
+    keys = {
+        "rate": lambda item: (item[1].on_time_rate is None, -(item[1].on_time_rate or 0), item[1].overdue),
+        "overdue": lambda item: (-item[1].overdue, item[0].sort_order),
+        "returns": lambda item: (-item[1].returns, item[0].sort_order),
+        "reports": lambda item: (-item[1].report_issues, item[0].sort_order),
+        "name": lambda item: (item[0].name,),
+    }
+    ordered = sorted(units, key=keys[sort])
+    return [(rank, unit, tally) for rank, (unit, tally) in enumerate(ordered, start=1)]
+
+
+# --------------------------------------------------------------------------- trends
+
+@dataclass
+class TrendPoint:
+    label: str
+    start: date
+    end: date
+    completed: int = 0
+    overdue_open: int = 0
+
+
+def _bucket_starts(today: date, unit: str, count: int) -> list[tuple[date, date]]:
+    buckets: list[tuple[date, date]] = []
+    if unit == "week":
+        monday = today - timedelta(days=today.weekday())
+        for i in range(count - 1, -1, -1):
+            start = monday - timedelta(weeks=i)
+            buckets.append((start, start + timedelta(days=6)))
+    else:
+        year, month = today.year, today.month
+        months = []
+        for _i in range(count):
+            months.append((year, month))
+            year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+        for y, m in reversed(months):
+            start = date(y, m, 1)
+            end = (date(y + 1, 1, 1) if m == 12 else date(y, m + 1, 1)) - timedelta(days=1)
+            buckets.append((start, end))
+    return buckets
+
+
+def trend(user: User, now: datetime, unit: str = "week", count: int = 12,
+          plan_id: int | None = None) -> list[TrendPoint]:
+    """Completions per week or month, and how many open tasks were past their deadline at the end of
+    each (derived from due_on, completed_at and cancelled_at): two queries."""
+    today = timeutil.local_today(now)
+    buckets = _bucket_starts(today, "week" if unit == "week" else "month", count)
+    points = [TrendPoint(label=(f"{s.month}/{s.day}" if unit == "week" else f"{s.year}-{s.month:02d}"),
+                         start=s, end=e) for s, e in buckets]
+    visible = [visible_condition(user)]
+    if plan_id is not None:
+        visible.append(Task.plan_id == plan_id)
+    day = local_date_of(Task.completed_at, now).label("day")
+    rows = db.session.execute(
+        sa.select(day, sa.func.count())
+        .where(*visible, Task.state == TaskState.completed,
+               Task.completed_at >= timeutil.end_of_day_utc(buckets[0][0] - timedelta(days=1)))
+        .group_by(day)
+    ).all()
+    for raw_day, n in rows:
+        when = raw_day if isinstance(raw_day, date) else date.fromisoformat(str(raw_day))
+        for point in points:
+            if point.start <= when <= point.end:
+                point.completed += n
+                break
+    # open and overdue at the end of each bucket (only bucket ends up to today)
+    columns = []
+    for i, point in enumerate(points):
+        at_day = min(point.end, today)
+        at = timeutil.end_of_day_utc(at_day)
+        still_open = sa.and_(
+            Task.due_on < at_day, Task.assigned_on <= at_day,
+            sa.or_(Task.completed_at.is_(None), Task.completed_at > at),
+            sa.or_(Task.cancelled_at.is_(None), Task.cancelled_at > at),
+            sa.or_(Task.state.in_(OPEN_STATES), Task.completed_at.is_not(None), Task.cancelled_at.is_not(None)),
+        )
+        columns.append(sa.func.coalesce(sa.func.sum(sa.case((still_open, 1), else_=0)), 0).label(f"p{i}"))
+    row = db.session.execute(sa.select(*columns).where(*visible)).one()
+    for i, point in enumerate(points):
+        point.overdue_open = row[i]
+    return points
+
+
+# --------------------------------------------------------------------------- the unit dashboard
+
+def unit_tasks(user: User, now: datetime, limit: int = 50) -> dict[str, list[sa.Row]]:
+    """A unit's open tasks in three groups (overdue, due soon, the rest), most urgent first."""
+    today = timeutil.local_today(now)
+    wd = warning_days()
+    light = light_expression(today, wd).label("light")
+    base = (
+        sa.select(Task.id, Task.state, Task.due_on, Task.is_key, Task.return_count, Task.last_progress_at,
+                  Measure.number, Measure.text, Plan.title.label("plan_title"), Unit.name.label("unit_name"), light)
+        .join(Measure, Measure.id == Task.measure_id).join(Plan, Plan.id == Task.plan_id)
+        .join(Unit, Unit.id == Task.unit_id)
+        .where(visible_condition(user), Task.state.in_(OPEN_STATES))
+        .order_by(Task.due_on, Task.id).limit(limit)
+    )
+    soon = today + timedelta(days=wd)
+    return {
+        "overdue": list(db.session.execute(base.where(Task.due_on < today))),
+        "due_soon": list(db.session.execute(base.where(Task.due_on >= today, Task.due_on <= soon))),
+        "later": list(db.session.execute(base.where(Task.due_on > soon))),
+    }
+
+
+def next_step(state: TaskState) -> str:
+    """What the unit should do next with an open task."""
+    return {
+        TaskState.assigned: _("签收并开始办理"),
+        TaskState.in_progress: _("报送进展，上传佐证材料后提交办结"),
+        TaskState.submitted: _("等待督办人审核"),
+        TaskState.returned: _("按退回意见整改后重新提交"),
+    }.get(state, "")
+
+
+# --------------------------------------------------------------------------- the ledger
+
+def ledger_query(user: User, filters: TaskFilters, now: datetime) -> sa.Select:
+    """One row per visible task with everything the 台账 shows; evidence counted in a grouped subquery."""
+    today = timeutil.local_today(now)
+    evidence = (sa.select(Evidence.task_id, sa.func.count().label("n"))
+                .where(Evidence.is_deleted.is_(False)).group_by(Evidence.task_id).subquery())
+    owner = sa.orm.aliased(User)
+    return (
+        sa.select(
+            Task.id, Plan.title.label("plan_title"), Measure.number, Measure.text, Unit.name.label("unit_name"),
+            Task.role, owner.name.label("owner_name"), Task.original_due_on, Task.due_on, Task.state,
+            light_expression(today, warning_days()).label("light"), Task.last_progress_text,
+            sa.func.coalesce(evidence.c.n, 0).label("evidence_count"), Task.return_count,
+        )
+        .join(Plan, Plan.id == Task.plan_id).join(Measure, Measure.id == Task.measure_id)
+        .join(Unit, Unit.id == Task.unit_id)
+        .outerjoin(owner, owner.id == Task.owner_id)
+        .outerjoin(evidence, evidence.c.task_id == Task.id)
+        .where(visible_condition(user), *filter_conditions(filters, today))
+        .order_by(Task.plan_id, Measure.position, Unit.sort_order, Task.unit_id)
+    )
+
+
+def ledger_count(user: User, filters: TaskFilters, now: datetime) -> int:
+    today = timeutil.local_today(now)
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Task).where(visible_condition(user), *filter_conditions(filters, today))
+    ) or 0

@@ -1,0 +1,251 @@
+"""Dashboards, the 台账 export, the 通报, the summary report and the bulk import pages."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from io import BytesIO
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from tracker import timeutil
+from tracker.auth.models import Role
+from tracker.auth.permissions import admin_required, roles_required, staff_required
+from tracker.extensions import db
+from tracker.plans.models import Plan
+from tracker.reports import bulletin, exports, imports, queries, summary
+from tracker.reports.forms import ImportConfirmForm, ImportUploadForm
+
+bp = Blueprint("reports", __name__)
+
+unit_people_required = roles_required(Role.unit_lead, Role.unit_member)
+
+
+def _now() -> datetime:
+    return timeutil.utcnow()
+
+
+def task_link(**params) -> str | None:
+    """A link to the task list behind a number, when the task list exists."""
+    if "tasks.all_tasks" not in current_app.view_functions:
+        return None
+    return url_for("tasks.all_tasks", **{k: v for k, v in params.items() if v not in (None, "", False)})
+
+
+def view_task_link(task_id: int) -> str | None:
+    if "tasks.view_task" not in current_app.view_functions:
+        return None
+    return url_for("tasks.view_task", task_id=task_id)
+
+
+@bp.app_context_processor
+def _helpers() -> dict:
+    return {"task_link": task_link, "view_task_link": view_task_link}
+
+
+def _back_to_list(args: dict | None = None):
+    if "tasks.all_tasks" in current_app.view_functions:
+        return redirect(url_for("tasks.all_tasks", **(args or {})))
+    if getattr(current_user, "role", None) in (Role.unit_lead, Role.unit_member):
+        return redirect(url_for(".unit_dashboard"))
+    return redirect(url_for(".dashboard"))
+
+
+# --------------------------------------------------------------------------- dashboards
+
+@bp.route("/dashboard")
+@staff_required
+def dashboard():
+    """Supervisors', leaders' and admins' overview: per plan, per unit, trend."""
+    now = _now()
+    plan_id = request.args.get("plan_id", "")
+    if plan_id and not plan_id.isdigit():
+        flash(_("筛选条件“%(label)s”的值 %(value)s 无效。", label=_("计划"), value=plan_id[:40]), "danger")
+        return redirect(url_for(".dashboard"))
+    plan_id = int(plan_id) if plan_id else None
+    sort = request.args.get("sort", "rate")
+    period = "month" if request.args.get("trend") == "month" else "week"
+    data = queries.dashboard(current_user, now, plan_id)
+    ranking = queries.rank_units(data.units, sort)
+    points = queries.trend(current_user, now, period, 12, plan_id)
+    return render_template("reports/dashboard.html", data=data, ranking=ranking, points=points, sort=sort,
+                           trend_unit=period, plan_id=plan_id, plans=queries.visible_plans(current_user),
+                           sorts=queries.RANKING_SORTS)
+
+
+@bp.route("/dashboard/unit")
+@unit_people_required
+def unit_dashboard():
+    """A unit's open, due-soon and overdue tasks, with what to do next."""
+    now = _now()
+    groups = queries.unit_tasks(current_user, now)
+    return render_template("reports/unit_dashboard.html", groups=groups, next_step=queries.next_step,
+                           today=timeutil.local_today(now))
+
+
+# --------------------------------------------------------------------------- the ledger
+
+def _ledger_filters():
+    try:
+        return queries.parse_filters(request.args), None
+    except queries.FilterError as exc:
+        flash(str(exc), "danger")
+        return None, _back_to_list()
+
+
+def _ledger_name(ext: str) -> str:
+    return f"{_('任务台账')}-{timeutil.local_today(_now()).isoformat()}.{ext}"
+
+
+@bp.route("/reports/ledger.xlsx")
+@login_required
+def ledger_xlsx():
+    """The 台账 as Excel, with the task list's filters."""
+    filters, response = _ledger_filters()
+    if response is not None:
+        return response
+    now = _now()
+    if not queries.ledger_count(current_user, filters, now):
+        flash(_("没有符合条件的任务，未生成台账。"), "warning")
+        return _back_to_list(filters.as_args())
+    rows = db.session.execute(queries.ledger_query(current_user, filters, now).execution_options(yield_per=2000))
+    out = exports.write_xlsx(exports.ledger_values(rows))
+    return send_file(out, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     as_attachment=True, download_name=_ledger_name("xlsx"))
+
+
+@bp.route("/reports/ledger.csv")
+@login_required
+def ledger_csv():
+    """The 台账 as CSV (UTF-8 with BOM), streamed."""
+    filters, response = _ledger_filters()
+    if response is not None:
+        return response
+    now = _now()
+    if not queries.ledger_count(current_user, filters, now):
+        flash(_("没有符合条件的任务，未生成台账。"), "warning")
+        return _back_to_list(filters.as_args())
+    rows = list(db.session.execute(queries.ledger_query(current_user, filters, now)))
+    body = exports.csv_chunks(exports.ledger_values(rows))
+    response = Response(stream_with_context(body), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=ledger.csv; filename*=UTF-8''{quote(_ledger_name('csv'))}")
+    return response
+
+
+# --------------------------------------------------------------------------- the bulletin
+
+@bp.route("/reports/bulletin")
+@staff_required
+def bulletin_page():
+    """Pick a period; with one given, download the 通报 as .docx."""
+    args = request.args
+    if not any(args.get(k) for k in ("period", "start", "end")):
+        return render_template("reports/bulletin.html", error=None, args=args)
+    try:
+        period = bulletin.parse_period(args.get("period"), args.get("start"), args.get("end"))
+    except bulletin.PeriodError as exc:
+        return render_template("reports/bulletin.html", error=str(exc), args=args), 400
+    data = bulletin.bulletin_data(current_user, period, _now())
+    content = bulletin.bulletin_docx(data)
+    return send_file(BytesIO(content), as_attachment=True, download_name=f"{_('通报')}-{period.key}.docx",
+                     mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+# --------------------------------------------------------------------------- the summary report
+
+def _summary_for(plan_id: int):
+    plan = db.session.get(Plan, plan_id)
+    if plan is None or plan.is_deleted:
+        abort(404)
+    raw = request.args.get("unit_id", "")
+    if raw and not raw.isdigit():
+        abort(400)
+    unit_id = int(raw) if raw else None
+    if unit_id is None and current_user.role in (Role.unit_lead, Role.unit_member):
+        unit_id = current_user.unit_id
+    if not summary.can_view_summary(current_user, plan, unit_id):
+        abort(403)
+    return summary.build_summary(current_user, plan, _now(), unit_id)
+
+
+@bp.route("/plans/<int:plan_id>/summary")
+@login_required
+def plan_summary(plan_id: int):
+    """The 落实情况报告 of a plan, or of one unit's share of it."""
+    report = _summary_for(plan_id)
+    return render_template("reports/summary.html", report=report)
+
+
+@bp.route("/plans/<int:plan_id>/summary.docx")
+@login_required
+def plan_summary_docx(plan_id: int):
+    report = _summary_for(plan_id)
+    name = f"{report.plan.title[:60]}-{_('落实情况报告')}.docx"
+    return send_file(BytesIO(summary.summary_docx(report)), as_attachment=True, download_name=name,
+                     mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+# --------------------------------------------------------------------------- imports
+
+@bp.route("/admin/import", methods=["GET", "POST"])
+@admin_required
+def import_upload():
+    """Upload a units or users file and see every row's problems before anything is saved."""
+    form = ImportUploadForm()
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return render_template("reports/import.html", form=form, preview=None), status
+    upload = form.file.data
+    data, filename = upload.read(), upload.filename or ""
+    try:
+        preview = imports.preview(form.kind.data, data, filename, actor=current_user, now=_now())
+    except imports.ImportError_ as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return render_template("reports/import.html", form=form, preview=None), 422
+    finally:
+        # the preview may have run the import to check it: never keep any of it
+        db.session.rollback()
+    token = imports.stash_upload(data, filename) if preview.is_valid else None
+    confirm = ImportConfirmForm(kind=form.kind.data, token=token) if token else None
+    return render_template("reports/import.html", form=form, preview=preview, confirm=confirm,
+                           filename=os.path.basename(filename)), (200 if preview.is_valid else 422)
+
+
+@bp.route("/admin/import/confirm", methods=["POST"])
+@admin_required
+def import_confirm():
+    """Save a previewed file: all rows, or none with the errors."""
+    form = ImportConfirmForm()
+    if not form.validate_on_submit():
+        flash(_("导入请求无效，请重新上传文件。"), "danger")
+        return redirect(url_for(".import_upload"))
+    try:
+        data, filename = imports.load_stash(form.token.data)
+        saved = imports.run_import(form.kind.data, data, filename, actor=current_user, now=_now())
+    except imports.ImportError_ as exc:
+        db.session.rollback()
+        for line in str(exc).splitlines():
+            flash(line, "danger")
+        return redirect(url_for(".import_upload"))
+    db.session.commit()
+    imports.drop_stash(form.token.data)
+    # initial passwords are shown on this page only, never stored in the session or flashed
+    response = render_template("reports/import_result.html", kind=form.kind.data, saved=saved)
+    return response, 200, {"Cache-Control": "no-store"}
