@@ -95,7 +95,7 @@ def import_plan():
     if request.method == "GET":
         return render_template("plans/import.html", form=form, error=None)
     if not form.validate():
-        message = "；".join(e for errors in form.errors.values() for e in errors)
+        message = "；".join(str(e) for errors in form.errors.values() for e in errors)
         return render_template("plans/import.html", form=form, error=message), 400
     upload = request.files.get("file")
     data = filename = None
@@ -165,7 +165,7 @@ def save_import():
         lines = source_text.split("\n")
     try:
         if not form.validate():
-            raise services.OutlineError([e for errors in form.errors.values() for e in errors])
+            raise services.OutlineError([str(e) for errors in form.errors.values() for e in errors])
         plans = services.save_outline(form.outline_json.data, source_text=source_text, source_file=stashed,
                                       actor=current_user, now=utcnow())
         db.session.commit()
@@ -268,7 +268,7 @@ def edit_outline(plan_id: int):
     if request.method == "POST":
         try:
             if not form.validate():
-                raise services.OutlineError([e for errors in form.errors.values() for e in errors])
+                raise services.OutlineError([str(e) for errors in form.errors.values() for e in errors])
             services.edit_outline(plan, form.outline_json.data, actor=current_user, now=utcnow())
             db.session.commit()
         except services.PlanError as exc:
