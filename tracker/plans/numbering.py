@@ -12,15 +12,28 @@ import re
 from dataclasses import dataclass
 
 # Full-width ASCII → ASCII, one character for one, so offsets in the folded text
-# are offsets in the original line.
-_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
-_FOLD[0x3000] = 0x20  # ideographic space
-_FOLD[0x00A0] = 0x20
+# are offsets in the original line. (str.translate is slow on Chinese text: it
+# looks up every character; the regex finds the few that need folding.)
+_FOLD_CHAR = {chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}
+_FOLD_CHAR["\u3000"] = " "  # ideographic space
+_FOLD_CHAR["\u00a0"] = " "
+_NEEDS_FOLD = re.compile("[\uff01-\uff5e\u3000\u00a0]")
+
+
+def _fold_match(m: re.Match[str]) -> str:
+    return _FOLD_CHAR[m.group()]
 
 
 def fold_width(text: str) -> str:
     """Fold full-width letters, digits and brackets to ASCII (same length)."""
-    return text.translate(_FOLD)
+    if _NEEDS_FOLD.search(text) is None:
+        return text
+    return _NEEDS_FOLD.sub(_fold_match, text)
+
+
+def fold_char(ch: str) -> str:
+    """fold_width for one character."""
+    return _FOLD_CHAR.get(ch, ch)
 
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
@@ -109,7 +122,13 @@ _LEADING = re.compile(
     """,
     re.X,
 )
-_SPACES = re.compile(r"[ \t]*")
+_START_CHARS = frozenset(
+    "0123456789０１２３４５６７８９第(（一二三四五六七八九十" + _ROMAN
+    + "".join(chr(c) for a, b, _ in _CIRCLED_RANGES for c in range(a, b + 1))
+    + "".join(chr(c) for c in range(_PAREN_DIGITS[0], _PAREN_DIGITS[1] + 1))
+)
+_SPACES = re.compile(r"[ \t\u3000]*")
+_WINDOW = 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,13 +156,16 @@ def _value(token: str) -> int | None:
     return cn_to_int(token)
 
 
-def match_marker(line: str, pos: int = 0, folded: str | None = None) -> Marker | None:
-    """The number token at ``pos`` of ``line`` (which must already be stripped there), or None.
+def match_marker(line: str, pos: int = 0) -> Marker | None:
+    """The number token at ``pos`` of ``line`` (no spaces before it), or None.
 
-    ``folded`` is ``fold_width(line)`` when the caller already has it.
+    Only a short window is width-folded: a number token is never long, and
+    folding whole lines would cost more than all the matching.
     """
-    text = folded if folded is not None else fold_width(line)
-    m = _LEADING.match(text, pos)
+    if pos >= len(line) or line[pos] not in _START_CHARS:
+        return None
+    window = fold_width(line[pos:pos + _WINDOW])
+    m = _LEADING.match(window)
     if m is None:
         return None
     group = m.lastgroup
@@ -152,12 +174,12 @@ def match_marker(line: str, pos: int = 0, folded: str | None = None) -> Marker |
     if group == "di_tail":
         style = _DI_UNITS[m.group("di_unit")]
         value = _value(m.group("di_num"))
-        number = line[m.start("di"):m.end("di")].replace(" ", "")
+        number = line[pos + m.start("di"):pos + m.end("di")].replace(" ", "").replace("\u3000", "")
     elif group == "paren_tail":
         token = m.group("paren_num")
         style = "arabic_paren" if token.isdigit() else "cn_paren"
         value = _value(token)
-        number = line[m.start("paren"):m.end("paren")].replace(" ", "").replace("\u3000", "")
+        number = line[pos + m.start("paren"):pos + m.end("paren")].replace(" ", "").replace("\u3000", "")
     elif group == "pdig_tail":
         style = "arabic_paren"
         value = ord(m.group("pdig")) - _PAREN_DIGITS[0] + 1
@@ -173,16 +195,16 @@ def match_marker(line: str, pos: int = 0, folded: str | None = None) -> Marker |
     elif group == "cn_delim":
         style = "cn_dun" if m.group("cn_delim") == "、" else "cn_dot"
         value = _value(m.group("cn"))
-        number = line[m.start("cn"):m.end("cn")]
+        number = line[pos + m.start("cn"):pos + m.end("cn")]
     else:  # ar_delim
         delim = m.group("ar_delim")
         style = {"、": "arabic_dun", ".": "arabic_dot", ")": "arabic_rparen"}[delim]
         value = _value(m.group("ar"))
         # 1) keeps its bracket, like (1); 1、 and 1. drop the delimiter
-        number = line[m.start("ar"):m.end("ar_delim" if delim == ")" else "ar")]
+        number = line[pos + m.start("ar"):pos + m.end("ar_delim" if delim == ")" else "ar")]
     if not value:
         return None
-    end = _SPACES.match(text, m.end()).end()
+    end = _SPACES.match(line, pos + m.end()).end()
     return Marker(style=style, number=number, value=value, start=pos, end=end)
 
 
@@ -222,11 +244,10 @@ def int_to_cn(value: int) -> str:
 # Inline enumerations inside a paragraph: 一是……二是……, 第一，……第二，……
 # Only after punctuation or at the start of a paragraph, so 统一是 / 全省第一 are not taken.
 _INLINE = re.compile(
-    r"(?:(?<=[。;,:!?、)”\s])|^)"
-    r"(?:(?P<shi>[一二三四五六七八九十]{1,3})是|第(?P<di>[一二三四五六七八九十]{1,3})(?=[,:、]))",
-    re.M,
+    r"(?P<shi>[一二三四五六七八九十]{1,3})是|第(?P<di>[一二三四五六七八九十]{1,3})(?=[,:、，：])"
 )
-_INLINE_SKIP = re.compile(r"[ ,:、]*")
+_INLINE_AFTER = frozenset("。;,:!?、)”；，：！？）\n \u3000")
+_INLINE_SKIP = re.compile(r"[ ,:、，：\u3000]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,10 +264,13 @@ def find_inline(text: str) -> list[InlineMarker]:
 
     A lone 一是 is not an enumeration; chains of fewer than two members are dropped.
     """
-    folded = fold_width(text)
     chains: list[list[InlineMarker]] = []
     open_chain: dict[str, list[InlineMarker]] = {}
-    for m in _INLINE.finditer(folded):
+    if "是" not in text and "第" not in text:
+        return []
+    for m in _INLINE.finditer(text):
+        if m.start() and text[m.start() - 1] not in _INLINE_AFTER:
+            continue
         if m.group("shi") is not None:
             style, token = "inline_shi", m.group("shi")
         else:
@@ -261,30 +285,46 @@ def find_inline(text: str) -> list[InlineMarker]:
             open_chain[style] = chain
         elif chain is None or chain[-1].value + 1 != value:
             continue
-        end = _INLINE_SKIP.match(folded, m.end()).end()
+        end = _INLINE_SKIP.match(text, m.end()).end()
         chain.append(InlineMarker(style, text[m.start():m.end()], value, m.start(), end))
     found = [marker for chain in chains if len(chain) >= 2 for marker in chain]
     found.sort(key=lambda marker: marker.start)
     return found
 
 
+def _may_contain(line: str, style: str, value: int, start: int) -> bool:
+    """A cheap test before the scan: is the number's own digit or numeral in the line at all?"""
+    if style == "circled":
+        return value <= 20 and chr(0x2460 + value - 1) in line
+    if style.startswith("arabic"):
+        digits = str(value)
+        return digits in line or digits.translate(_FULL_DIGITS) in line or (
+            value <= 20 and chr(_PAREN_DIGITS[0] + value - 1) in line)
+    if style == "roman":
+        return value <= len(_ROMAN) and _ROMAN[value - 1] in line
+    return int_to_cn(value) in line
+
+
+_FULL_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
 # Where a second item may begin inside a line: after a sentence end or a space.
 _SPLIT_POINT = re.compile(r"[。;!?！？；]\s*|\s+")
 
 
-def find_next_in_line(line: str, style: str, value: int, start: int = 0,
-                      folded: str | None = None) -> Marker | None:
+def find_next_in_line(line: str, style: str, value: int, start: int = 0) -> Marker | None:
     """The first marker of ``style`` numbered ``value`` inside ``line`` after ``start``.
 
     Used for two items written on one line ("③……； ④……"): only the expected next
     number of the item being read counts, and only after a sentence end or a space.
     """
-    text = folded if folded is not None else fold_width(line)
-    for point in _SPLIT_POINT.finditer(text, start):
+    if not _may_contain(line, style, value, start):
+        return None
+    for point in _SPLIT_POINT.finditer(line, start):
         pos = point.end()
-        if pos >= len(text):
+        if pos >= len(line):
             break
-        marker = match_marker(line, pos, text)
+        marker = match_marker(line, pos)
         if marker is not None and marker.style == style and marker.value == value:
             return marker
     return None
