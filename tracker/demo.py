@@ -5,7 +5,9 @@ from __future__ import annotations
 import secrets
 
 from tracker.auth.models import Role, User
+from tracker.db import utcnow
 from tracker.extensions import db
+from tracker.plans.demo import load_seed_plans
 from tracker.units.models import Unit, UnitKind
 
 REGION = ("demo", "示范市")
@@ -52,7 +54,7 @@ def load() -> list[tuple[str, str, str, str]]:
         return user
 
     add("admin@demo.duban.local", "系统管理员", Role.admin, office)
-    add("duban@demo.duban.local", "王督办", Role.supervisor, office)
+    supervisor = add("duban@demo.duban.local", "王督办", Role.supervisor, office)
     leader = add("leader@demo.duban.local", "李副市长", Role.viewer, region)
     names = ["张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林"]
     for surname, unit in zip(names, counties, strict=True):
@@ -64,4 +66,5 @@ def load() -> list[tuple[str, str, str, str]]:
     for unit in counties + departments:
         unit.leader_id = leader.id
     db.session.flush()
+    load_seed_plans(supervisor, now=utcnow())
     return accounts
