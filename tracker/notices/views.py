@@ -1,0 +1,147 @@
+"""督办单 pages: the list, issuing, the printable notice, Word/PDF downloads, the unit's feedback."""
+
+from __future__ import annotations
+
+import io
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from tracker import timeutil
+from tracker.auth.permissions import PermissionDenied, supervisor_required
+from tracker.extensions import db
+from tracker.notices import documents, services
+from tracker.notices.models import SupervisionNotice
+from tracker.tasks.models import Task
+from tracker.units.models import Unit
+
+bp = Blueprint("notices", __name__, url_prefix="/notices")
+
+
+def _list_context(**extra) -> dict:
+    period = (request.args.get("period") or "").strip()
+    query = services.visible_notices(current_user)
+    if period:
+        query = query.where(SupervisionNotice.period_key == period)
+    page = db.paginate(query, per_page=50, error_out=False)
+    today = timeutil.local_today()
+    units = list(db.session.scalars(
+        sa.select(Unit).where(Unit.is_active.is_(True)).order_by(Unit.sort_order, Unit.code)))
+    return {"page": page, "period": period, "default_period": services.current_period(today), "units": units,
+            "today": today, **extra}
+
+
+@bp.route("/")
+@login_required
+def list_notices():
+    return render_template("notices/list.html", **_list_context())
+
+
+@bp.route("/issue", methods=["POST"])
+@supervisor_required
+def issue():
+    period = (request.form.get("period") or "").strip()
+    unit_id = request.form.get("unit_id") or ""
+    unit_ids = [int(unit_id)] if unit_id.isdigit() else None
+    try:
+        notices = services.issue_notices(period, unit_ids=unit_ids, actor=current_user, now=timeutil.utcnow())
+    except PermissionDenied:
+        db.session.rollback()
+        abort(403)
+    except services.NoticeError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return render_template("notices/list.html", **_list_context()), 422
+    db.session.commit()
+    if notices:
+        flash(_("已印发 %(n)d 份督办单：%(numbers)s", n=len(notices),
+                numbers="、".join(n.number_label for n in notices)), "success")
+    else:
+        flash(_("没有需要印发的督办单：相关单位本期已印发或没有未办结任务。"), "info")
+    return redirect(url_for(".list_notices", period=period))
+
+
+def _notice(notice_id: int) -> SupervisionNotice:
+    notice = db.session.get(SupervisionNotice, notice_id)
+    if notice is None:
+        abort(404)
+    if not services.can_view(current_user, notice):
+        abort(403)
+    return notice
+
+
+def _render(notice: SupervisionNotice, status: int = 200):
+    return render_template("notices/notice.html", notice=notice, answers=services.answers_for(notice),
+                           can_answer=services.can_answer(current_user, notice),
+                           cn_date=services.cn_date, light_labels=services.LIGHT_LABELS), status
+
+
+@bp.route("/<int:notice_id>")
+@login_required
+def show(notice_id: int):
+    return _render(_notice(notice_id))
+
+
+@bp.route("/<int:notice_id>/answer", methods=["POST"])
+@login_required
+def answer(notice_id: int):
+    notice = _notice(notice_id)
+    answers: dict[int, tuple[str, int | None]] = {}
+    for item in notice.items:
+        text = request.form.get(f"text-{item.id}", "")
+        raw = (request.form.get(f"percent-{item.id}") or "").strip()
+        if raw and not raw.isdigit():
+            flash(_("完成进度必须是 0 到 100 之间的整数。"), "danger")
+            return _render(notice, 422)
+        answers[item.id] = (text, int(raw) if raw else None)
+    try:
+        services.answer_notice(notice, answers, actor=current_user, now=timeutil.utcnow())
+    except PermissionDenied:
+        db.session.rollback()
+        abort(403)
+    except services.NoticeError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return _render(db.session.get(SupervisionNotice, notice_id), 422)
+    db.session.commit()
+    flash(_("反馈已提交。"), "success")
+    return redirect(url_for(".show", notice_id=notice_id))
+
+
+@bp.route("/<int:notice_id>.docx")
+@login_required
+def docx(notice_id: int):
+    notice = _notice(notice_id)
+    return send_file(io.BytesIO(documents.render_docx(notice)), as_attachment=True,
+                     download_name=services.download_name(notice, "docx"),
+                     mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+@bp.route("/<int:notice_id>.pdf")
+@login_required
+def pdf(notice_id: int):
+    notice = _notice(notice_id)
+    return send_file(io.BytesIO(documents.render_pdf(notice)), as_attachment=True,
+                     download_name=services.download_name(notice, "pdf"), mimetype="application/pdf")
+
+
+@bp.route("/chase/<int:task_id>", methods=["POST"])
+@supervisor_required
+def chase(task_id: int):
+    task = db.session.get(Task, task_id)
+    if task is None:
+        abort(404)
+    try:
+        notice = services.issue_chase_notice(task, actor=current_user, now=timeutil.utcnow())
+    except PermissionDenied:
+        db.session.rollback()
+        abort(403)
+    except services.NoticeError as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+        return redirect(url_for(".list_notices"))
+    db.session.commit()
+    flash(_("已发出%(number)s。", number=notice.number_label), "success")
+    return redirect(url_for(".show", notice_id=notice.id))

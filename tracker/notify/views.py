@@ -1,0 +1,167 @@
+"""The outbox page (administrators and supervisors) and each user's in-app notices."""
+
+from __future__ import annotations
+
+import os
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.security import safe_join
+
+from tracker import timeutil
+from tracker.auth.permissions import PermissionDenied, supervisor_required
+from tracker.extensions import db
+from tracker.notify import dispatch, services
+from tracker.notify.models import Notification, OutboxEmail, OutboxStatus
+from tracker.notify.outbox import unread_count
+
+bp = Blueprint("notify", __name__)
+
+#: the email body is shown as the recipient sees it, but can run nothing and load nothing
+BODY_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+STATUS_LABELS = {
+    OutboxStatus.pending: "待发送", OutboxStatus.sending: "发送中/状态不明", OutboxStatus.sent: "已发送",
+    OutboxStatus.failed: "发送失败", OutboxStatus.cancelled: "仅站内通知",
+}
+
+
+@bp.app_context_processor
+def inject_unread() -> dict:
+    def unread_notifications() -> int:
+        if not getattr(current_user, "is_authenticated", False):
+            return 0
+        return unread_count(current_user.id)
+
+    return {"unread_notifications": unread_notifications}
+
+
+@bp.route("/outbox")
+@supervisor_required
+def outbox():
+    status = request.args.get("status") or ""
+    kind = request.args.get("kind") or ""
+    recipient = (request.args.get("recipient") or "").strip()
+    query = sa.select(OutboxEmail).order_by(OutboxEmail.id.desc())
+    if status in {s.value for s in OutboxStatus}:
+        query = query.where(OutboxEmail.status == OutboxStatus(status))
+    if kind:
+        query = query.where(OutboxEmail.kind == kind)
+    if recipient:
+        query = query.where(OutboxEmail.to_addr.contains(recipient.lower()))
+    page = db.paginate(query, per_page=50, error_out=False)
+    counts = dict(db.session.execute(sa.select(OutboxEmail.status, sa.func.count()).group_by(OutboxEmail.status)).all())
+    kinds = list(db.session.scalars(sa.select(OutboxEmail.kind).distinct().order_by(OutboxEmail.kind)))
+    stuck = services.stuck(timeutil.utcnow())
+    return render_template("notify/outbox.html", page=page, counts=counts, kinds=kinds, stuck=stuck,
+                           filters={"status": status, "kind": kind, "recipient": recipient},
+                           statuses=list(OutboxStatus), status_labels=STATUS_LABELS,
+                           mail_configured=dispatch.mail_configured())
+
+
+def _row(message_id: int) -> OutboxEmail:
+    row = db.session.get(OutboxEmail, message_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.route("/outbox/<int:message_id>")
+@supervisor_required
+def message(message_id: int):
+    return render_template("notify/message.html", row=_row(message_id), status_labels=STATUS_LABELS,
+                           mail_configured=dispatch.mail_configured())
+
+
+@bp.route("/outbox/<int:message_id>/body")
+@supervisor_required
+def message_body(message_id: int):
+    """The HTML body at its own URL, under a sandbox CSP, for the <iframe sandbox> of the message page."""
+    row = _row(message_id)
+    response = Response(row.body_html or "", mimetype="text/html")
+    response.headers["Content-Security-Policy"] = BODY_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@bp.route("/outbox/<int:message_id>/attachments/<int:index>")
+@supervisor_required
+def attachment(message_id: int, index: int):
+    row = _row(message_id)
+    items = row.attachments or []
+    if not 0 <= index < len(items):
+        abort(404)
+    item = items[index]
+    path = safe_join(current_app.instance_path, item.get("path", ""))
+    if path is None or not os.path.isfile(path):
+        abort(404)
+    return send_file(path, mimetype=item.get("content_type") or "application/octet-stream", as_attachment=True,
+                     download_name=item.get("filename") or os.path.basename(path))
+
+
+@bp.route("/outbox/<int:message_id>/requeue", methods=["POST"])
+@supervisor_required
+def requeue(message_id: int):
+    row = _row(message_id)
+    try:
+        services.requeue(row, actor=current_user, now=timeutil.utcnow())
+    except PermissionDenied:
+        db.session.rollback()
+        abort(403)
+    except services.NotifyError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return render_template("notify/message.html", row=_row(message_id), status_labels=STATUS_LABELS,
+                               mail_configured=dispatch.mail_configured()), 409
+    db.session.commit()
+    flash(_("邮件已重新排队。"), "success")
+    return redirect(url_for(".message", message_id=message_id))
+
+
+@bp.route("/outbox/send", methods=["POST"])
+@supervisor_required
+def send_now():
+    if not dispatch.mail_configured():
+        flash(_("未配置邮件服务器，邮件保留在发件箱中。"), "warning")
+        return redirect(url_for(".outbox"))
+    result = dispatch.send_pending(now=timeutil.utcnow())
+    flash(_("已发送 %(sent)d 封，稍后重试 %(retried)d 封，失败 %(failed)d 封。", sent=result.sent,
+            retried=result.retried, failed=result.failed), "success" if not result.failed else "warning")
+    return redirect(url_for(".outbox"))
+
+
+@bp.route("/notifications")
+@login_required
+def my_notifications():
+    query = (sa.select(Notification).where(Notification.user_id == current_user.id)
+             .order_by(Notification.read_at.is_not(None), Notification.id.desc()))
+    page = db.paginate(query, per_page=30, error_out=False)
+    return render_template("notify/notifications.html", page=page)
+
+
+@bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@login_required
+def mark_read(notification_id: int):
+    notification = db.session.get(Notification, notification_id)
+    if notification is None:
+        abort(404)
+    try:
+        services.mark_read(notification, actor=current_user, now=timeutil.utcnow())
+    except PermissionDenied:
+        db.session.rollback()
+        abort(403)
+    db.session.commit()
+    target = request.form.get("go")
+    if target == "link" and notification.link:
+        return redirect(notification.link)
+    return redirect(url_for(".my_notifications"))
+
+
+@bp.route("/notifications/read-all", methods=["POST"])
+@login_required
+def mark_all_read():
+    count = services.mark_all_read(actor=current_user, now=timeutil.utcnow())
+    db.session.commit()
+    flash(_("已将 %(n)d 条通知标为已读。", n=count), "success")
+    return redirect(url_for(".my_notifications"))
