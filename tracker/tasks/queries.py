@@ -245,24 +245,45 @@ class TimelineItem:
 
 
 def task_timeline(task: Task) -> list[TimelineItem]:
-    """Everything that happened to a task, oldest first: audit entries, reports and files."""
-    items: list[TimelineItem] = []
-    for entry in db.session.scalars(sa.select(AuditEntry).where(
-            AuditEntry.object_type == "task", AuditEntry.object_id == task.id).order_by(AuditEntry.id)):
-        if entry.action in ("task.progress", "task.evidence_added"):
-            continue  # shown with the report or file itself
-        items.append(TimelineItem(at=entry.at, kind="audit", actor=entry.actor, action=entry.action,
-                                  data=entry.data or {}))
-    for report in db.session.scalars(sa.select(ProgressReport).where(ProgressReport.task_id == task.id)
-                                     .options(selectinload(ProgressReport.author)).order_by(ProgressReport.id)):
-        items.append(TimelineItem(at=report.created_at, kind="report", actor=report.author, obj=report))
-    for evidence in db.session.scalars(sa.select(Evidence).where(Evidence.task_id == task.id,
-                                                                 Evidence.is_deleted.is_(False))
-                                       .options(selectinload(Evidence.uploader)).order_by(Evidence.id)):
-        items.append(TimelineItem(at=evidence.created_at, kind="evidence", actor=evidence.uploader, obj=evidence))
-    order = {"audit": 0, "report": 1, "evidence": 2}
-    items.sort(key=lambda item: (item.at, order[item.kind]))
-    return items
+    """Everything that happened to a task, oldest first: audit entries, reports and files.
+
+    A report or file takes the place of the audit entry that recorded it, so events at the same
+    instant keep the order in which they happened.
+    """
+    reports = {r.id: r for r in db.session.scalars(
+        sa.select(ProgressReport).where(ProgressReport.task_id == task.id)
+        .options(selectinload(ProgressReport.author)))}
+    files = {e.id: e for e in db.session.scalars(
+        sa.select(Evidence).where(Evidence.task_id == task.id, Evidence.is_deleted.is_(False))
+        .options(selectinload(Evidence.uploader)))}
+    entries = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.object_type == "task", AuditEntry.object_id == task.id).order_by(AuditEntry.id))
+    keyed: list[tuple[datetime, int, TimelineItem]] = []
+    for seq, entry in enumerate(entries):
+        data = entry.data or {}
+        if entry.action == "task.progress":
+            report = reports.pop(data.get("report_id"), None)
+            if report is not None:
+                keyed.append((report.created_at, seq, TimelineItem(at=report.created_at, kind="report",
+                                                                   actor=report.author, obj=report)))
+            continue
+        if entry.action == "task.evidence_added":
+            evidence = files.pop(data.get("evidence_id"), None)
+            if evidence is not None:
+                keyed.append((evidence.created_at, seq, TimelineItem(at=evidence.created_at, kind="evidence",
+                                                                     actor=evidence.uploader, obj=evidence)))
+            continue
+        keyed.append((entry.at, seq, TimelineItem(at=entry.at, kind="audit", actor=entry.actor,
+                                                  action=entry.action, data=data)))
+    tail = 1 << 30
+    for report in reports.values():
+        keyed.append((report.created_at, tail + report.id, TimelineItem(at=report.created_at, kind="report",
+                                                                        actor=report.author, obj=report)))
+    for evidence in files.values():
+        keyed.append((evidence.created_at, 2 * tail + evidence.id,
+                      TimelineItem(at=evidence.created_at, kind="evidence", actor=evidence.uploader, obj=evidence)))
+    keyed.sort(key=lambda k: (k[0], k[1]))
+    return [item for _at, _seq, item in keyed]
 
 
 def task_evidence(task: Task) -> list[Evidence]:

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import audit
@@ -79,6 +80,12 @@ def _flush() -> None:
         db.session.flush()
     except StaleDataError as exc:
         raise StateConflict(_("任务已被他人更新，请刷新后重试。")) from exc
+
+
+def _touch(task: Task, now: datetime) -> None:
+    """Write the task row even if nothing else changed, so its version moves and a racing change fails."""
+    task.updated_at = now
+    flag_modified(task, "updated_at")
 
 
 def check_version(task: Task, version: int | str | None) -> None:
@@ -197,6 +204,8 @@ def assign(plan: Plan, measure_ids: Sequence[int], unit_ids: Sequence[int], *, r
     for unit_id, owner_id in (owner_by_unit or {}).items():
         if owner_id in (None, ""):
             continue
+        if int(unit_id) not in units:
+            raise TaskError(_("责任人必须是所选责任单位的人员。"))
         owner = db.session.get(User, int(owner_id))
         if owner is None or owner.unit_id != int(unit_id) or not owner.is_active:
             raise TaskError(_("责任人必须是该责任单位的人员。"))
@@ -342,6 +351,25 @@ def cancel(task: Task, *, actor: User, reason: str, now: datetime) -> Task:
 
 
 TRANSITIONS = ("start", "submit", "approve", "return", "cancel")
+_TARGETS = {"start": TaskState.in_progress, "submit": TaskState.submitted, "approve": TaskState.completed,
+            "return": TaskState.returned, "cancel": TaskState.cancelled}
+
+
+def available_actions(user: Any, task: Task) -> set[str]:
+    """What ``user`` may do to ``task`` now: the buttons a page shows (the services still check)."""
+    allowed = ALLOWED_TRANSITIONS.get(task.state, set())
+    actions: set[str] = set()
+    if permissions.can_work_on(user, task):
+        actions |= {a for a in ("start", "submit") if _TARGETS[a] in allowed}
+        if task.state in WORKING_STATES:
+            actions |= {"progress", "evidence", "extension"}
+        if permissions.can_lead(user, task):
+            actions.add("owner")
+    if permissions.can_review(user, task):
+        actions |= {a for a in ("approve", "return", "cancel") if _TARGETS[a] in allowed}
+        if task.is_open:
+            actions |= {"deadline", "owner", "flags", "decide"}
+    return actions
 
 
 def transition(task: Task, action: str, *, actor: User, note: str = "", now: datetime) -> Task:
@@ -399,10 +427,10 @@ def report_progress(task: Task, *, actor: User, text: str, percent: int | None, 
     task.last_progress_at = now
     task.last_progress_text = text[:1000]
     _flush()
-    if files:
-        add_evidence(task, actor=actor, files=files, proves=proves, report=report, now=now)
     audit.record(actor, "task.progress", task, {"report_id": report.id, "percent": percent,
                                                 "period_key": period_key}, now=now)
+    if files:
+        add_evidence(task, actor=actor, files=files, proves=proves, report=report, now=now)
     return report
 
 
@@ -519,7 +547,7 @@ def request_extension(task: Task, *, actor: User, new_due_on: date, reason: str,
     request = ExtensionRequest(task_id=task.id, requested_by_id=actor.id, reason=reason, old_due_on=task.due_on,
                                new_due_on=new_due_on, state=ExtensionState.pending, created_at=now)
     db.session.add(request)
-    task.updated_at = now
+    _touch(task, now)
     _flush()
     audit.record(actor, "task.extension_requested", task, {"request_id": request.id, "from": task.due_on,
                                                            "to": new_due_on, "reason": reason}, now=now)
@@ -545,7 +573,7 @@ def decide_extension(request: ExtensionRequest, *, actor: User, approve: bool, n
             raise StateConflict(_("任务已结束，不能延期。"))
         task.due_on = request.new_due_on
     # touch the task so its version moves: of two racing decisions, one gets StateConflict
-    task.updated_at = now
+    _touch(task, now)
     _flush()
     action = "task.extension_approved" if approve else "task.extension_refused"
     audit.record(actor, action, task, {"request_id": request.id, "from": old, "to": request.new_due_on,
