@@ -70,8 +70,10 @@ def csv_safe(value: Any) -> str:
         return ""
     if isinstance(value, date):
         return value.isoformat()
-    text = str(value)
-    return "'" + text if is_formula_like(text) else text
+    if not isinstance(value, str):
+        # numbers are numbers, a minus sign included
+        return str(value)
+    return "'" + value if is_formula_like(value) else value
 
 
 def write_csv(values: Iterable[list[Any]], out: io.TextIOBase) -> None:

@@ -1,0 +1,196 @@
+"""The report pages: who may open them, exports, the 通报 and summary .docx, bad input."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+import openpyxl
+import pytest
+from docx import Document
+
+from tracker.auth.models import Role
+from tracker.reports import exports
+
+STAFF_PAGES = ["/dashboard", "/reports/bulletin"]
+
+
+@pytest.mark.parametrize("url", STAFF_PAGES + ["/dashboard/unit", "/admin/import", "/reports/ledger.xlsx",
+                                               "/reports/ledger.csv", "/plans/1/summary"])
+def test_anonymous_is_sent_to_login(client, seeded, url):
+    response = client.get(url)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("role", [Role.unit_lead, Role.unit_member])
+@pytest.mark.parametrize("url", STAFF_PAGES + ["/admin/import"])
+def test_unit_people_get_403_on_staff_pages(auth, people, seeded, role, url):
+    assert auth.client_for(people.by_role(role)).get(url).status_code == 403
+
+
+@pytest.mark.parametrize("role", [Role.viewer, Role.supervisor, Role.admin])
+def test_staff_read_the_dashboard_and_not_the_unit_dashboard(auth, people, seeded, role):
+    client = auth.client_for(people.by_role(role))
+    page = client.get("/dashboard")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "责任单位排名" in html and "<svg" in html and 'style="' not in html
+    assert client.get("/dashboard?sort=overdue&trend=month").status_code == 200
+    assert client.get("/dashboard/unit").status_code == 403
+
+
+def test_dashboard_rejects_a_nonsense_plan(auth, people, seeded):
+    response = auth.client_for(people.admin).get("/dashboard?plan_id=abc", follow_redirects=True)
+    assert response.status_code == 200 and "无效" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", [Role.viewer, Role.supervisor, Role.unit_lead])
+def test_only_admins_import(auth, people, role):
+    assert auth.client_for(people.by_role(role)).get("/admin/import").status_code == 403
+
+
+def test_unit_dashboard_lists_the_units_open_tasks(auth, people, seeded):
+    html = auth.client_for(people.lead).get("/dashboard/unit").get_data(as_text=True)
+    assert "压缩审批时限" in html and "抓好重点任务" not in html
+    assert "已逾期" in html
+
+
+# --------------------------------------------------------------------------- the ledger
+
+def open_xlsx(data: bytes):
+    return openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+
+
+def test_ledger_xlsx_headers_frozen_pane_dates_and_formula_guard(auth, people, seeded):
+    response = auth.client_for(people.admin).get("/reports/ledger.xlsx")
+    assert response.status_code == 200
+    sheet = open_xlsx(response.data)
+    header = [c.value for c in sheet[1]]
+    assert header == ["序号", "计划", "编号", "工作任务", "责任单位", "牵头/配合", "责任人", "原定时限", "延期时限",
+                      "状态", "灯号", "最新进展", "佐证材料数", "退回次数"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:N9"
+    assert sheet.max_row == 9
+    assert isinstance(sheet["H2"].value, datetime) and sheet["H2"].number_format == "yyyy-mm-dd"
+    rows = {(r[3].value, r[4].value): r for r in sheet.iter_rows(min_row=2)}
+    first = rows[("成立工作专班，明确责任分工。", "东城区")]
+    assert first[12].value == 2  # evidence count
+    # the task with an extension shows both deadlines
+    extended = [r for r in sheet.iter_rows(min_row=2) if r[8].value is not None]
+    assert len(extended) == 1 and extended[0][8].value > extended[0][7].value
+    injected = [r[11] for r in sheet.iter_rows(min_row=2) if str(r[11].value or "").startswith("=")]
+    assert len(injected) == 1 and injected[0].data_type == "s"
+    assert sheet.column_dimensions["D"].width >= 40
+
+
+def test_ledger_csv_has_bom_and_quotes_formulas(auth, people, seeded):
+    response = auth.client_for(people.admin).get(f"/reports/ledger.csv?plan_id={seeded.plan.id}")
+    assert response.status_code == 200
+    data = response.data
+    assert data.startswith(b"\xef\xbb\xbf")
+    text = data.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("序号,计划,编号,工作任务")
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
+    assert len(text.strip().splitlines()) == 7
+
+
+def test_csv_guard_covers_every_dangerous_prefix():
+    for value in ("=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx"):
+        assert exports.csv_safe(value).startswith("'")
+    assert exports.csv_safe("正常文本") == "正常文本"
+    assert exports.csv_safe(-5) == "-5"
+
+
+def test_ledger_is_scoped_to_the_unit_for_unit_people(auth, people, seeded):
+    sheet = open_xlsx(auth.client_for(people.lead).get("/reports/ledger.xlsx").data)
+    assert {r[4].value for r in sheet.iter_rows(min_row=2)} == {"东城区"}
+
+
+def test_empty_export_is_a_message_not_a_file(auth, people, seeded):
+    client = auth.client_for(people.admin)
+    for url in ("/reports/ledger.xlsx?q=不存在的任务", "/reports/ledger.csv?plan_id=99999"):
+        response = client.get(url)
+        assert response.status_code == 302
+        page = client.get(response.headers["Location"], follow_redirects=True)
+        assert "没有符合条件的任务" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["state=foo", "plan_id=abc", "due_within=-5", "light=purple", "overdue=x"])
+def test_nonsense_filters_are_a_clear_message(auth, people, seeded, query):
+    client = auth.client_for(people.admin)
+    for url in ("/reports/ledger.xlsx?", "/reports/ledger.csv?"):
+        response = client.get(url + query, follow_redirects=True)
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        assert "无效" in html or "未知" in html or "须为" in html
+
+
+# --------------------------------------------------------------------------- the bulletin
+
+def docx_text(data: bytes) -> tuple[Document, list[str]]:
+    document = Document(io.BytesIO(data))
+    return document, [p.text for p in document.paragraphs]
+
+
+def test_bulletin_docx_ranks_units_and_names_overdue_tasks(auth, people, seeded):
+    response = auth.client_for(people.admin).get("/reports/bulletin?period=2026-H1")
+    assert response.status_code == 200
+    document, paragraphs = docx_text(response.data)
+    assert paragraphs[0] == "关于2026年上半年重点工作任务落实情况的通报"
+    assert "应完成重点工作任务" in paragraphs[1]
+    section = document.sections[0]
+    assert round(section.page_width.cm, 1) == 21.0 and round(section.page_height.cm, 1) == 29.7
+    title_run = document.paragraphs[0].runs[0]
+    assert title_run.bold
+    fonts = title_run._element.rPr.rFonts
+    assert fonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia")
+    body_run = document.paragraphs[1].runs[0]
+    assert body_run.font.size.pt == 16
+    ranking, overdue = document.tables[0], document.tables[1]
+    assert ranking.rows[0].cells[1].text == "责任单位"
+    assert {ranking.rows[i].cells[1].text for i in (1, 2)} == {"东城区", "西城区"}
+    names = [row.cells[2].text for row in overdue.rows[1:]]
+    assert any("每季度召开一次推进会" in n for n in names)
+
+
+def test_bulletin_by_date_range_and_bad_periods(auth, people, seeded):
+    client = auth.client_for(people.viewer)
+    assert client.get("/reports/bulletin").status_code == 200
+    assert client.get("/reports/bulletin?start=2026-01-01&end=2026-03-31").status_code == 200
+    for bad in ("period=2026-H3", "period=abc", "start=2026-05-01&end=2026-01-01", "start=2026-13-01&end=x"):
+        response = client.get("/reports/bulletin?" + bad)
+        assert response.status_code == 400, bad
+
+
+# --------------------------------------------------------------------------- the summary report
+
+def test_summary_page_and_docx_follow_the_plans_numbering(auth, people, seeded):
+    client = auth.client_for(people.supervisor)
+    page = client.get(f"/plans/{seeded.plan.id}/summary")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "召开专题会议，明确责任分工。" in html and "专班成立通知.pdf" in html
+    response = client.get(f"/plans/{seeded.plan.id}/summary.docx")
+    _doc, paragraphs = docx_text(response.data)
+    labels = [p for p in paragraphs if p[:2] in ("一、", "二、", "1.", "2.")]
+    assert labels == ["一、加强组织领导", "1.成立工作专班，明确责任分工。", "2.每季度召开一次推进会。",
+                      "二、抓好重点任务", "1.完成880册图书的采购与编目。"]
+    assert any("佐证材料：专班成立通知.pdf；会议纪要.docx" in p for p in paragraphs)
+    assert any(p.startswith("尚未完成") for p in paragraphs)
+
+
+def test_summary_for_one_unit_keeps_only_its_share(auth, people, seeded):
+    client = auth.client_for(people.lead)
+    response = client.get(f"/plans/{seeded.plan.id}/summary.docx")
+    assert response.status_code == 200
+    _doc, paragraphs = docx_text(response.data)
+    assert any("东城区" in p for p in paragraphs) and not any("西城区" in p for p in paragraphs)
+    assert client.get(f"/plans/{seeded.plan.id}/summary?unit_id={people.other_unit.id}").status_code == 403
+
+
+def test_summary_permissions(auth, people, seeded):
+    assert auth.client_for(people.viewer).get(f"/plans/{seeded.plan.id}/summary").status_code == 200
+    # the other plan has no supervisor: this supervisor may not see it
+    assert auth.client_for(people.supervisor).get(f"/plans/{seeded.other_plan.id}/summary").status_code == 403
+    assert auth.client_for(people.admin).get("/plans/9999/summary").status_code == 404
+    assert auth.client_for(people.admin).get(f"/plans/{seeded.plan.id}/summary?unit_id=x").status_code == 400
