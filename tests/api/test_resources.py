@@ -149,3 +149,12 @@ def test_messages_follow_accept_language(api_for, people):
     en = api.get("/tasks/999", headers={"Accept-Language": "en"})
     assert en.get_json()["error"]["code"] == "not_found"
     assert en.headers["Content-Language"] == "en"
+
+
+def test_stale_version_is_409(api_for, people, tasks):
+    api = api_for(people.lead)
+    task = api.get(f"/tasks/{tasks[people.unit.id].id}").get_json()
+    started = api.post(f"/tasks/{task['id']}/transitions", json={"action": "start", "version": task["version"]})
+    assert started.status_code == 200 and started.get_json()["version"] > task["version"]
+    stale = api.post(f"/tasks/{task['id']}/transitions", json={"action": "cancel", "version": task["version"]})
+    assert stale.status_code == 409 and stale.get_json()["error"]["code"] == "state_conflict"

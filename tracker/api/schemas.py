@@ -125,6 +125,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "TransitionCreate": _obj({
         "action": {"type": "string", "enum": TRANSITIONS},
         "note": {"type": "string", "maxLength": 2000},
+        "version": {"type": "integer", "minimum": 1, "maximum": MAX_ID,
+                    "description": "the task version the caller saw; a later change answers 409"},
     }, required=["action"]),
     "ProgressReport": _obj({
         "id": ID, "task_id": ID, "author_id": _nullable(ID), "text": TEXT,

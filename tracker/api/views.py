@@ -331,6 +331,7 @@ def transition_task(task_id: int):
     """start, submit, approve, return or cancel, by the same rules as the task page."""
     task = _task_or_404(task_id)
     body = _body("TransitionCreate")
+    task_services.check_version(task, body.get("version"))
     task_services.transition(task, body["action"], actor=_user(), note=body.get("note", ""), now=utcnow())
     db.session.commit()
     return jsonify(schemas.task_json(task, _today()))
