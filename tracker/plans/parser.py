@@ -84,7 +84,7 @@ _DOC_NUMBER = re.compile(
     r"[\u4e00-\u9fff]{1,12}\s*[〔\[【(（［]\s*(?:19|20)\d{2}\s*[〕\]】)）］]\s*第?\s*\d{1,4}\s*号"
 )
 
-_TITLE_TAIL = (r"(?:计划|方案|要点|规划|意见|通知|办法|细则|纲要|总结|报告"
+_TITLE_TAIL = (r"(?:计划|方案|要点|规划|意见|通知|办法|细则|纲要|总结|报告|分解表|任务表|清单|台账"
                r"|第[0-9一二三四五六七八九十百]{1,4}篇)")
 _TITLE_NOTE = r"(?:[(（][^)）]{1,24}[)）])?"
 _TITLE = re.compile(rf"^[^，。；！？,;!?：:]{{4,60}}{_TITLE_TAIL}{_TITLE_NOTE}$")
@@ -289,10 +289,10 @@ class _Parser:
                 noise[i] = True
         if not page_lines:
             return
-        # A running header repeats next to the page numbers (within a few lines).
+        # A running header repeats next to the page numbers (just before or after them).
         near = bytearray(len(lines))
         for p in page_lines:
-            for j in range(max(0, p - 4), min(len(lines), p + 5)):
+            for j in range(max(0, p - 2), min(len(lines), p + 4)):
                 near[j] = 1
         counts: Counter[str] = Counter(
             line for i, line in enumerate(lines)
