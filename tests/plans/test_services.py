@@ -196,7 +196,7 @@ def test_failing_file_store_leaves_nothing(app, db, people, now, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(services, "store_source_file", broken)
-    with pytest.raises(OSError):
+    with pytest.raises(services.PlanError, match="原文件未能保存"):
         services.save_outline(small_outline(), source_text=SMALL, source_file=(SMALL.encode(), "a.txt"),
                               actor=people.supervisor, now=now)
     db.session.rollback()

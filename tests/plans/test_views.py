@@ -203,13 +203,13 @@ def test_failing_file_store_through_the_page_leaves_nothing(sup, db, app, monkey
     body = upload(sup, SMALL.encode(), "plan.txt").get_data(as_text=True)
 
     def broken(data, filename):
-        raise services.PlanError("磁盘已满，文件未能保存。")
+        raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(services, "store_source_file", broken)
     response = sup.post("/plans/import/save", data={"outline_json": hidden(body, "outline_json"),
                                                     "token": hidden(body, "token")})
     assert response.status_code == 422
-    assert "磁盘已满" in response.get_data(as_text=True)
+    assert "原文件未能保存" in response.get_data(as_text=True)
     assert count(db, Plan) == 0
     folder = app.config["PLAN_SOURCE_FOLDER"]
     assert not os.path.isdir(folder) or os.listdir(folder) == []

@@ -632,7 +632,10 @@ def save_outline(
         plans.append((plan, count))
     db.session.flush()
     if source_file is not None:
-        stored = store_source_file(source_file[0], source_file[1])
+        try:
+            stored = store_source_file(source_file[0], source_file[1])
+        except OSError as exc:
+            raise PlanError(_("原文件未能保存，计划没有导入，请稍后重试。")) from exc
         db.session.info.setdefault(_PENDING_FILES, []).append(os.path.join(_source_folder(), stored))
         for plan, _count in plans:
             plan.source_stored_name = stored

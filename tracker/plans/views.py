@@ -44,6 +44,13 @@ def _too_large(error: RequestEntityTooLarge):
     return render_template("plans/import.html", form=ImportForm(formdata=None), error=message), 413
 
 
+@bp.errorhandler(PermissionDenied)
+def _denied(error: PermissionDenied):
+    """A service refused the action: nothing of it is kept."""
+    db.session.rollback()
+    return render_template("errors/403.html", code=403, title=_("您没有权限访问此页面"), message=None), 403
+
+
 def _plan_or_404(plan_id: int) -> Plan:
     plan = db.session.get(Plan, plan_id)
     if plan is None or plan.is_deleted:
