@@ -620,7 +620,12 @@ class _Parser:
         value = int(folded) if folded.isdigit() else (cn_to_int(folded) or 0)
         if not value:
             value = self.plan.last_value.get("table_row", 0) + 1
-        marker = Marker(style="table_row", number=number, value=value, start=0, end=0)
+        # a 序号 written like a heading number ("（二）") is that style; a bare 1, 2, 3 is the table's own
+        written = match_marker(number) if number else None
+        if written is not None and written.end >= len(number):
+            marker = written
+        else:
+            marker = Marker(style="table_row", number=number, value=value, start=0, end=0)
         frame = self._open(i, marker, number=number or str(value))
         frame.row = row
         text = str(row.get("text") or "").strip()
