@@ -174,3 +174,24 @@ def test_ledger_filters_select_the_right_tasks(db, seeded, people, now):
     assert set(ids(q="审批")) == {tasks[6].id, tasks[7].id}
     assert ids(q="%") == []
     assert len(ids(plan_id=str(seeded.plan.id), unit_id=str(people.unit.id))) == 3
+
+
+def test_cached_dashboard_follows_every_change(db, seeded, people, now):
+    first = queries.dashboard_cached(people.admin, now)
+    assert queries.dashboard_cached(people.admin, now) is first
+    task = seeded.tasks[3]
+    task.state = TaskState.completed
+    task.completed_at = now
+    db.session.commit()
+    second = queries.dashboard_cached(people.admin, now)
+    assert second is not first
+    assert second.overall.states["completed"] == first.overall.states["completed"] + 1
+    assert second.overall.overdue == first.overall.overdue - 1
+    # a new day is a new computation even with the same data (lights move with the date)
+    assert queries.dashboard_cached(people.admin, now + timedelta(days=1)) is not second
+    # the scope is part of the key: a supervisor never gets the admin's figures
+    assert queries.dashboard_cached(people.supervisor, now).overall.total == 6
+    db.session.add(ProgressReport(task_id=seeded.tasks[6].id, text="进展。", period_key="2026-02",
+                                  created_at=now))
+    db.session.commit()
+    assert queries.dashboard_cached(people.admin, now) is not second

@@ -16,7 +16,7 @@ from typing import Any
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from tracker.tasks.models import TaskState, UnitRole
@@ -51,11 +51,15 @@ def role_label(role: UnitRole) -> str:
 
 def ledger_values(rows: Iterable[Any]) -> Iterator[list[Any]]:
     """Each ledger query row as the 14 cell values, dates kept as dates."""
+    # labels translated once per export, not once per row
+    states = {s: state_label(s) for s in TaskState}
+    roles = {r: role_label(r) for r in UnitRole}
+    lights = {k: light_label(k) for k in ("red", "yellow", "green", "none")}
     for n, row in enumerate(rows, start=1):
         yield [
-            n, row.plan_title, row.number or "", row.text, row.unit_name, role_label(row.role), row.owner_name or "",
+            n, row.plan_title, row.number or "", row.text, row.unit_name, roles[row.role], row.owner_name or "",
             row.original_due_on, row.due_on if row.due_on != row.original_due_on else None,
-            state_label(row.state), light_label(row.light), row.last_progress_text or "", row.evidence_count,
+            states[row.state], lights.get(row.light, row.light), row.last_progress_text or "", row.evidence_count,
             row.return_count,
         ]
 
@@ -109,7 +113,6 @@ def write_xlsx(values: Iterable[list[Any]], title: str | None = None) -> tempfil
         sheet.column_dimensions[get_column_letter(i)].width = width
     header_font = Font(bold=True)
     header_fill = PatternFill("solid", fgColor="F2F2F2")
-    wrap = Alignment(wrap_text=True, vertical="top")
     header_cells = []
     for text in headers():
         cell = WriteOnlyCell(sheet, value=text)
@@ -120,17 +123,14 @@ def write_xlsx(values: Iterable[list[Any]], title: str | None = None) -> tempfil
     count = 0
     for row in values:
         count += 1
-        cells = []
-        for column, value in enumerate(row, start=1):
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, date):
-                cell.number_format = DATE_FORMAT
-            elif isinstance(value, str):
-                # text is text: never let it become a formula
+        # plain values let openpyxl pick the type (dates get yyyy-mm-dd); only text that looks like
+        # a formula needs a cell of its own, forced to the string type
+        cells = list(row)
+        for i, value in enumerate(cells):
+            if is_formula_like(value):
+                cell = WriteOnlyCell(sheet, value=value)
                 cell.data_type = "s"
-                if column in (4, 12):
-                    cell.alignment = wrap
-            cells.append(cell)
+                cells[i] = cell
         sheet.append(cells)
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMN_WIDTHS))}{count + 1}"
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)

@@ -6,7 +6,8 @@ so the dashboard costs the same few queries whether there are a hundred tasks or
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -265,8 +266,9 @@ def _tally_rows(user: User, now: datetime, plan_id: int | None = None) -> list[s
     due_so_far = sa.and_(Task.state != TaskState.cancelled, sa.or_(Task.original_due_on < today, completed))
     columns = [Task.plan_id, Task.unit_id, sa.func.count().label("total")]
     columns += [count_if(Task.state == TaskState(s)).label(f"s_{s}") for s in STATES]
-    # the light CASE only decides red / yellow; green and none follow from the states
-    columns += [count_if(light == "red").label("l_red"), count_if(light == "yellow").label("l_yellow")]
+    # red is exactly "open and past the deadline in force" (the overdue count), and green and none
+    # follow from the states: only yellow needs the light CASE, evaluated once per row
+    columns += [count_if(light == "yellow").label("l_yellow")]
     columns += [
         count_if(sa.and_(is_open, Task.due_on < today)).label("overdue"),
         sa.func.coalesce(sa.func.sum(Task.return_count), 0).label("returns"),
@@ -345,11 +347,24 @@ def _report_rows(user: User, now: datetime, plan_id: int | None = None) -> list[
     return list(db.session.execute(query))
 
 
+@dataclass(frozen=True)
+class PlanRef:
+    id: int
+    title: str
+
+
+@dataclass(frozen=True)
+class UnitRef:
+    id: int
+    name: str
+    sort_order: int
+
+
 @dataclass
 class Dashboard:
     overall: Tally
-    plans: list[tuple[Plan, Tally]]
-    units: list[tuple[Unit, Tally]]
+    plans: list[tuple[PlanRef, Tally]]
+    units: list[tuple[UnitRef, Tally]]
 
 
 def dashboard(user: User, now: datetime, plan_id: int | None = None) -> Dashboard:
@@ -360,10 +375,10 @@ def dashboard(user: User, now: datetime, plan_id: int | None = None) -> Dashboar
                       on_time=row.on_time)
         for s in STATES:
             tally.states[s] = getattr(row, f"s_{s}")
-        tally.lights["red"] = row.l_red
+        tally.lights["red"] = row.overdue
         tally.lights["yellow"] = row.l_yellow
         tally.lights["none"] = tally.states["cancelled"]
-        tally.lights["green"] = tally.total - row.l_red - row.l_yellow - tally.lights["none"]
+        tally.lights["green"] = tally.total - row.overdue - row.l_yellow - tally.lights["none"]
         by_pair[(row.plan_id, row.unit_id)] = tally
     for row in _report_rows(user, now, plan_id):
         tally = by_pair.setdefault((row.plan_id, row.unit_id), Tally())
@@ -376,10 +391,10 @@ def dashboard(user: User, now: datetime, plan_id: int | None = None) -> Dashboar
         overall.add(tally)
         per_plan[pid].add(tally)
         per_unit[uid].add(tally)
-    plans = {p.id: p for p in db.session.scalars(sa.select(Plan).where(Plan.id.in_(list(per_plan))))} \
-        if per_plan else {}
-    units = {u.id: u for u in db.session.scalars(sa.select(Unit).where(Unit.id.in_(list(per_unit))))} \
-        if per_unit else {}
+    plans = {r.id: PlanRef(r.id, r.title) for r in db.session.execute(
+        sa.select(Plan.id, Plan.title).where(Plan.id.in_(list(per_plan))))} if per_plan else {}
+    units = {r.id: UnitRef(r.id, r.name, r.sort_order) for r in db.session.execute(
+        sa.select(Unit.id, Unit.name, Unit.sort_order).where(Unit.id.in_(list(per_unit))))} if per_unit else {}
     return Dashboard(
         overall=overall,
         plans=[(plans[pid], per_plan[pid]) for pid in sorted(per_plan) if pid in plans],
@@ -391,7 +406,7 @@ def dashboard(user: User, now: datetime, plan_id: int | None = None) -> Dashboar
 RANKING_SORTS = ("rate", "overdue", "returns", "reports", "name")
 
 
-def rank_units(units: list[tuple[Unit, Tally]], sort: str = "rate") -> list[tuple[int, Unit, Tally]]:
+def rank_units(units: list[tuple[UnitRef, Tally]], sort: str = "rate") -> list[tuple[int, UnitRef, Tally]]:
     """Units in ranking order: best on-time rate first (no task due yet last), then fewest overdue;
     other sorts put the worst first. Returns (rank, unit, tally)."""
     if sort not in RANKING_SORTS:
@@ -474,7 +489,15 @@ def trend(user: User, now: datetime, unit: str = "week", count: int = 12,
             sa.or_(Task.state.in_(OPEN_STATES), Task.completed_at.is_not(None), Task.cancelled_at.is_not(None)),
         )
         columns.append(sa.func.coalesce(sa.func.sum(sa.case((still_open, 1), else_=0)), 0).label(f"p{i}"))
-    row = db.session.execute(sa.select(*columns).where(*visible)).one()
+    window_start = timeutil.end_of_day_utc(buckets[0][0] - timedelta(days=1))
+    row = db.session.execute(
+        sa.select(*columns).where(
+            *visible, Task.due_on < today,
+            # only tasks still open at some point of the window can count
+            sa.or_(Task.completed_at.is_(None), Task.completed_at > window_start),
+            sa.or_(Task.cancelled_at.is_(None), Task.cancelled_at > window_start),
+        )
+    ).one()
     for i, point in enumerate(points):
         point.overdue_open = row[i]
     return points
@@ -542,3 +565,61 @@ def ledger_count(user: User, filters: TaskFilters, now: datetime) -> int:
     return db.session.scalar(
         sa.select(sa.func.count()).select_from(Task).where(visible_condition(user), *filter_conditions(filters, today))
     ) or 0
+
+
+# --------------------------------------------------------------------------- recomputed only on change
+
+_cache: OrderedDict[tuple, tuple[tuple, Any]] = OrderedDict()
+_cache_lock = threading.Lock()
+CACHE_ENTRIES = 128
+
+
+def data_version() -> tuple:
+    """A fingerprint of everything the dashboard counts, in one cheap query: any insert, update
+    (the task's version and updated_at move) or delete of a task, plan, unit or report changes it."""
+    def stats(*columns):
+        return [sa.select(c).scalar_subquery() for c in columns]
+
+    row = db.session.execute(sa.select(*stats(
+        sa.func.count(Task.id), sa.func.max(Task.id), sa.func.sum(Task.version), sa.func.max(Task.updated_at),
+        sa.func.count(Plan.id), sa.func.max(Plan.updated_at),
+        sa.func.count(Unit.id), sa.func.max(Unit.updated_at),
+        sa.func.count(ProgressReport.id), sa.func.max(ProgressReport.id),
+    ))).one()
+    return tuple(row)
+
+
+def _scope(user: User) -> tuple:
+    if user.role in (Role.admin, Role.viewer):
+        return ("all",)
+    return (user.role.value, user.id, user.unit_id)
+
+
+def cached(kind: str, user: User, now: datetime, params: tuple, compute) -> Any:
+    """``compute()`` unless the same figures were computed for the same data and day: the dashboard's
+    numbers always match the database, and an unchanged database costs one query instead of the
+    full aggregates."""
+    key = (db.engine.url.render_as_string(hide_password=True), kind, _scope(user), timeutil.local_today(now),
+           warning_days(), report_grace_days(), params)
+    version = data_version()
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None and hit[0] == version:
+            _cache.move_to_end(key)
+            return hit[1]
+    value = compute()
+    with _cache_lock:
+        _cache[key] = (version, value)
+        _cache.move_to_end(key)
+        while len(_cache) > CACHE_ENTRIES:
+            _cache.popitem(last=False)
+    return value
+
+
+def dashboard_cached(user: User, now: datetime, plan_id: int | None = None) -> Dashboard:
+    return cached("dashboard", user, now, (plan_id,), lambda: dashboard(user, now, plan_id))
+
+
+def trend_cached(user: User, now: datetime, unit: str = "week", count: int = 12,
+                 plan_id: int | None = None) -> list[TrendPoint]:
+    return cached("trend", user, now, (unit, count, plan_id), lambda: trend(user, now, unit, count, plan_id))
