@@ -12,10 +12,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.audit import AuditEntry
-from tracker.auth.models import Role
+from tracker.auth.models import Role, User
 from tracker.extensions import db
 from tracker.plans.models import Measure, MeasureKind, Plan
 from tracker.tasks.lights import light_expression, light_for
@@ -96,8 +96,15 @@ def _apply(query: sa.Select, filters: TaskFilters) -> sa.Select:
 
 
 def _eager(query: sa.Select) -> sa.Select:
-    return query.options(selectinload(Task.measure), selectinload(Task.plan), selectinload(Task.unit),
-                         selectinload(Task.owner))
+    """Related rows for a list in the same query (all many-to-one); only the columns a list shows,
+    since a plan's source text can be long."""
+    return query.options(
+        joinedload(Task.measure).load_only(Measure.id, Measure.plan_id, Measure.number, Measure.text,
+                                           Measure.kind, Measure.level),
+        joinedload(Task.plan).load_only(Plan.id, Plan.title, Plan.supervisor_id, Plan.state, Plan.is_deleted),
+        joinedload(Task.unit).load_only(Unit.id, Unit.name, Unit.parent_id, Unit.kind),
+        joinedload(Task.owner).load_only(User.id, User.name, User.unit_id, User.is_active),
+    )
 
 
 @dataclass

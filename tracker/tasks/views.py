@@ -37,6 +37,11 @@ bp = Blueprint("tasks", __name__)
 PER_PAGE = 20
 
 
+def _me():
+    """The signed-in user itself, not the proxy: permission checks read it many times per page."""
+    return current_user._get_current_object()
+
+
 def _warning_days() -> int:
     return int(current_app.config.get("WARNING_DAYS", 7))
 
@@ -68,13 +73,15 @@ def _list_page(template: str, endpoint: str, *, with_unit: bool):
     if not with_unit:
         filters.unit_id = None
     page = forms.parse_int(request.args.get("page")) or 1
-    result = queries.unit_task_page(current_user, filters, page=page, per_page=PER_PAGE,
-                                    warning_days=_warning_days())
+    user = _me()
+    result = queries.unit_task_page(user, filters, page=page, per_page=PER_PAGE, warning_days=_warning_days())
     ids = [row.task.id for row in result.rows]
-    plans = list(db.session.scalars(sa.select(Plan).where(Plan.is_deleted.is_(False)).order_by(Plan.id.desc())))
+    plans = db.session.execute(sa.select(Plan.id, Plan.title).where(Plan.is_deleted.is_(False))
+                               .order_by(Plan.id.desc())).all()
     units = unit_tree() if with_unit else []
-    actions = {row.task.id: services.available_actions(current_user, row.task) for row in result.rows}
-    return render_template(template, result=result, filters=filters, plans=plans, units=units,
+    actions = {row.task.id: services.available_actions(user, row.task) for row in result.rows}
+    show_unit = with_unit or any(row.task.unit_id != user.unit_id for row in result.rows)
+    return render_template(template, result=result, filters=filters, plans=plans, units=units, show_unit=show_unit,
                            states=list(TaskState), endpoint=endpoint, actions=actions,
                            extensions=queries.pending_extensions_for(ids), today=today)
 

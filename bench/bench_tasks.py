@@ -1,0 +1,135 @@
+"""Benchmark: the unit lead's task list over 100,000 tasks, against /healthz in the same run.
+
+Seeds a temporary SQLite file (200 units, 500 measures, one task per measure and unit) with
+core inserts, signs in as one county's lead and measures requests per second of /tasks/mine
+next to the trivial /healthz. Run from the repository root:
+
+    .venv/bin/python bench/bench_tasks.py
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import sqlalchemy as sa  # noqa: E402
+from werkzeug.security import generate_password_hash  # noqa: E402
+
+from tracker import create_app  # noqa: E402
+from tracker.auth.models import Role, User  # noqa: E402
+from tracker.extensions import db  # noqa: E402
+from tracker.plans.models import Measure, Plan  # noqa: E402
+from tracker.tasks.models import Task  # noqa: E402
+from tracker.units.models import Unit  # noqa: E402
+
+UNITS = 200
+PLANS = 5
+MEASURES = 500
+BATCH = 5000
+PASSWORD = "bench-password-1"
+SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+
+
+def seed() -> tuple[int, str]:
+    """Insert the rows; returns (task count, the lead's email)."""
+    now = datetime.now(UTC)
+    password_hash = generate_password_hash(PASSWORD, method="scrypt:1024:8:1")
+    db.session.execute(sa.insert(Unit), [{"id": 1, "name": "示范市", "code": "root", "kind": "region",
+                                          "sort_order": 0, "is_active": True, "created_at": now, "updated_at": now}])
+    db.session.execute(sa.insert(Unit), [
+        {"id": i + 2, "name": f"第{i + 1}县", "code": f"c{i + 1}", "kind": "county", "parent_id": 1,
+         "sort_order": i, "is_active": True, "created_at": now, "updated_at": now} for i in range(UNITS - 1)])
+    users = [{"id": 1, "email": "supervisor@example.cn", "name": "王督办", "role": Role.supervisor.value,
+              "unit_id": None}]
+    users += [{"id": i + 2, "email": f"lead{i + 1}@example.cn", "name": f"负责人{i + 1}",
+               "role": Role.unit_lead.value, "unit_id": i + 1} for i in range(UNITS)]
+    for row in users:
+        row.update(is_active=True, password_hash=password_hash, session_token=f"token-{row['id']}",
+                   created_at=now, updated_at=now)
+    db.session.execute(sa.insert(User), users)
+    db.session.execute(sa.insert(Plan), [
+        {"id": p + 1, "title": f"2026年重点工作实施方案（第{p + 1}批）", "state": "active", "supervisor_id": 1,
+         "source_text": "", "is_deleted": False, "created_at": now, "updated_at": now} for p in range(PLANS)])
+    per_plan = MEASURES // PLANS
+    db.session.execute(sa.insert(Measure), [
+        {"id": m + 1, "plan_id": m // per_plan + 1, "position": m % per_plan, "level": 2, "number": str(m % per_plan + 1),
+         "text": f"第{m + 1}项措施：完善工作机制，按期完成年度目标任务。", "kind": "measure", "is_inline": False,
+         "suggestions": {}} for m in range(MEASURES)])
+    rng = random.Random(7)
+    states = ["assigned", "in_progress", "submitted", "completed", "returned"]
+    start = date(2026, 1, 10)
+    rows, count = [], 0
+    for m in range(MEASURES):
+        for u in range(UNITS):
+            due = start + timedelta(days=rng.randint(30, 330))
+            rows.append({"measure_id": m + 1, "plan_id": m // per_plan + 1, "unit_id": u + 1, "role": "lead",
+                         "owner_id": None, "state": rng.choice(states), "due_on": due, "original_due_on": due,
+                         "assigned_on": start, "reporting_period": "once", "is_key": rng.random() < 0.1,
+                         "evidence_required": True, "return_count": 0, "progress_percent": rng.randint(0, 100),
+                         "version": 1, "created_at": now, "updated_at": now})
+            if len(rows) >= BATCH:
+                db.session.execute(sa.insert(Task), rows)
+                count += len(rows)
+                rows = []
+    if rows:
+        db.session.execute(sa.insert(Task), rows)
+        count += len(rows)
+    db.session.commit()
+    db.session.execute(sa.text("ANALYZE"))
+    db.session.commit()
+    return count, "lead10@example.cn"
+
+
+def rate(client, url: str, seconds: float) -> tuple[float, int]:
+    """Requests per second of GET ``url`` over about ``seconds``; every response must be 200."""
+    for _ in range(3):  # warm up
+        assert client.get(url).status_code == 200
+    n, started = 0, time.perf_counter()
+    while True:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        n += 1
+        elapsed = time.perf_counter() - started
+        if elapsed >= seconds:
+            return n / elapsed, n
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app({"CONFIG": "testing", "INSTANCE_PATH": os.path.join(folder, "instance"),
+                          "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(folder, "bench.sqlite")})
+        with app.app_context():
+            db.create_all()
+            t0 = time.perf_counter()
+            count, email = seed()
+            print(f"seeded {count} tasks, {UNITS} units, {MEASURES} measures in {time.perf_counter() - t0:.1f} s")
+            lead_unit = db.session.scalar(sa.select(User.unit_id).where(User.email == email))
+            mine = db.session.scalar(sa.select(sa.func.count()).select_from(Task).where(Task.unit_id == lead_unit))
+            db.session.remove()
+        client = app.test_client()
+        response = client.post("/login", data={"email": email, "password": PASSWORD})
+        assert response.status_code == 302, response.status_code
+        page = client.get("/tasks/mine").get_data(as_text=True)
+        assert "light light-" in page
+        health, n_health = rate(client, "/healthz", SECONDS)
+        listing, n_list = rate(client, "/tasks/mine", SECONDS)
+        filtered, n_filtered = rate(client, "/tasks/mine?due=30&key=1", SECONDS)
+        print(f"the lead's unit has {mine} of {count} tasks; a page shows 20")
+        print(f"/healthz                    {health:8.1f} req/s  ({n_health} requests)")
+        print(f"/tasks/mine                 {listing:8.1f} req/s  ({n_list} requests)")
+        print(f"/tasks/mine?due=30&key=1    {filtered:8.1f} req/s  ({n_filtered} requests)")
+        print(f"ratio list / healthz        {listing / health:8.2f}  (target >= 0.5)")
+        print(f"ratio filtered / healthz    {filtered / health:8.2f}")
+        with app.app_context():
+            db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
