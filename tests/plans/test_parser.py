@@ -461,3 +461,10 @@ def test_cli_errors_exit_2(tmp_path: Path) -> None:
     assert "没有找到带编号的条目" in result.stderr
     assert run_cli(str(tmp_path / "missing.txt")).returncode == 2
     assert run_cli(str(tmp_path / "plan.pdf")).returncode == 2
+
+
+def test_title_wrapped_over_two_lines() -> None:
+    text = "一、甲\n1、乙。\n城东街道2024年消防安全专项整治\n实施方案\n一、范围\n（一）居民小区。\n"
+    outline = parse_text(text)
+    assert [p.title for p in outline.plans] == ["", "城东街道2024年消防安全专项整治实施方案"]
+    assert outline.plans[1].headings == []

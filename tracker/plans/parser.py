@@ -710,6 +710,9 @@ class _Parser:
             self._on_issuer(header.group("org"))
             self.prev, self.prev_kind = line, "issuer"
             return
+        if self._extends_title(i, line):
+            self.prev, self.prev_kind = line, "title"
+            return
         strong = _STRONG_TITLE.search(line) is not None
         if strong or _TITLE.match(line) or (heading_level == 1 and not plan.has_items
                                            and not plan.outline.title and len(line) <= 60):
@@ -739,6 +742,33 @@ class _Parser:
             self._append(frame, line, i, True)
         self.target = frame
         self.prev, self.prev_kind = line, "text"
+
+    def _extends_title(self, i: int, line: str) -> bool:
+        """A title wrapped over two lines: "关于进一步加强……工作的" + "实施方案"."""
+        if self.prev_kind not in ("title", "heading") or self.prev is None or len(line) > 30:
+            return False
+        if i == 0 or self.lines[i - 1] != self.prev or _SENTENCE_PUNCT.search(self.prev):
+            return False
+        joined = _title_text(self.prev + line)
+        strong = _STRONG_TITLE.search(joined) is not None
+        if not strong and not _TITLE.match(joined):
+            return False
+        plan = self.plan
+        pending = self.pending
+        if self.prev_kind == "title":
+            if pending is not None and pending.line == i - 1:
+                pending.title, pending.strong = joined, pending.strong or strong
+            elif pending is None and plan.outline.start_line == i - 1 and not plan.has_items:
+                self._set_title(plan, joined, i - 1)
+            else:
+                return False
+            return True
+        headings = pending.headings if pending is not None else plan.outline.headings
+        if not headings or headings[-1].line != i - 1:
+            return False
+        headings.pop()
+        self._on_title(i - 1, joined, strong)
+        return True
 
     def _date_follows(self, i: int) -> bool:
         lines = self.lines
