@@ -152,8 +152,10 @@ def test_filters_parse_and_reject_nonsense():
                                          "due_within": "7", "key": "1", "q": "图书"}))
     assert f.state is TaskState.completed and f.plan_id == 3 and f.overdue and f.key and f.due_within == 7
     assert f.as_args()["state"] == "completed"
+    assert queries.parse_filters(MultiDict({"due": "overdue"})).overdue
+    assert queries.parse_filters(MultiDict({"due": "15"})).due_within == 15
     for bad in ({"state": "foo"}, {"plan_id": "abc"}, {"due_within": "-5"}, {"light": "blue"},
-                {"overdue": "maybe"}, {"unit_id": "1;drop"}, {"q": "长" * 101}):
+                {"overdue": "maybe"}, {"due": "soon"}, {"unit_id": "1;drop"}, {"q": "长" * 101}):
         with pytest.raises(queries.FilterError):
             queries.parse_filters(MultiDict(bad))
 

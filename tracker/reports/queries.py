@@ -25,8 +25,8 @@ from tracker.extensions import db
 from tracker.plans.models import Measure, Plan
 from tracker.tasks.lights import LIGHTS, light_expression
 from tracker.tasks.models import OPEN_STATES, Evidence, ProgressReport, ReportingPeriod, Task, TaskState
+from tracker.tasks.permissions import visible_condition as task_visibility
 from tracker.units.models import Unit
-from tracker.units.services import descendant_ids
 
 FILTER_LIGHTS = ("red", "yellow", "green")
 MAX_DUE_WITHIN = 3650
@@ -39,19 +39,10 @@ class FilterError(ValueError):
 # --------------------------------------------------------------------------- visibility
 
 def visible_condition(user: Any) -> ColumnElement[bool]:
-    """The tasks a user may see: admins and viewers all, a supervisor their plans', unit people
-    their unit's and the units below it; tasks of deleted plans never count."""
-    if user is None or not getattr(user, "is_authenticated", False) or getattr(user, "id", None) is None:
-        return sa.false()
-    live_plans = sa.select(Plan.id).where(Plan.is_deleted.is_(False))
-    if user.role in (Role.admin, Role.viewer):
-        return Task.plan_id.in_(live_plans.scalar_subquery())
-    if user.role is Role.supervisor:
-        return Task.plan_id.in_(live_plans.where(Plan.supervisor_id == user.id).scalar_subquery())
-    if user.role in (Role.unit_lead, Role.unit_member) and user.unit_id is not None:
-        return sa.and_(Task.unit_id.in_(sorted(descendant_ids(user.unit_id))),
-                       Task.plan_id.in_(live_plans.scalar_subquery()))
-    return sa.false()
+    """The tasks a user may see (the task list's own rule), leaving out the tasks of deleted plans,
+    which no report counts."""
+    live_plans = sa.select(Plan.id).where(Plan.is_deleted.is_(False)).scalar_subquery()
+    return sa.and_(task_visibility(user), Task.plan_id.in_(live_plans))
 
 
 def visible_plans(user: User) -> list[Plan]:
@@ -168,6 +159,14 @@ def parse_filters(args: Any) -> TaskFilters:
         if not raw_due.isdigit() or int(raw_due) > MAX_DUE_WITHIN:
             raise FilterError(_("“临近时限天数”须为 0 到 %(max)d 之间的整数。", max=MAX_DUE_WITHIN))
         filters.due_within = int(raw_due)
+    # the task list's own spelling: due=overdue or due=<days>
+    due = (args.get("due") or "").strip()
+    if due == "overdue":
+        filters.overdue = True
+    elif due:
+        if not due.isdigit() or int(due) > MAX_DUE_WITHIN:
+            raise FilterError(_("“临近时限天数”须为 0 到 %(max)d 之间的整数。", max=MAX_DUE_WITHIN))
+        filters.due_within = int(due)
     q = (args.get("q") or "").strip()
     if len(q) > 100:
         raise FilterError(_("搜索内容不能超过 100 个字符。"))

@@ -44,7 +44,11 @@ def task_link(**params) -> str | None:
     """A link to the task list behind a number, when the task list exists."""
     if "tasks.all_tasks" not in current_app.view_functions:
         return None
-    return url_for("tasks.all_tasks", **{k: v for k, v in params.items() if v not in (None, "", False)})
+    args = {k: v for k, v in params.items() if v not in (None, "", False)}
+    if args.get("overdue"):
+        # the task list also reads its own spelling of the same filter
+        args.setdefault("due", "overdue")
+    return url_for("tasks.all_tasks", **args)
 
 
 def view_task_link(task_id: int) -> str | None:
