@@ -42,6 +42,10 @@ class Task(TimestampMixin, db.Model):
         sa.Index("ix_task_unit_state_due", "unit_id", "state", "due_on"),
         sa.Index("ix_task_plan_state", "plan_id", "state"),
         sa.Index("ix_task_state_due", "state", "due_on"),
+        # the ledger's default order (deadline, then id) without sorting every task
+        sa.Index("ix_task_due_id", "due_on", "id"),
+        # a unit's list in deadline order: read the first page straight from the index
+        sa.Index("ix_task_unit_due_id", "unit_id", "due_on", "id"),
         sa.CheckConstraint("progress_percent >= 0 AND progress_percent <= 100", name="progress_range"),
     )
 
