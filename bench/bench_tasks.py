@@ -59,7 +59,8 @@ def seed() -> tuple[int, str]:
          "source_text": "", "is_deleted": False, "created_at": now, "updated_at": now} for p in range(PLANS)])
     per_plan = MEASURES // PLANS
     db.session.execute(sa.insert(Measure), [
-        {"id": m + 1, "plan_id": m // per_plan + 1, "position": m % per_plan, "level": 2, "number": str(m % per_plan + 1),
+        {"id": m + 1, "plan_id": m // per_plan + 1, "position": m % per_plan, "level": 2,
+         "number": str(m % per_plan + 1),
          "text": f"第{m + 1}项措施：完善工作机制，按期完成年度目标任务。", "kind": "measure", "is_inline": False,
          "suggestions": {}} for m in range(MEASURES)])
     rng = random.Random(7)
@@ -119,14 +120,18 @@ def main() -> None:
         page = client.get("/tasks/mine").get_data(as_text=True)
         assert "light light-" in page
         health, n_health = rate(client, "/healthz", SECONDS)
+        # a signed-in page with the same layout and no data: the cost of login, menu and base template
+        shell, n_shell = rate(client, "/password", SECONDS)
         listing, n_list = rate(client, "/tasks/mine", SECONDS)
         filtered, n_filtered = rate(client, "/tasks/mine?due=30&key=1", SECONDS)
         print(f"the lead's unit has {mine} of {count} tasks; a page shows 20")
         print(f"/healthz                    {health:8.1f} req/s  ({n_health} requests)")
+        print(f"/password (signed-in shell) {shell:8.1f} req/s  ({n_shell} requests)")
         print(f"/tasks/mine                 {listing:8.1f} req/s  ({n_list} requests)")
         print(f"/tasks/mine?due=30&key=1    {filtered:8.1f} req/s  ({n_filtered} requests)")
         print(f"ratio list / healthz        {listing / health:8.2f}  (target >= 0.5)")
         print(f"ratio filtered / healthz    {filtered / health:8.2f}")
+        print(f"ratio list / signed-in shell {listing / shell:7.2f}")
         with app.app_context():
             db.engine.dispose()
 
