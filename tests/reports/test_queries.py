@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tracker import timeutil
+from tracker import audit, timeutil
 from tracker.reports import queries
 from tracker.tasks.lights import light_for
 from tracker.tasks.models import OPEN_STATES, ProgressReport, Task, TaskState
@@ -184,6 +184,7 @@ def test_cached_dashboard_follows_every_change(db, seeded, people, now):
     task = seeded.tasks[3]
     task.state = TaskState.completed
     task.completed_at = now
+    audit.record(people.supervisor, "task.completed", task, now=now)
     db.session.commit()
     second = queries.dashboard_cached(people.admin, now)
     assert second is not first
@@ -196,4 +197,7 @@ def test_cached_dashboard_follows_every_change(db, seeded, people, now):
     db.session.add(ProgressReport(task_id=seeded.tasks[6].id, text="进展。", period_key="2026-02",
                                   created_at=now))
     db.session.commit()
-    assert queries.dashboard_cached(people.admin, now) is not second
+    third = queries.dashboard_cached(people.admin, now)
+    assert third is not second
+    # a change made around the services is seen once the entry expires
+    assert queries.dashboard_cached(people.admin, now + timedelta(seconds=queries.CACHE_SECONDS + 1)) is not third

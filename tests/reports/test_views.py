@@ -39,6 +39,16 @@ def test_staff_read_the_dashboard_and_not_the_unit_dashboard(auth, people, seede
     assert client.get("/dashboard/unit").status_code == 403
 
 
+def test_every_dashboard_number_links_to_its_tasks(auth, people, seeded):
+    html = auth.client_for(people.admin).get("/dashboard").get_data(as_text=True)
+    plan = seeded.plan.id
+    assert f'href="/tasks?light=red&amp;plan_id={plan}"' in html
+    assert f'href="/tasks?due=overdue&amp;overdue=1&amp;plan_id={plan}"' in html
+    assert f'href="/tasks?plan_id={plan}&amp;state=completed"' in html
+    assert f'href="/tasks?overdue=1&amp;due=overdue&amp;unit_id={people.other_unit.id}"' in html or \
+        f'href="/tasks?due=overdue&amp;overdue=1&amp;unit_id={people.other_unit.id}"' in html
+
+
 def test_dashboard_rejects_a_nonsense_plan(auth, people, seeded):
     response = auth.client_for(people.admin).get("/dashboard?plan_id=abc", follow_redirects=True)
     assert response.status_code == 200 and "无效" in response.get_data(as_text=True)

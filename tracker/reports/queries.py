@@ -19,6 +19,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from tracker import timeutil
+from tracker.audit import AuditEntry
 from tracker.auth.models import Role, User
 from tracker.db import UTCDateTime
 from tracker.extensions import db
@@ -568,23 +569,28 @@ def ledger_count(user: User, filters: TaskFilters, now: datetime) -> int:
 
 # --------------------------------------------------------------------------- recomputed only on change
 
-_cache: OrderedDict[tuple, tuple[tuple, Any]] = OrderedDict()
+_cache: OrderedDict[tuple, tuple[tuple, Any, datetime]] = OrderedDict()
 _cache_lock = threading.Lock()
 CACHE_ENTRIES = 128
+CACHE_SECONDS = 300
 
 
 def data_version() -> tuple:
-    """A fingerprint of everything the dashboard counts, in one cheap query: any insert, update
-    (the task's version and updated_at move) or delete of a task, plan, unit or report changes it."""
-    def stats(*columns):
-        return [sa.select(c).scalar_subquery() for c in columns]
+    """A fingerprint of what the dashboard counts, from primary-key indexes only (no table scan).
 
-    row = db.session.execute(sa.select(*stats(
-        sa.func.count(Task.id), sa.func.max(Task.id), sa.func.sum(Task.version), sa.func.max(Task.updated_at),
-        sa.func.count(Plan.id), sa.func.max(Plan.updated_at),
-        sa.func.count(Unit.id), sa.func.max(Unit.updated_at),
-        sa.func.count(ProgressReport.id), sa.func.max(ProgressReport.id),
-    ))).one()
+    Every change a service makes writes an audit entry, so the newest audit id moves with each task
+    change; counts and newest ids catch inserts and deletes. Changes made around the services (by
+    hand in the database) are picked up when the entry expires (CACHE_SECONDS).
+    """
+    def first(column):
+        return sa.select(column).scalar_subquery()
+
+    row = db.session.execute(sa.select(
+        first(sa.func.count(Task.id)), first(sa.func.max(Task.id)), first(sa.func.max(AuditEntry.id)),
+        first(sa.func.count(ProgressReport.id)), first(sa.func.max(ProgressReport.id)),
+        first(sa.func.count(Plan.id)), first(sa.func.max(Plan.updated_at)),
+        first(sa.func.count(Unit.id)), first(sa.func.max(Unit.updated_at)),
+    )).one()
     return tuple(row)
 
 
@@ -594,31 +600,33 @@ def _scope(user: User) -> tuple:
     return (user.role.value, user.id, user.unit_id)
 
 
-def cached(kind: str, user: User, now: datetime, params: tuple, compute) -> Any:
-    """``compute()`` unless the same figures were computed for the same data and day: the dashboard's
-    numbers always match the database, and an unchanged database costs one query instead of the
+def cached(kind: str, user: User, now: datetime, params: tuple, compute, version: tuple | None = None) -> Any:
+    """``compute()`` unless the same figures were computed for the same data and day: the numbers
+    follow every change, and an unchanged database costs one index-only query instead of the
     full aggregates."""
     key = (db.engine.url.render_as_string(hide_password=True), kind, _scope(user), timeutil.local_today(now),
            warning_days(), report_grace_days(), params)
-    version = data_version()
+    version = version if version is not None else data_version()
     with _cache_lock:
         hit = _cache.get(key)
-        if hit is not None and hit[0] == version:
+        if hit is not None and hit[0] == version and now - hit[2] < timedelta(seconds=CACHE_SECONDS):
             _cache.move_to_end(key)
             return hit[1]
     value = compute()
     with _cache_lock:
-        _cache[key] = (version, value)
+        _cache[key] = (version, value, now)
         _cache.move_to_end(key)
         while len(_cache) > CACHE_ENTRIES:
             _cache.popitem(last=False)
     return value
 
 
-def dashboard_cached(user: User, now: datetime, plan_id: int | None = None) -> Dashboard:
-    return cached("dashboard", user, now, (plan_id,), lambda: dashboard(user, now, plan_id))
+def dashboard_cached(user: User, now: datetime, plan_id: int | None = None,
+                     version: tuple | None = None) -> Dashboard:
+    return cached("dashboard", user, now, (plan_id,), lambda: dashboard(user, now, plan_id), version)
 
 
 def trend_cached(user: User, now: datetime, unit: str = "week", count: int = 12,
-                 plan_id: int | None = None) -> list[TrendPoint]:
-    return cached("trend", user, now, (unit, count, plan_id), lambda: trend(user, now, unit, count, plan_id))
+                 plan_id: int | None = None, version: tuple | None = None) -> list[TrendPoint]:
+    return cached("trend", user, now, (unit, count, plan_id), lambda: trend(user, now, unit, count, plan_id),
+                  version)

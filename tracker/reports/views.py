@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from io import BytesIO
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from flask import (
     Blueprint,
@@ -13,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -48,7 +49,11 @@ def task_link(**params) -> str | None:
     if args.get("overdue"):
         # the task list also reads its own spelling of the same filter
         args.setdefault("due", "overdue")
-    return url_for("tasks.all_tasks", **args)
+    # hundreds of links per dashboard: build the list's URL once per request
+    base = g.get("_task_list_url")
+    if base is None:
+        base = g._task_list_url = url_for("tasks.all_tasks")
+    return f"{base}?{urlencode(sorted(args.items()))}" if args else base
 
 
 def view_task_link(task_id: int) -> str | None:
@@ -84,9 +89,10 @@ def dashboard():
     plan_id = int(plan_id) if plan_id else None
     sort = request.args.get("sort", "rate")
     period = "month" if request.args.get("trend") == "month" else "week"
-    data = queries.dashboard_cached(current_user, now, plan_id)
+    version = queries.data_version()
+    data = queries.dashboard_cached(current_user, now, plan_id, version)
     ranking = queries.rank_units(data.units, sort)
-    points = queries.trend_cached(current_user, now, period, 12, plan_id)
+    points = queries.trend_cached(current_user, now, period, 12, plan_id, version)
     return render_template("reports/dashboard.html", data=data, ranking=ranking, points=points, sort=sort,
                            trend_unit=period, plan_id=plan_id, plans=queries.visible_plans(current_user),
                            sorts=queries.RANKING_SORTS)
