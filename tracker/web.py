@@ -21,10 +21,12 @@ MENU = (
     ("tasks.review_queue", _l("待审核"), {Role.supervisor, Role.admin}),
     ("tasks.all_tasks", _l("任务台账"), {Role.supervisor, Role.admin, Role.viewer}),
     ("reports.dashboard", _l("统计分析"), {Role.supervisor, Role.admin, Role.viewer}),
+    ("reports.unit_dashboard", _l("工作台"), {Role.unit_lead, Role.unit_member}),
     ("notices.list_notices", _l("督办单"), None),
     ("notify.outbox", _l("邮件发件箱"), {Role.supervisor, Role.admin}),
     ("units.list_units", _l("单位管理"), {Role.admin}),
     ("admin_users.list_users", _l("用户管理"), {Role.admin}),
+    ("reports.import_upload", _l("批量导入"), {Role.admin}),
 )
 
 ROLE_LABELS = {
