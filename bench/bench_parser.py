@@ -59,7 +59,7 @@ def best_times(one: str, ten: str, runs: int) -> tuple[tuple[float, float], tupl
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mb", type=float, default=1.0, help="size of the 1x input in MB")
-    ap.add_argument("--runs", type=int, default=5, help="runs per size; the best is kept")
+    ap.add_argument("--runs", type=int, default=7, help="runs per size; the best is kept")
     args = ap.parse_args()
 
     one = build(int(args.mb * 1_000_000))
