@@ -121,3 +121,15 @@ def test_demo_data_imports_the_seed_plans(app, db, runner):
     assert plans[0].source_filename == "seed-work-plans.txt"
     with open(services.source_path(plans[0]), "rb") as handle:
         assert len(handle.read()) > 1000
+
+
+def test_pages_render_in_english(sup, people, make):
+    plan = make.plan(supervisor=people.supervisor)
+    assert sup.post("/language/en", data={"next": "/plans/"}).status_code == 302
+    for response in (sup.get("/plans/"), sup.get("/plans/import"), sup.post("/plans/import", data={"text": SMALL}),
+                     sup.get(f"/plans/{plan.id}"), sup.get(f"/plans/{plan.id}/outline"),
+                     sup.get(f"/plans/{plan.id}/source")):
+        assert response.status_code == 200
+        assert '<html lang="en">' in response.get_data(as_text=True)
+    response = sup.post("/plans/import", data={"text": "没有编号。"})
+    assert response.status_code == 422

@@ -338,3 +338,32 @@ def test_unit_user_with_a_task_may_read(app, db, auth, people, make):
     assert "2026年重点工作实施方案" in client.get("/plans/").get_data(as_text=True)
     assert client.get(f"/plans/{plan.id}/source").status_code == 403
     assert client.get(f"/plans/{plan.id}/outline").status_code == 403
+
+
+def test_big_outline_passes_the_form_size_limit(sup, db):
+    """2000 long measures are far above Flask's 500 kB form field default."""
+    items = [{"number": str(n), "text": f"第{n}项：" + "落实责任，细化措施，" * 20, "level": 1} for n in range(2000)]
+    outline_json = json.dumps({"plans": [{"title": "大计划", "items": items}]}, ensure_ascii=False)
+    assert len(outline_json.encode()) > 1024 * 1024
+    response = sup.post("/plans/import/save", data={"outline_json": outline_json, "source_text": ""})
+    assert response.status_code == 302
+    assert len(db.session.scalar(sa.select(Plan)).measures) == 2000
+
+
+@pytest.fixture
+def csrf_limits(app_config):
+    app_config.update(MAX_CONTENT_LENGTH=1024 * 1024, WTF_CSRF_ENABLED=True)
+    return app_config
+
+
+def test_too_large_with_csrf_on_still_gets_the_friendly_page(csrf_limits, app, db, auth, people):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = hidden(page, "csrf_token")
+    response = client.post("/login", data={"email": people.supervisor.email, "password": "correct-horse-9",
+                                           "csrf_token": token})
+    assert response.status_code == 302
+    response = client.post("/plans/import", data={"file": (io.BytesIO(b"x" * (2 * 1024 * 1024)), "plan.txt"),
+                                                  "csrf_token": token}, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "上传的文件过大" in response.get_data(as_text=True)
