@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import threading
 from datetime import date
 
 import pytest
+from werkzeug.serving import make_server
 
 from tracker.api import auth as api_auth
 from tracker.db import utcnow
@@ -67,3 +69,16 @@ def tasks(db, plan, people):
                                    actor=people.supervisor, now=utcnow())
     db.session.commit()
     return {task.unit_id: task for task in created}
+
+
+@pytest.fixture
+def server(app):
+    """The test app behind a real HTTP server on a free port, in a thread."""
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=10)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from urllib import error, request
 
 import sqlalchemy as sa
 
@@ -107,3 +109,24 @@ def test_token_page_create_shows_secret_once_and_revoke(app, auth, db, people):
 
 def test_token_page_needs_sign_in(client):
     assert client.get("/account/tokens").status_code == 302
+
+
+def _http_status(url: str, secret: str) -> int:
+    req = request.Request(url, headers={"Authorization": f"Bearer {secret}"})
+    try:
+        with request.urlopen(req, timeout=30) as response:
+            json.loads(response.read())
+            return response.status
+    except error.HTTPError as exc:
+        return exc.code
+
+
+def test_revocation_acts_on_the_next_request_over_http(server, db, people):
+    """Over a real server: no per-process cache keeps a revoked token alive."""
+    secret = make_token(db, people.lead)
+    url = server + "/api/v1/units"
+    assert _http_status(url, secret) == 200
+    token = db.session.scalar(sa.select(ApiToken))
+    api_auth.revoke_token(token, actor=people.lead, now=utcnow())
+    db.session.commit()
+    assert _http_status(url, secret) == 401
