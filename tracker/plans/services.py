@@ -143,7 +143,7 @@ def preview(data: bytes | None, filename: str | None, text: str | None) -> Outli
     if data is not None and filename:
         if len(data) > max_upload_bytes():
             raise UploadTooLarge(_("文件过大（上限 %(limit)s MB）。", limit=max_upload_mb()))
-        return parse_document(data, filename)
+        return parse_document(data, filename, max_bytes=max_upload_bytes())
     if text is not None and text.strip():
         if len(text.encode("utf-8")) > max_upload_bytes():
             raise UploadTooLarge(_("文字过长（上限 %(limit)s MB）。", limit=max_upload_mb()))

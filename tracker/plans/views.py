@@ -140,7 +140,7 @@ def _render_preview(edited: dict[str, Any], lines: list[str], *, token: str, fil
     count = sum(1 for plan in edited.get("plans", []) for _ in _walk_dicts(plan.get("items", [])))
     return render_template(
         "plans/preview.html", form=form, edited=edited, outline_json=outline_json, lines=lines, hits=hits,
-        starts=starts, filename=filename, error=error, item_count=count,
+        starts=starts, filename=filename, error=error, item_count=count, max_items=services.MAX_ITEMS,
     ), status
 
 
