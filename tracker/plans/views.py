@@ -161,7 +161,6 @@ def save_import():
     token = form.token.data or ""
     stashed = services.load_upload(token) if token else None
     if token and stashed is None:
-        flash(_("上传的文件已过期，请重新上传。"), "danger")
         return render_template("plans/import.html", form=ImportForm(formdata=None),
                                error=_("上传的文件已过期，请重新上传。")), 400
     if stashed is not None:
@@ -211,7 +210,10 @@ def _edited_or_reparsed(raw: str | None, stashed: tuple[bytes, str] | None, sour
 @login_required
 def view_plan(plan_id: int):
     """The plan page: metadata, state, the outline with suggestions, links onward."""
-    plan = _viewable(plan_id)
+    return _render_plan(_viewable(plan_id))
+
+
+def _render_plan(plan: Plan, status: int = 200):
     functions = current_app.view_functions
     return render_template(
         "plans/view.html", plan=plan, can_edit=services.can_edit(current_user, plan),
@@ -219,7 +221,7 @@ def view_plan(plan_id: int):
         has_assign="tasks.assign" in functions, has_matrix="tasks.matrix" in functions,
         in_use=services.measures_with_tasks(plan), transitions=services.STATE_TRANSITIONS[plan.state],
         MeasureKind=MeasureKind, PlanState=PlanState,
-    )
+    ), status
 
 
 @bp.route("/<int:plan_id>/edit", methods=["GET", "POST"])
@@ -258,7 +260,7 @@ def change_state(plan_id: int, state: str):
     except services.PlanError as exc:
         db.session.rollback()
         flash(str(exc), "danger")
-        return redirect(url_for(".view_plan", plan_id=plan.id)), 409
+        return _render_plan(_plan_or_404(plan_id), 409)
     flash(_("计划状态已更新。"), "success")
     return redirect(url_for(".view_plan", plan_id=plan.id))
 
