@@ -201,8 +201,10 @@ def _extract_units(text: str, out: dict[str, Any]) -> None:
             _add_verb_list(match.group("value"), match.group("verb"), add)
     if text.endswith(("）", ")", "）。", ")。", "）；", ");")):
         trailing = _TRAILING_LIST_RE.search(text)
-        if trailing and not _TRAILING_STOP_RE.match(trailing.group("value")):
-            add("units", split_unit_names(trailing.group("value")))
+        value = trailing.group("value") if trailing else ""
+        # a labelled list in brackets (（责任单位：A）) was read above, label and all
+        if value and not _TRAILING_STOP_RE.match(value) and not _LABEL_RE.search(value):
+            add("units", split_unit_names(value))
     for role, names in found.items():
         if names:
             out[role] = names
