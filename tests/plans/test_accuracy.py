@@ -62,6 +62,38 @@ def test_word_documents(doc_name: str, labels_name: str) -> None:
     assert s.parent >= 0.95, s.summary()
 
 
+SUGGESTION_KEYS = ("lead_units", "units", "support_units", "deadline", "period")
+
+
+def _items(outline: dict) -> list[dict]:
+    out: list[dict] = []
+
+    def walk(items: list[dict]) -> None:
+        for item in items:
+            out.append(item)
+            walk(item.get("children") or [])
+
+    for plan in outline["plans"]:
+        walk(plan["items"])
+    return out
+
+
+def test_task_table_suggestions_match_labels() -> None:
+    """Each row of a task table states its units, deadline or rhythm: all of them are suggested."""
+    name = "readers/auto-numbering-task-table"
+    outline = parse_document((DATA / f"{name}.docx").read_bytes(), "plan.docx").to_dict()
+    gold = _items(json.loads((DATA / f"{name}.labels.json").read_text(encoding="utf-8")))
+    parsed = _items(outline)
+    assert len(parsed) == len(gold)
+    checked = 0
+    for want, got in zip(gold, parsed, strict=True):
+        for key in SUGGESTION_KEYS:
+            if key in want:
+                assert got.get(key) == want[key], (want.get("text_start", want.get("text")), key)
+                checked += 1
+    assert checked >= 8
+
+
 # -- the scorer itself, on hand-made outlines ------------------------------------------
 
 SMALL_GOLD = {"plans": [{"title": "计划", "items": [

@@ -874,6 +874,10 @@ def _apply_row(item: Item, row: dict, ref: _dt.date | None, resolve: Any) -> Non
             setattr(item, key, [str(v) for v in value])
     deadline_text = row.get("deadline_text")
     if deadline_text:
+        # a 完成时限 cell may state a rhythm (每季度) rather than a date
+        period = _metadata.extract_metadata(str(deadline_text), ref).get("period")
+        if period:
+            item.period = period
         item.deadline_text = str(deadline_text)
         item.deadline = None
         if resolve is not None:
