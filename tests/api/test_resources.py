@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from tests.api.conftest import PDF
+from tracker import audit
 from tracker.tasks.models import Task, TaskState
 
 PLAN_TEXT = "2026年民生实事实施方案\n一、加强组织领导\n1. 成立工作专班，明确责任分工。\n2. 每季度召开一次推进会。\n"
@@ -158,3 +159,11 @@ def test_stale_version_is_409(api_for, people, tasks):
     assert started.status_code == 200 and started.get_json()["version"] > task["version"]
     stale = api.post(f"/tasks/{task['id']}/transitions", json={"action": "cancel", "version": task["version"]})
     assert stale.status_code == 409 and stale.get_json()["error"]["code"] == "state_conflict"
+
+
+def test_api_actions_are_audited_as_their_user(api_for, people, tasks, db):
+    """The API calls the page's services: the same audit entry, with the token's user as actor."""
+    task = tasks[people.unit.id]
+    assert api_for(people.member).post(f"/tasks/{task.id}/transitions", json={"action": "start"}).status_code == 200
+    [entry] = [e for e in audit.entries_for("task", task.id) if e.action == "task.started"]
+    assert entry.actor_id == people.member.id
