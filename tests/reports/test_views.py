@@ -204,3 +204,15 @@ def test_summary_permissions(auth, people, seeded):
     assert auth.client_for(people.supervisor).get(f"/plans/{seeded.other_plan.id}/summary").status_code == 403
     assert auth.client_for(people.admin).get("/plans/9999/summary").status_code == 404
     assert auth.client_for(people.admin).get(f"/plans/{seeded.plan.id}/summary?unit_id=x").status_code == 400
+
+
+def test_ledger_for_a_supervisor_holds_only_their_plans(auth, people, seeded):
+    sheet = open_xlsx(auth.client_for(people.supervisor).get("/reports/ledger.xlsx").data)
+    assert {r[1].value for r in sheet.iter_rows(min_row=2)} == {seeded.plan.title}
+    assert sheet.max_row == 7
+
+
+def test_unit_dashboard_links_each_task(auth, people, seeded):
+    html = auth.client_for(people.member).get("/dashboard/unit").get_data(as_text=True)
+    assert f'href="/tasks/{seeded.tasks[6].id}"' in html
+    assert "签收并开始办理" in html
