@@ -167,3 +167,13 @@ def test_api_actions_are_audited_as_their_user(api_for, people, tasks, db):
     assert api_for(people.member).post(f"/tasks/{task.id}/transitions", json={"action": "start"}).status_code == 200
     [entry] = [e for e in audit.entries_for("task", task.id) if e.action == "task.started"]
     assert entry.actor_id == people.member.id
+
+
+def test_plan_file_over_the_limit_is_413(app, api_for, people):
+    app.config["PLAN_MAX_MB"] = 1
+    api = api_for(people.supervisor)
+    big = (PLAN_TEXT * 20000).encode("utf-8")
+    assert len(big) > 1024 * 1024
+    response = api.upload("/plans", [(big, "超大方案.txt")])
+    assert response.status_code == 413 and response.get_json()["error"]["code"] == "payload_too_large"
+    assert api.get("/plans").get_json()["total"] == 0
