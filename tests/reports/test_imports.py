@@ -136,3 +136,15 @@ def test_confirm_never_takes_a_path(auth, app, db, people):
                                follow_redirects=True)
         assert "已失效" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(User).where(User.email == "x@example.cn")) is None
+
+
+def test_stale_uploads_are_removed(app, auth, people):
+    folder = os.path.join(app.instance_path, "imports")
+    os.makedirs(folder, exist_ok=True)
+    old = os.path.join(folder, "x" * 32 + ".csv")
+    with open(old, "w", encoding="utf-8") as fh:
+        fh.write("邮箱,姓名,角色\n")
+    os.utime(old, (1, 1))
+    upload(auth.client_for(people.admin), "users", csv_file("邮箱,姓名,角色\na@example.cn,甲,督办人\n"))
+    assert not os.path.exists(old)
+    assert len(os.listdir(folder)) == 1

@@ -11,6 +11,7 @@ import io
 import os
 import re
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,6 +29,7 @@ from tracker.units.models import Unit
 KINDS = ("units", "users")
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 MAX_ROWS = 5000
+STASH_SECONDS = 24 * 3600
 
 USER_COLUMNS = {
     "email": ("邮箱", "电子邮箱", "email"),
@@ -72,10 +74,24 @@ def stash_upload(data: bytes, filename: str) -> str:
     ext = _ext(filename)
     if not data:
         raise ImportError_(_("文件为空。"))
+    _drop_stale()
     token = secrets.token_urlsafe(24)
     with open(os.path.join(_folder(), token + ext), "wb") as fh:
         fh.write(data)
     return token + ext[1:]
+
+
+def _drop_stale(max_age_seconds: int = STASH_SECONDS) -> None:
+    """Uploads previewed but never confirmed go after a day."""
+    folder = _folder()
+    limit = time.time() - max_age_seconds
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        try:
+            if os.path.isfile(path) and os.path.getmtime(path) < limit:
+                os.remove(path)
+        except OSError:
+            continue
 
 
 def _stash_path(token: str) -> tuple[str, str]:
