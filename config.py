@@ -60,6 +60,8 @@ class Config:
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10 per minute")
+    #: per API token
+    API_RATE_LIMIT = env("API_RATE_LIMIT", "300 per minute")
 
     # uploads
     MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_MB", 200) * 1024 * 1024

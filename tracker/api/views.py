@@ -54,8 +54,6 @@ from tracker.tasks import storage
 from tracker.tasks.models import OPEN_STATES, Evidence, ExtensionRequest, ReportingPeriod, Task, TaskState, UnitRole
 from tracker.units import services as unit_services
 
-DEFAULT_RATE_LIMIT = "300 per minute"
-
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 #: the document and its human page: public, no token needed
 docs_bp = Blueprint("api_docs", __name__, url_prefix="/api")
@@ -65,7 +63,7 @@ errors.register(bp)
 
 
 def _rate_limit() -> str:
-    return current_app.config.get("API_RATE_LIMIT") or DEFAULT_RATE_LIMIT
+    return current_app.config["API_RATE_LIMIT"]
 
 
 limiter.limit(_rate_limit, key_func=api_auth.rate_limit_key)(bp)
@@ -73,7 +71,6 @@ limiter.limit(_rate_limit, key_func=api_auth.rate_limit_key)(bp)
 
 def register(app: Flask) -> None:
     """Called by the factory: CSRF exemption (bearer tokens are not ambient), docs and token pages."""
-    app.config.setdefault("API_RATE_LIMIT", os.environ.get("TRACKER_API_RATE_LIMIT", DEFAULT_RATE_LIMIT))
     csrf.exempt(bp)
     csrf.exempt(docs_bp)
     app.register_blueprint(docs_bp)
