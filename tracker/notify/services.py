@@ -5,6 +5,7 @@ All functions work in the caller's transaction (``flush``, never ``commit``).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -82,12 +83,19 @@ def _insert():
 
 
 def existing_keys(keys: list[str]) -> set[str]:
-    """The keys of ``keys`` already in the outbox, looked up in chunks."""
-    found: set[str] = set()
-    for start in range(0, len(keys), KEY_CHUNK):
-        chunk = keys[start:start + KEY_CHUNK]
-        found.update(db.session.scalars(sa.select(OutboxEmail.dedupe_key).where(OutboxEmail.dedupe_key.in_(chunk))))
-    return found
+    """The keys of ``keys`` already in the outbox, in one statement whatever their number.
+
+    The list travels as one parameter (a JSON array on SQLite, a text[] on PostgreSQL) and is
+    joined against the unique index, instead of thousands of bound IN parameters.
+    """
+    if not keys:
+        return set()
+    if db.session.get_bind().dialect.name == "postgresql":
+        statement = sa.text("SELECT dedupe_key FROM outbox_email WHERE dedupe_key = ANY(CAST(:keys AS text[]))")
+        return set(db.session.scalars(statement, {"keys": list(keys)}))
+    statement = sa.text("SELECT o.dedupe_key FROM json_each(:keys) AS k "
+                        "JOIN outbox_email AS o ON o.dedupe_key = k.value")
+    return set(db.session.scalars(statement, {"keys": json.dumps(list(keys), ensure_ascii=False)}))
 
 
 def queue_bulk(items: list[Pending], *, now: datetime) -> int:
@@ -96,13 +104,22 @@ def queue_bulk(items: list[Pending], *, now: datetime) -> int:
         return 0
     env = current_app.jinja_env
     templates: dict[str, Any] = {}
+    translated: dict[str, str] = {}
+
+    def gettext(text: str, **variables: Any) -> str:
+        """The catalog lookup once per string and sweep, not once per string and email."""
+        if text not in translated:
+            translated[text] = _(text)
+        return translated[text] % variables if variables else translated[text]
+
     values = []
     by_key: dict[str, Pending] = {}
     for item in items:
         if item.dedupe_key in by_key:
             continue
         by_key[item.dedupe_key] = item
-        context = {"user": item.user, "reason": item.reason, "link": item.link, **item.context}
+        context = {"user": item.user, "reason": item.reason, "link": item.link, "gettext": gettext, "_": gettext,
+                   **item.context}
         bodies = []
         for ext in ("txt", "html"):
             name = f"email/{item.template}.{ext}"
@@ -144,20 +161,34 @@ def notice_link(notice_id: int) -> str:
     return f"{current_app.config.get('BASE_URL', '').rstrip('/')}/notices/{notice_id}"
 
 
-def _users(ids: set[int]) -> dict[int, User]:
-    users: dict[int, User] = {}
+@dataclass(frozen=True)
+class Person:
+    """The few fields of a user a reminder needs, without an ORM object per recipient."""
+
+    id: int
+    name: str
+    email: str
+    is_active: bool
+    unit_id: int | None
+
+
+_PERSON_COLUMNS = (User.id, User.name, User.email, User.is_active, User.unit_id)
+
+
+def _users(ids: set[int]) -> dict[int, Person]:
+    users: dict[int, Person] = {}
     id_list = sorted(i for i in ids if i)
     for start in range(0, len(id_list), KEY_CHUNK):
-        for user in db.session.scalars(sa.select(User).where(User.id.in_(id_list[start:start + KEY_CHUNK]))):
-            users[user.id] = user
+        for row in db.session.execute(sa.select(*_PERSON_COLUMNS).where(User.id.in_(id_list[start:start + KEY_CHUNK]))):
+            users[row.id] = Person(*row)
     return users
 
 
-def _leads_by_unit() -> dict[int, list[User]]:
-    leads: dict[int, list[User]] = defaultdict(list)
-    for user in db.session.scalars(sa.select(User).where(User.role == Role.unit_lead, User.is_active.is_(True),
-                                                        User.unit_id.is_not(None)).order_by(User.id)):
-        leads[user.unit_id].append(user)
+def _leads_by_unit() -> dict[int, list[Person]]:
+    leads: dict[int, list[Person]] = defaultdict(list)
+    for row in db.session.execute(sa.select(*_PERSON_COLUMNS).where(
+            User.role == Role.unit_lead, User.is_active.is_(True), User.unit_id.is_not(None)).order_by(User.id)):
+        leads[row.unit_id].append(Person(*row))
     return leads
 
 
@@ -223,7 +254,7 @@ def run_reminders(*, now: datetime) -> SweepResult:
     users = _users({i for i in user_ids if i})
 
     # who is told: expand each fact to users, then drop the keys already queued
-    wanted: list[tuple[rules.Fact, User]] = []
+    wanted: list[tuple[rules.Fact, Person]] = []
     for fact in facts:
         for user in _audience(fact, task_info, notices, plans, units, users, leads):
             wanted.append((fact, user))
@@ -255,15 +286,15 @@ def _unanswered_notices(today: date) -> dict[int, SupervisionNotice]:
     return {n.id: n for n in rows}
 
 
-def _assignees(owner_id: int | None, unit_id: int, users: dict[int, User],
-               leads: dict[int, list[User]]) -> list[User]:
+def _assignees(owner_id: int | None, unit_id: int, users: dict[int, Person],
+               leads: dict[int, list[Person]]) -> list[Person]:
     owner = users.get(owner_id) if owner_id else None
     if owner is not None and owner.is_active:
         return [owner]
     return list(leads.get(unit_id, []))
 
 
-def _audience(fact, task_info, notices, plans, units, users, leads) -> list[User]:
+def _audience(fact, task_info, notices, plans, units, users, leads) -> list[Person]:
     if fact.audience == rules.NOTICE_UNIT:
         return list(leads.get(notices[fact.notice_id].unit_id, []))
     row = task_info[fact.task_id]
