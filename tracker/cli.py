@@ -94,10 +94,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(units_cli)
     app.cli.add_command(demo_cli)
     for module_name in FEATURE_CLIS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if not exc.name or not module_name.startswith(exc.name):
-                raise
-            continue
-        module.register(app)
+        importlib.import_module(module_name).register(app)
