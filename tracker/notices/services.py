@@ -18,6 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import selectinload
 
 from tracker import audit, timeutil
 from tracker.auth.models import Role, User
@@ -132,6 +133,7 @@ def _new_notice(unit: Unit, tasks: list[Task], kind: NoticeKind, period_key: str
 
 def _open_tasks(unit_ids: list[int] | None) -> dict[int, list[Task]]:
     query = (sa.select(Task).where(Task.state.in_(OPEN_STATES))
+             .options(selectinload(Task.measure), selectinload(Task.plan), selectinload(Task.owner))
              .order_by(Task.unit_id, Task.plan_id, Task.due_on, Task.id))
     if unit_ids is not None:
         query = query.where(Task.unit_id.in_(unit_ids))
