@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -113,3 +114,32 @@ def sign_in(page, server, email: str, password: str = factories.PASSWORD) -> Non
     page.fill("#password", password)
     page.click(".login-card button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+def seed_tasks(app, *, due_in_days: int = 10, measures: int = 2) -> list[int]:
+    """A plan of the supervisor's with ``measures`` measures assigned to both units; the task ids.
+
+    For pages that need tasks to show without walking the whole import and assignment in the browser.
+    """
+    import sqlalchemy as sa
+
+    from tracker import timeutil
+    from tracker.auth.models import User
+    from tracker.plans.models import Measure
+    from tracker.tasks import services
+    from tracker.tasks.models import ReportingPeriod, UnitRole
+
+    people = app.config["E2E_PEOPLE"]
+    with app.app_context():
+        supervisor = db.session.scalar(sa.select(User).where(User.email == people.supervisor))
+        plan = factories.Factory(db).plan("2026年优化营商环境重点任务", supervisor=supervisor)
+        picked = db.session.scalars(sa.select(Measure.id).where(Measure.plan_id == plan.id, Measure.level > 1)
+                                    .order_by(Measure.position).limit(measures)).all()
+        now = timeutil.utcnow()
+        tasks = services.assign(plan, picked, [people.unit_id, people.other_unit_id], role=UnitRole.lead,
+                                due_on=timeutil.local_today(now) + timedelta(days=due_in_days),
+                                reporting_period=ReportingPeriod.once, actor=supervisor, now=now)
+        db.session.commit()
+        ids = [task.id for task in tasks]
+        db.session.remove()
+    return ids
