@@ -45,7 +45,8 @@ from tracker.notify.models import OutboxEmail, OutboxStatus
 log = logging.getLogger(__name__)
 
 BACKOFF_CAP = timedelta(hours=1)
-WIRE_POLICY = policy.compat32.clone(linesep="\r\n")
+#: headers arrive encoded and folded by Flask-Mail (RFC 2047 words, RFC 2231 parameters); no refolding
+WIRE_POLICY = policy.compat32.clone(linesep="\r\n", max_line_length=None)
 _table = OutboxEmail.__table__
 
 
