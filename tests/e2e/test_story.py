@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import openpyxl
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import shot, sign_in
 from tracker import timeutil
@@ -45,8 +46,9 @@ def watch_console(page) -> list[str]:
     return errors
 
 
-def flash_text(page) -> str:
-    return " ".join(page.locator(".flash").all_inner_texts())
+def expect_flash(page, text: str) -> None:
+    """The page after a form was sent shows this message (waits for the redirect to land)."""
+    expect(page.locator(".flash", has_text=text)).to_be_visible()
 
 
 def dashboard_figure(page, label: str) -> str:
@@ -79,7 +81,7 @@ def test_supervision_story(live_server, live_app, new_page, tmp_path):
     shot(sup, "story-03-preview")
     sup.click("#save-form button[type=submit]")
     sup.wait_for_load_state("networkidle")
-    assert "已导入 5 份计划" in flash_text(sup)
+    expect_flash(sup, "已导入 5 份计划")
     sup.click("nav.mainnav >> text=工作计划")
     sup.wait_for_url("**/plans/")
     rows = sup.locator("table.table tbody tr")
@@ -109,7 +111,7 @@ def test_supervision_story(live_server, live_app, new_page, tmp_path):
     shot(sup, "story-05-assign")
     sup.click(".assign-form button.btn-primary:has-text('交办')")
     sup.wait_for_url("**/matrix")
-    assert "已交办 4 项任务" in flash_text(sup)
+    expect_flash(sup, "已交办 4 项任务")
     matrix_text = sup.inner_text("main")
     assert people.unit in matrix_text and people.other_unit in matrix_text
     shot(sup, "story-06-matrix")
@@ -143,14 +145,14 @@ def test_supervision_story(live_server, live_app, new_page, tmp_path):
     if lead.locator("button:has-text('开始办理')").count():
         lead.click("#actions button:has-text('开始办理')")
         lead.wait_for_load_state("networkidle")
-        assert "已开始办理" in flash_text(lead)
+        expect_flash(lead, "已开始办理")
     pdf = tmp_path / EVIDENCE_NAME
     pdf.write_bytes(minimal_pdf())
     lead.set_input_files("#e-files", str(pdf))
     lead.fill("#e-note", "区政府常务会议材料")
     lead.click("#upload button[type=submit]")
     lead.wait_for_load_state("networkidle")
-    assert "材料已上传" in flash_text(lead), flash_text(lead)
+    expect_flash(lead, "材料已上传")
     assert lead.locator("#evidence a", has_text=EVIDENCE_NAME).count() == 1
     with lead.expect_download() as download_info:
         lead.locator("#evidence a", has_text=EVIDENCE_NAME).click()
@@ -158,7 +160,7 @@ def test_supervision_story(live_server, live_app, new_page, tmp_path):
     lead.fill("#s-note", "已按要求完成，请审核。")
     lead.click("#submit button[type=submit]")
     lead.wait_for_load_state("networkidle")
-    assert "已提交审核" in flash_text(lead)
+    expect_flash(lead, "已提交审核")
     assert lead.locator(".page-head .badge-submitted").inner_text() == "待审核"
     shot(lead, "story-08-submitted")
 
@@ -170,7 +172,7 @@ def test_supervision_story(live_server, live_app, new_page, tmp_path):
     sup.fill("#r-reason", RETURN_REASON)
     sup.click("#review button:has-text('退回')")
     sup.wait_for_load_state("networkidle")
-    assert "任务已退回" in flash_text(sup)
+    expect_flash(sup, "任务已退回")
 
     lead.goto(url + "/tasks/mine")
     returned = lead.locator("table.tasks-table tbody tr").filter(has_text=measure_label[:12]).first
@@ -183,13 +185,13 @@ def test_supervision_story(live_server, live_app, new_page, tmp_path):
     lead.fill("#s-note", "已补充会议纪要。")
     lead.click("#submit button[type=submit]")
     lead.wait_for_load_state("networkidle")
-    assert "已提交审核" in flash_text(lead)
+    expect_flash(lead, "已提交审核")
 
     sup.goto(task_url)
     sup.fill("#a-note", "同意办结。")
     sup.click("#review button:has-text('办结')")
     sup.wait_for_load_state("networkidle")
-    assert "任务已办结" in flash_text(sup)
+    expect_flash(sup, "任务已办结")
     assert sup.locator(".page-head .badge-completed").inner_text() == "已办结"
     facts = sup.inner_text(".task-facts")
     assert re.search(r"退回次数\s*1", facts), facts
