@@ -57,7 +57,7 @@ def assert_reachable(locator) -> None:
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 1, box
 
 
-def assert_menu_opens(page, labels: list[str]) -> None:
+def assert_menu_opens(page, labels: list[str], name: str) -> None:
     """The menu is folded behind ☰ at phone width; tapping it shows every entry."""
     nav = page.locator("nav.mainnav")
     assert nav.is_hidden()
@@ -68,6 +68,7 @@ def assert_menu_opens(page, labels: list[str]) -> None:
     for label in labels:
         assert_reachable(nav.locator("a", has_text=label))
     assert_fits(page)
+    shot(page, name)
     toggle.click()
     assert nav.is_hidden()
 
@@ -93,7 +94,7 @@ def test_unit_tasks_and_task_page_at_phone_width(live_server, live_app, phone):
     page.goto(live_server.url + "/tasks/mine")
     assert page.locator("table.tasks-table tbody tr").count() == 2
     assert_fits(page)
-    assert_menu_opens(page, ["本单位任务", "工作台", "督办单"])
+    assert_menu_opens(page, ["本单位任务", "工作台", "督办单"], "phone-02-menu-lead")
     row = page.locator("table.tasks-table tbody tr").first
     assert_reachable(row.locator("td:nth-child(2) a"))
     assert row.locator(".light").count() == 1
@@ -125,7 +126,8 @@ def test_dashboard_and_plans_at_phone_width(live_server, live_app, phone):
     page.goto(live_server.url + "/dashboard")
     assert page.locator(".stats .stat").count() >= 4
     assert_fits(page)
-    assert_menu_opens(page, ["工作计划", "待审核", "任务台账", "统计分析", "邮件发件箱"])
+    assert_menu_opens(page, ["工作计划", "待审核", "任务台账", "统计分析", "邮件发件箱"],
+                      "phone-05-menu-supervisor")
     assert_reachable(page.locator("a:has-text('导出台账（Excel）')"))
     shot(page, "phone-05-dashboard")
 
