@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from tracker import audit, timeutil
 from tracker.reports import queries
+from tracker.tasks import filters as task_filters
 from tracker.tasks.lights import light_for
 from tracker.tasks.models import OPEN_STATES, ProgressReport, Task, TaskState
 
@@ -148,23 +149,23 @@ def test_dashboard_query_count_is_constant_and_loads_no_tasks(app, db, seeded, p
 def test_filters_parse_and_reject_nonsense():
     from werkzeug.datastructures import MultiDict
 
-    f = queries.parse_filters(MultiDict({"state": "completed", "plan_id": "3", "light": "red", "overdue": "1",
+    f = task_filters.parse_filters(MultiDict({"state": "completed", "plan_id": "3", "light": "red", "overdue": "1",
                                          "due_within": "7", "key": "1", "q": "图书"}))
     assert f.state is TaskState.completed and f.plan_id == 3 and f.overdue and f.key and f.due_within == 7
     assert f.as_args()["state"] == "completed"
-    assert queries.parse_filters(MultiDict({"due": "overdue"})).overdue
-    assert queries.parse_filters(MultiDict({"due": "15"})).due_within == 15
+    assert task_filters.parse_filters(MultiDict({"due": "overdue"})).overdue
+    assert task_filters.parse_filters(MultiDict({"due": "15"})).due_within == 15
     for bad in ({"state": "foo"}, {"plan_id": "abc"}, {"due_within": "-5"}, {"light": "blue"},
                 {"overdue": "maybe"}, {"due": "soon"}, {"unit_id": "1;drop"}, {"q": "长" * 101}):
-        with pytest.raises(queries.FilterError):
-            queries.parse_filters(MultiDict(bad))
+        with pytest.raises(task_filters.FilterError):
+            task_filters.parse_filters(MultiDict(bad))
 
 
 def test_ledger_filters_select_the_right_tasks(db, seeded, people, now):
     def ids(**args):
         from werkzeug.datastructures import MultiDict
 
-        f = queries.parse_filters(MultiDict(args))
+        f = task_filters.parse_filters(MultiDict(args))
         return [r.id for r in db.session.execute(queries.ledger_query(people.admin, f, now))]
 
     tasks = seeded.tasks

@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 
 from tests.tasks.conftest import upload
 from tracker.plans.models import Measure
 from tracker.tasks import queries, services
+from tracker.tasks.filters import FilterError, TaskFilters, parse_filters
 from tracker.tasks.models import ReportingPeriod, UnitRole
 
 
@@ -70,12 +72,12 @@ def test_pages_run_a_constant_number_of_queries(app, db, make, people, plan, now
 def test_query_counts_do_not_grow(app, db, make, people, plan, now):
     """The same check in one test, independent of test order: 10 tasks, then 200."""
     units = [people.unit] + [make.unit(f"下属单位{i}", parent=people.unit) for i in range(9)]
-    filters = queries.TaskFilters(today=date(2026, 3, 2))
+    filters = TaskFilters()
 
     def measure():
         db.session.expire_all()
         with count_queries(db.engine) as a:
-            page = queries.unit_task_page(people.lead, filters, page=1, per_page=100)
+            page = queries.unit_task_page(people.lead, filters, date(2026, 3, 2), page=1, per_page=100)
             names = [(row.task.measure.text, row.task.plan.title, row.task.unit.name, row.task.owner)
                      for row in page.rows]
         assert len(names) == len(page.rows)
@@ -101,19 +103,23 @@ def test_filters(db, make, people, plan, measures, now):
 
     def ids(**kwargs):
         today = kwargs.pop("today", date(2026, 3, 2))
-        page = queries.unit_task_page(people.lead, queries.TaskFilters(today=today, **kwargs))
+        page = queries.unit_task_page(people.lead, TaskFilters(**kwargs), today)
         return [row.task.measure_id for row in page.rows]
 
     assert ids() == [measures[0].id, measures[1].id]
-    assert ids(key_only=True) == [measures[0].id]
-    assert ids(due="7") == [measures[0].id]
-    assert ids(due="overdue") == []
-    assert ids(due="overdue", today=date(2026, 4, 1)) == [measures[0].id]
+    assert ids(key=True) == [measures[0].id]
+    assert ids(due_within=7) == [measures[0].id]
+    assert ids(overdue=True) == []
+    assert ids(overdue=True, today=date(2026, 4, 1)) == [measures[0].id]
+    assert ids(light="yellow") == [measures[0].id]
+    assert ids(q="不存在的内容") == []
     assert ids(plan_id=plan.id + 1) == []
     assert ids(unit_id=people.other_unit.id) == []
-    filters = queries.TaskFilters.from_args({"state": "assigned", "due": "bogus", "plan_id": "x", "key": "1"},
-                                            date(2026, 3, 2))
-    assert filters.due is None and filters.plan_id is None and filters.key_only and filters.state.value == "assigned"
+    filters = parse_filters({"state": "assigned", "due": "7", "plan_id": "3", "key": "1"})
+    assert filters.due == "7" and filters.plan_id == 3 and filters.key and filters.state.value == "assigned"
+    for bad in ({"due": "bogus"}, {"plan_id": "x"}, {"state": "nope"}, {"light": "blue"}, {"due_within": "-5"}):
+        with pytest.raises(FilterError):
+            parse_filters(bad)
 
 
 def test_rollup_review_queue_and_timeline(db, people, plan, measures, now, make):

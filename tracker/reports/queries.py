@@ -24,18 +24,11 @@ from tracker.auth.models import Role, User
 from tracker.db import UTCDateTime
 from tracker.extensions import db
 from tracker.plans.models import Measure, Plan
+from tracker.tasks.filters import TaskFilters, filter_conditions
 from tracker.tasks.lights import LIGHTS, light_expression
 from tracker.tasks.models import OPEN_STATES, Evidence, ProgressReport, ReportingPeriod, Task, TaskState
 from tracker.tasks.permissions import visible_condition as task_visibility
 from tracker.units.models import Unit
-
-FILTER_LIGHTS = ("red", "yellow", "green")
-MAX_DUE_WITHIN = 3650
-
-
-class FilterError(ValueError):
-    """A filter value that makes no sense; the message is for the user."""
-
 
 # --------------------------------------------------------------------------- visibility
 
@@ -88,115 +81,6 @@ def local_date_of(column: Any, now: datetime) -> ColumnElement:
 
 def warning_days() -> int:
     return int(current_app.config.get("WARNING_DAYS", 7))
-
-
-# --------------------------------------------------------------------------- task list filters
-
-@dataclass
-class TaskFilters:
-    """The task list's query parameters: state, plan_id, unit_id, light, overdue, due_within, key, q."""
-
-    state: TaskState | None = None
-    plan_id: int | None = None
-    unit_id: int | None = None
-    light: str | None = None
-    overdue: bool = False
-    due_within: int | None = None
-    key: bool = False
-    q: str | None = None
-
-    def as_args(self) -> dict[str, Any]:
-        args: dict[str, Any] = {}
-        for name in ("plan_id", "unit_id", "light", "due_within", "q"):
-            if getattr(self, name) not in (None, ""):
-                args[name] = getattr(self, name)
-        if self.state is not None:
-            args["state"] = self.state.value
-        if self.overdue:
-            args["overdue"] = 1
-        if self.key:
-            args["key"] = 1
-        return args
-
-
-def _int_arg(args: Any, name: str, label: str) -> int | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or len(raw) > 12:
-        raise FilterError(_("筛选条件“%(label)s”的值 %(value)s 无效。", label=label, value=raw[:40]))
-    return int(raw)
-
-
-def _flag_arg(args: Any, name: str, label: str) -> bool:
-    raw = (args.get(name) or "").strip().lower()
-    if raw in ("", "0", "false", "no"):
-        return False
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    raise FilterError(_("筛选条件“%(label)s”的值 %(value)s 无效。", label=label, value=raw[:40]))
-
-
-def parse_filters(args: Any) -> TaskFilters:
-    """Read the task-list filters from request args; nonsense raises FilterError with a message."""
-    filters = TaskFilters()
-    state = (args.get("state") or "").strip()
-    if state:
-        try:
-            filters.state = TaskState(state)
-        except ValueError:
-            raise FilterError(_("未知的任务状态：%(value)s", value=state[:40])) from None
-    filters.plan_id = _int_arg(args, "plan_id", _("计划"))
-    filters.unit_id = _int_arg(args, "unit_id", _("责任单位"))
-    light = (args.get("light") or "").strip()
-    if light:
-        if light not in FILTER_LIGHTS:
-            raise FilterError(_("未知的灯号：%(value)s", value=light[:40]))
-        filters.light = light
-    filters.overdue = _flag_arg(args, "overdue", _("已逾期"))
-    filters.key = _flag_arg(args, "key", _("重点任务"))
-    raw_due = (args.get("due_within") or "").strip()
-    if raw_due:
-        if not raw_due.isdigit() or int(raw_due) > MAX_DUE_WITHIN:
-            raise FilterError(_("“临近时限天数”须为 0 到 %(max)d 之间的整数。", max=MAX_DUE_WITHIN))
-        filters.due_within = int(raw_due)
-    # the task list's own spelling: due=overdue or due=<days>
-    due = (args.get("due") or "").strip()
-    if due == "overdue":
-        filters.overdue = True
-    elif due:
-        if not due.isdigit() or int(due) > MAX_DUE_WITHIN:
-            raise FilterError(_("“临近时限天数”须为 0 到 %(max)d 之间的整数。", max=MAX_DUE_WITHIN))
-        filters.due_within = int(due)
-    q = (args.get("q") or "").strip()
-    if len(q) > 100:
-        raise FilterError(_("搜索内容不能超过 100 个字符。"))
-    filters.q = q or None
-    return filters
-
-
-def filter_conditions(filters: TaskFilters, today: date) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    is_open = Task.state.in_(OPEN_STATES)
-    if filters.state is not None:
-        conditions.append(Task.state == filters.state)
-    if filters.plan_id is not None:
-        conditions.append(Task.plan_id == filters.plan_id)
-    if filters.unit_id is not None:
-        conditions.append(Task.unit_id == filters.unit_id)
-    if filters.light is not None:
-        conditions.append(light_expression(today, warning_days()) == filters.light)
-    if filters.overdue:
-        conditions.append(sa.and_(is_open, Task.due_on < today))
-    if filters.due_within is not None:
-        conditions.append(sa.and_(is_open, Task.due_on >= today,
-                                  Task.due_on <= today + timedelta(days=filters.due_within)))
-    if filters.key:
-        conditions.append(Task.is_key.is_(True))
-    if filters.q:
-        conditions.append(Task.measure_id.in_(
-            sa.select(Measure.id).where(Measure.text.contains(filters.q, autoescape=True)).scalar_subquery()))
-    return conditions
 
 
 # --------------------------------------------------------------------------- the dashboard
@@ -555,7 +439,7 @@ def ledger_query(user: User, filters: TaskFilters, now: datetime) -> sa.Select:
         .join(Unit, Unit.id == Task.unit_id)
         .outerjoin(owner, owner.id == Task.owner_id)
         .outerjoin(evidence, evidence.c.task_id == Task.id)
-        .where(visible_condition(user), *filter_conditions(filters, today))
+        .where(visible_condition(user), *filter_conditions(filters, today, warning_days()))
         .order_by(Task.plan_id, Measure.position, Unit.sort_order, Task.unit_id)
     )
 
@@ -563,7 +447,8 @@ def ledger_query(user: User, filters: TaskFilters, now: datetime) -> sa.Select:
 def ledger_count(user: User, filters: TaskFilters, now: datetime) -> int:
     today = timeutil.local_today(now)
     return db.session.scalar(
-        sa.select(sa.func.count()).select_from(Task).where(visible_condition(user), *filter_conditions(filters, today))
+        sa.select(sa.func.count()).select_from(Task)
+        .where(visible_condition(user), *filter_conditions(filters, today, warning_days()))
     ) or 0
 
 

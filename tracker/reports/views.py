@@ -31,6 +31,7 @@ from tracker.extensions import db
 from tracker.plans.models import Plan
 from tracker.reports import bulletin, exports, imports, queries, summary
 from tracker.reports.forms import ImportConfirmForm, ImportUploadForm
+from tracker.tasks import filters as task_filters
 
 bp = Blueprint("reports", __name__)
 
@@ -112,8 +113,8 @@ def unit_dashboard():
 
 def _ledger_filters():
     try:
-        return queries.parse_filters(request.args), None
-    except queries.FilterError as exc:
+        return task_filters.parse_filters(request.args), None
+    except task_filters.FilterError as exc:
         flash(str(exc), "danger")
         return None, _back_to_list()
 

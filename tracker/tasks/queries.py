@@ -7,7 +7,7 @@ loaded with selectinload, lights are computed in SQL with the same rule as the P
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,9 +18,9 @@ from tracker.audit import AuditEntry
 from tracker.auth.models import Role, User
 from tracker.extensions import db
 from tracker.plans.models import Measure, MeasureKind, Plan
+from tracker.tasks.filters import TaskFilters, filter_conditions
 from tracker.tasks.lights import light_expression, light_for
 from tracker.tasks.models import (
-    OPEN_STATES,
     Evidence,
     ExtensionRequest,
     ExtensionState,
@@ -30,69 +30,6 @@ from tracker.tasks.models import (
 )
 from tracker.tasks.permissions import visible_condition
 from tracker.units.models import Unit
-
-DUE_WINDOWS = ("overdue", "7", "15", "30")
-
-
-@dataclass
-class TaskFilters:
-    """What a task list is narrowed to; built from the query string, invalid values ignored."""
-
-    state: TaskState | None = None
-    #: "overdue", or a number of days: open tasks due within that many days
-    due: str | None = None
-    plan_id: int | None = None
-    unit_id: int | None = None
-    key_only: bool = False
-    today: date | None = None
-
-    @classmethod
-    def from_args(cls, args: Any, today: date) -> TaskFilters:
-        def as_int(name: str) -> int | None:
-            value = (args.get(name) or "").strip()
-            return int(value) if value.isdigit() else None
-
-        state = args.get("state") or None
-        due = args.get("due") or None
-        return cls(
-            state=TaskState(state) if state in TaskState.__members__ else None,
-            due=due if due in DUE_WINDOWS else None,
-            plan_id=as_int("plan_id"), unit_id=as_int("unit_id"),
-            key_only=(args.get("key") or "") in ("1", "on", "true"), today=today,
-        )
-
-    def as_args(self) -> dict[str, Any]:
-        """The filters as query-string values, for pager links."""
-        out: dict[str, Any] = {}
-        if self.state:
-            out["state"] = self.state.value
-        if self.due:
-            out["due"] = self.due
-        if self.plan_id:
-            out["plan_id"] = self.plan_id
-        if self.unit_id:
-            out["unit_id"] = self.unit_id
-        if self.key_only:
-            out["key"] = "1"
-        return out
-
-
-def _apply(query: sa.Select, filters: TaskFilters) -> sa.Select:
-    today = filters.today or date.today()
-    if filters.state is not None:
-        query = query.where(Task.state == filters.state)
-    if filters.due == "overdue":
-        query = query.where(Task.state.in_(OPEN_STATES), Task.due_on < today)
-    elif filters.due:
-        query = query.where(Task.state.in_(OPEN_STATES), Task.due_on >= today,
-                            Task.due_on <= today + timedelta(days=int(filters.due)))
-    if filters.plan_id is not None:
-        query = query.where(Task.plan_id == filters.plan_id)
-    if filters.unit_id is not None:
-        query = query.where(Task.unit_id == filters.unit_id)
-    if filters.key_only:
-        query = query.where(Task.is_key.is_(True))
-    return query
 
 
 def _eager(query: sa.Select) -> sa.Select:
@@ -123,11 +60,10 @@ class TaskPage:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def unit_task_page(user: Any, filters: TaskFilters, page: int = 1, per_page: int = 20,
+def unit_task_page(user: Any, filters: TaskFilters, today: date, page: int = 1, per_page: int = 20,
                    warning_days: int = 7) -> TaskPage:
     """The tasks ``user`` may see, filtered, a page at a time (our tasks, the ledger)."""
-    today = filters.today or date.today()
-    query = _apply(sa.select(Task).where(visible_condition(user)), filters)
+    query = sa.select(Task).where(visible_condition(user), *filter_conditions(filters, today, warning_days))
     query = _eager(query.order_by(Task.due_on, Task.id))
     pagination = db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False, max_per_page=200)
     rows = [TaskRow(task=t, light=light_for(t, today, warning_days)) for t in pagination.items]

@@ -25,6 +25,7 @@ from tracker.auth.permissions import PermissionDenied, staff_required, superviso
 from tracker.db import utcnow
 from tracker.extensions import db
 from tracker.plans.models import MeasureKind, Plan
+from tracker.tasks import filters as task_filters
 from tracker.tasks import forms, permissions, queries, services, storage
 from tracker.tasks.lights import light_for
 from tracker.tasks.models import Evidence, ExtensionRequest, ReportingPeriod, Task, TaskState, UnitRole
@@ -69,12 +70,18 @@ def _load_task(task_id: int) -> Task:
 
 def _list_page(template: str, endpoint: str, *, with_unit: bool):
     today = local_today(utcnow())
-    filters = queries.TaskFilters.from_args(request.args, today)
+    status = 200
+    try:
+        filters = task_filters.parse_filters(request.args)
+    except task_filters.FilterError as exc:
+        flash(str(exc), "danger")
+        filters, status = task_filters.TaskFilters(), 400
     if not with_unit:
         filters.unit_id = None
     page = forms.parse_int(request.args.get("page")) or 1
     user = _me()
-    result = queries.unit_task_page(user, filters, page=page, per_page=PER_PAGE, warning_days=_warning_days())
+    result = queries.unit_task_page(user, filters, today, page=page, per_page=PER_PAGE,
+                                    warning_days=_warning_days())
     ids = [row.task.id for row in result.rows]
     plans = db.session.execute(sa.select(Plan.id, Plan.title).where(Plan.is_deleted.is_(False))
                                .order_by(Plan.id.desc())).all()
@@ -83,7 +90,7 @@ def _list_page(template: str, endpoint: str, *, with_unit: bool):
     show_unit = with_unit or any(row.task.unit_id != user.unit_id for row in result.rows)
     return render_template(template, result=result, filters=filters, plans=plans, units=units, show_unit=show_unit,
                            states=list(TaskState), endpoint=endpoint, actions=actions,
-                           extensions=queries.pending_extensions_for(ids), today=today)
+                           extensions=queries.pending_extensions_for(ids), today=today), status
 
 
 @bp.route("/tasks/mine")
