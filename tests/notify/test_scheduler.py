@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from apscheduler.triggers.cron import CronTrigger
 
 from tracker.notices.models import SupervisionNotice
+from tracker.notices.services import issue_due_period, period_issue_time
 from tracker.notify import jobs, services
 from tracker.notify.models import OutboxEmail
 from tracker.notify.scheduler import JOB_IDS, build_scheduler
@@ -56,7 +57,6 @@ def _reminder_world(make_task, people, count=30):
 
 def test_two_schedulers_queue_each_reminder_once(app, db, people, make_task, now):
     _reminder_world(make_task, people)
-    expected_facts = None
     results: list = []
     barrier = threading.Barrier(2)
 
@@ -82,8 +82,7 @@ def test_two_schedulers_queue_each_reminder_once(app, db, people, make_task, now
     assert sorted(won for won, _r in results) == [False, True]
     all_keys = list(db.session.scalars(sa.select(OutboxEmail.dedupe_key)))
     assert len(all_keys) == len(set(all_keys)) > 0
-    expected_facts = services.run_reminders(now=now)
-    assert expected_facts.queued == 0
+    assert services.run_reminders(now=now).queued == 0
 
 
 def test_guarded_jobs_run_only_for_the_holder(app, db, people, make_task, now):
@@ -97,8 +96,6 @@ def test_guarded_jobs_run_only_for_the_holder(app, db, people, make_task, now):
 
 def test_notices_job_issues_the_period_once(app, db, people, make_task):
     make_task(people.unit, date(2026, 12, 31))
-    from tracker.notices.services import issue_due_period
-
     assert issue_due_period(now=datetime(2026, 3, 2, tzinfo=UTC))  # 1 Jan has passed: caught up
     db.session.commit()
     assert issue_due_period(now=datetime(2026, 3, 3, tzinfo=UTC)) == []
@@ -139,3 +136,10 @@ def test_cli_notices_issue(runner, db, people, make_task):
 def test_cli_now_parsing(runner, db, value):
     result = runner.invoke(args=["reminders", "run", "--now", value])
     assert result.exit_code == 0 and "facts=0" in result.output
+
+
+def test_notice_date_moves_to_next_working_day(app):
+    assert period_issue_time("2027-H1") == datetime(2027, 1, 1, 1, 0, tzinfo=UTC)
+    app.config["WORKING_DAYS"] = True
+    # 1 January 2026 is New Year's Day, the 2nd a holiday too, the 3rd a Saturday
+    assert period_issue_time("2026-H1").date() == date(2026, 1, 4)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,7 +26,7 @@ from tracker.auth.permissions import PermissionDenied
 from tracker.extensions import db
 from tracker.notices import documents
 from tracker.notices.models import NoticeCounter, NoticeItem, NoticeKind, SupervisionNotice
-from tracker.notify import outbox
+from tracker.notify import outbox, workdays
 from tracker.tasks import lights
 from tracker.tasks.models import OPEN_STATES, ProgressReport, Task, TaskState
 from tracker.units.models import Unit
@@ -332,5 +332,9 @@ def period_issue_time(period_key: str) -> datetime:
     months = range(1, 7) if half == 1 else range(7, 13)
     for month, day, hour, minute in sorted(schedule_entries()):
         if month in months:
-            return datetime(year, month, day, hour, minute, tzinfo=timeutil.local_tz()).astimezone(UTC)
+            issue_day = date(year, month, day)
+            if current_app.config.get("WORKING_DAYS"):
+                # 1 January / 1 July fall in holidays: the notice goes out on the next working day
+                issue_day = workdays.next_workday(issue_day)
+            return datetime.combine(issue_day, time(hour, minute), tzinfo=timeutil.local_tz()).astimezone(UTC)
     return datetime(year, months[0], 1, tzinfo=timeutil.local_tz()).astimezone(UTC)

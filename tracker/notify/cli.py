@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 
 import click
 import sqlalchemy as sa
@@ -31,6 +32,12 @@ def run_scheduler() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()
     scheduler = build_scheduler(app)
+    # a service manager's stop (SIGTERM) ends the loop so the lease is handed back at once
+    def stop(*_args) -> None:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
     click.echo(f"scheduler {scheduler.holder} started; jobs: {', '.join(j.id for j in scheduler.get_jobs())}")
     try:
         scheduler.start()

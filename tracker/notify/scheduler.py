@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -46,13 +47,16 @@ def build_scheduler(app: Flask, holder: str | None = None) -> BlockingScheduler:
     tz = ZoneInfo(app.config.get("TIMEZONE") or "Asia/Shanghai")
     holder = holder or jobs.new_holder()
     grace = int(app.config.get("SCHEDULER_MISFIRE_GRACE", 3600))
-    scheduler = BlockingScheduler(timezone=tz, job_defaults={"coalesce": True, "max_instances": 1,
-                                                             "misfire_grace_time": grace})
+    # sweeps one after another on their own thread; the lease is renewed beside a long sweep
+    scheduler = BlockingScheduler(timezone=tz, executors={"default": ThreadPoolExecutor(1),
+                                                          "lease": ThreadPoolExecutor(1)},
+                                  job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace})
     start = datetime.now(tz)
     hour, minute = _hour_minute(app.config.get("REMINDER_SWEEP_TIME", "08:30"))
     common = {"replace_existing": True, "coalesce": True, "max_instances": 1, "args": (app, holder)}
     scheduler.add_job(jobs.renew_lease, IntervalTrigger(seconds=jobs.RENEW_SECONDS, timezone=tz), id="lease",
-                      name="scheduler lease", misfire_grace_time=jobs.RENEW_SECONDS, next_run_time=start, **common)
+                      name="scheduler lease", executor="lease", misfire_grace_time=jobs.RENEW_SECONDS,
+                      next_run_time=start, **common)
     scheduler.add_job(jobs.reminders, CronTrigger(hour=hour, minute=minute, timezone=tz), id="reminders",
                       name="reminder sweep", misfire_grace_time=grace, next_run_time=start, **common)
     scheduler.add_job(jobs.outbox, IntervalTrigger(minutes=1, timezone=tz), id="outbox", name="outbox dispatch",
