@@ -12,7 +12,7 @@ from apscheduler.triggers.cron import CronTrigger
 from tracker.notices.models import SupervisionNotice
 from tracker.notices.services import issue_due_period, period_issue_time
 from tracker.notify import jobs, services
-from tracker.notify.models import OutboxEmail
+from tracker.notify.models import OutboxEmail, OutboxStatus
 from tracker.notify.scheduler import JOB_IDS, build_scheduler
 
 
@@ -116,6 +116,11 @@ def test_cli_reminders_run(runner, db, people, make_task):
     assert "1 message(s)" in result.output
     result = runner.invoke(args=["outbox", "send"])
     assert "not configured" in result.output
+    row = db.session.scalars(sa.select(OutboxEmail)).one()
+    row.status, row.claimed_at = OutboxStatus.sending, datetime(2026, 1, 1, tzinfo=UTC)
+    db.session.commit()
+    result = runner.invoke(args=["outbox", "list", "--stuck"])
+    assert result.exit_code == 0 and f"{row.id}\tsending" in result.output and "1 message(s)" in result.output
 
 
 def test_cli_notices_issue(runner, db, people, make_task):
