@@ -112,6 +112,7 @@ def test_filters(db, make, people, plan, measures, now):
     assert ids(overdue=True) == []
     assert ids(overdue=True, today=date(2026, 4, 1)) == [measures[0].id]
     assert ids(light="yellow") == [measures[0].id]
+    assert ids(open=True) == [measures[0].id, measures[1].id]
     assert ids(q="不存在的内容") == []
     assert ids(plan_id=plan.id + 1) == []
     assert ids(unit_id=people.other_unit.id) == []

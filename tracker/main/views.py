@@ -1,6 +1,6 @@
 """The home page: each role lands where its work is."""
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, redirect, url_for
 from flask_login import current_user, login_required
 
 from tracker.auth.models import Role
@@ -18,10 +18,7 @@ def home():
         Role.viewer: "reports.dashboard",
         Role.admin: "reports.dashboard",
     }
-    endpoint = targets.get(current_user.role)
-    if endpoint and endpoint in current_app.view_functions:
-        return redirect(url_for(endpoint))
-    return render_template("main/home.html")
+    return redirect(url_for(targets[current_user.role]))
 
 
 @bp.route("/healthz")

@@ -214,11 +214,9 @@ def view_plan(plan_id: int):
 
 
 def _render_plan(plan: Plan, status: int = 200):
-    functions = current_app.view_functions
     return render_template(
         "plans/view.html", plan=plan, can_edit=services.can_edit(current_user, plan),
         is_staff=current_user.role in services.READERS, action_form=ActionForm(),
-        has_assign="tasks.assign" in functions, has_matrix="tasks.matrix" in functions,
         in_use=services.measures_with_tasks(plan), transitions=services.STATE_TRANSITIONS[plan.state],
         MeasureKind=MeasureKind, PlanState=PlanState,
     ), status

@@ -11,7 +11,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -43,13 +42,8 @@ def _now() -> datetime:
 
 
 def task_link(**params) -> str | None:
-    """A link to the task list behind a number, when the task list exists."""
-    if "tasks.all_tasks" not in current_app.view_functions:
-        return None
+    """A link to the task list behind a number (its filters: tracker.tasks.filters)."""
     args = {k: v for k, v in params.items() if v not in (None, "", False)}
-    if args.get("overdue"):
-        # the task list also reads its own spelling of the same filter
-        args.setdefault("due", "overdue")
     # hundreds of links per dashboard: build the list's URL once per request
     base = g.get("_task_list_url")
     if base is None:
@@ -57,9 +51,7 @@ def task_link(**params) -> str | None:
     return f"{base}?{urlencode(sorted(args.items()))}" if args else base
 
 
-def view_task_link(task_id: int) -> str | None:
-    if "tasks.view_task" not in current_app.view_functions:
-        return None
+def view_task_link(task_id: int) -> str:
     return url_for("tasks.view_task", task_id=task_id)
 
 
@@ -69,11 +61,10 @@ def _helpers() -> dict:
 
 
 def _back_to_list(args: dict | None = None):
-    if "tasks.all_tasks" in current_app.view_functions:
-        return redirect(url_for("tasks.all_tasks", **(args or {})))
-    if getattr(current_user, "role", None) in (Role.unit_lead, Role.unit_member):
-        return redirect(url_for(".unit_dashboard"))
-    return redirect(url_for(".dashboard"))
+    """Back to the task list the user came from, with the same filters."""
+    if current_user.role in (Role.unit_lead, Role.unit_member):
+        return redirect(url_for("tasks.my_tasks", **(args or {})))
+    return redirect(url_for("tasks.all_tasks", **(args or {})))
 
 
 # --------------------------------------------------------------------------- dashboards

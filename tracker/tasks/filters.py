@@ -1,6 +1,7 @@
 """The task-list filters, one definition for the lists, the ledger export and dashboard links.
 
-Query parameters: state, plan_id, unit_id, light (red|yellow|green), overdue (1), due_within
+Query parameters: state, open (1: not completed or cancelled), plan_id, unit_id, light
+(red|yellow|green), overdue (1), due_within
 (days; the list's own select sends ``due=overdue|7|15|30``), key (1), q (text in the measure).
 A value that makes no sense raises FilterError with a message for the user.
 """
@@ -30,6 +31,7 @@ class FilterError(ValueError):
 @dataclass
 class TaskFilters:
     state: TaskState | None = None
+    open: bool = False
     plan_id: int | None = None
     unit_id: int | None = None
     light: str | None = None
@@ -53,6 +55,8 @@ class TaskFilters:
                 args[name] = getattr(self, name)
         if self.state is not None:
             args["state"] = self.state.value
+        if self.open:
+            args["open"] = 1
         if self.overdue:
             args["overdue"] = 1
         if self.key:
@@ -104,6 +108,7 @@ def parse_filters(args: Any) -> TaskFilters:
         if light not in FILTER_LIGHTS:
             raise FilterError(_("未知的灯号：%(value)s", value=light[:40]))
         filters.light = light
+    filters.open = _flag_arg(args, "open", _("未办结"))
     filters.overdue = _flag_arg(args, "overdue", _("已逾期"))
     filters.key = _flag_arg(args, "key", _("重点任务"))
     raw_due = (args.get("due_within") or "").strip()
@@ -127,6 +132,8 @@ def filter_conditions(filters: TaskFilters, today: date, warning_days: int = 7) 
     is_open = Task.state.in_(OPEN_STATES)
     if filters.state is not None:
         conditions.append(Task.state == filters.state)
+    if filters.open:
+        conditions.append(is_open)
     if filters.plan_id is not None:
         conditions.append(Task.plan_id == filters.plan_id)
     if filters.unit_id is not None:

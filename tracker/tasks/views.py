@@ -48,9 +48,7 @@ def _warning_days() -> int:
 
 
 def _plan_url(plan: Plan | None) -> str | None:
-    if plan is not None and "plans.view_plan" in current_app.view_functions:
-        return url_for("plans.view_plan", plan_id=plan.id)
-    return None
+    return url_for("plans.view_plan", plan_id=plan.id) if plan is not None else None
 
 
 def _safe_next(default: str) -> str:
