@@ -65,7 +65,8 @@ def test_sign_out_ends_other_sessions(people, auth):
 def test_password_change_ends_other_sessions_but_keeps_this_one(people, auth, client):
     laptop = auth.client_for(people.lead)
     phone = auth.client_for(people.lead)
-    response = laptop.post("/password", data={"current": PASSWORD, "new": "new-password-1", "confirm": "new-password-1"})
+    response = laptop.post("/password", data={"current": PASSWORD, "new": "new-password-1",
+                                              "confirm": "new-password-1"})
     assert response.status_code == 302
     assert laptop.get("/password").status_code == 200
     assert phone.get("/password").status_code == 302

@@ -300,7 +300,8 @@ def submit(task: Task, *, actor: User, note: str = "", now: datetime) -> Task:
     _flush()
     audit.record(actor, "task.submitted", task, {"from": previous, "note": note}, now=now)
     _notify(_supervisor_recipients(task), task, kind="task_submitted",
-            subject=_("【待审核】%(unit)s 提交了：%(measure)s", unit=task.unit.name, measure=_short(task.measure.label)),
+            subject=_("【待审核】%(unit)s 提交了：%(measure)s", unit=task.unit.name,
+                      measure=_short(task.measure.label)),
             reason=_("有一项任务提交审核，等待您办结或退回"), fact=f"{task.version}", now=now, actor=actor, note=note)
     return task
 
