@@ -79,6 +79,21 @@ class Config:
     WORKING_DAYS = env_bool("WORKING_DAYS", False)
     NOTICE_SCHEDULE = env("NOTICE_SCHEDULE", "01-01 09:00,07-01 09:00")
     REMINDER_SWEEP_TIME = env("REMINDER_SWEEP_TIME", "08:30")
+    #: periodic reports are reminded in the last N days of their period
+    REPORT_REMIND_DAYS = env_int("REPORT_REMIND_DAYS", 5)
+    #: a periodic report counts as missing (or late) N days after its period ended
+    REPORT_GRACE_DAYS = env_int("REPORT_GRACE_DAYS", 5)
+    #: days a unit has to answer a 督办单
+    NOTICE_REPLY_DAYS = env_int("NOTICE_REPLY_DAYS", 15)
+    #: the 督办要求 printed on each notice; None means the built-in text
+    NOTICE_REQUIREMENTS = env("NOTICE_REQUIREMENTS")
+    #: sending: rows per batch (one SMTP connection), attempts before a message is given up
+    OUTBOX_BATCH = env_int("OUTBOX_BATCH", 100)
+    MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 20)
+    #: how late (seconds) a scheduled job may still run after the scheduler was down
+    SCHEDULER_MISFIRE_GRACE = env_int("SCHEDULER_MISFIRE_GRACE", 3600)
+    #: where imported plan files are kept; None means instance/plans
+    PLAN_SOURCE_FOLDER = env("PLAN_SOURCE_FOLDER")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -85,8 +85,10 @@ def _fill_defaults(app: Flask) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("UPLOAD_FOLDER"):
         app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "evidence")
-    app.config.setdefault("PLAN_SOURCE_FOLDER", os.path.join(app.instance_path, "plans"))
-    app.config.setdefault("NOTICE_FOLDER", os.path.join(app.instance_path, "notices"))
+    if not app.config.get("PLAN_SOURCE_FOLDER"):
+        app.config["PLAN_SOURCE_FOLDER"] = os.path.join(app.instance_path, "plans")
+    # generated 督办单 files: outbox attachments name them relative to the instance folder
+    app.config["NOTICE_FOLDER"] = os.path.join(app.instance_path, "notices")
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config.get("TIMEZONE") or "Asia/Shanghai"
 
 
