@@ -15,9 +15,11 @@ from tracker.tasks.models import Task, TaskState
 def test_sql_and_python_lights_agree(db, people, plan):
     today = date(2026, 5, 1)
     states = list(TaskState)
-    due_offsets = [-30, -1, 0, 1, 6, 7, 8, 30, 120]
-    assigned_offsets = [-200, -60, -10, 0, 5]
-    progress = [0, 10, 50, 90, 100]
+    # due today, inside and at the edge of the warning window, and far away; assigned long ago,
+    # yesterday, today, in the future and (with the near deadlines) after the deadline
+    due_offsets = [-30, -1, 0, 1, 3, 4, 6, 7, 8, 9, 30, 120]
+    assigned_offsets = [-200, -100, -60, -10, -1, 0, 1, 5, 150]
+    progress = [0, 9, 10, 11, 50, 89, 90, 100]
     cases = list(itertools.product(states, due_offsets, assigned_offsets, progress))
     measure_rows = [{"plan_id": plan.id, "position": 100 + i, "level": 2, "number": str(i), "text": f"措施{i}",
                      "kind": "measure", "is_inline": False, "suggestions": {}} for i in range(len(cases))]
@@ -43,3 +45,18 @@ def test_sql_and_python_lights_agree(db, people, plan):
         ]
         assert mismatches == []
         assert set(got.values()) == {"red", "yellow", "green", "none"}
+
+
+def test_pace_edges_in_python(db):
+    today = date(2026, 5, 1)
+    ip = TaskState.in_progress
+    # 100 days from assignment to deadline, 60 gone: 49% lags by more than the 10 points, 50% lags
+    # by exactly the tolerance and is not behind
+    assert light(ip, today + timedelta(days=40), today - timedelta(days=60), 49, today) == "yellow"
+    assert light(ip, today + timedelta(days=40), today - timedelta(days=60), 50, today) == "green"
+    # assigned today or later, or a deadline before the assignment: never behind pace
+    assert light(ip, today + timedelta(days=40), today, 0, today) == "green"
+    assert light(ip, today + timedelta(days=40), today + timedelta(days=50), 0, today) == "green"
+    # due today is yellow (not yet past), progress 100 does not change a deadline colour
+    assert light(ip, today, today - timedelta(days=10), 100, today) == "yellow"
+    assert light(ip, today - timedelta(days=1), today - timedelta(days=10), 100, today) == "red"

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-from tracker.tasks.models import OPEN_STATES, Task, TaskState
+from tracker.db import db
+from tracker.tasks.models import Task, TaskState
 
 GREEN, YELLOW, RED, NONE = "green", "yellow", "red", "none"
 LIGHTS = (RED, YELLOW, GREEN, NONE)
@@ -50,40 +51,58 @@ def light_for(task: Task, today: date, warning_days: int = 7) -> str:
     return light(task.state, task.due_on, task.assigned_on, task.progress_percent, today, warning_days)
 
 
-class days_between(FunctionElement):
-    """Whole days from ``start`` to ``end`` (two date columns or values), on SQLite and PostgreSQL."""
+class day_number(FunctionElement):
+    """A date column as a day count (SQLite: the Julian day; PostgreSQL: days since 1970-01-01), so
+    differences of two are whole days; ``day_number_of`` gives the same count for a Python date."""
 
-    type = sa.Integer()
+    type = sa.Float()
     inherit_cache = True
 
 
-@compiles(days_between)
-def _days_between_default(element, compiler, **kw):
-    start, end = list(element.clauses)
-    return f"(CAST(julianday({compiler.process(end, **kw)}) AS INTEGER) - " \
-           f"CAST(julianday({compiler.process(start, **kw)}) AS INTEGER))"
+@compiles(day_number)
+def _day_number_sqlite(element, compiler, **kw):
+    (column,) = list(element.clauses)
+    return f"julianday({compiler.process(column, **kw)})"
 
 
-@compiles(days_between, "postgresql")
-def _days_between_pg(element, compiler, **kw):
-    start, end = list(element.clauses)
-    return f"(CAST({compiler.process(end, **kw)} AS DATE) - CAST({compiler.process(start, **kw)} AS DATE))"
+@compiles(day_number, "postgresql")
+def _day_number_pg(element, compiler, **kw):
+    (column,) = list(element.clauses)
+    return f"(CAST({compiler.process(column, **kw)} AS DATE) - DATE '1970-01-01')"
+
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+#: the Julian day number of 0001-01-01 at midnight minus its ordinal, as SQLite's julianday() counts
+_JULIAN_OFFSET = 1721424.5
+
+
+def day_number_of(day: date, dialect: str) -> float:
+    """The ``day_number`` of a Python date, computed once per query instead of once per row."""
+    if dialect == "postgresql":
+        return float(day.toordinal() - _EPOCH_ORDINAL)
+    return day.toordinal() + _JULIAN_OFFSET
 
 
 def light_expression(today: date, warning_days: int = 7) -> ColumnElement[str]:
-    """The light of each task row as a SQL CASE, for GROUP BY and filters."""
-    is_open = Task.state.in_(OPEN_STATES)
+    """The light of each task row as a SQL CASE, for GROUP BY and filters.
+
+    The same rule as ``light()`` in the order that makes each row cheap: the state and deadline
+    tests are plain comparisons, and only an open task more than ``warning_days`` away, assigned
+    before today, reaches the pace test (two day numbers). There today < due_on, so the elapsed
+    days need no capping and "behind pace" is exactly (progress + tolerance) * span < 100 * elapsed.
+    """
     warn_until = date.fromordinal(today.toordinal() + warning_days)
-    span = days_between(Task.assigned_on, Task.due_on)
-    elapsed = days_between(Task.assigned_on, sa.literal(today, sa.Date))
-    elapsed_capped = sa.case((elapsed > span, span), (elapsed < 0, 0), else_=elapsed)
-    pace_behind = sa.and_(span > 0,
-                          Task.progress_percent * span < elapsed_capped * 100 - PACE_TOLERANCE * span)
+    assigned = day_number(Task.assigned_on)
+    today_number = sa.literal(day_number_of(today, db.engine.dialect.name), sa.Float)
+    behind = ((Task.progress_percent + PACE_TOLERANCE) * (day_number(Task.due_on) - assigned)
+              < 100 * (today_number - assigned))
     return sa.case(
         (Task.state == TaskState.cancelled, sa.literal(NONE)),
         (Task.state == TaskState.completed, sa.literal(GREEN)),
-        (sa.and_(is_open, Task.due_on < today), sa.literal(RED)),
-        (sa.and_(is_open, Task.due_on <= warn_until), sa.literal(YELLOW)),
-        (sa.and_(is_open, pace_behind), sa.literal(YELLOW)),
+        # every other state is open
+        (Task.due_on < today, sa.literal(RED)),
+        (Task.due_on <= warn_until, sa.literal(YELLOW)),
+        (Task.assigned_on >= today, sa.literal(GREEN)),
+        (behind, sa.literal(YELLOW)),
         else_=sa.literal(GREEN),
     )
