@@ -33,10 +33,7 @@ setup: translations
 
 ## run: serve on $(HOST):$(PORT) with the scheduler beside it (one scheduler process; no reloader)
 run: setup
-	@echo "Duban on http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the scheduler)"
-	@trap 'kill 0' EXIT INT TERM; \
-	  $(FLASK) scheduler run & \
-	  $(FLASK) run --host $(HOST) --port $(PORT) --no-reload
+	@FLASK_APP=wsgi $(BIN)/python -m tracker.devserver --host $(HOST) --port $(PORT)
 
 ## browser: Debian's chromium and a CJK font for the end-to-end tests (no browser download)
 browser:
