@@ -25,7 +25,7 @@ from tracker.db import UTCDateTime
 from tracker.extensions import db
 from tracker.plans.models import Measure, Plan
 from tracker.tasks.filters import TaskFilters, filter_conditions
-from tracker.tasks.lights import LIGHTS, light_expression
+from tracker.tasks.lights import LIGHTS, light_expression, open_light_case
 from tracker.tasks.models import OPEN_STATES, Evidence, ProgressReport, ReportingPeriod, Task, TaskState
 from tracker.tasks.permissions import visible_condition as task_visibility
 from tracker.units.models import Unit
@@ -135,31 +135,37 @@ class Tally:
         return self.missing_reports + self.late_reports
 
 
+#: the tally packs three counts of open rows into one integer sum, each in its own 21-bit field
+#: (a (plan, unit, state) group would need two million tasks to overflow one)
+_FIELD = 1 << 21
+_OVERDUE, _YELLOW, _DUE_SO_FAR = 1, _FIELD, _FIELD * _FIELD
+
+
 def _tally_rows(user: User, now: datetime, plan_id: int | None = None) -> list[sa.Row]:
-    """One pass over the visible tasks, grouped by (plan, unit), with every count as a CASE sum."""
+    """One pass over the visible tasks, grouped by (plan, unit, state).
+
+    Grouping by the state gives every state count without a CASE per state, and the covering
+    index ix_task_tally (tracker/tasks/models.py) delivers the rows in group order, so SQLite
+    neither sorts nor reads the table. Each row then costs one CASE on its state: a completed row
+    adds whether it was done by its original deadline (the only row whose local completion date
+    is computed), an open row adds its light and whether its original deadline has passed as
+    packed flags (``_OVERDUE``, ``_YELLOW``, ``_DUE_SO_FAR``; one sum instead of four), and a
+    cancelled row adds nothing. ``dashboard()`` unpacks them per group.
+    """
     today = timeutil.local_today(now)
-    light = light_expression(today, warning_days())
-    is_open = Task.state.in_(OPEN_STATES)
-    completed = Task.state == TaskState.completed
-    one = sa.literal(1)
-
-    def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-        return sa.func.coalesce(sa.func.sum(sa.case((condition, one), else_=0)), 0)
-
-    on_time = sa.and_(completed, local_date_of(Task.completed_at, now) <= Task.original_due_on)
-    due_so_far = sa.and_(Task.state != TaskState.cancelled, sa.or_(Task.original_due_on < today, completed))
-    columns = [Task.plan_id, Task.unit_id, sa.func.count().label("total")]
-    columns += [count_if(Task.state == TaskState(s)).label(f"s_{s}") for s in STATES]
-    # red is exactly "open and past the deadline in force" (the overdue count), and green and none
-    # follow from the states: only yellow needs the light CASE, evaluated once per row
-    columns += [count_if(light == "yellow").label("l_yellow")]
-    columns += [
-        count_if(sa.and_(is_open, Task.due_on < today)).label("overdue"),
-        sa.func.coalesce(sa.func.sum(Task.return_count), 0).label("returns"),
-        count_if(due_so_far).label("due_so_far"),
-        count_if(on_time).label("on_time"),
-    ]
-    query = sa.select(*columns).where(visible_condition(user)).group_by(Task.plan_id, Task.unit_id)
+    on_time = sa.case((local_date_of(Task.completed_at, now) <= Task.original_due_on, 1), else_=0)
+    # red is exactly "open and past the deadline in force", i.e. overdue
+    open_flags = (open_light_case(today, warning_days(), _OVERDUE, _YELLOW, 0)
+                  + sa.case((Task.original_due_on < today, _DUE_SO_FAR), else_=0))
+    packed = sa.case((Task.state == TaskState.completed, on_time), (Task.state == TaskState.cancelled, 0),
+                     else_=open_flags)
+    query = (
+        sa.select(Task.plan_id, Task.unit_id, Task.state, sa.func.count().label("total"),
+                  sa.func.sum(Task.return_count).label("returns"),
+                  sa.func.sum(sa.cast(packed, sa.BigInteger)).label("packed"))
+        .where(visible_condition(user))
+        .group_by(Task.plan_id, Task.unit_id, Task.state)
+    )
     if plan_id is not None:
         query = query.where(Task.plan_id == plan_id)
     return list(db.session.execute(query))
@@ -252,18 +258,31 @@ class Dashboard:
 
 
 def dashboard(user: User, now: datetime, plan_id: int | None = None) -> Dashboard:
-    """Per-plan, per-unit and overall tallies from two grouped queries (plus names)."""
+    """Per-plan, per-unit and overall tallies from two grouped queries (plus names), computed on
+    every request."""
     by_pair: dict[tuple[int, int], Tally] = {}
     for row in _tally_rows(user, now, plan_id):
-        tally = Tally(total=row.total, overdue=row.overdue, returns=row.returns, due_so_far=row.due_so_far,
-                      on_time=row.on_time)
-        for s in STATES:
-            tally.states[s] = getattr(row, f"s_{s}")
-        tally.lights["red"] = row.overdue
-        tally.lights["yellow"] = row.l_yellow
-        tally.lights["none"] = tally.states["cancelled"]
-        tally.lights["green"] = tally.total - row.overdue - row.l_yellow - tally.lights["none"]
-        by_pair[(row.plan_id, row.unit_id)] = tally
+        # a few thousand (plan, unit, state) groups folded into one Tally per (plan, unit)
+        tally = by_pair.get((row.plan_id, row.unit_id))
+        if tally is None:
+            tally = by_pair[(row.plan_id, row.unit_id)] = Tally()
+        state, total, packed = row.state, row.total, int(row.packed or 0)
+        tally.total += total
+        tally.states[state.value] += total
+        tally.returns += int(row.returns or 0)
+        if state is TaskState.cancelled:
+            tally.lights["none"] += total
+        elif state is TaskState.completed:
+            tally.lights["green"] += total
+            tally.due_so_far += total
+            tally.on_time += packed
+        else:
+            overdue, yellow, due = packed % _FIELD, packed // _FIELD % _FIELD, packed // (_FIELD * _FIELD)
+            tally.overdue += overdue
+            tally.due_so_far += due
+            tally.lights["red"] += overdue
+            tally.lights["yellow"] += yellow
+            tally.lights["green"] += total - overdue - yellow
     for row in _report_rows(user, now, plan_id):
         tally = by_pair.setdefault((row.plan_id, row.unit_id), Tally())
         tally.missing_reports += row.missing or 0

@@ -9,6 +9,7 @@ than the tolerance. Green: open and on track, or completed. None (grey): cancell
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
@@ -83,26 +84,36 @@ def day_number_of(day: date, dialect: str) -> float:
     return day.toordinal() + _JULIAN_OFFSET
 
 
-def light_expression(today: date, warning_days: int = 7) -> ColumnElement[str]:
-    """The light of each task row as a SQL CASE, for GROUP BY and filters.
+def open_light_case(today: date, warning_days: int, red: Any, yellow: Any, green: Any) -> ColumnElement:
+    """The light of an open task row as a SQL CASE giving ``red``, ``yellow`` or ``green``.
 
-    The same rule as ``light()`` in the order that makes each row cheap: the state and deadline
-    tests are plain comparisons, and only an open task more than ``warning_days`` away, assigned
-    before today, reaches the pace test (two day numbers). There today < due_on, so the elapsed
-    days need no capping and "behind pace" is exactly (progress + tolerance) * span < 100 * elapsed.
+    The same rule as ``light()`` in the order that makes each row cheap: the deadline tests are
+    plain comparisons, and only a task more than ``warning_days`` away and assigned before today
+    reaches the pace test. There today < due_on, so the elapsed days need no capping, and "behind
+    pace", (progress + tolerance) * (due - assigned) < 100 * (today - assigned), is rearranged to
+    read each date once: (progress + tolerance) * due + (100 - tolerance - progress) * assigned
+    < 100 * today (exact: day numbers are whole or half days, far below 2**52).
     """
     warn_until = date.fromordinal(today.toordinal() + warning_days)
-    assigned = day_number(Task.assigned_on)
-    today_number = sa.literal(day_number_of(today, db.engine.dialect.name), sa.Float)
-    behind = ((Task.progress_percent + PACE_TOLERANCE) * (day_number(Task.due_on) - assigned)
-              < 100 * (today_number - assigned))
+    today_number = day_number_of(today, db.engine.dialect.name)
+    behind = ((Task.progress_percent + PACE_TOLERANCE) * day_number(Task.due_on)
+              + (100 - PACE_TOLERANCE - Task.progress_percent) * day_number(Task.assigned_on)
+              < sa.literal(100 * today_number, sa.Float))
+    return sa.case(
+        (Task.due_on < today, red),
+        (Task.due_on <= warn_until, yellow),
+        (Task.assigned_on >= today, green),
+        (behind, yellow),
+        else_=green,
+    )
+
+
+def light_expression(today: date, warning_days: int = 7) -> ColumnElement[str]:
+    """The light of each task row as a SQL CASE, for filters and lists; the pace arithmetic runs
+    only for the open rows that need it (see ``open_light_case``)."""
     return sa.case(
         (Task.state == TaskState.cancelled, sa.literal(NONE)),
         (Task.state == TaskState.completed, sa.literal(GREEN)),
         # every other state is open
-        (Task.due_on < today, sa.literal(RED)),
-        (Task.due_on <= warn_until, sa.literal(YELLOW)),
-        (Task.assigned_on >= today, sa.literal(GREEN)),
-        (behind, sa.literal(YELLOW)),
-        else_=sa.literal(GREEN),
+        else_=open_light_case(today, warning_days, sa.literal(RED), sa.literal(YELLOW), sa.literal(GREEN)),
     )

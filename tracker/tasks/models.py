@@ -40,7 +40,10 @@ class Task(TimestampMixin, db.Model):
     __table_args__ = (
         sa.UniqueConstraint("measure_id", "unit_id"),
         sa.Index("ix_task_unit_state_due", "unit_id", "state", "due_on"),
-        sa.Index("ix_task_plan_state", "plan_id", "state"),
+        # the dashboard tally groups by (plan, unit, state) and reads only these columns: a covering
+        # index in group order (no sort, no table read); its plan_id prefix serves per-plan lookups
+        sa.Index("ix_task_tally", "plan_id", "unit_id", "state", "due_on", "original_due_on", "assigned_on",
+                 "progress_percent", "return_count", "completed_at"),
         sa.Index("ix_task_state_due", "state", "due_on"),
         # the ledger's default order (deadline, then id) without sorting every task
         sa.Index("ix_task_due_id", "due_on", "id"),
