@@ -47,6 +47,14 @@ def test_demo_load_once(runner, db):
     assert counties == 14
     roles = set(db.session.scalars(sa.select(User.role)))
     assert roles == set(Role)
+    # the seed plans, and a few months of work on the first one: every state and light is there to see
+    from tracker.plans.models import Plan
+    from tracker.tasks.models import Task, TaskState
+
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Plan)) == 5
+    states = set(db.session.scalars(sa.select(Task.state).distinct()))
+    assert {TaskState.assigned, TaskState.in_progress, TaskState.submitted, TaskState.returned,
+            TaskState.completed} <= states
     # passwords are stored hashed, and a second start keeps the data and prints no passwords
     again = runner.invoke(args=["demo", "load", "--if-empty"])
     assert "not loaded" in again.output

@@ -8,6 +8,7 @@ from tracker.auth.models import Role, User
 from tracker.db import utcnow
 from tracker.extensions import db
 from tracker.plans.demo import load_seed_plans
+from tracker.tasks.demo import load_demo_tasks
 from tracker.units.models import Unit, UnitKind
 
 REGION = ("demo", "示范市")
@@ -66,5 +67,7 @@ def load() -> list[tuple[str, str, str, str]]:
     for unit in counties + departments:
         unit.leader_id = leader.id
     db.session.flush()
-    load_seed_plans(supervisor, now=utcnow())
+    now = utcnow()
+    plans = load_seed_plans(supervisor, now=now)
+    load_demo_tasks(plans[0], supervisor, counties, now=now)
     return accounts
