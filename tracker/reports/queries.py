@@ -197,44 +197,66 @@ def report_grace_days() -> int:
     return int(current_app.config.get("REPORT_GRACE_DAYS", 5))
 
 
-def _report_rows(user: User, now: datetime, plan_id: int | None = None) -> list[sa.Row]:
-    """Periodic reports of the latest closed period: missing (none after the grace days) or late
-    (the first one came after them), per (plan, unit), in one query."""
+@dataclass
+class ReportRow:
+    plan_id: int
+    unit_id: int
+    missing: int = 0
+    late: int = 0
+
+
+def _report_rows(user: User, now: datetime, plan_id: int | None = None) -> list[ReportRow]:
+    """Periodic reports of the latest closed period: missing (none at all once the grace days are
+    over) or late (the first one came after them), per (plan, unit).
+
+    Two grouped queries instead of a lookup per task: the tasks that owe a report (a scan of the
+    covering index ix_task_tally), and the tasks that have one, found from the reports of the
+    period keys in question (index ix_progress_report_period) and joined to their task by id.
+    missing = owing - answered. A period whose reports are not yet due is left out altogether.
+    """
     today = timeutil.local_today(now)
     grace = report_grace_days()
-    key_cases, end_cases, due_cases = [], [], []
+    owing_conditions, keys = [], []
     for period in REPORT_PERIODS:
         key, _start, end = last_closed_period(period, today)
-        key_cases.append((Task.reporting_period == period, sa.literal(key)))
-        end_cases.append((Task.reporting_period == period, sa.literal(end, sa.Date)))
-        due_cases.append((Task.reporting_period == period,
-                          sa.literal(timeutil.end_of_day_utc(end + timedelta(days=grace)), UTCDateTime())))
-    period_key = sa.case(*key_cases, else_=sa.literal(""))
-    period_end = sa.case(*end_cases)
-    report_due = sa.case(*due_cases)
-    first_report = (sa.select(sa.func.min(ProgressReport.created_at))
-                    .where(ProgressReport.task_id == Task.id, ProgressReport.period_key == period_key)
-                    .correlate(Task).scalar_subquery())
-    first_report_at = first_report.label("first_at")
-    inner = (
-        sa.select(Task.plan_id, Task.unit_id, first_report_at, report_due.label("due_at"))
-        .where(visible_condition(user), Task.reporting_period.in_(REPORT_PERIODS),
-               Task.state != TaskState.cancelled, Task.assigned_on <= period_end,
-               # a task closed before the report fell due owes no report
-               sa.or_(Task.completed_at.is_(None), Task.completed_at > report_due))
-    )
+        due_at = timeutil.end_of_day_utc(end + timedelta(days=grace))
+        if due_at >= now:
+            # nothing is missing yet, and nothing can have come after the grace days
+            continue
+        keys.append((period, key, due_at))
+        owing_conditions.append(sa.and_(
+            Task.reporting_period == period, Task.assigned_on <= end,
+            # a task closed before the report fell due owes no report
+            sa.or_(Task.completed_at.is_(None), Task.completed_at > due_at)))
+    if not keys:
+        return []
+    scope = [visible_condition(user), Task.state != TaskState.cancelled, sa.or_(*owing_conditions)]
     if plan_id is not None:
-        inner = inner.where(Task.plan_id == plan_id)
-    sub = inner.subquery()
-    now_naive = sa.literal(now, UTCDateTime())
-    missing = sa.and_(sub.c.first_at.is_(None), sub.c.due_at < now_naive)
-    late = sa.and_(sub.c.first_at.is_not(None), sub.c.first_at > sub.c.due_at)
-    query = sa.select(
-        sub.c.plan_id, sub.c.unit_id,
-        sa.func.sum(sa.case((missing, 1), else_=0)).label("missing"),
-        sa.func.sum(sa.case((late, 1), else_=0)).label("late"),
-    ).group_by(sub.c.plan_id, sub.c.unit_id)
-    return list(db.session.execute(query))
+        scope.append(Task.plan_id == plan_id)
+    rows: dict[tuple[int, int], ReportRow] = {}
+    owing = db.session.execute(sa.select(Task.plan_id, Task.unit_id, sa.func.count()).where(*scope)
+                               .group_by(Task.plan_id, Task.unit_id))
+    for pid, uid, n in owing:
+        rows[(pid, uid)] = ReportRow(pid, uid, missing=n)
+    first = (sa.select(ProgressReport.task_id, ProgressReport.period_key,
+                       sa.func.min(ProgressReport.created_at).label("first_at"))
+             .where(ProgressReport.period_key.in_([key for _p, key, _d in keys]))
+             .group_by(ProgressReport.task_id, ProgressReport.period_key).subquery())
+    # the report must answer the task's own period
+    matches = sa.or_(*[sa.and_(Task.reporting_period == period, first.c.period_key == key)
+                       for period, key, _d in keys])
+    late = sa.or_(*[sa.and_(Task.reporting_period == period, first.c.first_at > sa.literal(due_at, UTCDateTime()))
+                    for period, _k, due_at in keys])
+    answered = db.session.execute(
+        sa.select(Task.plan_id, Task.unit_id, sa.func.count(), sa.func.sum(sa.case((late, 1), else_=0)))
+        .select_from(first).join(Task, Task.id == first.c.task_id)
+        .where(matches, *scope).group_by(Task.plan_id, Task.unit_id))
+    for pid, uid, n, n_late in answered:
+        row = rows.get((pid, uid))
+        if row is not None:
+            row.missing -= n
+            row.late += int(n_late or 0)
+    return list(rows.values())
 
 
 @dataclass(frozen=True)
@@ -285,8 +307,8 @@ def dashboard(user: User, now: datetime, plan_id: int | None = None) -> Dashboar
             tally.lights["green"] += total - overdue - yellow
     for row in _report_rows(user, now, plan_id):
         tally = by_pair.setdefault((row.plan_id, row.unit_id), Tally())
-        tally.missing_reports += row.missing or 0
-        tally.late_reports += row.late or 0
+        tally.missing_reports += row.missing
+        tally.late_reports += row.late
     overall = Tally()
     per_plan: dict[int, Tally] = defaultdict(Tally)
     per_unit: dict[int, Tally] = defaultdict(Tally)
@@ -380,29 +402,34 @@ def trend(user: User, now: datetime, unit: str = "week", count: int = 12,
             if point.start <= when <= point.end:
                 point.completed += n
                 break
-    # open and overdue at the end of each bucket (only bucket ends up to today)
-    columns = []
-    for i, point in enumerate(points):
-        at_day = min(point.end, today)
-        at = timeutil.end_of_day_utc(at_day)
-        still_open = sa.and_(
-            Task.due_on < at_day, Task.assigned_on <= at_day,
-            sa.or_(Task.completed_at.is_(None), Task.completed_at > at),
-            sa.or_(Task.cancelled_at.is_(None), Task.cancelled_at > at),
-            sa.or_(Task.state.in_(OPEN_STATES), Task.completed_at.is_not(None), Task.cancelled_at.is_not(None)),
-        )
-        columns.append(sa.func.coalesce(sa.func.sum(sa.case((still_open, 1), else_=0)), 0).label(f"p{i}"))
+    # open and overdue at the end of each bucket (bucket ends up to today). A task counts at the
+    # points from the first whose day is past its deadline and not before its assignment (``first``)
+    # up to, not including, the first whose end finds it completed or cancelled (``closed``); both
+    # are found with one CASE each (the days only grow), the tasks are grouped by the pair, and the
+    # at most 13 x 13 groups are spread over the points here.
+    days = [min(point.end, today) for point in points]
+    ends = [timeutil.end_of_day_utc(day) for day in days]
+    n = len(points)
+    first = sa.case(*[(sa.and_(Task.due_on < day, Task.assigned_on <= day), i) for i, day in enumerate(days)],
+                    else_=n).label("first")
+    closed = sa.case(
+        (sa.and_(Task.completed_at.is_(None), Task.cancelled_at.is_(None)), n),
+        *[(sa.or_(Task.completed_at <= at, Task.cancelled_at <= at), i) for i, at in enumerate(ends)],
+        else_=n).label("closed")
     window_start = timeutil.end_of_day_utc(buckets[0][0] - timedelta(days=1))
-    row = db.session.execute(
-        sa.select(*columns).where(
+    rows = db.session.execute(
+        sa.select(first, closed, sa.func.count()).where(
             *visible, Task.due_on < today,
+            # a completed or cancelled task without its time cannot be placed: left out
+            sa.or_(Task.state.in_(OPEN_STATES), Task.completed_at.is_not(None), Task.cancelled_at.is_not(None)),
             # only tasks still open at some point of the window can count
             sa.or_(Task.completed_at.is_(None), Task.completed_at > window_start),
             sa.or_(Task.cancelled_at.is_(None), Task.cancelled_at > window_start),
-        )
-    ).one()
-    for i, point in enumerate(points):
-        point.overdue_open = row[i]
+        ).group_by(first, closed)
+    ).all()
+    for start, stop, count in rows:
+        for i in range(start, min(stop, n)):
+            points[i].overdue_open += count
     return points
 
 

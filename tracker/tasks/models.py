@@ -42,11 +42,16 @@ class Task(TimestampMixin, db.Model):
         sa.Index("ix_task_unit_state_due", "unit_id", "state", "due_on"),
         # the dashboard tally groups by (plan, unit, state) and reads only these columns: a covering
         # index in group order (no sort, no table read); its plan_id prefix serves per-plan lookups
+        # (reporting_period: the tasks that owe a periodic report, counted from the same index)
         sa.Index("ix_task_tally", "plan_id", "unit_id", "state", "due_on", "original_due_on", "assigned_on",
-                 "progress_percent", "return_count", "completed_at"),
+                 "progress_percent", "return_count", "completed_at", "reporting_period"),
         sa.Index("ix_task_state_due", "state", "due_on"),
-        # the ledger's default order (deadline, then id) without sorting every task
-        sa.Index("ix_task_due_id", "due_on", "id"),
+        # the ledger's default order (deadline, then id) without sorting every task; the other columns
+        # make it cover the dashboard trend's "open past the deadline" count (due_on < today)
+        sa.Index("ix_task_due_id", "due_on", "id", "assigned_on", "completed_at", "cancelled_at", "state",
+                 "plan_id", "unit_id"),
+        # the dashboard trend's completions per week or month: a range of completed_at, covered
+        sa.Index("ix_task_state_completed", "state", "completed_at", "plan_id", "unit_id"),
         # a unit's list in deadline order: read the first page straight from the index
         sa.Index("ix_task_unit_due_id", "unit_id", "due_on", "id"),
         sa.CheckConstraint("progress_percent >= 0 AND progress_percent <= 100", name="progress_range"),
@@ -106,7 +111,12 @@ class Task(TimestampMixin, db.Model):
 
 class ProgressReport(db.Model):
     __tablename__ = "progress_report"
-    __table_args__ = (sa.Index("ix_progress_report_task", "task_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_progress_report_task", "task_id", "id"),
+        # the reports of one period key (the dashboard's missing/late reports, the report reminders'
+        # "already reported"), with the time of each, without reading the table
+        sa.Index("ix_progress_report_period", "period_key", "task_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"))
