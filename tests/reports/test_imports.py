@@ -147,4 +147,4 @@ def test_stale_uploads_are_removed(app, auth, people):
     os.utime(old, (1, 1))
     upload(auth.client_for(people.admin), "users", csv_file("邮箱,姓名,角色\na@example.cn,甲,督办人\n"))
     assert not os.path.exists(old)
-    assert len(os.listdir(folder)) == 1
+    assert len(os.listdir(folder)) == 2  # the new upload: its bytes and its name

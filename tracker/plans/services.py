@@ -12,8 +12,6 @@ import hashlib
 import json
 import os
 import re
-import secrets
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,6 +33,7 @@ from tracker.plans.outline import Item, Outline
 from tracker.plans.readers import read_document
 from tracker.tasks.models import Task
 from tracker.units.services import descendant_ids
+from tracker.uploads import PendingUploads
 
 MAX_TITLE = 200
 MAX_ISSUER = 200
@@ -47,9 +46,7 @@ SUGGESTION_TEXT_KEYS = ("deadline_text", "period")
 #: the item's unnumbered body paragraphs, kept with the suggestions (Measure has no column for them)
 BODY_KEY = "body"
 MAX_BODY = 20000
-TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
 #: an upload kept between preview and save is dropped after this many seconds
-STASH_MAX_AGE = 24 * 3600
 
 EDITORS = (Role.supervisor, Role.admin)
 READERS = (Role.supervisor, Role.admin, Role.viewer)
@@ -526,55 +523,22 @@ def _drop_files(session: Session, previous_transaction: Any) -> None:
 # the upload kept between preview and save
 
 
-def _stash_folder() -> str:
-    folder = os.path.join(current_app.instance_path, "plan_uploads")
-    os.makedirs(folder, exist_ok=True)
-    return folder
+#: the uploaded file between preview and save
+pending = PendingUploads("plan_uploads")
 
 
 def stash_upload(data: bytes, filename: str) -> str:
     """Keep the uploaded bytes server-side; the form carries only a random token."""
-    folder = _stash_folder()
-    cutoff = time.time() - STASH_MAX_AGE
-    for name in os.listdir(folder):
-        path = os.path.join(folder, name)
-        try:
-            if os.path.getmtime(path) < cutoff:
-                os.remove(path)
-        except OSError:
-            pass
-    token = secrets.token_hex(16)
-    with open(os.path.join(folder, token + ".bin"), "xb") as handle:
-        handle.write(data)
-    with open(os.path.join(folder, token + ".json"), "x", encoding="utf-8") as handle:
-        json.dump({"filename": filename}, handle, ensure_ascii=False)
-    return token
+    return pending.keep(data, filename)
 
 
 def load_upload(token: str | None) -> tuple[bytes, str] | None:
     """The stashed upload for a token from the form, or None; a token is never a path."""
-    if not token or not TOKEN_RE.match(token):
-        return None
-    folder = _stash_folder()
-    try:
-        with open(os.path.join(folder, token + ".bin"), "rb") as handle:
-            data = handle.read()
-        with open(os.path.join(folder, token + ".json"), encoding="utf-8") as handle:
-            filename = str(json.load(handle).get("filename") or "")
-    except (OSError, ValueError):
-        return None
-    return data, filename
+    return pending.load(token)
 
 
 def drop_upload(token: str | None) -> None:
-    if not token or not TOKEN_RE.match(token):
-        return
-    folder = _stash_folder()
-    for suffix in (".bin", ".json"):
-        try:
-            os.remove(os.path.join(folder, token + suffix))
-        except OSError:
-            pass
+    pending.drop(token)
 
 
 # ---------------------------------------------------------------------------

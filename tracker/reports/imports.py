@@ -6,30 +6,25 @@ the confirm form sends the token back, never a path.
 
 from __future__ import annotations
 
-import csv
-import io
-import os
 import re
 import secrets
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 
 from tracker import audit
 from tracker.auth.models import Role, User
 from tracker.auth.services import EMAIL_RE, normalize_email
 from tracker.extensions import db
+from tracker.tabular import TableError, read_table
 from tracker.units import services as unit_services
 from tracker.units.models import Unit
+from tracker.uploads import PendingUploads
 
 KINDS = ("units", "users")
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 MAX_ROWS = 5000
-STASH_SECONDS = 24 * 3600
 
 USER_COLUMNS = {
     "email": ("邮箱", "电子邮箱", "email"),
@@ -54,105 +49,33 @@ class ImportError_(ValueError):
 
 # --------------------------------------------------------------------------- the waiting file
 
-def _folder() -> str:
-    path = os.path.join(current_app.instance_path, "imports")
-    os.makedirs(path, exist_ok=True)
-    return path
-
-
-def _ext(filename: str) -> str:
-    lower = (filename or "").lower()
-    if lower.endswith(".xlsx"):
-        return ".xlsx"
-    if lower.endswith(".csv"):
-        return ".csv"
-    raise ImportError_(_("只支持 .xlsx 或 .csv 文件。"))
+#: the uploaded file between preview and confirm
+pending = PendingUploads("imports")
 
 
 def stash_upload(data: bytes, filename: str) -> str:
     """Keep an uploaded file until the user confirms; returns the token that names it."""
-    ext = _ext(filename)
-    if not data:
-        raise ImportError_(_("文件为空。"))
-    _drop_stale()
-    token = secrets.token_urlsafe(24)
-    with open(os.path.join(_folder(), token + ext), "wb") as fh:
-        fh.write(data)
-    return token + ext[1:]
-
-
-def _drop_stale(max_age_seconds: int = STASH_SECONDS) -> None:
-    """Uploads previewed but never confirmed go after a day."""
-    folder = _folder()
-    limit = time.time() - max_age_seconds
-    for name in os.listdir(folder):
-        path = os.path.join(folder, name)
-        try:
-            if os.path.isfile(path) and os.path.getmtime(path) < limit:
-                os.remove(path)
-        except OSError:
-            continue
-
-
-def _stash_path(token: str) -> tuple[str, str]:
-    """The file behind a token, checked against a strict pattern so no path can sneak in."""
-    for ext in (".xlsx", ".csv"):
-        if token.endswith(ext[1:]):
-            bare = token[: -len(ext) + 1]
-            if TOKEN_RE.match(bare):
-                path = os.path.join(_folder(), bare + ext)
-                if os.path.isfile(path):
-                    return path, "upload" + ext
-    raise ImportError_(_("上传的文件已失效，请重新上传。"))
+    return pending.keep(data, filename)
 
 
 def load_stash(token: str) -> tuple[bytes, str]:
-    path, name = _stash_path(token)
-    with open(path, "rb") as fh:
-        return fh.read(), name
+    found = pending.load(token)
+    if found is None:
+        raise ImportError_(_("上传的文件已失效，请重新上传。"))
+    return found
 
 
 def drop_stash(token: str) -> None:
-    try:
-        path, _name = _stash_path(token)
-    except ImportError_:
-        return
-    os.remove(path)
+    pending.drop(token)
 
 
 # --------------------------------------------------------------------------- reading
 
-def read_table(data: bytes, filename: str) -> list[list[str]]:
-    """Non-empty rows of the first sheet (xlsx) or of a UTF-8 / GB18030 CSV, as stripped strings."""
-    if _ext(filename) == ".xlsx":
-        import openpyxl
-
-        try:
-            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            sheet = workbook.worksheets[0]
-            raw = [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
-        except Exception as exc:
-            raise ImportError_(_("无法读取 Excel 文件。")) from exc
-    else:
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ImportError_(_("无法识别文件编码，请使用 UTF-8 或 GB18030。"))
-        raw = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
-    raw = [row for row in raw if any(row)]
-    if not raw:
-        raise ImportError_(_("文件为空。"))
-    if len(raw) > MAX_ROWS + 1:
-        raise ImportError_(_("一次最多导入 %(n)d 行。", n=MAX_ROWS))
-    return raw
-
-
 def read_user_rows(data: bytes, filename: str) -> list[dict[str, str]]:
-    raw = read_table(data, filename)
+    try:
+        raw = read_table(data, filename, max_rows=MAX_ROWS)
+    except TableError as exc:
+        raise ImportError_(str(exc)) from exc
     header = raw[0]
     index: dict[str, int] = {}
     for key, names in USER_COLUMNS.items():
@@ -249,7 +172,6 @@ def preview(kind: str, data: bytes, filename: str, *, actor: User | None, now: d
     a transaction the caller rolls back, so the preview and the import can never disagree."""
     if kind == "units":
         columns = [(k, unit_services.IMPORT_COLUMNS[k][0]) for k in UNIT_PREVIEW_COLUMNS]
-        _ext(filename)
         try:
             rows = unit_services.read_rows(data, filename)
         except unit_services.UnitError as exc:

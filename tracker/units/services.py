@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +12,7 @@ from flask_babel import gettext as _
 from tracker import audit
 from tracker.auth.models import User
 from tracker.extensions import db
+from tracker.tabular import TableError, read_table
 from tracker.units.models import Unit, UnitKind
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
@@ -136,28 +135,10 @@ KIND_WORDS = {"地区": UnitKind.region, "县区": UnitKind.county, "县": UnitK
 
 def read_rows(data: bytes, filename: str) -> list[dict[str, str]]:
     """Rows of a .csv (UTF-8 or GB18030) or .xlsx file as dicts keyed by the canonical column names."""
-    if filename.lower().endswith(".xlsx"):
-        import openpyxl
-
-        try:
-            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:
-            raise UnitError(_("无法读取 Excel 文件。")) from exc
-        sheet = workbook.worksheets[0]
-        raw = [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
-    else:
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise UnitError(_("无法识别文件编码，请使用 UTF-8 或 GB18030。"))
-        raw = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
-    raw = [row for row in raw if any(row)]
-    if not raw:
-        raise UnitError(_("文件为空。"))
+    try:
+        raw = read_table(data, filename)
+    except TableError as exc:
+        raise UnitError(str(exc)) from exc
     header = raw[0]
     index = {}
     for key, names in IMPORT_COLUMNS.items():

@@ -1,0 +1,44 @@
+"""Rows of a spreadsheet an admin uploads (units, users): the first sheet of an .xlsx, or a CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask_babel import gettext as _
+
+
+class TableError(ValueError):
+    """A file that cannot be read as a table; the message is for the user."""
+
+
+def read_table(data: bytes, filename: str, *, max_rows: int | None = None) -> list[list[str]]:
+    """Non-empty rows as stripped strings; .xlsx, or CSV in UTF-8 (with or without BOM) or GB18030."""
+    lower = (filename or "").lower()
+    if lower.endswith(".xlsx"):
+        import openpyxl
+
+        try:
+            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            sheet = workbook.worksheets[0]
+            raw = [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            raise TableError(_("无法读取 Excel 文件。")) from exc
+    elif lower.endswith(".csv"):
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise TableError(_("无法识别文件编码，请使用 UTF-8 或 GB18030。"))
+        raw = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+    else:
+        raise TableError(_("只支持 .xlsx 或 .csv 文件。"))
+    raw = [row for row in raw if any(row)]
+    if not raw:
+        raise TableError(_("文件为空。"))
+    if max_rows is not None and len(raw) > max_rows + 1:
+        raise TableError(_("一次最多导入 %(n)d 行。", n=max_rows))
+    return raw
