@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from tracker import audit, timeutil
+from tracker import timeutil
 from tracker.reports import queries
 from tracker.tasks import filters as task_filters
 from tracker.tasks.lights import light_for
@@ -179,26 +179,79 @@ def test_ledger_filters_select_the_right_tasks(db, seeded, people, now):
     assert len(ids(plan_id=str(seeded.plan.id), unit_id=str(people.unit.id))) == 3
 
 
-def test_cached_dashboard_follows_every_change(db, seeded, people, now):
-    first = queries.dashboard_cached(people.admin, now)
-    assert queries.dashboard_cached(people.admin, now) is first
+def recount_reports(tasks: list[Task], reports: list[ProgressReport], now: datetime) -> tuple[int, int]:
+    """Missing and late periodic reports of the latest closed periods, task by task."""
+    today = timeutil.local_today(now)
+    missing = late = 0
+    for task in tasks:
+        if task.reporting_period not in queries.REPORT_PERIODS or task.state is TaskState.cancelled:
+            continue
+        key, _start, end = queries.last_closed_period(task.reporting_period, today)
+        due_at = timeutil.end_of_day_utc(end + timedelta(days=5))
+        if task.assigned_on > end or (task.completed_at is not None and task.completed_at <= due_at):
+            continue
+        times = [r.created_at for r in reports if r.task_id == task.id and r.period_key == key]
+        if not times and due_at < now:
+            missing += 1
+        elif times and min(times) > due_at:
+            late += 1
+    return missing, late
+
+
+@pytest.mark.parametrize("days", [10, 40, 130])
+def test_missing_and_late_reports_equal_a_python_recount(db, seeded, people, now, make, days):
+    from tests.reports.conftest import add_task
+    from tracker.tasks.models import ReportingPeriod as P
+
+    at = now + timedelta(days=days)
+    measure = seeded.tasks[0].measure
+    periods = [P.monthly, P.quarterly, P.half_yearly, P.monthly, P.quarterly, P.once]
+    added = []
+    for i, period in enumerate(periods * 2):
+        unit = make.unit()
+        done = datetime(2026, 3, 1, 2, 0, tzinfo=UTC) + timedelta(days=15 * i) if i % 4 == 3 else None
+        added.append(add_task(db, measure, unit, due=date(2026, 12, 31), period=period,
+                              state=TaskState.completed if done else TaskState.in_progress, completed_at=done,
+                              assigned=date(2026, 1, 5) + timedelta(days=9 * i)))
+    # on time, late and for the wrong period; several for one task (the first one counts)
+    for i, task in enumerate(added):
+        for key in ("2026-02", "2026-03", "2026-Q1", "2026-04", "2026-05", "2026-H1"):
+            if (i + len(key)) % 3 == 0:
+                db.session.add(ProgressReport(task_id=task.id, text="按期报送进展。", period_key=key,
+                                              created_at=datetime(2026, 3, 3, tzinfo=UTC) + timedelta(days=7 * i)))
+    db.session.commit()
+    tasks = list(db.session.scalars(sa.select(Task)))
+    reports = list(db.session.scalars(sa.select(ProgressReport)))
+    data = queries.dashboard(people.admin, at)
+    assert (data.overall.missing_reports, data.overall.late_reports) == recount_reports(tasks, reports, at)
+    for unit, tally in data.units:
+        mine = [t for t in tasks if t.unit_id == unit.id]
+        assert (tally.missing_reports, tally.late_reports) == recount_reports(mine, reports, at), unit.name
+    assert data.overall.missing_reports + data.overall.late_reports > 0
+
+
+def test_trend_equals_a_python_recount(db, seeded, people, now):
+    tasks = list(db.session.scalars(sa.select(Task)))
+    for unit in ("week", "month"):
+        for point in queries.trend(people.admin, now + timedelta(days=20), unit, 6):
+            day = min(point.end, timeutil.local_today(now + timedelta(days=20)))
+            at = timeutil.end_of_day_utc(day)
+            expected = sum(1 for t in tasks if t.due_on < day and t.assigned_on <= day
+                           and (t.completed_at is None or t.completed_at > at)
+                           and (t.cancelled_at is None or t.cancelled_at > at)
+                           and (t.state in OPEN_STATES or t.completed_at or t.cancelled_at))
+            assert point.overdue_open == expected, point.label
+            done = sum(1 for t in tasks if t.state is TaskState.completed
+                       and point.start <= timeutil.to_local(t.completed_at).date() <= point.end)
+            assert point.completed == done, point.label
+
+
+def test_dashboard_is_computed_afresh_on_every_call(db, seeded, people, now):
+    first = queries.dashboard(people.admin, now)
     task = seeded.tasks[3]
     task.state = TaskState.completed
     task.completed_at = now
-    audit.record(people.supervisor, "task.completed", task, now=now)
     db.session.commit()
-    second = queries.dashboard_cached(people.admin, now)
-    assert second is not first
+    second = queries.dashboard(people.admin, now)
     assert second.overall.states["completed"] == first.overall.states["completed"] + 1
     assert second.overall.overdue == first.overall.overdue - 1
-    # a new day is a new computation even with the same data (lights move with the date)
-    assert queries.dashboard_cached(people.admin, now + timedelta(days=1)) is not second
-    # the scope is part of the key: a supervisor never gets the admin's figures
-    assert queries.dashboard_cached(people.supervisor, now).overall.total == 6
-    db.session.add(ProgressReport(task_id=seeded.tasks[6].id, text="进展。", period_key="2026-02",
-                                  created_at=now))
-    db.session.commit()
-    third = queries.dashboard_cached(people.admin, now)
-    assert third is not second
-    # a change made around the services is seen once the entry expires
-    assert queries.dashboard_cached(people.admin, now + timedelta(seconds=queries.CACHE_SECONDS + 1)) is not third

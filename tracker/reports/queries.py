@@ -1,13 +1,14 @@
 """Read-side numbers for the dashboard, rankings and exports: SQL aggregates, never a loop over tasks.
 
-Every figure is a GROUP BY over the task table with CASE sums, restricted to what the user may see,
-so the dashboard costs the same few queries whether there are a hundred tasks or a hundred thousand.
+Every figure is a GROUP BY over the task table, restricted to what the user may see, read from
+covering indexes and folded into tallies in Python over the group rows; the dashboard costs the
+same few queries whether there are a hundred tasks or a hundred thousand, and is computed afresh
+on every request (no result cache).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,7 +20,6 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from tracker import timeutil
-from tracker.audit import AuditEntry
 from tracker.auth.models import Role, User
 from tracker.db import UTCDateTime
 from tracker.extensions import db
@@ -496,68 +496,3 @@ def ledger_count(user: User, filters: TaskFilters, now: datetime) -> int:
         sa.select(sa.func.count()).select_from(Task)
         .where(visible_condition(user), *filter_conditions(filters, today, warning_days()))
     ) or 0
-
-
-# --------------------------------------------------------------------------- recomputed only on change
-
-_cache: OrderedDict[tuple, tuple[tuple, Any, datetime]] = OrderedDict()
-_cache_lock = threading.Lock()
-CACHE_ENTRIES = 128
-CACHE_SECONDS = 300
-
-
-def data_version() -> tuple:
-    """A fingerprint of what the dashboard counts, from primary-key indexes only (no table scan).
-
-    Every change a service makes writes an audit entry, so the newest audit id moves with each task
-    change; counts and newest ids catch inserts and deletes. Changes made around the services (by
-    hand in the database) are picked up when the entry expires (CACHE_SECONDS).
-    """
-    def first(column):
-        return sa.select(column).scalar_subquery()
-
-    row = db.session.execute(sa.select(
-        first(sa.func.count(Task.id)), first(sa.func.max(Task.id)), first(sa.func.max(AuditEntry.id)),
-        first(sa.func.count(ProgressReport.id)), first(sa.func.max(ProgressReport.id)),
-        first(sa.func.count(Plan.id)), first(sa.func.max(Plan.updated_at)),
-        first(sa.func.count(Unit.id)), first(sa.func.max(Unit.updated_at)),
-    )).one()
-    return tuple(row)
-
-
-def _scope(user: User) -> tuple:
-    if user.role in (Role.admin, Role.viewer):
-        return ("all",)
-    return (user.role.value, user.id, user.unit_id)
-
-
-def cached(kind: str, user: User, now: datetime, params: tuple, compute, version: tuple | None = None) -> Any:
-    """``compute()`` unless the same figures were computed for the same data and day: the numbers
-    follow every change, and an unchanged database costs one index-only query instead of the
-    full aggregates."""
-    key = (db.engine.url.render_as_string(hide_password=True), kind, _scope(user), timeutil.local_today(now),
-           warning_days(), report_grace_days(), params)
-    version = version if version is not None else data_version()
-    with _cache_lock:
-        hit = _cache.get(key)
-        if hit is not None and hit[0] == version and now - hit[2] < timedelta(seconds=CACHE_SECONDS):
-            _cache.move_to_end(key)
-            return hit[1]
-    value = compute()
-    with _cache_lock:
-        _cache[key] = (version, value, now)
-        _cache.move_to_end(key)
-        while len(_cache) > CACHE_ENTRIES:
-            _cache.popitem(last=False)
-    return value
-
-
-def dashboard_cached(user: User, now: datetime, plan_id: int | None = None,
-                     version: tuple | None = None) -> Dashboard:
-    return cached("dashboard", user, now, (plan_id,), lambda: dashboard(user, now, plan_id), version)
-
-
-def trend_cached(user: User, now: datetime, unit: str = "week", count: int = 12,
-                 plan_id: int | None = None, version: tuple | None = None) -> list[TrendPoint]:
-    return cached("trend", user, now, (unit, count, plan_id), lambda: trend(user, now, unit, count, plan_id),
-                  version)

@@ -81,10 +81,9 @@ def dashboard():
     plan_id = int(plan_id) if plan_id else None
     sort = request.args.get("sort", "rate")
     period = "month" if request.args.get("trend") == "month" else "week"
-    version = queries.data_version()
-    data = queries.dashboard_cached(current_user, now, plan_id, version)
+    data = queries.dashboard(current_user, now, plan_id)
     ranking = queries.rank_units(data.units, sort)
-    points = queries.trend_cached(current_user, now, period, 12, plan_id, version)
+    points = queries.trend(current_user, now, period, 12, plan_id)
     return render_template("reports/dashboard.html", data=data, ranking=ranking, points=points, sort=sort,
                            trend_unit=period, plan_id=plan_id, plans=queries.visible_plans(current_user),
                            sorts=queries.RANKING_SORTS)
