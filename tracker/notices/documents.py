@@ -10,26 +10,14 @@ so no font file is needed.
 from __future__ import annotations
 
 import io
-from copy import deepcopy
-from datetime import date
-from functools import lru_cache
 from typing import Any
 
-from docx import Document
-from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import parse_xml
-from docx.oxml.ns import nsdecls, qn
-from docx.shared import Cm, Pt
 
-TITLE_FONT = "方正小标宋简体"
-BODY_FONT = "仿宋_GB2312"
+from tracker import documents as docs
+from tracker.documents import cn_date
+
 TABLE_HEADERS = ("序号", "任务事项", "所属计划", "责任人", "完成时限", "办理状态", "最新进展")
-
-
-def cn_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def title_of(notice: Any) -> str:
@@ -54,79 +42,25 @@ def rows_of(notice: Any) -> list[list[str]]:
     return rows
 
 
-@lru_cache(maxsize=32)
-def _run_properties(name: str, size: float, bold: bool):
-    """A w:rPr for this font, built once and copied into each run (python-docx's setters are slow)."""
-    half_points = int(size * 2)
-    return parse_xml(
-        f'<w:rPr {nsdecls("w")}><w:rFonts w:ascii="{name}" w:hAnsi="{name}" w:eastAsia="{name}"/>'
-        f'{"<w:b/>" if bold else ""}<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/></w:rPr>'
-    )
-
-
-def _font(run, name: str, size: float, bold: bool = False) -> None:
-    """Font of a run, the East Asian one included (w:eastAsia), which Word uses for Chinese text."""
-    element = run._element
-    existing = element.rPr
-    if existing is not None:
-        element.remove(existing)
-    element.insert(0, deepcopy(_run_properties(name, size, bold)))
-
-
-def _para(doc, text: str, *, size: float = 16, font: str = BODY_FONT, bold: bool = False,
-          align=None, indent: bool = False):
-    paragraph = doc.add_paragraph()
-    if align is not None:
-        paragraph.alignment = align
-    if indent:
-        paragraph.paragraph_format.first_line_indent = Pt(size * 2)
-    paragraph.paragraph_format.space_after = Pt(0)
-    paragraph.paragraph_format.line_spacing = Pt(28)
-    _font(paragraph.add_run(text), font, size, bold)
-    return paragraph
-
-
 def render_docx(notice: Any) -> bytes:
     """The notice as .docx bytes."""
-    doc = Document()
-    section = doc.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
-    section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
-    section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
-    normal = doc.styles["Normal"]
-    normal.font.name = BODY_FONT
-    normal.font.size = Pt(16)
-    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
-
-    _para(doc, notice.issuer_name or "", size=22, font=TITLE_FONT, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _para(doc, title_of(notice), size=22, font=TITLE_FONT, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _para(doc, notice.number_label, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _para(doc, "")
-    _para(doc, f"{notice.unit.name}：")
-    _para(doc, intro(notice), indent=True)
-    table = doc.add_table(rows=1, cols=len(TABLE_HEADERS))
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, header in zip(table.rows[0].cells, TABLE_HEADERS, strict=True):
-        cell.text = ""
-        _font(cell.paragraphs[0].add_run(header), BODY_FONT, 12, bold=True)
-    for row in rows_of(notice):
-        cells = table.add_row().cells
-        for cell, value in zip(cells, row, strict=True):
-            cell.text = ""
-            _font(cell.paragraphs[0].add_run(value), BODY_FONT, 12)
-    _para(doc, "")
-    _para(doc, f"督办要求：{notice.requirements}", indent=True)
-    _para(doc, f"反馈时限：{cn_date(notice.reply_by)}前。", indent=True)
-    _para(doc, "")
-    _para(doc, notice.issuer_name or "", align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _para(doc, cn_date(notice.issued_on), align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _para(doc, "（盖章）", align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _para(doc, "签发人：", align=WD_ALIGN_PARAGRAPH.RIGHT)
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+    doc = docs.new_document()
+    center, right = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT
+    for line in (notice.issuer_name or "", title_of(notice)):
+        docs.add_paragraph(doc, line, size=22, font=docs.TITLE_FONT, bold=True, align=center,
+                           fallback=docs.TITLE_FALLBACK_FONT)
+    docs.add_paragraph(doc, notice.number_label, align=center)
+    docs.add_paragraph(doc, "")
+    docs.add_paragraph(doc, f"{notice.unit.name}：")
+    docs.add_paragraph(doc, intro(notice), indent=True)
+    docs.add_table(doc, TABLE_HEADERS, rows_of(notice))
+    docs.add_paragraph(doc, "")
+    docs.add_paragraph(doc, f"督办要求：{notice.requirements}", indent=True)
+    docs.add_paragraph(doc, f"反馈时限：{cn_date(notice.reply_by)}前。", indent=True)
+    docs.add_paragraph(doc, "")
+    for line in (notice.issuer_name or "", cn_date(notice.issued_on), "（盖章）", "签发人："):
+        docs.add_paragraph(doc, line, align=right)
+    return docs.to_bytes(doc)
 
 
 def render_pdf(notice: Any) -> bytes:

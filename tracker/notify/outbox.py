@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import render_template
+from flask import current_app, render_template
+from flask_babel import force_locale
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -30,11 +31,12 @@ class Message:
     """One message to one user: the in-app notice and, when the user has an address, the email."""
 
     kind: str
-    subject: str
+    #: str or a lazy string, made in the recipient's language when queued
+    subject: Any
     #: template name under templates/email/, without extension (.txt and .html are rendered)
     template: str
     context: dict[str, Any] = field(default_factory=dict)
-    reason: str = ""
+    reason: Any = ""
     link: str | None = None
     task_id: int | None = None
     related_type: str | None = None
@@ -61,10 +63,13 @@ def queue(user: Any, message: Message, dedupe_key: str, *, now: datetime | None 
     The in-app notice is written only when the email row is new, so the two never disagree.
     """
     now = now or utcnow()
-    context = {"user": user, "reason": message.reason, "link": message.link, **message.context}
-    subject = _clean_header(message.subject)
-    body_text = render_template(f"email/{message.template}.txt", **context)
-    body_html = render_template(f"email/{message.template}.html", **context)
+    # in the recipient's language, whoever's action queued it; lazy subjects and reasons follow
+    with force_locale(getattr(user, "locale", None) or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        reason = str(message.reason)
+        context = {"user": user, "reason": reason, "link": message.link, **message.context}
+        subject = _clean_header(str(message.subject))
+        body_text = render_template(f"email/{message.template}.txt", **context)
+        body_html = render_template(f"email/{message.template}.html", **context)
     address = getattr(user, "email", None) if email else None
     values = {
         "dedupe_key": dedupe_key[:200],
@@ -74,7 +79,7 @@ def queue(user: Any, message: Message, dedupe_key: str, *, now: datetime | None 
         "subject": subject[:300],
         "body_text": body_text,
         "body_html": body_html,
-        "reason": _clean_header(message.reason)[:200],
+        "reason": _clean_header(reason)[:200],
         "kind": message.kind,
         "attachments": message.attachments,
         # a user without an address gets the in-app notice only; the row records the fact

@@ -7,6 +7,7 @@ import os
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.security import safe_join
 
@@ -22,8 +23,8 @@ bp = Blueprint("notify", __name__)
 #: the email body is shown as the recipient sees it, but can run nothing and load nothing
 BODY_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
 STATUS_LABELS = {
-    OutboxStatus.pending: "待发送", OutboxStatus.sending: "发送中/状态不明", OutboxStatus.sent: "已发送",
-    OutboxStatus.failed: "发送失败", OutboxStatus.cancelled: "仅站内通知",
+    OutboxStatus.pending: _l("待发送"), OutboxStatus.sending: _l("发送中/状态不明"), OutboxStatus.sent: _l("已发送"),
+    OutboxStatus.failed: _l("发送失败"), OutboxStatus.cancelled: _l("仅站内通知"),
 }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -258,8 +259,8 @@ def assign(plan: Plan, measure_ids: Sequence[int], unit_ids: Sequence[int], *, r
             data["before"] = before
         audit.record(actor, "task.assigned", task, data, now=now)
         _notify(_unit_recipients(task), task, kind="task_assigned",
-                subject=_("【交办】%(plan)s：%(measure)s", plan=plan.title, measure=_short(task.measure.label)),
-                reason=_("您单位收到一项交办任务"), fact=f"{task.due_on.isoformat()}:{task.role.value}",
+                subject=_l("【交办】%(plan)s：%(measure)s", plan=plan.title, measure=_short(task.measure.label)),
+                reason=_l("您单位收到一项交办任务"), fact=f"{task.due_on.isoformat()}:{task.role.value}",
                 now=now, actor=actor)
     return tasks
 
@@ -300,9 +301,9 @@ def submit(task: Task, *, actor: User, note: str = "", now: datetime) -> Task:
     _flush()
     audit.record(actor, "task.submitted", task, {"from": previous, "note": note}, now=now)
     _notify(_supervisor_recipients(task), task, kind="task_submitted",
-            subject=_("【待审核】%(unit)s 提交了：%(measure)s", unit=task.unit.name,
+            subject=_l("【待审核】%(unit)s 提交了：%(measure)s", unit=task.unit.name,
                       measure=_short(task.measure.label)),
-            reason=_("有一项任务提交审核，等待您办结或退回"), fact=f"{task.version}", now=now, actor=actor, note=note)
+            reason=_l("有一项任务提交审核，等待您办结或退回"), fact=f"{task.version}", now=now, actor=actor, note=note)
     return task
 
 
@@ -315,8 +316,8 @@ def approve(task: Task, *, actor: User, note: str = "", now: datetime) -> Task:
     _flush()
     audit.record(actor, "task.approved", task, {"note": note}, now=now)
     _notify(_unit_recipients(task), task, kind="task_approved",
-            subject=_("【已办结】%(measure)s", measure=_short(task.measure.label)),
-            reason=_("您单位提交的任务已审核通过"), fact=f"{task.version}", now=now, actor=actor, note=note)
+            subject=_l("【已办结】%(measure)s", measure=_short(task.measure.label)),
+            reason=_l("您单位提交的任务已审核通过"), fact=f"{task.version}", now=now, actor=actor, note=note)
     return task
 
 
@@ -330,8 +331,8 @@ def return_task(task: Task, *, actor: User, reason: str, now: datetime) -> Task:
     _flush()
     audit.record(actor, "task.returned", task, {"reason": reason, "return_count": task.return_count}, now=now)
     _notify(_unit_recipients(task), task, kind="task_returned",
-            subject=_("【退回】%(measure)s", measure=_short(task.measure.label)),
-            reason=_("您单位提交的任务被退回，需要重新办理"), fact=f"{task.return_count}", now=now, actor=actor,
+            subject=_l("【退回】%(measure)s", measure=_short(task.measure.label)),
+            reason=_l("您单位提交的任务被退回，需要重新办理"), fact=f"{task.return_count}", now=now, actor=actor,
             return_reason=reason)
     return task
 
@@ -345,8 +346,8 @@ def cancel(task: Task, *, actor: User, reason: str, now: datetime) -> Task:
     _flush()
     audit.record(actor, "task.cancelled", task, {"reason": reason, "from": previous}, now=now)
     _notify(_unit_recipients(task), task, kind="task_cancelled",
-            subject=_("【撤销】%(measure)s", measure=_short(task.measure.label)),
-            reason=_("交给您单位的一项任务已撤销"), fact=f"{task.version}", now=now, actor=actor,
+            subject=_l("【撤销】%(measure)s", measure=_short(task.measure.label)),
+            reason=_l("交给您单位的一项任务已撤销"), fact=f"{task.version}", now=now, actor=actor,
             cancel_reason=reason)
     return task
 
@@ -479,8 +480,8 @@ def change_deadline(task: Task, new_due_on: date, *, actor: User, now: datetime)
     _flush()
     audit.record(actor, "task.deadline_changed", task, {"from": old, "to": new_due_on}, now=now)
     _notify(_unit_recipients(task), task, kind="task_deadline_changed",
-            subject=_("【时限调整】%(measure)s", measure=_short(task.measure.label)),
-            reason=_("您单位一项任务的完成时限已调整"), fact=new_due_on.isoformat(), now=now, actor=actor,
+            subject=_l("【时限调整】%(measure)s", measure=_short(task.measure.label)),
+            reason=_l("您单位一项任务的完成时限已调整"), fact=new_due_on.isoformat(), now=now, actor=actor,
             old_due_on=old)
     return task
 
@@ -502,8 +503,8 @@ def set_owner(task: Task, owner_id: int | None, *, actor: User, now: datetime) -
     audit.record(actor, "task.owner_changed", task, {"from": old, "to": task.owner_id}, now=now)
     if owner is not None:
         _notify([owner], task, kind="task_assigned",
-                subject=_("【责任人】%(measure)s", measure=_short(task.measure.label)),
-                reason=_("您被指定为这项任务的责任人"), fact=f"owner:{owner.id}:{task.version}", now=now, actor=actor)
+                subject=_l("【责任人】%(measure)s", measure=_short(task.measure.label)),
+                reason=_l("您被指定为这项任务的责任人"), fact=f"owner:{owner.id}:{task.version}", now=now, actor=actor)
     return task
 
 
@@ -553,8 +554,8 @@ def request_extension(task: Task, *, actor: User, new_due_on: date, reason: str,
     audit.record(actor, "task.extension_requested", task, {"request_id": request.id, "from": task.due_on,
                                                            "to": new_due_on, "reason": reason}, now=now)
     _notify(_supervisor_recipients(task), task, kind="task_extension_requested",
-            subject=_("【延期申请】%(unit)s：%(measure)s", unit=task.unit.name, measure=_short(task.measure.label)),
-            reason=_("有一份延期申请等待您审核"), fact=f"{request.id}", now=now, actor=actor, extension=request)
+            subject=_l("【延期申请】%(unit)s：%(measure)s", unit=task.unit.name, measure=_short(task.measure.label)),
+            reason=_l("有一份延期申请等待您审核"), fact=f"{request.id}", now=now, actor=actor, extension=request)
     return request
 
 
@@ -583,9 +584,9 @@ def decide_extension(request: ExtensionRequest, *, actor: User, approve: bool, n
     if request.requested_by is not None and request.requested_by not in recipients:
         recipients.append(request.requested_by)
     _notify(recipients, task, kind="task_extension_decided",
-            subject=(_("【延期已同意】%(measure)s", measure=_short(task.measure.label)) if approve
-                     else _("【延期未同意】%(measure)s", measure=_short(task.measure.label))),
-            reason=_("您单位的延期申请已有审核结果"), fact=f"{request.id}", now=now, actor=actor,
+            subject=(_l("【延期已同意】%(measure)s", measure=_short(task.measure.label)) if approve
+                     else _l("【延期未同意】%(measure)s", measure=_short(task.measure.label))),
+            reason=_l("您单位的延期申请已有审核结果"), fact=f"{request.id}", now=now, actor=actor,
             extension=request, approved=approve, note=note)
     return request
 

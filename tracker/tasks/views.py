@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -162,8 +163,8 @@ def _perform(task_id: int, action, success: str, *, anchor: str = ""):
 
 
 ACTION_MESSAGES = {
-    "start": "已开始办理。", "submit": "已提交审核。", "approve": "任务已办结。",
-    "return": "任务已退回。", "cancel": "任务已撤销。",
+    "start": _l("已开始办理。"), "submit": _l("已提交审核。"), "approve": _l("任务已办结。"),
+    "return": _l("任务已退回。"), "cancel": _l("任务已撤销。"),
 }
 
 
