@@ -1,8 +1,9 @@
 """Dashboard and ledger export on 100,000 tasks (SQLite file database).
 
 Seeds ~200 units, 5 plans with ~500 measures and 100,000 tasks with bulk core inserts, then times
-the dashboard (p50 over 20 requests, and right after a change, when every aggregate is recomputed)
-next to /healthz in the same run, and an export of every task to .xlsx and .csv.
+the dashboard (p50 over 20 requests; every request computes every aggregate, there is no result
+cache) next to /healthz in the same run, its three parts on their own, and an export of every task
+to .xlsx and .csv.
 Run from the repository root: ``.venv/bin/python bench/bench_reports.py``.
 """
 
@@ -20,10 +21,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import sqlalchemy as sa  # noqa: E402
 
-from tracker import audit, create_app  # noqa: E402
+from tracker import create_app  # noqa: E402
 from tracker.auth.models import Role, User  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 from tracker.plans.models import Measure, Plan, PlanState  # noqa: E402
+from tracker.reports import queries  # noqa: E402
 from tracker.tasks.models import ProgressReport, ReportingPeriod, Task, TaskState, UnitRole  # noqa: E402
 from tracker.units.models import Unit, UnitKind  # noqa: E402
 
@@ -116,20 +118,22 @@ def main() -> None:
     timed(client, "/healthz", 5)
     dash = statistics.median(timed(client, "/dashboard", 20))
     health = statistics.median(timed(client, "/healthz", 20))
-    print(f"dashboard p50 (unchanged data): {dash:.1f} ms")
-    print(f"healthz   p50:                  {health:.2f} ms")
+    print(f"dashboard p50 (every request computes every aggregate): {dash:.1f} ms  (target < 150 ms: "
+          f"{'met' if dash < 150 else 'NOT met'})")
+    print(f"healthz   p50:                                          {health:.2f} ms")
     print(f"ratio dashboard / healthz: {dash / health:.0f}x")
-    cold = []
-    for task_id in (1, 2, 3, 4, 5):
-        with app.app_context():
-            # a change as a service makes it (with its audit entry): the next dashboard recomputes
-            db.session.execute(sa.update(Task).where(Task.id == task_id).values(version=Task.version + 1))
-            audit.record(None, "task.updated", None, now=datetime.now(UTC), object_type="task")
-            db.session.commit()
-        cold += timed(client, "/dashboard", 1)
-    cold_p50 = statistics.median(cold)
-    print(f"dashboard p50 right after a change (full aggregates): {cold_p50:.0f} ms, "
-          f"{cold_p50 / health:.0f}x healthz")
+    with app.app_context():
+        admin = db.session.scalar(sa.select(User).where(User.email == "admin@example.cn"))
+        now = datetime.now(UTC)
+        for label, compute in (("tally", lambda: queries._tally_rows(admin, now)),
+                               ("reports", lambda: queries._report_rows(admin, now)),
+                               ("trend", lambda: queries.trend(admin, now))):
+            runs = []
+            for _i in range(7):
+                begin = time.perf_counter()
+                compute()
+                runs.append((time.perf_counter() - begin) * 1000)
+            print(f"  of which {label:8s} p50 {statistics.median(runs):6.1f} ms")
     start = time.perf_counter()
     response = client.get("/reports/ledger.xlsx")
     elapsed = time.perf_counter() - start

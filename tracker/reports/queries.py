@@ -8,7 +8,6 @@ on every request (no result cache).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -279,51 +278,72 @@ class Dashboard:
     units: list[tuple[UnitRef, Tally]]
 
 
+# a tally as a flat list while folding group rows (list indexes are cheaper than Tally attributes)
+_STATE_AT = {TaskState(s): 1 + i for i, s in enumerate(STATES)}
+_RED, _YELLOW_AT, _GREEN, _NONE = 7, 8, 9, 10
+_OVERDUE_AT, _RETURNS, _DUE, _ON_TIME, _MISSING, _LATE = 11, 12, 13, 14, 15, 16
+_SLOTS = 17
+
+
+def _to_tally(v: list[int]) -> Tally:
+    tally = Tally(total=v[0], overdue=v[_OVERDUE_AT], returns=v[_RETURNS], due_so_far=v[_DUE], on_time=v[_ON_TIME],
+                  missing_reports=v[_MISSING], late_reports=v[_LATE])
+    tally.states = {s: v[1 + i] for i, s in enumerate(STATES)}
+    tally.lights = {"red": v[_RED], "yellow": v[_YELLOW_AT], "green": v[_GREEN], "none": v[_NONE]}
+    return tally
+
+
 def dashboard(user: User, now: datetime, plan_id: int | None = None) -> Dashboard:
     """Per-plan, per-unit and overall tallies from two grouped queries (plus names), computed on
-    every request."""
-    by_pair: dict[tuple[int, int], Tally] = {}
-    for row in _tally_rows(user, now, plan_id):
-        # a few thousand (plan, unit, state) groups folded into one Tally per (plan, unit)
-        tally = by_pair.get((row.plan_id, row.unit_id))
-        if tally is None:
-            tally = by_pair[(row.plan_id, row.unit_id)] = Tally()
-        state, total, packed = row.state, row.total, int(row.packed or 0)
-        tally.total += total
-        tally.states[state.value] += total
-        tally.returns += int(row.returns or 0)
-        if state is TaskState.cancelled:
-            tally.lights["none"] += total
-        elif state is TaskState.completed:
-            tally.lights["green"] += total
-            tally.due_so_far += total
-            tally.on_time += packed
+    every request: the (plan, unit, state) groups are folded into (plan, unit) pairs, and the
+    pairs summed per plan, per unit and overall."""
+    by_pair: dict[tuple[int, int], list[int]] = {}
+    cancelled, completed = TaskState.cancelled, TaskState.completed
+    for pid, uid, state, total, returns, packed in _tally_rows(user, now, plan_id):
+        v = by_pair.get((pid, uid))
+        if v is None:
+            v = by_pair[(pid, uid)] = [0] * _SLOTS
+        packed = int(packed or 0)
+        v[0] += total
+        v[_STATE_AT[state]] += total
+        v[_RETURNS] += int(returns or 0)
+        if state is cancelled:
+            v[_NONE] += total
+        elif state is completed:
+            v[_GREEN] += total
+            v[_DUE] += total
+            v[_ON_TIME] += packed
         else:
             overdue, yellow, due = packed % _FIELD, packed // _FIELD % _FIELD, packed // (_FIELD * _FIELD)
-            tally.overdue += overdue
-            tally.due_so_far += due
-            tally.lights["red"] += overdue
-            tally.lights["yellow"] += yellow
-            tally.lights["green"] += total - overdue - yellow
+            v[_OVERDUE_AT] += overdue
+            v[_DUE] += due
+            v[_RED] += overdue
+            v[_YELLOW_AT] += yellow
+            v[_GREEN] += total - overdue - yellow
     for row in _report_rows(user, now, plan_id):
-        tally = by_pair.setdefault((row.plan_id, row.unit_id), Tally())
-        tally.missing_reports += row.missing
-        tally.late_reports += row.late
-    overall = Tally()
-    per_plan: dict[int, Tally] = defaultdict(Tally)
-    per_unit: dict[int, Tally] = defaultdict(Tally)
-    for (pid, uid), tally in by_pair.items():
-        overall.add(tally)
-        per_plan[pid].add(tally)
-        per_unit[uid].add(tally)
+        v = by_pair.setdefault((row.plan_id, row.unit_id), [0] * _SLOTS)
+        v[_MISSING] += row.missing
+        v[_LATE] += row.late
+    overall = [0] * _SLOTS
+    per_plan: dict[int, list[int]] = {}
+    per_unit: dict[int, list[int]] = {}
+    for (pid, uid), v in by_pair.items():
+        p = per_plan.get(pid) or per_plan.setdefault(pid, [0] * _SLOTS)
+        u = per_unit.get(uid) or per_unit.setdefault(uid, [0] * _SLOTS)
+        for i, n in enumerate(v):
+            if n:
+                overall[i] += n
+                p[i] += n
+                u[i] += n
     plans = {r.id: PlanRef(r.id, r.title) for r in db.session.execute(
         sa.select(Plan.id, Plan.title).where(Plan.id.in_(list(per_plan))))} if per_plan else {}
     units = {r.id: UnitRef(r.id, r.name, r.sort_order) for r in db.session.execute(
         sa.select(Unit.id, Unit.name, Unit.sort_order).where(Unit.id.in_(list(per_unit))))} if per_unit else {}
     return Dashboard(
-        overall=overall,
-        plans=[(plans[pid], per_plan[pid]) for pid in sorted(per_plan) if pid in plans],
-        units=[(units[uid], per_unit[uid]) for uid in sorted(per_unit, key=lambda i: (units[i].sort_order, i))
+        overall=_to_tally(overall),
+        plans=[(plans[pid], _to_tally(per_plan[pid])) for pid in sorted(per_plan) if pid in plans],
+        units=[(units[uid], _to_tally(per_unit[uid]))
+               for uid in sorted(per_unit, key=lambda i: (units[i].sort_order, i) if i in units else (0, i))
                if uid in units],
     )
 
