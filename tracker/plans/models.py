@@ -22,6 +22,21 @@ class MeasureKind(enum.Enum):
     heading = "heading"
 
 
+def number_label(number: str) -> str:
+    """A measure number with its official punctuation: 一、 （一） 1. （1） ① 一是，"""
+    if not number:
+        return ""
+    if number[-1:] in "）)、.．" or number[:1] in "（(" or "\u2460" <= number[:1] <= "\u2473":
+        return number
+    if number.isdigit():
+        return f"{number}."
+    if number.endswith("是") or (number.startswith("第") and len(number) <= 4 and number[-1:] not in "条章节部分"):
+        return f"{number}，"
+    if number.startswith("第"):
+        return f"{number} "
+    return f"{number}、"
+
+
 class Plan(TimestampMixin, db.Model):
     __tablename__ = "plan"
 
@@ -78,5 +93,5 @@ class Measure(db.Model):
 
     @property
     def label(self) -> str:
-        """Number and text as a person quotes them: （一）加强组织领导."""
-        return f"{self.number}{'' if self.number[-1:] in '）)' or not self.number else '、'}{self.text}"
+        """Number and text as a person quotes them: （一）加强组织领导, 1.成立专班."""
+        return f"{number_label(self.number)}{self.text}"

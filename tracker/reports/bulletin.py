@@ -6,35 +6,23 @@ Official style: A4, title in 小标宋 (宋体 where it is missing) bold and cen
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from docx import Document
-from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
 from flask import current_app
 from flask_babel import gettext as _
 
 from tracker import timeutil
 from tracker.auth.models import User
+from tracker.documents import HEADING_FONT, add_paragraph, add_table, add_title, cn_date, new_document, to_bytes
 from tracker.extensions import db
-from tracker.plans.models import Measure
+from tracker.plans.models import Measure, number_label
 from tracker.reports.queries import local_date_of, visible_condition
 from tracker.tasks.models import OPEN_STATES, Task, TaskState
 from tracker.units.models import Unit
-
-TITLE_FONT = "方正小标宋简体"
-FALLBACK_TITLE_FONT = "宋体"
-BODY_FONT = "仿宋"
-HEADING_FONT = "黑体"
-BODY_SIZE = Pt(16)
-TABLE_SIZE = Pt(12)
 
 
 class PeriodError(ValueError):
@@ -188,104 +176,17 @@ def bulletin_data(user: User, period: Period, now: datetime) -> BulletinData:
 
 
 def _measure_label(number: str, text: str) -> str:
-    return f"{number_label(number)}{text}" if number else text
-
-
-def number_label(number: str) -> str:
-    """A measure number with its official punctuation: 一、 （一） 1. （1） ①."""
-    if not number:
-        return ""
-    if number[-1:] in "）)、.．" or number[:1] in "（(" or number in "①②③④⑤⑥⑦⑧⑨⑩":
-        return number
-    if number.isdigit():
-        return f"{number}."
-    if number.endswith("是"):
-        return f"{number}，"
-    return f"{number}、"
-
-
-# --------------------------------------------------------------------------- docx helpers
-
-def set_run_font(run, name: str, size: Pt | None = None, bold: bool | None = None) -> None:
-    run.font.name = name
-    rpr = run._element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = rpr.makeelement(qn("w:rFonts"), {})
-        rpr.insert(0, fonts)
-    for attr in ("w:eastAsia", "w:ascii", "w:hAnsi"):
-        fonts.set(qn(attr), name)
-    if size is not None:
-        run.font.size = size
-    if bold is not None:
-        run.font.bold = bold
-
-
-def new_document() -> Document:
-    """An A4 document in official margins (上37 下35 左28 右26 mm) with 仿宋 三号 as the body font."""
-    document = Document()
-    section = document.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
-    section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
-    section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
-    normal = document.styles["Normal"]
-    normal.font.name = BODY_FONT
-    normal.font.size = BODY_SIZE
-    rpr = normal.element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = rpr.makeelement(qn("w:rFonts"), {})
-        rpr.insert(0, fonts)
-    fonts.set(qn("w:eastAsia"), BODY_FONT)
-    return document
-
-
-def add_title(document: Document, text: str) -> None:
-    paragraph = document.add_paragraph()
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    paragraph.paragraph_format.space_after = Pt(16)
-    run = paragraph.add_run(text)
-    set_run_font(run, TITLE_FONT, Pt(22), bold=True)
-    # Word falls back per character; name 宋体 too so machines without 小标宋 show a serif title
-    run._element.rPr.find(qn("w:rFonts")).set(qn("w:cs"), FALLBACK_TITLE_FONT)
-
-
-def add_body(document: Document, text: str, *, indent: bool = True, bold: bool = False,
-             font: str = BODY_FONT, align=None) -> None:
-    paragraph = document.add_paragraph()
-    if indent:
-        paragraph.paragraph_format.first_line_indent = Pt(32)
-    paragraph.paragraph_format.line_spacing = Pt(28)
-    if align is not None:
-        paragraph.alignment = align
-    run = paragraph.add_run(text)
-    set_run_font(run, font, BODY_SIZE, bold=bold)
-
-
-def add_table(document: Document, header: list[str], rows: list[list[str]]) -> None:
-    table = document.add_table(rows=1, cols=len(header))
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.text = ""
-        run = cell.paragraphs[0].add_run(text)
-        set_run_font(run, HEADING_FONT, TABLE_SIZE, bold=True)
-        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    for values in rows:
-        cells = table.add_row().cells
-        for cell, text in zip(cells, values, strict=True):
-            cell.text = ""
-            set_run_font(cell.paragraphs[0].add_run(str(text)), BODY_FONT, TABLE_SIZE)
-
-
-def to_bytes(document: Document) -> bytes:
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+    return f"{number_label(number)}{text}"
 
 
 # --------------------------------------------------------------------------- the bulletin
+
+def add_body(document, text: str, *, indent: bool = True, bold: bool = False, font: str | None = None,
+             align=None) -> None:
+    """A body paragraph: 仿宋 三号, indented two characters unless told otherwise."""
+    extra = {"font": font} if font else {}
+    add_paragraph(document, text, indent=indent, bold=bold, align=align, **extra)
+
 
 def bulletin_docx(data: BulletinData) -> bytes:
     organisation = current_app.config.get("ORGANISATION_NAME") or ""
@@ -315,6 +216,6 @@ def bulletin_docx(data: BulletinData) -> bytes:
     add_body(document, _("请超期未办结任务的责任单位认真分析原因，明确整改措施和完成时限，"
                          "于通报印发后5个工作日内将整改情况报送督查督办室。"))
     add_body(document, organisation, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
-    add_body(document, data.as_of.strftime("%Y年%m月%d日").replace("年0", "年").replace("月0", "月"),
+    add_body(document, cn_date(data.as_of),
              indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
     return to_bytes(document)

@@ -11,11 +11,12 @@ import sqlalchemy as sa
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from flask_babel import gettext as _
 
+from tracker import documents as docs
 from tracker import timeutil
 from tracker.auth.models import Role, User
 from tracker.extensions import db
 from tracker.plans.models import Measure, MeasureKind, Plan
-from tracker.reports import bulletin as docs
+from tracker.reports.bulletin import add_body
 from tracker.reports.exports import state_label
 from tracker.reports.queries import visible_condition
 from tracker.tasks.models import OPEN_STATES, Evidence, ProgressReport, Task, TaskState, UnitRole
@@ -131,7 +132,7 @@ def build_summary(user: User, plan: Plan, now: datetime, unit_id: int | None = N
         depth_of[measure.id] = depth_of.get(measure.parent_id, -1) + 1 if measure.parent_id else 0
         if keep is not None and measure.id not in keep:
             continue
-        label = f"{docs.number_label(measure.number)}{measure.text}"
+        label = measure.label
         lines.append(MeasureLine(measure, label, depth_of[measure.id], tasks_by_measure.get(measure.id, [])))
     unit = db.session.get(Unit, unit_id) if unit_id is not None else None
     return Summary(plan, unit, lines, timeutil.local_today(now))
@@ -142,23 +143,23 @@ def summary_docx(summary: Summary) -> bytes:
     document = docs.new_document()
     title = summary.plan.title + (f"（{summary.unit.name}）" if summary.unit else "")
     docs.add_title(document, _("%(title)s落实情况报告", title=title))
-    docs.add_body(document, _("截至%(day)s，本方案共分解任务%(n)d项，已办结%(done)d项，尚有%(open)d项正在办理。",
+    add_body(document, _("截至%(day)s，本方案共分解任务%(n)d项，已办结%(done)d项，尚有%(open)d项正在办理。",
                               day=summary.generated_on.isoformat(), n=summary.task_count,
                               done=summary.completed_count,
                               open=summary.open_count))
     for line in summary.lines:
         font = docs.HEADING_FONT if line.depth == 0 else docs.BODY_FONT
-        docs.add_body(document, line.label, font=font, bold=line.depth == 1)
+        add_body(document, line.label, font=font, bold=line.depth == 1)
         for task in line.tasks:
             role = _("牵头") if task.role is UnitRole.lead else _("配合")
-            docs.add_body(document, _("%(unit)s（%(role)s）：%(state)s，完成时限%(due)s。", unit=task.unit_name,
+            add_body(document, _("%(unit)s（%(role)s）：%(state)s，完成时限%(due)s。", unit=task.unit_name,
                                       role=role, state=task.state_label, due=task.due_on.isoformat()))
             for _at, text in task.reports:
-                docs.add_body(document, text)
+                add_body(document, text)
             if task.evidence:
-                docs.add_body(document, _("佐证材料：%(files)s", files="；".join(task.evidence)))
+                add_body(document, _("佐证材料：%(files)s", files="；".join(task.evidence)))
         if line.open_tasks:
-            docs.add_body(document, _("尚未完成：%(units)s。", units="、".join(t.unit_name for t in line.open_tasks)))
-    docs.add_body(document, summary.generated_on.isoformat(), indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
+            add_body(document, _("尚未完成：%(units)s。", units="、".join(t.unit_name for t in line.open_tasks)))
+    add_body(document, summary.generated_on.isoformat(), indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
     return docs.to_bytes(document)
 
