@@ -36,7 +36,8 @@ def rows_of(notice: Any) -> list[list[str]]:
         if snap.get("extended"):
             due = f"{due}（原定{snap.get('original_due_on', '')}）"
         state = snap.get("state_label", "")
-        light = {"red": "·红灯", "yellow": "·黄灯", "green": "·绿灯"}.get(snap.get("light", ""), "")
+        # full-width brackets: the PDF's built-in Chinese font has no middle dot
+        light = {"red": "（红灯）", "yellow": "（黄灯）", "green": "（绿灯）"}.get(snap.get("light", ""), "")
         rows.append([str(index), snap.get("measure", ""), snap.get("plan", ""), snap.get("owner", "") or "—",
                      due, f"{state}{light}", snap.get("last_progress", "") or "—"])
     return rows
