@@ -2,25 +2,32 @@
 
 Seeds a temporary SQLite file (200 units, 500 measures, one task per measure and unit) with
 core inserts, signs in as one county's lead and measures requests per second of /tasks/mine
-next to the trivial /healthz. Run from the repository root:
+next to the trivial /healthz and the signed-in shell (/password), first through the Flask test
+client, then over real HTTP (a threaded werkzeug server on 127.0.0.1, one keep-alive
+connection). Run from the repository root:
 
     .venv/bin/python bench/bench_tasks.py
 """
 
 from __future__ import annotations
 
+import http.client
 import os
 import random
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, date, datetime, timedelta
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import sqlalchemy as sa  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
+from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
 from tracker import create_app  # noqa: E402
 from tracker.auth.models import Role, User  # noqa: E402
@@ -89,7 +96,8 @@ def seed() -> tuple[int, str]:
 
 
 def rate(client, url: str, seconds: float) -> tuple[float, int]:
-    """Requests per second of GET ``url`` over about ``seconds``; every response must be 200."""
+    """Requests per second of GET ``url`` through the Flask test client over about ``seconds``;
+    every response must be 200."""
     for _ in range(3):  # warm up
         assert client.get(url).status_code == 200
     n, started = 0, time.perf_counter()
@@ -100,6 +108,66 @@ def rate(client, url: str, seconds: float) -> tuple[float, int]:
         elapsed = time.perf_counter() - started
         if elapsed >= seconds:
             return n / elapsed, n
+
+
+class HttpClient:
+    """One keep-alive HTTP/1.1 connection to the real server, carrying the session cookie."""
+
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, url: str, body: str | None = None) -> tuple[int, bytes]:
+        headers = {"Connection": "keep-alive"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.connection.request(method, url, body=body, headers=headers)
+        response = self.connection.getresponse()
+        data = response.read()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            cookie = SimpleCookie()
+            cookie.load(header)
+            for key, morsel in cookie.items():
+                self.cookies[key] = morsel.value
+        return response.status, data
+
+
+def http_rate(client: HttpClient, url: str, seconds: float) -> tuple[float, int]:
+    """Requests per second of GET ``url`` over real HTTP (one keep-alive connection)."""
+    for _ in range(3):
+        assert client.request("GET", url)[0] == 200
+    n, started = 0, time.perf_counter()
+    while True:
+        status, _body = client.request("GET", url)
+        assert status == 200, (url, status)
+        n += 1
+        elapsed = time.perf_counter() - started
+        if elapsed >= seconds:
+            return n / elapsed, n
+
+
+class QuietHandler(WSGIRequestHandler):
+    """HTTP/1.1 keep-alive, no access log line per request (it would be timed too)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_request(self, *args, **kwargs) -> None:
+        pass
+
+
+def report(title: str, figures: dict[str, tuple[float, int]]) -> None:
+    health, shell, listing, filtered = (figures[k][0] for k in ("health", "shell", "list", "filtered"))
+    print(title)
+    for label, key in (("/healthz", "health"), ("/password (signed-in shell)", "shell"), ("/tasks/mine", "list"),
+                       ("/tasks/mine?due=30&key=1", "filtered")):
+        per_second, n = figures[key]
+        print(f"  {label:27s} {per_second:8.1f} req/s  {1000 / per_second:6.2f} ms  ({n} requests)")
+    for label, ratio in (("list / healthz", listing / health), ("list / signed-in shell", listing / shell),
+                         ("filtered / healthz", filtered / health)):
+        verdict = "meets the 0.5 target" if ratio >= 0.5 else "does NOT meet the 0.5 target"
+        print(f"  ratio {label:24s} {ratio:5.2f}  {verdict}")
 
 
 def main() -> None:
@@ -114,24 +182,32 @@ def main() -> None:
             lead_unit = db.session.scalar(sa.select(User.unit_id).where(User.email == email))
             mine = db.session.scalar(sa.select(sa.func.count()).select_from(Task).where(Task.unit_id == lead_unit))
             db.session.remove()
+        print(f"the lead's unit has {mine} of {count} tasks; a page shows 20")
+        urls = {"health": "/healthz", "shell": "/password", "list": "/tasks/mine",
+                "filtered": "/tasks/mine?due=30&key=1"}
+
         client = app.test_client()
         response = client.post("/login", data={"email": email, "password": PASSWORD})
         assert response.status_code == 302, response.status_code
         page = client.get("/tasks/mine").get_data(as_text=True)
         assert "light light-" in page
-        health, n_health = rate(client, "/healthz", SECONDS)
-        # a signed-in page with the same layout and no data: the cost of login, menu and base template
-        shell, n_shell = rate(client, "/password", SECONDS)
-        listing, n_list = rate(client, "/tasks/mine", SECONDS)
-        filtered, n_filtered = rate(client, "/tasks/mine?due=30&key=1", SECONDS)
-        print(f"the lead's unit has {mine} of {count} tasks; a page shows 20")
-        print(f"/healthz                    {health:8.1f} req/s  ({n_health} requests)")
-        print(f"/password (signed-in shell) {shell:8.1f} req/s  ({n_shell} requests)")
-        print(f"/tasks/mine                 {listing:8.1f} req/s  ({n_list} requests)")
-        print(f"/tasks/mine?due=30&key=1    {filtered:8.1f} req/s  ({n_filtered} requests)")
-        print(f"ratio list / healthz        {listing / health:8.2f}  (target >= 0.5)")
-        print(f"ratio filtered / healthz    {filtered / health:8.2f}")
-        print(f"ratio list / signed-in shell {listing / shell:7.2f}")
+        report("Flask test client (no network, no server):",
+               {key: rate(client, url, SECONDS) for key, url in urls.items()})
+
+        # the same app behind a real threaded WSGI server on localhost, over keep-alive HTTP/1.1
+        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            http = HttpClient(server.server_port)
+            status, _body = http.request("POST", "/login", urlencode({"email": email, "password": PASSWORD}))
+            assert status == 302, status
+            status, body = http.request("GET", "/tasks/mine")
+            assert status == 200 and b"light light-" in body
+            report("Real HTTP (werkzeug threaded server, http.client keep-alive):",
+                   {key: http_rate(http, url, SECONDS) for key, url in urls.items()})
+        finally:
+            server.shutdown()
         with app.app_context():
             db.engine.dispose()
 

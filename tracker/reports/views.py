@@ -145,7 +145,7 @@ def ledger_csv():
     if not queries.ledger_count(current_user, filters, now):
         flash(_("没有符合条件的任务，未生成台账。"), "warning")
         return _back_to_list(filters.as_args())
-    rows = list(db.session.execute(queries.ledger_query(current_user, filters, now)))
+    rows = db.session.execute(queries.ledger_query(current_user, filters, now).execution_options(yield_per=2000))
     body = exports.csv_chunks(exports.ledger_values(rows))
     response = Response(stream_with_context(body), mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = (
