@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from tracker import timeutil
 from tracker.auth.models import Role, User
@@ -57,7 +59,11 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def inject_globals() -> dict:
+        gettext, ngettext = template_gettext()
         return {
+            # shadow Flask-Babel's template callables with ones bound to this render's catalog:
+            # same results, without the locale and catalog lookups on every one of a page's strings
+            "_": gettext, "gettext": gettext, "ngettext": ngettext,
             "menu": menu_for(app),
             "current_locale": str(get_locale() or "zh_CN"),
             "role_label": lambda role: ROLE_LABELS.get(role, role),
@@ -66,6 +72,29 @@ def register(app: Flask) -> None:
 
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
+
+
+def template_gettext() -> tuple:
+    """Jinja's new-style gettext and ngettext (autoescaped, ``%`` formatting), over the catalog of
+    the current locale looked up once."""
+    translations = get_translations()
+
+    @pass_context
+    def gettext(context, string: str, **variables) -> str:
+        rv = translations.ugettext(string)
+        if context.eval_ctx.autoescape:
+            rv = Markup(rv)
+        return rv % variables
+
+    @pass_context
+    def ngettext(context, singular: str, plural: str, num: int, **variables) -> str:
+        variables.setdefault("num", num)
+        rv = translations.ungettext(singular, plural, num)
+        if context.eval_ctx.autoescape:
+            rv = Markup(rv)
+        return rv % variables
+
+    return gettext, ngettext
 
 
 def menu_for(app: Flask) -> list[dict]:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask_sqlalchemy.pagination import Pagination
+from flask_sqlalchemy.pagination import Pagination, SelectPagination
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.audit import AuditEntry
@@ -31,17 +31,29 @@ from tracker.tasks.models import (
 from tracker.tasks.permissions import visible_condition
 from tracker.units.models import Unit
 
+#: related rows for a list in the same query (all many-to-one); only the columns a list shows,
+#: since a plan's source text can be long. Built once: option objects are immutable, and building
+#: them per request cost more than the SQL they add.
+_LIST_OPTIONS = (
+    joinedload(Task.measure).load_only(Measure.id, Measure.plan_id, Measure.number, Measure.text,
+                                       Measure.kind, Measure.level),
+    joinedload(Task.plan).load_only(Plan.id, Plan.title, Plan.supervisor_id, Plan.state, Plan.is_deleted),
+    joinedload(Task.unit).load_only(Unit.id, Unit.name, Unit.parent_id, Unit.kind),
+    joinedload(Task.owner).load_only(User.id, User.name, User.unit_id, User.is_active),
+)
+
 
 def _eager(query: sa.Select) -> sa.Select:
-    """Related rows for a list in the same query (all many-to-one); only the columns a list shows,
-    since a plan's source text can be long."""
-    return query.options(
-        joinedload(Task.measure).load_only(Measure.id, Measure.plan_id, Measure.number, Measure.text,
-                                           Measure.kind, Measure.level),
-        joinedload(Task.plan).load_only(Plan.id, Plan.title, Plan.supervisor_id, Plan.state, Plan.is_deleted),
-        joinedload(Task.unit).load_only(Unit.id, Unit.name, Unit.parent_id, Unit.kind),
-        joinedload(Task.owner).load_only(User.id, User.name, User.unit_id, User.is_active),
-    )
+    """Related rows for a list in the same query (see ``_LIST_OPTIONS``)."""
+    return query.options(*_LIST_OPTIONS)
+
+
+class _CountedPagination(SelectPagination):
+    """Flask-SQLAlchemy's pagination, counting with a plain ``count(*)`` over the task table
+    rather than over a subquery of every task column."""
+
+    def _query_count(self) -> int:
+        return self._query_args["session"].scalar(self._query_args["count_select"]) or 0
 
 
 @dataclass
@@ -62,20 +74,25 @@ class TaskPage:
 
 def unit_task_page(user: Any, filters: TaskFilters, today: date, page: int = 1, per_page: int = 20,
                    warning_days: int = 7) -> TaskPage:
-    """The tasks ``user`` may see, filtered, a page at a time (our tasks, the ledger)."""
-    query = sa.select(Task).where(visible_condition(user), *filter_conditions(filters, today, warning_days))
-    query = _eager(query.order_by(Task.due_on, Task.id))
-    pagination = db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False, max_per_page=200)
+    """The tasks ``user`` may see, filtered, a page at a time (our tasks, the ledger): two queries,
+    the page with its related rows and the count."""
+    conditions = [visible_condition(user), *filter_conditions(filters, today, warning_days)]
+    query = _eager(sa.select(Task).where(*conditions).order_by(Task.due_on, Task.id))
+    count = sa.select(sa.func.count()).select_from(Task).where(*conditions)
+    pagination = _CountedPagination(select=query, session=db.session(), count_select=count, page=max(page, 1),
+                                    per_page=per_page, max_per_page=200, error_out=False)
     rows = [TaskRow(task=t, light=light_for(t, today, warning_days)) for t in pagination.items]
     return TaskPage(rows=rows, pagination=pagination, total=pagination.total or 0)
 
 
-def pending_extensions_for(task_ids: list[int]) -> dict[int, ExtensionRequest]:
-    """The pending extension request of each task, in one query."""
+def pending_extensions_for(task_ids: list[int]) -> dict[int, sa.Row]:
+    """The pending extension request of each task (its id and the date asked for), in one query
+    of three columns: a list only marks the tasks that have one."""
     if not task_ids:
         return {}
-    rows = db.session.scalars(sa.select(ExtensionRequest).where(
-        ExtensionRequest.task_id.in_(task_ids), ExtensionRequest.state == ExtensionState.pending))
+    rows = db.session.execute(
+        sa.select(ExtensionRequest.task_id, ExtensionRequest.id, ExtensionRequest.new_due_on)
+        .where(ExtensionRequest.task_id.in_(task_ids), ExtensionRequest.state == ExtensionState.pending))
     return {r.task_id: r for r in rows}
 
 
