@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from io import BytesIO
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, quote_plus
 
 from flask import (
     Blueprint,
@@ -43,12 +43,15 @@ def _now() -> datetime:
 
 def task_link(**params) -> str | None:
     """A link to the task list behind a number (its filters: tracker.tasks.filters)."""
-    args = {k: v for k, v in params.items() if v not in (None, "", False)}
-    # hundreds of links per dashboard: build the list's URL once per request
+    # hundreds of links per dashboard: build the list's URL once per request, and quote only text
+    # (the numbers and ids need none)
     base = g.get("_task_list_url")
     if base is None:
         base = g._task_list_url = url_for("tasks.all_tasks")
-    return f"{base}?{urlencode(sorted(args.items()))}" if args else base
+    args = sorted((k, v) for k, v in params.items() if v is not None and v != "" and v is not False)
+    if not args:
+        return base
+    return base + "?" + "&".join(f"{k}={v}" if type(v) is int else f"{k}={quote_plus(str(v))}" for k, v in args)
 
 
 def view_task_link(task_id: int) -> str:
