@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 07:33:34.775383
+Create Date: 2026-12-01 08:11:53.714384
 
 """
 from alembic import op
@@ -231,10 +231,11 @@ def upgrade():
     sa.UniqueConstraint('measure_id', 'unit_id', name=op.f('uq_task_measure_id_unit_id'))
     )
     with op.batch_alter_table('task', schema=None) as batch_op:
-        batch_op.create_index('ix_task_due_id', ['due_on', 'id'], unique=False)
+        batch_op.create_index('ix_task_due_id', ['due_on', 'id', 'assigned_on', 'completed_at', 'cancelled_at', 'state', 'plan_id', 'unit_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index('ix_task_state_completed', ['state', 'completed_at', 'plan_id', 'unit_id'], unique=False)
         batch_op.create_index('ix_task_state_due', ['state', 'due_on'], unique=False)
-        batch_op.create_index('ix_task_tally', ['plan_id', 'unit_id', 'state', 'due_on', 'original_due_on', 'assigned_on', 'progress_percent', 'return_count', 'completed_at'], unique=False)
+        batch_op.create_index('ix_task_tally', ['plan_id', 'unit_id', 'state', 'due_on', 'original_due_on', 'assigned_on', 'progress_percent', 'return_count', 'completed_at', 'reporting_period'], unique=False)
         batch_op.create_index('ix_task_unit_due_id', ['unit_id', 'due_on', 'id'], unique=False)
         batch_op.create_index('ix_task_unit_state_due', ['unit_id', 'state', 'due_on'], unique=False)
 
@@ -305,6 +306,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_progress_report'))
     )
     with op.batch_alter_table('progress_report', schema=None) as batch_op:
+        batch_op.create_index('ix_progress_report_period', ['period_key', 'task_id', 'created_at'], unique=False)
         batch_op.create_index('ix_progress_report_task', ['task_id', 'id'], unique=False)
 
     op.create_table('evidence',
@@ -345,6 +347,7 @@ def downgrade():
     op.drop_table('evidence')
     with op.batch_alter_table('progress_report', schema=None) as batch_op:
         batch_op.drop_index('ix_progress_report_task')
+        batch_op.drop_index('ix_progress_report_period')
 
     op.drop_table('progress_report')
     with op.batch_alter_table('notification', schema=None) as batch_op:
@@ -364,6 +367,7 @@ def downgrade():
         batch_op.drop_index('ix_task_unit_due_id')
         batch_op.drop_index('ix_task_tally')
         batch_op.drop_index('ix_task_state_due')
+        batch_op.drop_index('ix_task_state_completed')
         batch_op.drop_index(batch_op.f('ix_task_owner_id'))
         batch_op.drop_index('ix_task_due_id')
 
