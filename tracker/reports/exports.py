@@ -37,7 +37,7 @@ COLUMN_WIDTHS = [6, 24, 8, 50, 18, 10, 10, 12, 12, 10, 8, 40, 11, 9]
 
 def state_label(state: TaskState) -> str:
     return {
-        TaskState.assigned: _("已交办"), TaskState.in_progress: _("办理中"), TaskState.submitted: _("待审核"),
+        TaskState.assigned: _("待办理"), TaskState.in_progress: _("办理中"), TaskState.submitted: _("待审核"),
         TaskState.completed: _("已办结"), TaskState.returned: _("已退回"), TaskState.cancelled: _("已撤销"),
     }[state]
 
