@@ -14,6 +14,7 @@ from markupsafe import Markup
 from tracker import timeutil
 from tracker.auth.models import Role, User
 from tracker.extensions import db, login_manager
+from tracker.tasks import labels
 
 # (endpoint, label, roles that see it); endpoints that are not registered are skipped
 MENU = (
@@ -70,6 +71,11 @@ def register(app: Flask) -> None:
             "organisation_name": app.config.get("ORGANISATION_NAME"),
         }
 
+    # the task vocabulary (tracker.tasks.labels) for every template
+    app.add_template_global(labels.state_label, "task_state_label")
+    app.add_template_global(labels.role_label, "task_role_label")
+    app.add_template_global(lambda: labels.translated(labels.STATE_LABELS), "task_state_labels")
+    app.add_template_global(lambda: labels.translated(labels.LIGHT_MEANINGS), "task_light_meanings")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
 

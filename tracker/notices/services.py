@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -28,16 +29,12 @@ from tracker.notices import documents
 from tracker.notices.models import NoticeCounter, NoticeItem, NoticeKind, SupervisionNotice
 from tracker.notify import outbox, workdays
 from tracker.tasks import lights
-from tracker.tasks.models import OPEN_STATES, ProgressReport, Task, TaskState
+from tracker.tasks.labels import state_label
+from tracker.tasks.models import OPEN_STATES, ProgressReport, Task
 from tracker.units.models import Unit
 
 PERIOD_RE = re.compile(r"^(\d{4})-H([12])$")
 DEFAULT_REQUIREMENTS = "请于{reply_by}前将办理情况书面反馈{organisation}，并在系统中逐项填报。"
-STATE_LABELS = {
-    TaskState.assigned: "待办理", TaskState.in_progress: "办理中", TaskState.submitted: "待审核",
-    TaskState.completed: "已办结", TaskState.returned: "已退回", TaskState.cancelled: "已撤销",
-}
-LIGHT_LABELS = {"red": "红灯", "yellow": "黄灯", "green": "绿灯", "none": "—"}
 
 
 class NoticeError(ValueError):
@@ -86,6 +83,11 @@ def _can_issue(actor: User | None) -> bool:
     return actor is None or actor.is_supervisor
 
 
+def _official(label, value) -> str:
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return label(value)
+
+
 def _snapshot(task: Task, today: date, warning_days: int) -> dict[str, Any]:
     measure, plan = task.measure, task.plan
     return {
@@ -98,7 +100,8 @@ def _snapshot(task: Task, today: date, warning_days: int) -> dict[str, Any]:
         "original_due_on": task.original_due_on.isoformat(),
         "extended": task.is_extended,
         "state": task.state.value,
-        "state_label": STATE_LABELS.get(task.state, task.state.value),
+        # a 督办单 is a Chinese official document, whoever issues it
+        "state_label": _official(state_label, task.state),
         "light": lights.light_for(task, today, warning_days),
         "last_progress": (task.last_progress_text or "")[:500],
         "last_progress_at": task.last_progress_at.isoformat() if task.last_progress_at else None,

@@ -14,6 +14,7 @@ from tracker.auth.permissions import PermissionDenied, supervisor_required
 from tracker.extensions import db
 from tracker.notices import documents, services
 from tracker.notices.models import SupervisionNotice
+from tracker.tasks import labels
 from tracker.tasks.models import Task
 from tracker.units.models import Unit
 
@@ -75,7 +76,7 @@ def _notice(notice_id: int) -> SupervisionNotice:
 def _render(notice: SupervisionNotice, status: int = 200):
     return render_template("notices/notice.html", notice=notice, answers=services.answers_for(notice),
                            can_answer=services.can_answer(current_user, notice),
-                           cn_date=services.cn_date, light_labels=services.LIGHT_LABELS), status
+                           cn_date=services.cn_date, light_labels=labels.translated(labels.LIGHT_LABELS)), status
 
 
 @bp.route("/<int:notice_id>")

@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape
 from flask_babel import gettext as _
 from openpyxl.utils import get_column_letter
 
+from tracker.tasks.labels import light_label, role_label, state_label
 from tracker.tasks.models import TaskState, UnitRole
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -33,21 +34,6 @@ def headers() -> list[str]:
 
 #: widths in Excel character units; a Chinese character is about two
 COLUMN_WIDTHS = [6, 24, 8, 50, 18, 10, 10, 12, 12, 10, 8, 40, 11, 9]
-
-
-def state_label(state: TaskState) -> str:
-    return {
-        TaskState.assigned: _("待办理"), TaskState.in_progress: _("办理中"), TaskState.submitted: _("待审核"),
-        TaskState.completed: _("已办结"), TaskState.returned: _("已退回"), TaskState.cancelled: _("已撤销"),
-    }[state]
-
-
-def light_label(light: str) -> str:
-    return {"red": _("红灯"), "yellow": _("黄灯"), "green": _("绿灯"), "none": _("—")}.get(light, light)
-
-
-def role_label(role: UnitRole) -> str:
-    return _("牵头") if role is UnitRole.lead else _("配合")
 
 
 def ledger_values(rows: Iterable[Any]) -> Iterator[list[Any]]:

@@ -17,8 +17,8 @@ from tracker.auth.models import Role, User
 from tracker.extensions import db
 from tracker.plans.models import Measure, MeasureKind, Plan
 from tracker.reports.bulletin import add_body
-from tracker.reports.exports import state_label
 from tracker.reports.queries import visible_condition
+from tracker.tasks.labels import state_label
 from tracker.tasks.models import OPEN_STATES, Evidence, ProgressReport, Task, TaskState, UnitRole
 from tracker.units.models import Unit
 from tracker.units.services import descendant_ids

@@ -26,6 +26,7 @@ from tracker.extensions import db
 from tracker.notify.outbox import Message, queue
 from tracker.plans.models import Measure, MeasureKind, Plan
 from tracker.tasks import permissions, storage
+from tracker.tasks.labels import state_label
 from tracker.tasks.models import (
     OPEN_STATES,
     Evidence,
@@ -63,13 +64,6 @@ WORKING_STATES = (TaskState.assigned, TaskState.in_progress, TaskState.returned)
 MAX_TEXT = 5000
 
 
-def _state_label(state: TaskState) -> str:
-    return {
-        TaskState.assigned: _("待办理"), TaskState.in_progress: _("办理中"), TaskState.submitted: _("待审核"),
-        TaskState.completed: _("已办结"), TaskState.returned: _("已退回"), TaskState.cancelled: _("已撤销"),
-    }[state]
-
-
 def _require(condition: bool) -> None:
     if not condition:
         raise PermissionDenied
@@ -104,7 +98,7 @@ def check_version(task: Task, version: int | str | None) -> None:
 def _move(task: Task, target: TaskState) -> TaskState:
     previous = task.state
     if target not in ALLOWED_TRANSITIONS.get(previous, set()):
-        raise StateConflict(_("任务当前为“%(state)s”，不能执行此操作。", state=_state_label(previous)))
+        raise StateConflict(_("任务当前为“%(state)s”，不能执行此操作。", state=state_label(previous)))
     task.state = target
     return previous
 
@@ -293,7 +287,7 @@ def submit(task: Task, *, actor: User, note: str = "", now: datetime) -> Task:
     _require(permissions.can_work_on(actor, task))
     note = _clean_text(note, required=False, message="")
     if TaskState.submitted not in ALLOWED_TRANSITIONS.get(task.state, set()):
-        raise StateConflict(_("任务当前为“%(state)s”，不能提交审核。", state=_state_label(task.state)))
+        raise StateConflict(_("任务当前为“%(state)s”，不能提交审核。", state=state_label(task.state)))
     if task.evidence_required and evidence_count(task) == 0:
         raise TaskError(_("该任务需要佐证材料，请先上传至少一份材料再提交。"))
     previous = _move(task, TaskState.submitted)
@@ -400,7 +394,7 @@ PERIOD_PATTERNS = {
 
 def _check_working(task: Task) -> None:
     if task.state not in WORKING_STATES:
-        raise StateConflict(_("任务当前为“%(state)s”，不能再报送或上传材料。", state=_state_label(task.state)))
+        raise StateConflict(_("任务当前为“%(state)s”，不能再报送或上传材料。", state=state_label(task.state)))
 
 
 def report_progress(task: Task, *, actor: User, text: str, percent: int | None, period_key: str | None = None,
@@ -536,7 +530,7 @@ def request_extension(task: Task, *, actor: User, new_due_on: date, reason: str,
     """The unit asks for more time (延期申请): before the deadline, for a later date, with a reason."""
     _require(permissions.can_work_on(actor, task))
     if task.state not in WORKING_STATES:
-        raise StateConflict(_("任务当前为“%(state)s”，不能申请延期。", state=_state_label(task.state)))
+        raise StateConflict(_("任务当前为“%(state)s”，不能申请延期。", state=state_label(task.state)))
     if not isinstance(new_due_on, date) or isinstance(new_due_on, datetime):
         raise TaskError(_("请填写有效的延期时限（日期）。"))
     reason = _clean_text(reason, required=True, message=_("请填写延期理由。"))
