@@ -15,6 +15,11 @@ LIGHT_LABELS = {"red": _l("红灯"), "yellow": _l("黄灯"), "green": _l("绿灯
 #: what the colour means, as a task list says it beside the light
 LIGHT_MEANINGS = {"red": _l("已逾期"), "yellow": _l("临期或滞后"), "green": _l("正常"), "none": _l("不适用")}
 ROLE_LABELS = {UnitRole.lead: _l("牵头"), UnitRole.support: _l("配合")}
+#: the rhythms a plan's text may state (the parser's ``period`` suggestion)
+SUGGESTED_PERIOD_LABELS = {
+    "daily": _l("每日"), "weekly": _l("每周"), "monthly": _l("每月"), "quarterly": _l("每季度"),
+    "half-yearly": _l("每半年"), "yearly": _l("每年"),
+}
 
 
 def state_label(state: TaskState | str) -> str:

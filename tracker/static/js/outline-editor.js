@@ -207,7 +207,7 @@
       (row[key] || []).forEach(function (value) { box.appendChild(el("span", "tag tag-" + key, value)); });
     });
     if (row.deadline || row.deadline_text) { box.appendChild(el("span", "tag tag-deadline", row.deadline || row.deadline_text)); }
-    if (row.period) { box.appendChild(el("span", "tag tag-period", row.period)); }
+    if (row.period) { box.appendChild(el("span", "tag tag-period", label("period-" + row.period))); }
     return box;
   }
 
