@@ -127,8 +127,8 @@ def main() -> None:
     with app.app_context():
         admin = db.session.scalar(sa.select(User).where(User.email == "admin@example.cn"))
         now = datetime.now(UTC)
-        for label, compute in (("tally", lambda: queries._tally_rows(admin, now)),
-                               ("reports", lambda: queries._report_rows(admin, now)),
+        for label, compute in (("tally", lambda: queries._tally_rows(admin, now, owed=queries._reports_due(now).owed)),
+                               ("answered", lambda: queries._answered_rows(admin, queries._reports_due(now))),
                                ("trend", lambda: queries.trend(admin, now))):
             runs = []
             for _i in range(7):

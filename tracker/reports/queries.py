@@ -140,7 +140,16 @@ _FIELD = 1 << 21
 _OVERDUE, _YELLOW, _DUE_SO_FAR = 1, _FIELD, _FIELD * _FIELD
 
 
-def _tally_rows(user: User, now: datetime, plan_id: int | None = None) -> list[sa.Row]:
+def _plain_rows(query: sa.Select) -> list[sa.Row]:
+    """The rows of a column query on the session's connection, without the ORM's per-row work
+    (thousands of group rows for the tally); pending changes are flushed first, as the session's own
+    execute would."""
+    db.session.flush()
+    return db.session.connection().execute(query).all()
+
+
+def _tally_rows(user: User, now: datetime, plan_id: int | None = None,
+                owed: ColumnElement[bool] | None = None) -> list[sa.Row]:
     """One pass over the visible tasks, grouped by (plan, unit, state).
 
     Grouping by the state gives every state count without a CASE per state, and the covering
@@ -149,7 +158,9 @@ def _tally_rows(user: User, now: datetime, plan_id: int | None = None) -> list[s
     adds whether it was done by its original deadline (the only row whose local completion date
     is computed), an open row adds its light and whether its original deadline has passed as
     packed flags (``_OVERDUE``, ``_YELLOW``, ``_DUE_SO_FAR``; one sum instead of four), and a
-    cancelled row adds nothing. ``dashboard()`` unpacks them per group.
+    cancelled row adds nothing. ``owed`` (see ``_reports_due``) counts, in the same pass, the
+    tasks that owe the periodic report of the latest closed period. ``dashboard()`` unpacks them
+    per group.
     """
     today = timeutil.local_today(now)
     on_time = sa.case((local_date_of(Task.completed_at, now) <= Task.original_due_on, 1), else_=0)
@@ -158,16 +169,18 @@ def _tally_rows(user: User, now: datetime, plan_id: int | None = None) -> list[s
                   + sa.case((Task.original_due_on < today, _DUE_SO_FAR), else_=0))
     packed = sa.case((Task.state == TaskState.completed, on_time), (Task.state == TaskState.cancelled, 0),
                      else_=open_flags)
+    owing = (sa.func.sum(sa.case((sa.and_(Task.state != TaskState.cancelled, owed), 1), else_=0))
+             if owed is not None else sa.literal(0))
     query = (
         sa.select(Task.plan_id, Task.unit_id, Task.state, sa.func.count().label("total"),
                   sa.func.sum(Task.return_count).label("returns"),
-                  sa.func.sum(sa.cast(packed, sa.BigInteger)).label("packed"))
+                  sa.func.sum(sa.cast(packed, sa.BigInteger)).label("packed"), owing.label("owing"))
         .where(visible_condition(user))
         .group_by(Task.plan_id, Task.unit_id, Task.state)
     )
     if plan_id is not None:
         query = query.where(Task.plan_id == plan_id)
-    return list(db.session.execute(query))
+    return _plain_rows(query)
 
 
 REPORT_PERIODS = (ReportingPeriod.monthly, ReportingPeriod.quarterly, ReportingPeriod.half_yearly)
@@ -196,66 +209,59 @@ def report_grace_days() -> int:
     return int(current_app.config.get("REPORT_GRACE_DAYS", 5))
 
 
-@dataclass
-class ReportRow:
-    plan_id: int
-    unit_id: int
-    missing: int = 0
-    late: int = 0
+@dataclass(frozen=True)
+class ReportsDue:
+    """The periodic reports that have fallen due: for each reporting period, the key of its latest
+    closed period and the moment its reports were due (the grace days after the period's end)."""
+
+    periods: tuple[tuple[ReportingPeriod, str, datetime], ...]
+    #: the tasks that owe one of them (not counting cancelled tasks, which owe nothing)
+    owed: ColumnElement[bool]
 
 
-def _report_rows(user: User, now: datetime, plan_id: int | None = None) -> list[ReportRow]:
-    """Periodic reports of the latest closed period: missing (none at all once the grace days are
-    over) or late (the first one came after them), per (plan, unit).
-
-    Two grouped queries instead of a lookup per task: the tasks that owe a report (a scan of the
-    covering index ix_task_tally), and the tasks that have one, found from the reports of the
-    period keys in question (index ix_progress_report_period) and joined to their task by id.
-    missing = owing - answered. A period whose reports are not yet due is left out altogether.
-    """
+def _reports_due(now: datetime) -> ReportsDue | None:
+    """The reports of the latest closed periods that are due by ``now``; None when none is (a period
+    whose reports are not yet due is left out altogether)."""
     today = timeutil.local_today(now)
     grace = report_grace_days()
-    owing_conditions, keys = [], []
+    owing_conditions, periods = [], []
     for period in REPORT_PERIODS:
         key, _start, end = last_closed_period(period, today)
         due_at = timeutil.end_of_day_utc(end + timedelta(days=grace))
         if due_at >= now:
             # nothing is missing yet, and nothing can have come after the grace days
             continue
-        keys.append((period, key, due_at))
+        periods.append((period, key, due_at))
         owing_conditions.append(sa.and_(
             Task.reporting_period == period, Task.assigned_on <= end,
             # a task closed before the report fell due owes no report
             sa.or_(Task.completed_at.is_(None), Task.completed_at > due_at)))
-    if not keys:
-        return []
-    scope = [visible_condition(user), Task.state != TaskState.cancelled, sa.or_(*owing_conditions)]
+    if not periods:
+        return None
+    return ReportsDue(periods=tuple(periods), owed=sa.or_(*owing_conditions))
+
+
+def _answered_rows(user: User, due: ReportsDue, plan_id: int | None = None) -> list[sa.Row]:
+    """Per (plan, unit), how many of the tasks that owe a report have one, and how many of those
+    came after the grace days: the reports of the period keys in question (index
+    ix_progress_report_period), first one per task, joined to their task by id. The owing tasks
+    themselves are counted by the tally's pass (``_tally_rows``); missing = owing - answered."""
+    scope = [visible_condition(user), Task.state != TaskState.cancelled, due.owed]
     if plan_id is not None:
         scope.append(Task.plan_id == plan_id)
-    rows: dict[tuple[int, int], ReportRow] = {}
-    owing = db.session.execute(sa.select(Task.plan_id, Task.unit_id, sa.func.count()).where(*scope)
-                               .group_by(Task.plan_id, Task.unit_id))
-    for pid, uid, n in owing:
-        rows[(pid, uid)] = ReportRow(pid, uid, missing=n)
     first = (sa.select(ProgressReport.task_id, ProgressReport.period_key,
                        sa.func.min(ProgressReport.created_at).label("first_at"))
-             .where(ProgressReport.period_key.in_([key for _p, key, _d in keys]))
+             .where(ProgressReport.period_key.in_([key for _p, key, _d in due.periods]))
              .group_by(ProgressReport.task_id, ProgressReport.period_key).subquery())
     # the report must answer the task's own period
     matches = sa.or_(*[sa.and_(Task.reporting_period == period, first.c.period_key == key)
-                       for period, key, _d in keys])
+                       for period, key, _d in due.periods])
     late = sa.or_(*[sa.and_(Task.reporting_period == period, first.c.first_at > sa.literal(due_at, UTCDateTime()))
-                    for period, _k, due_at in keys])
-    answered = db.session.execute(
+                    for period, _k, due_at in due.periods])
+    return _plain_rows(
         sa.select(Task.plan_id, Task.unit_id, sa.func.count(), sa.func.sum(sa.case((late, 1), else_=0)))
         .select_from(first).join(Task, Task.id == first.c.task_id)
         .where(matches, *scope).group_by(Task.plan_id, Task.unit_id))
-    for pid, uid, n, n_late in answered:
-        row = rows.get((pid, uid))
-        if row is not None:
-            row.missing -= n
-            row.late += int(n_late or 0)
-    return list(rows.values())
 
 
 @dataclass(frozen=True)
@@ -299,12 +305,15 @@ def dashboard(user: User, now: datetime, plan_id: int | None = None) -> Dashboar
     pairs summed per plan, per unit and overall."""
     by_pair: dict[tuple[int, int], list[int]] = {}
     cancelled, completed = TaskState.cancelled, TaskState.completed
-    for pid, uid, state, total, returns, packed in _tally_rows(user, now, plan_id):
+    reports_due = _reports_due(now)
+    owed = reports_due.owed if reports_due else None
+    for pid, uid, state, total, returns, packed, owing in _tally_rows(user, now, plan_id, owed):
         v = by_pair.get((pid, uid))
         if v is None:
             v = by_pair[(pid, uid)] = [0] * _SLOTS
         packed = int(packed or 0)
         v[0] += total
+        v[_MISSING] += int(owing or 0)
         v[_STATE_AT[state]] += total
         v[_RETURNS] += int(returns or 0)
         if state is cancelled:
@@ -320,10 +329,11 @@ def dashboard(user: User, now: datetime, plan_id: int | None = None) -> Dashboar
             v[_RED] += overdue
             v[_YELLOW_AT] += yellow
             v[_GREEN] += total - overdue - yellow
-    for row in _report_rows(user, now, plan_id):
-        v = by_pair.setdefault((row.plan_id, row.unit_id), [0] * _SLOTS)
-        v[_MISSING] += row.missing
-        v[_LATE] += row.late
+    for pid, uid, answered, late in (_answered_rows(user, reports_due, plan_id) if reports_due else ()):
+        v = by_pair.get((pid, uid))
+        if v is not None:
+            v[_MISSING] -= answered
+            v[_LATE] += int(late or 0)
     overall = [0] * _SLOTS
     per_plan: dict[int, list[int]] = {}
     per_unit: dict[int, list[int]] = {}
