@@ -2,9 +2,10 @@
 
 Seeds a temporary SQLite file (200 units, 500 measures, one task per measure and unit) with
 core inserts, signs in as one county's lead and measures requests per second of /tasks/mine
-next to the trivial /healthz and the signed-in shell (/password), first through the Flask test
-client, then over real HTTP (a threaded werkzeug server on 127.0.0.1, one keep-alive
-connection). Run from the repository root:
+next to the trivial /healthz, the signed-in shell (/password: the same layout, no data) and the
+same list as JSON through the API (/api/v1/tasks with the lead's token: no page, no session),
+first through the Flask test client, then over real HTTP (a threaded werkzeug server on
+127.0.0.1, one keep-alive connection). Run from the repository root:
 
     .venv/bin/python bench/bench_tasks.py
 """
@@ -30,6 +31,7 @@ from werkzeug.security import generate_password_hash  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
 from tracker import create_app  # noqa: E402
+from tracker.api.auth import create_token  # noqa: E402
 from tracker.auth.models import Role, User  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 from tracker.plans.models import Measure, Plan  # noqa: E402
@@ -95,14 +97,14 @@ def seed() -> tuple[int, str]:
     return count, "lead10@example.cn"
 
 
-def rate(client, url: str, seconds: float) -> tuple[float, int]:
+def rate(client, url: str, seconds: float, headers: dict[str, str] | None = None) -> tuple[float, int]:
     """Requests per second of GET ``url`` through the Flask test client over about ``seconds``;
     every response must be 200."""
     for _ in range(3):  # warm up
-        assert client.get(url).status_code == 200
+        assert client.get(url, headers=headers).status_code == 200
     n, started = 0, time.perf_counter()
     while True:
-        response = client.get(url)
+        response = client.get(url, headers=headers)
         assert response.status_code == 200, (url, response.status_code)
         n += 1
         elapsed = time.perf_counter() - started
@@ -117,9 +119,10 @@ class HttpClient:
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, url: str, body: str | None = None) -> tuple[int, bytes]:
-        headers = {"Connection": "keep-alive"}
-        if self.cookies:
+    def request(self, method: str, url: str, body: str | None = None,
+                extra: dict[str, str] | None = None) -> tuple[int, bytes]:
+        headers = {"Connection": "keep-alive", **(extra or {})}
+        if self.cookies and not extra:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -134,13 +137,15 @@ class HttpClient:
         return response.status, data
 
 
-def http_rate(client: HttpClient, url: str, seconds: float) -> tuple[float, int]:
-    """Requests per second of GET ``url`` over real HTTP (one keep-alive connection)."""
+def http_rate(client: HttpClient, url: str, seconds: float,
+              headers: dict[str, str] | None = None) -> tuple[float, int]:
+    """Requests per second of GET ``url`` over real HTTP (one keep-alive connection); with
+    ``headers`` (the API token) the session cookie is left out."""
     for _ in range(3):
-        assert client.request("GET", url)[0] == 200
+        assert client.request("GET", url, extra=headers)[0] == 200
     n, started = 0, time.perf_counter()
     while True:
-        status, _body = client.request("GET", url)
+        status, _body = client.request("GET", url, extra=headers)
         assert status == 200, (url, status)
         n += 1
         elapsed = time.perf_counter() - started
@@ -158,14 +163,15 @@ class QuietHandler(WSGIRequestHandler):
 
 
 def report(title: str, figures: dict[str, tuple[float, int]]) -> None:
-    health, shell, listing, filtered = (figures[k][0] for k in ("health", "shell", "list", "filtered"))
+    health, shell, listing, filtered, api = (figures[k][0] for k in ("health", "shell", "list", "filtered", "api"))
     print(title)
     for label, key in (("/healthz", "health"), ("/password (signed-in shell)", "shell"), ("/tasks/mine", "list"),
-                       ("/tasks/mine?due=30&key=1", "filtered")):
+                       ("/tasks/mine?due=30&key=1", "filtered"), ("/api/v1/tasks (JSON, token)", "api")):
         per_second, n = figures[key]
         print(f"  {label:27s} {per_second:8.1f} req/s  {1000 / per_second:6.2f} ms  ({n} requests)")
     for label, ratio in (("list / healthz", listing / health), ("list / signed-in shell", listing / shell),
-                         ("filtered / healthz", filtered / health)):
+                         ("filtered / healthz", filtered / health), ("API list / healthz", api / health),
+                         ("shell / healthz", shell / health)):
         verdict = "meets the 0.5 target" if ratio >= 0.5 else "does NOT meet the 0.5 target"
         print(f"  ratio {label:24s} {ratio:5.2f}  {verdict}")
 
@@ -179,12 +185,17 @@ def main() -> None:
             t0 = time.perf_counter()
             count, email = seed()
             print(f"seeded {count} tasks, {UNITS} units, {MEASURES} measures in {time.perf_counter() - t0:.1f} s")
-            lead_unit = db.session.scalar(sa.select(User.unit_id).where(User.email == email))
+            lead = db.session.scalar(sa.select(User).where(User.email == email))
+            lead_unit = lead.unit_id
+            _token, secret = create_token(lead, "bench", actor=lead, now=datetime.now(UTC))
+            db.session.commit()
             mine = db.session.scalar(sa.select(sa.func.count()).select_from(Task).where(Task.unit_id == lead_unit))
             db.session.remove()
         print(f"the lead's unit has {mine} of {count} tasks; a page shows 20")
         urls = {"health": "/healthz", "shell": "/password", "list": "/tasks/mine",
-                "filtered": "/tasks/mine?due=30&key=1"}
+                "filtered": "/tasks/mine?due=30&key=1", "api": "/api/v1/tasks"}
+        bearer = {"Authorization": f"Bearer {secret}"}
+        headers = {key: bearer if key == "api" else None for key in urls}
 
         client = app.test_client()
         response = client.post("/login", data={"email": email, "password": PASSWORD})
@@ -192,7 +203,7 @@ def main() -> None:
         page = client.get("/tasks/mine").get_data(as_text=True)
         assert "light light-" in page
         report("Flask test client (no network, no server):",
-               {key: rate(client, url, SECONDS) for key, url in urls.items()})
+               {key: rate(client, url, SECONDS, headers[key]) for key, url in urls.items()})
 
         # the same app behind a real threaded WSGI server on localhost, over keep-alive HTTP/1.1
         server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
@@ -205,7 +216,7 @@ def main() -> None:
             status, body = http.request("GET", "/tasks/mine")
             assert status == 200 and b"light light-" in body
             report("Real HTTP (werkzeug threaded server, http.client keep-alive):",
-                   {key: http_rate(http, url, SECONDS) for key, url in urls.items()})
+                   {key: http_rate(http, url, SECONDS, headers[key]) for key, url in urls.items()})
         finally:
             server.shutdown()
         with app.app_context():
