@@ -58,8 +58,9 @@ def test_styles(line: str, style: str, number: str, value: int, text: str) -> No
     "line",
     [
         "2024年3月4日召开会议",  # a date
-        "1.5系统上线",  # a decimal
-        "86.55分",
+        "1.5万元",  # a decimal quantity, not the number 1.5 (86.55分 is left to the parser)
+        "2.3%以上",
+        "0.5 亿元",
         "95%以上",
         "第22期培训班",  # 第N期 is not a numbering style
         "8+N认责体系",
@@ -147,9 +148,29 @@ def test_fold_width_keeps_offsets() -> None:
         "di_article",
         "di_part",
         "di_section",
+        "decimal2",
+        "decimal3",
+        "decimal4",
     ],
 )
 def test_render_round_trip(style: str) -> None:
     for value in (1, 2, 9, 10, 12):
         marker = match_marker(render(style, value) + "内容")
         assert marker is not None and marker.style == style and marker.value == value
+
+
+@pytest.mark.parametrize(
+    ("line", "style", "number", "value", "parent", "text"),
+    [
+        ("1.2 完善工作机制", "decimal2", "1.2", 2, "1", "完善工作机制"),
+        ("1.2完善工作机制", "decimal2", "1.2", 2, "1", "完善工作机制"),
+        ("2.3.1 每季度排查一次", "decimal3", "2.3.1", 1, "2.3", "每季度排查一次"),
+        ("１．２　完善工作机制", "decimal2", "１．２", 2, "1", "完善工作机制"),
+        ("3.1.2.4、细化措施", "decimal4", "3.1.2.4", 4, "3.1.2", "细化措施"),
+    ],
+)
+def test_decimal_numbers(line: str, style: str, number: str, value: int, parent: str, text: str) -> None:
+    marker = match_marker(line)
+    assert marker is not None
+    assert (marker.style, marker.number, marker.value, marker.parent) == (style, number, value, parent)
+    assert line[marker.end:] == text

@@ -468,3 +468,43 @@ def test_title_wrapped_over_two_lines() -> None:
     outline = parse_text(text)
     assert [p.title for p in outline.plans] == ["", "城东街道2024年消防安全专项整治实施方案"]
     assert outline.plans[1].headings == []
+
+
+# -- decimal numbers (1.1, 1.1.1) ----------------------------------------------------------
+
+
+def test_decimal_numbers_nest_by_their_own_digits() -> None:
+    text = ("一、夯实基础\n1.1 完成机房改造。\n1.2 推进网络升级。\n1.2.1 完成县级节点扩容。\n"
+            "1.2.2 完成乡镇节点接入。\n1.3 健全运维制度。\n二、提升应用\n2.1 建设统一身份认证平台。\n")
+    assert flat(text) == [
+        (1, "一", "夯实基础"),
+        (2, "1.1", "完成机房改造。"),
+        (2, "1.2", "推进网络升级。"),
+        (3, "1.2.1", "完成县级节点扩容。"),
+        (3, "1.2.2", "完成乡镇节点接入。"),
+        (2, "1.3", "健全运维制度。"),
+        (1, "二", "提升应用"),
+        (2, "2.1", "建设统一身份认证平台。"),
+    ]
+
+
+def test_decimal_numbers_under_arabic_ones() -> None:
+    text = ("1. 总体要求\n1.1 坚持安全第一。\n2. 重点任务\n2.1 开展隐患排查。\n"
+            "2.1.1 每季度排查一次。\n2.2 完善应急预案。\n")
+    assert [row[:2] for row in flat(text)] == [(1, "1"), (2, "1.1"), (1, "2"), (2, "2.1"), (3, "2.1.1"), (2, "2.2")]
+
+
+def test_a_decimal_that_names_another_parent_or_a_quantity_is_text() -> None:
+    text = ("一、夯实基础\n1.1 完成机房改造，全年投资\n1.5亿元，年底前完成。\n1.2 推进网络升级，考核得分\n"
+            "86.55分以上。\n3.5 这一行不是编号。\n1.2.1 完成县级节点扩容。\n2.2.1 这一行也不是。\n1.3 台账管理。\n")
+    rows = flat(text)
+    assert [row[1] for row in rows] == ["一", "1.1", "1.2", "1.2.1", "1.3"]
+    assert rows[1][2] == "完成机房改造，全年投资1.5亿元，年底前完成。"
+    assert rows[2][2] == "推进网络升级，考核得分86.55分以上。"
+
+
+def test_word_multilevel_legal_numbers_become_levels() -> None:
+    blocks = [Block(text=t) for t in ("第一条 总则", "1.1目的", "1.2范围", "第二条 职责", "2.1分工")]
+    outline = parse_blocks(blocks)
+    assert tree(outline)[0] == [(1, "第一条", "总则"), (2, "1.1", "目的"), (2, "1.2", "范围"),
+                                (1, "第二条", "职责"), (2, "2.1", "分工")]

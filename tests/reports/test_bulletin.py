@@ -45,5 +45,5 @@ def test_bulletin_figures(app, seeded, people, now):
 
 
 def test_number_labels():
-    assert [bulletin.number_label(n) for n in ("一", "（一）", "1", "（1）", "①", "一是", "")] == \
-        ["一、", "（一）", "1.", "（1）", "①", "一是，", ""]
+    assert [bulletin.number_label(n) for n in ("一", "（一）", "1", "（1）", "①", "一是", "1.2.1", "")] == \
+        ["一、", "（一）", "1.", "（1）", "①", "一是，", "1.2.1 ", ""]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -22,6 +23,9 @@ class MeasureKind(enum.Enum):
     heading = "heading"
 
 
+_DECIMAL_NUMBER = re.compile(r"\d+(?:\.\d+)+")
+
+
 def number_label(number: str) -> str:
     """A measure number with its official punctuation: 一、 （一） 1. （1） ① 一是，"""
     if not number:
@@ -30,6 +34,8 @@ def number_label(number: str) -> str:
         return number
     if number.isdigit():
         return f"{number}."
+    if _DECIMAL_NUMBER.fullmatch(number):
+        return f"{number} "
     if number.endswith("是") or (number.startswith("第") and len(number) <= 4 and number[-1:] not in "条章节部分"):
         return f"{number}，"
     if number.startswith("第"):

@@ -1,6 +1,6 @@
 """Chinese outline numbers: recognise a number token and tell its style and value.
 
-Plans number their parts in many ways (一、 （一） 1. （1） ① 第一条 …), typed in
+Plans number their parts in many ways (一、 （一） 1. （1） ① 第一条 1.2.1 …), typed in
 full- or half-width forms. This module only knows what a number looks like; which
 level it stands for is decided by the parser from the order a document uses its
 styles, because no fixed table holds across documents.
@@ -95,6 +95,8 @@ STYLE_KIND = {
     "arabic_paren": "arabic", "arabic_dun": "arabic", "arabic_dot": "arabic",
     "arabic_rparen": "arabic",
     "circled": "circled", "roman": "roman",
+    # 1.2 and 1.2.1: each depth is a level of its own
+    "decimal2": "decimal2", "decimal3": "decimal3", "decimal4": "decimal4",
     "inline_shi": "inline", "inline_di": "inline",
     "table_row": "row",
 }
@@ -106,6 +108,9 @@ _DI_UNITS = {"部分": "di_part", "编": "di_volume", "章": "di_chapter", "节"
              "条": "di_article"}
 
 _CN_NUM = "[一二三四五六七八九十][一二三四五六七八九十百零〇]{0,3}"
+#: what follows a decimal quantity, not a number like 1.2 (1.5万件, 2.3%, 0.5亿元); only units that
+#: begin no common word, since 1.1台账管理 and 1.2人才队伍 are numbers (the parser weighs the rest)
+_QUANTITY_UNITS = "%‰万亿千元倍吨亩"
 
 # Applied with .match() to width-folded text, at the start of a line or of a
 # candidate position inside one.
@@ -118,6 +123,7 @@ _LEADING = re.compile(
   | (?P<circ>[{_circled_class()}])(?P<circ_tail>[ ]*[、.:,]?)
   | (?P<roman>[{_ROMAN}])(?P<roman_tail>[ ]*[、.])
   | (?P<cn>{_CN_NUM})[ ]?(?P<cn_delim>、|\.(?![\d.]))
+  | (?P<dec>\d{{1,2}}(?:\.\d{{1,2}}){{1,3}})(?!\d|\.\d|[ ]?[{_QUANTITY_UNITS}])(?P<dec_tail>[ ]*[、.:,]?)
   | (?P<ar>\d{{1,3}})[ ]?(?P<ar_delim>、|\.(?![\d.])|\))
     """,
     re.X,
@@ -140,6 +146,8 @@ class Marker:
     value: int
     start: int
     end: int  # where the item's own text begins (after the delimiter and spaces)
+    #: for a decimal number (1.2.1) the number of the item it belongs to ("1.2")
+    parent: str = ""
 
     @property
     def kind(self) -> str:
@@ -192,6 +200,16 @@ def match_marker(line: str, pos: int = 0) -> Marker | None:
         style = "roman"
         value = _ROMAN.index(m.group("roman")) + 1
         number = m.group("roman")
+    elif group == "dec_tail":
+        parts = m.group("dec").split(".")
+        style = f"decimal{len(parts)}"
+        value = int(parts[-1])
+        number = line[pos + m.start("dec"):pos + m.end("dec")]
+        parent = ".".join(parts[:-1])
+        if not value:
+            return None
+        end = _SPACES.match(line, pos + m.end()).end()
+        return Marker(style=style, number=number, value=value, start=pos, end=end, parent=parent)
     elif group == "cn_delim":
         style = "cn_dun" if m.group("cn_delim") == "、" else "cn_dot"
         value = _value(m.group("cn"))
@@ -218,6 +236,7 @@ def render(style: str, value: int) -> str:
         "arabic_paren": f"（{value}）", "arabic_dun": f"{value}、", "arabic_dot": f"{value}.",
         "arabic_rparen": f"{value}）",
         "circled": chr(0x2460 + value - 1) if value <= 20 else f"{value}、",
+        "decimal2": f"1.{value} ", "decimal3": f"1.1.{value} ", "decimal4": f"1.1.1.{value} ",
         "roman": f"{_ROMAN[value - 1]}、" if value <= len(_ROMAN) else f"{value}、",
     }[style]
 
@@ -296,7 +315,7 @@ def _may_contain(line: str, style: str, value: int, start: int) -> bool:
     """A cheap test before the scan: is the number's own digit or numeral in the line at all?"""
     if style == "circled":
         return value <= 20 and chr(0x2460 + value - 1) in line
-    if style.startswith("arabic"):
+    if style.startswith(("arabic", "decimal")):
         digits = str(value)
         return digits in line or digits.translate(_FULL_DIGITS) in line or (
             value <= 20 and chr(_PAREN_DIGITS[0] + value - 1) in line)

@@ -482,7 +482,22 @@ class _Parser:
             loose = strict or value <= 10 or (last is not None and last < value <= last + 10)
         if marker.strong:
             loose = True
+        if marker.parent and not self._decimal_fits(marker, k):
+            return False, False
         return strict, loose
+
+    def _decimal_fits(self, marker: Marker, k: int | None) -> bool:
+        """A decimal number (2.3, 2.3.1) names the item it belongs to: 2.3.1 goes under 2.3, and 2.1
+        under the second item of the level above (二、 or 2.); a mismatch is text, not a number."""
+        stack = self.plan.stack
+        holder = stack[k - 1] if k else (stack[-1] if k is None and stack else None)
+        if holder is None:
+            return True
+        if holder.item.style.startswith("decimal"):
+            return fold_width(holder.item.number) == marker.parent
+        if marker.parent.count(".") and k is None:
+            return False  # 1.2.1 with no 1.2 open
+        return holder.value == int(marker.parent.rsplit(".", 1)[-1])
 
     def _is_full(self, line: str) -> bool:
         return len(line) >= self.full_len
