@@ -152,3 +152,37 @@ def test_working_days(app, db, people, make_task):
 ])
 def test_period_of(period, today, key):
     assert rules.period_of(today, period)[0] == key
+
+
+def test_reminders_are_written_in_each_recipients_language(db, people, make_task, now):
+    """The sweep runs without a request: the owner reading Duban in English gets an English
+    reminder, the unit lead of the other unit a Chinese one, from the same sweep."""
+    people.member.locale = "en"
+    english_task = make_task(people.unit, date(2026, 3, 5), owner=people.member)
+    chinese_task = make_task(people.other_unit, date(2026, 3, 5))
+    assert sweep(db, at(date(2026, 3, 2))).queued == 2
+    rows = {row.related_id: row for row in db.session.scalars(sa.select(OutboxEmail))}
+    english, chinese = rows[english_task.id], rows[chinese_task.id]
+    assert english.subject.startswith("[Reminder] due in 3 days: ")
+    assert english.reason == "due in 3 days"
+    assert english.body_text.startswith(f"Dear {people.member.name},")
+    for chinese_words in ("您好", "提醒原因", "完成时限", "请勿直接回复", "距截止"):
+        assert chinese_words not in english.body_text and chinese_words not in english.body_html
+    assert '<html lang="en">' in english.body_html
+    assert chinese.subject.startswith("【督办提醒】距截止还有3天：")
+    assert chinese.body_text.startswith(f"{people.other_lead.name}，您好：")
+    assert '<html lang="zh-CN">' in chinese.body_html
+    # the in-app notice says the same as the email
+    titles = {n.user_id: n.title for n in db.session.scalars(sa.select(Notification))}
+    assert titles[people.member.id] == english.subject
+
+
+def test_overdue_notice_chase_in_english(db, people, make_task, now):
+    people.lead.locale = "en"
+    make_task(people.unit, date(2026, 6, 30), owner=people.member)
+    notice = notice_services.issue_notices("2026-H1", now=now)[0]
+    sweep(db, at(notice.reply_by + timedelta(days=2)))
+    row = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.kind == "notice_chase")).one()
+    assert row.subject == f"[Notice feedback overdue] {notice.number_label}: feedback on the supervision notice " \
+                          "is 2 days late"
+    assert f"asked for feedback by {notice.reply_by.isoformat()}" in row.body_text

@@ -7,16 +7,24 @@ after the clock stepped back, queues nothing new.
 
 Catch-up rule for the before-deadline offsets (default 7, 3, 1, 0 days): only the most recent
 offset reached is due. After three days down the unit gets the one reminder that is true now
-("距截止还有1天"), not a burst of the stale 7- and 3-day ones it missed.
+(距截止还有1天), not a burst of the stale 7- and 3-day ones it missed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from tracker.notify import workdays
+
+
+def N_(text: str) -> str:
+    """Marks a message for the catalog without translating it: a fact's reason is put into each
+    recipient's language when the reminder is queued (``reason_text``)."""
+    return text
+
 
 #: audiences: the task's owner (else the unit's leads); escalation adds the unit's supervising
 #: leader and the plan's supervisor; a notice goes to the unit's leads
@@ -30,10 +38,19 @@ class Fact:
     kind: str
     #: names the fact; the outbox dedupe key adds ":user-<id>"
     key: str
+    #: the reason as a catalog message (Chinese, with %(name)s placeholders filled from ``values``)
     reason: str
     audience: str
     task_id: int | None = None
     notice_id: int | None = None
+    values: tuple[tuple[str, Any], ...] = ()
+
+
+def reason_text(fact: Fact, translate: Callable[[str], str] = N_) -> str:
+    """The fact's reason in the language of ``translate`` (the catalog lookup of one recipient's
+    language); Chinese by default."""
+    text = translate(fact.reason)
+    return text % dict(fact.values) if fact.values else text
 
 
 @dataclass(frozen=True)
@@ -60,8 +77,9 @@ def before_deadline_offset(due_on: date, today: date, offsets: Iterable[int], wo
     return max(reached)[2]
 
 
-def due_reason(days_left: int) -> str:
-    return "今天截止" if days_left == 0 else f"距截止还有{days_left}天"
+def due_reason(days_left: int) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    """The reason of a before-deadline reminder and its values."""
+    return (N_("今天截止"), ()) if days_left == 0 else (N_("距截止还有%(days)d天"), (("days", days_left),))
 
 
 def task_facts(task: TaskRow, today: date, *, offsets: Iterable[int], chase_days: int,
@@ -70,17 +88,18 @@ def task_facts(task: TaskRow, today: date, *, offsets: Iterable[int], chase_days
     facts: list[Fact] = []
     offset = before_deadline_offset(task.due_on, today, offsets, working_days)
     if offset is not None:
-        days_left = (task.due_on - today).days
-        facts.append(Fact("task_due", f"task-due:{task.id}:{task.due_on}:{offset}", due_reason(days_left),
-                          ASSIGNEE, task_id=task.id))
+        reason, values = due_reason((task.due_on - today).days)
+        facts.append(Fact("task_due", f"task-due:{task.id}:{task.due_on}:{offset}", reason,
+                          ASSIGNEE, task_id=task.id, values=values))
     days_over = (today - task.due_on).days
     if days_over >= 1:
         index = days_over // max(chase_days, 1)
         facts.append(Fact("task_overdue", f"task-overdue:{task.id}:{task.due_on}:{index}",
-                          f"已超期{days_over}天", ASSIGNEE, task_id=task.id))
+                          N_("已超期%(days)d天"), ASSIGNEE, task_id=task.id, values=(("days", days_over),)))
         if days_over >= escalate_after:
             facts.append(Fact("task_escalation", f"task-escalate:{task.id}:{task.due_on}",
-                              f"已超期{days_over}天，提请分管领导督促", ESCALATION, task_id=task.id))
+                              N_("已超期%(days)d天，提请分管领导督促"), ESCALATION, task_id=task.id,
+                              values=(("days", days_over),)))
     return facts
 
 
@@ -110,8 +129,9 @@ def report_fact(task: TaskRow, today: date, remind_days: int, reported: bool) ->
     days_left = (last_day - today).days
     if days_left > remind_days or today > task.due_on + timedelta(days=remind_days):
         return None
-    reason = f"本期（{key}）进展尚未报送，距报送截止还有{days_left}天"
-    return Fact("task_report", f"task-report:{task.id}:{key}", reason, ASSIGNEE, task_id=task.id)
+    reason = N_("本期（%(period)s）进展尚未报送，距报送截止还有%(days)d天")
+    return Fact("task_report", f"task-report:{task.id}:{key}", reason, ASSIGNEE, task_id=task.id,
+                values=(("period", key), ("days", days_left)))
 
 
 def notice_chase_fact(notice_id: int, reply_by: date, today: date, chase_days: int) -> Fact | None:
@@ -121,4 +141,4 @@ def notice_chase_fact(notice_id: int, reply_by: date, today: date, chase_days: i
         return None
     index = days_over // max(chase_days, 1)
     return Fact("notice_chase", f"notice-chase:{notice_id}:{index}",
-                f"督办单反馈已逾期{days_over}天", NOTICE_UNIT, notice_id=notice_id)
+                N_("督办单反馈已逾期%(days)d天"), NOTICE_UNIT, notice_id=notice_id, values=(("days", days_over),))

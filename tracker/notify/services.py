@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -35,13 +36,17 @@ KEY_CHUNK = 500
 #: days of holidays a working-day reminder may move earlier (National Day week and its 调休)
 WORKDAY_SLACK = 14
 
+N_ = rules.N_
 KIND_LABELS = {
-    "task_due": "督办提醒",
-    "task_overdue": "超期催办",
-    "task_escalation": "超期督办",
-    "task_report": "进展报送提醒",
-    "notice_chase": "督办单催办",
+    "task_due": N_("督办提醒"),
+    "task_overdue": N_("超期催办"),
+    "task_escalation": N_("超期督办"),
+    "task_report": N_("进展报送提醒"),
+    "notice_chase": N_("督办单催办"),
 }
+#: reminder subjects: the kind, then why and the task, or the notice and why
+TASK_SUBJECT = N_("【%(label)s】%(reason)s：%(what)s")
+NOTICE_SUBJECT = N_("【%(label)s】%(what)s：%(reason)s")
 
 
 class NotifyError(ValueError):
@@ -99,7 +104,10 @@ def existing_keys(keys: list[str]) -> set[str]:
 
 
 def queue_bulk(items: list[Pending], *, now: datetime) -> int:
-    """Insert many outbox rows at once, skipping keys that exist; in-app notices for the new ones."""
+    """Insert many outbox rows at once, skipping keys that exist; in-app notices for the new ones.
+
+    The messages are rendered in the active language: the sweep calls this once per recipients'
+    language, inside ``force_locale``."""
     if not items:
         return 0
     env = current_app.jinja_env
@@ -114,12 +122,13 @@ def queue_bulk(items: list[Pending], *, now: datetime) -> int:
 
     values = []
     by_key: dict[str, Pending] = {}
+    locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
     for item in items:
         if item.dedupe_key in by_key:
             continue
         by_key[item.dedupe_key] = item
         context = {"user": item.user, "reason": item.reason, "link": item.link, "gettext": gettext, "_": gettext,
-                   **item.context}
+                   "current_locale": locale, **item.context}
         bodies = []
         for ext in ("txt", "html"):
             name = f"email/{item.template}.{ext}"
@@ -170,9 +179,11 @@ class Person:
     email: str
     is_active: bool
     unit_id: int | None
+    #: the language the user reads Duban in (None: the default)
+    locale: str | None = None
 
 
-_PERSON_COLUMNS = (User.id, User.name, User.email, User.is_active, User.unit_id)
+_PERSON_COLUMNS = (User.id, User.name, User.email, User.is_active, User.unit_id, User.locale)
 
 
 def _users(ids: set[int]) -> dict[int, Person]:
@@ -268,13 +279,33 @@ def run_reminders(*, now: datetime) -> SweepResult:
     for start in range(0, len(measure_ids), KEY_CHUNK):
         chunk = sorted(measure_ids)[start:start + KEY_CHUNK]
         measures.update({m.id: m for m in db.session.scalars(sa.select(Measure).where(Measure.id.in_(chunk)))})
-    items = [_pending(fact, user, key, task_info, notices, plans, units, measures, today)
-             for fact, user, key in new]
-    result.queued = queue_bulk(items, now=now)
-    for item in items:
-        result.by_kind[item.kind] = result.by_kind.get(item.kind, 0) + 1
+    # each recipient reads the reminder in their own language: one batch per language
+    default_locale = config["BABEL_DEFAULT_LOCALE"]
+    by_locale: dict[str, list[tuple[rules.Fact, Person, str]]] = defaultdict(list)
+    for fact, user, key in new:
+        by_locale[user.locale or default_locale].append((fact, user, key))
+    for locale, group in sorted(by_locale.items()):
+        with force_locale(locale):
+            translate = _catalog_lookup()
+            items = [_pending(fact, user, key, task_info, notices, plans, units, measures, today, translate)
+                     for fact, user, key in group]
+            result.queued += queue_bulk(items, now=now)
+        for item in items:
+            result.by_kind[item.kind] = result.by_kind.get(item.kind, 0) + 1
     db.session.flush()
     return result
+
+
+def _catalog_lookup():
+    """gettext for the active language, looking each message up once per sweep, not once per email."""
+    seen: dict[str, str] = {}
+
+    def translate(text: str) -> str:
+        if text not in seen:
+            seen[text] = _(text)
+        return seen[text]
+
+    return translate
 
 
 def _unanswered_notices(today: date) -> dict[int, SupervisionNotice]:
@@ -313,25 +344,27 @@ def _audience(fact, task_info, notices, plans, units, users, leads) -> list[Pers
     return unique
 
 
-def _pending(fact, user, key, task_info, notices, plans, units, measures, today) -> Pending:
-    label = KIND_LABELS.get(fact.kind, "督办提醒")
+def _pending(fact, user, key, task_info, notices, plans, units, measures, today, translate) -> Pending:
+    """The email of one fact for one user, in the language of ``translate``."""
+    label = translate(KIND_LABELS.get(fact.kind, KIND_LABELS["task_due"]))
+    reason = rules.reason_text(fact, translate)
     if fact.notice_id is not None:
         notice = notices[fact.notice_id]
         unit = units.get(notice.unit_id)
-        return Pending(user=user, kind=fact.kind, dedupe_key=key, template="reminder_notice_chase",
-                       subject=f"【{label}】{notice.number_label}：{fact.reason}",
+        subject = translate(NOTICE_SUBJECT) % {"label": label, "what": notice.number_label, "reason": reason}
+        return Pending(user=user, kind=fact.kind, dedupe_key=key, template="reminder_notice_chase", subject=subject,
                        context={"notice": notice, "unit": unit, "today": today},
-                       reason=fact.reason, link=notice_link(notice.id),
+                       reason=reason, link=notice_link(notice.id),
                        related_type="supervision_notice", related_id=notice.id)
     row = task_info[fact.task_id]
     plan, unit, measure = plans.get(row.plan_id), units.get(row.unit_id), measures.get(row.measure_id)
     measure_label = measure.label if measure else ""
     short = measure_label if len(measure_label) <= 30 else measure_label[:30] + "…"
     return Pending(user=user, kind=fact.kind, dedupe_key=key, template="reminder_task",
-                   subject=f"【{label}】{fact.reason}：{short}",
+                   subject=translate(TASK_SUBJECT) % {"label": label, "what": short, "reason": reason},
                    context={"plan": plan, "unit": unit, "measure": measure, "measure_label": measure_label,
                             "due_on": row.due_on, "kind_label": label, "escalation": fact.kind == "task_escalation"},
-                   reason=fact.reason, link=task_link(row.id), task_id=row.id,
+                   reason=reason, link=task_link(row.id), task_id=row.id,
                    related_type="task", related_id=row.id)
 
 
