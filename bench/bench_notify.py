@@ -7,7 +7,9 @@ SQLite file database and a loopback SMTP server (aiosmtpd, in its own process).
 1. One reminder sweep over 100,000 tasks (target < 2 s): the first sweep of the day, which
    queues the due reminders, and a repeated sweep (everything already queued).
 2. Messages per second delivered by the dispatcher, next to a bare smtplib loop sending the same
-   messages over one connection in the same run (target ratio >= 0.5).
+   messages over one connection in the same run (target ratio >= 0.5): a loop that builds each
+   message from its row as any sender must, and, stricter, one that only sends bytes built
+   before the clock starts.
 3. Issuing 1,000 督办单 with their .docx and emails (target < 60 s).
 """
 
@@ -193,8 +195,10 @@ def bench_dispatch(port: int) -> None:
     print(f"dispatch of {MESSAGES} messages to a loopback SMTP server, one connection each:")
     print(f"  bare smtplib, pre-built bytes:           {MESSAGES / bare:,.0f} msg/s")
     print(f"  bare smtplib, building each message:     {MESSAGES / built:,.0f} msg/s")
-    print(f"  dispatcher (claim, build, send, mark):   {MESSAGES / ours:,.0f} msg/s, "
-          f"ratio {bare / ours:.2f} to pre-built bytes [target >= 0.5], {built / ours:.2f} to building")
+    print(f"  dispatcher (claim, build, send, mark):   {MESSAGES / ours:,.0f} msg/s")
+    for label, baseline in (("the bare loop building each message", built), ("the bare loop of pre-built bytes", bare)):
+        ratio = baseline / ours
+        print(f"  ratio to {label + ':':40s} {ratio:.2f} [target >= 0.5: {'met' if ratio >= 0.5 else 'NOT met'}]")
 
 
 def bench_notices() -> None:

@@ -22,6 +22,7 @@ Without ``MAIL_SERVER`` (the embedded default) nothing is sent and mail stays ``
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import os
@@ -30,13 +31,13 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email import policy
 from email.generator import BytesGenerator
+from email.policy import Compat32
 from email.utils import make_msgid
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_mail import BadHeaderError, Connection, email_dispatched, sanitize_address, sanitize_addresses
+from flask_mail import BadHeaderError, Connection, email_dispatched, sanitize_address
 from flask_mail import Message as MailMessage
 
 from tracker.extensions import db
@@ -45,8 +46,22 @@ from tracker.notify.models import OutboxEmail, OutboxStatus
 log = logging.getLogger(__name__)
 
 BACKOFF_CAP = timedelta(hours=1)
+class _WirePolicy(Compat32):
+    """compat32 that writes a header that is already plain ASCII on one line as it is.
+
+    Flask-Mail hands over headers already encoded (RFC 2047 words, RFC 2231 parameters); with no
+    line length limit compat32 would only parse each one into a ``Header`` and write the same text
+    back, which costs more than the SMTP conversation of the message.
+    """
+
+    def fold_binary(self, name: str, value) -> bytes:
+        if isinstance(value, str) and value.isascii() and "\n" not in value and "\r" not in value:
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
 #: headers arrive encoded and folded by Flask-Mail (RFC 2047 words, RFC 2231 parameters); no refolding
-WIRE_POLICY = policy.compat32.clone(linesep="\r\n", max_line_length=None)
+WIRE_POLICY = _WirePolicy(linesep="\r\n", max_line_length=None)
 _table = OutboxEmail.__table__
 
 
@@ -86,6 +101,13 @@ def wire_bytes(msg) -> bytes:
     return buffer.getvalue()
 
 
+@functools.lru_cache(maxsize=4096)
+def _envelope_address(address: str) -> str:
+    """Flask-Mail's address sanitising, once per address and process: a batch repeats the sender
+    on every message and often the recipients too."""
+    return sanitize_address(address)
+
+
 class TimeoutConnection(Connection):
     """Flask-Mail's connection with a socket timeout (``MAIL_TIMEOUT``): a dead server cannot hang us."""
 
@@ -108,8 +130,8 @@ class TimeoutConnection(Connection):
         if payload is None:
             payload = prepare_payload(message)
         if self.host is not None:
-            self.host.sendmail(sanitize_address(envelope_from or message.sender),
-                               list(sanitize_addresses(message.send_to)), payload,
+            self.host.sendmail(_envelope_address(envelope_from or message.sender),
+                               [_envelope_address(a) for a in message.send_to], payload,
                                message.mail_options, message.rcpt_options)
         email_dispatched.send(current_app._get_current_object(), message=message)
 
@@ -283,7 +305,9 @@ def _send_rows(remaining: list, now: datetime, result: DispatchResult) -> None:
                         raise  # the connection is gone: release the rest below
                     continue
                 remaining.pop(0)
-                db.session.execute(_MARK_SENT, {"row_id": row.id, "sent_at": now, "attempts": row.attempts + 1})
+                # the session's connection directly: the ORM has nothing to add to this statement
+                db.session.connection().execute(_MARK_SENT, {"row_id": row.id, "sent_at": now,
+                                                             "attempts": row.attempts + 1})
                 db.session.commit()
                 result.sent += 1
     except (smtplib.SMTPException, OSError) as exc:
