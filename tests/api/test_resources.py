@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 
 from tests.api.conftest import PDF
@@ -177,3 +178,16 @@ def test_plan_file_over_the_limit_is_413(app, api_for, people):
     response = api.upload("/plans", [(big, "超大方案.txt")])
     assert response.status_code == 413 and response.get_json()["error"]["code"] == "payload_too_large"
     assert api.get("/plans").get_json()["total"] == 0
+
+
+def test_evidence_file_over_the_per_file_limit_is_413_and_nothing_kept(app, api_for, people, tasks, db):
+    app.config["EVIDENCE_MAX_MB"] = 1
+    api = api_for(people.lead)
+    task = tasks[people.unit.id]
+    response = api.upload(f"/tasks/{task.id}/evidence", [(PDF + b"0" * (1024 * 1024 + 1), "超大佐证材料.pdf")])
+    assert response.status_code == 413
+    error = response.get_json()["error"]
+    assert error["code"] == "payload_too_large" and "超大佐证材料.pdf" in error["message"]
+    assert api.get(f"/tasks/{task.id}/evidence").get_json()["items"] == []
+    folder = os.path.join(app.instance_path, "evidence")
+    assert not os.path.isdir(folder) or not [n for n in os.listdir(folder) if not n.startswith(".")]

@@ -367,8 +367,11 @@ def upload_evidence(task_id: int):
     for name, value in (("note", note), ("proves", proves)):
         if value is not None:
             schemas.check(value, SCHEMAS["EvidenceUpload"]["properties"][name], name)
-    rows = task_services.add_evidence(task, actor=_user(), files=request.files.getlist("file"),
-                                      note=note, proves=proves, now=utcnow())
+    try:
+        rows = task_services.add_evidence(task, actor=_user(), files=request.files.getlist("file"),
+                                          note=note, proves=proves, now=utcnow())
+    except task_services.EvidenceTooLarge as exc:
+        raise ApiError(413, "payload_too_large", str(exc)) from exc
     db.session.commit()
     return _created({"items": [schemas.evidence_json(e) for e in rows]})
 

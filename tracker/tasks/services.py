@@ -50,6 +50,10 @@ class StateConflict(TaskError):
     """The task is not in a state that allows this, or someone else changed it meanwhile."""
 
 
+class EvidenceTooLarge(TaskError):
+    """A file is over the per-file limit (the API answers 413)."""
+
+
 #: the workflow: from each state, where each action may take a task
 ALLOWED_TRANSITIONS: dict[TaskState, set[TaskState]] = {
     TaskState.assigned: {TaskState.in_progress, TaskState.cancelled},
@@ -444,6 +448,8 @@ def add_evidence(task: Task, *, actor: User, files: Sequence[Any], note: str | N
     for file in files:
         try:
             stored = storage.save(file, db.session())
+        except storage.FileTooLarge as exc:
+            raise EvidenceTooLarge(str(exc)) from exc
         except storage.StorageError as exc:
             raise TaskError(str(exc)) from exc
         evidence = Evidence(task_id=task.id, report_id=report.id if report else None, uploader_id=actor.id,

@@ -47,6 +47,10 @@ class StorageError(ValueError):
     """The file was refused; the message is for the user."""
 
 
+class FileTooLarge(StorageError):
+    """The file is over the per-file limit (EVIDENCE_MAX_MB); the API answers 413."""
+
+
 @dataclass
 class StoredFile:
     original_name: str
@@ -175,7 +179,7 @@ def save(file: Any, session: Session | None = None) -> StoredFile:
                     break
                 size += len(chunk)
                 if size > limit:
-                    raise StorageError(_("文件 %(name)s 超过 %(mb)d MB 的大小限制。", name=original,
+                    raise FileTooLarge(_("文件 %(name)s 超过 %(mb)d MB 的大小限制。", name=original,
                                          mb=limit // (1024 * 1024)))
                 digest.update(chunk)
                 out.write(chunk)
