@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tracker.plans import parse_document
 from tracker.plans.errors import MESSAGES_ZH, PlanInputError
 from tracker.plans.readers import Block, decode_text, format_number, read_document, split_units
 
@@ -83,15 +84,34 @@ TRADITIONAL = "各學校要認真落實安全工作責任制，加強校園安�
 
 
 @pytest.mark.parametrize(
+    "text",
+    [TRADITIONAL, "學校安全工作計劃：各班級每週開展一次安全教育。" * 3, "一、總體要求\n（一）落實責任。\n"],
+    ids=["big5", "big5-short", "big5-outline"],
+)
+def test_big5_traditional_chinese_decodes_as_written(text):
+    assert decode_text(text.encode("big5")) == text
+    assert decode_text(text.encode("cp950")) == text
+
+
+def test_big5_plan_parses_into_its_outline():
+    text = ("某市教育局2027年校園安全工作計劃\n\n一、總體要求\n（一）落實安全工作責任制，各校每學期簽訂責任書。\n"
+            "（二）加強校園安全管理，年底前完成監控系統升級。\n二、重點任務\n（一）每月開展一次安全隱患排查。\n")
+    outline = parse_document(text.encode("big5"), "計劃.txt")
+    [plan] = outline.plans
+    assert plan.title == "某市教育局2027年校園安全工作計劃"
+    assert [(i.number, [c.number for c in i.children]) for i in plan.items] == [
+        ("一", ["（一）", "（二）"]), ("二", ["（一）"])]
+    assert plan.items[0].children[1].text == "加強校園安全管理，年底前完成監控系統升級。"
+
+
+@pytest.mark.parametrize(
     "data",
     [
-        TRADITIONAL.encode("big5"),
-        "學校安全工作計劃：各班級每週開展一次安全教育。".encode("big5") * 3,
         "学校の安全管理について、毎週点検を行います。".encode("shift_jis") * 3,
         "Café déjà vu, été à la plage, garçon naïve".encode("latin-1"),
         bytes(range(0x80, 0x100)) * 4,
     ],
-    ids=["big5", "big5-short", "shift-jis", "latin-1", "high-bytes"],
+    ids=["shift-jis", "latin-1", "high-bytes"],
 )
 def test_unverifiable_encodings_are_refused(data):
     assert _code(lambda: decode_text(data)) in ("unknown_encoding", "binary")

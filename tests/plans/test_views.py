@@ -25,7 +25,6 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 SEED_COUNTS = [34, 6, 17, 11, 107]
 SMALL = ("某县2026年营商环境提升工作方案\n一、加强组织领导\n（一）成立工作专班。\n（二）每季度召开一次推进会。\n"
          "二、抓好重点任务\n")
-TRADITIONAL = "各學校要認真落實安全工作責任制，加強校園安全管理，確保師生安全。" * 5
 
 
 def hidden(page: str, name: str) -> str:
@@ -122,7 +121,8 @@ def test_bad_uploads_show_a_message_and_save_nothing(sup, db, app, tmp_path, cas
         "binary": (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)) * 8, "plan.txt", "不是文本"),
         "corrupt_docx": (b"PK\x03\x04 this is not really a zip archive", "plan.docx", "Word 文件已损坏"),
         "zip_bomb": (None, "plan.docx", "解压后过大"),
-        "unknown_encoding": (TRADITIONAL.encode("big5"), "plan.txt", "无法识别文件的文字编码"),
+        "unknown_encoding": ("学校の安全管理について、毎週点検を行います。".encode("shift_jis") * 3, "plan.txt",
+                             "无法识别文件的文字编码"),
         "no_items": ("只有一段没有编号的文字。\n第二段也没有。".encode(), "plan.txt", "没有找到带编号的条目"),
         "unsupported": (b"%PDF-1.4", "plan.pdf", "只支持"),
     }[case]

@@ -10,7 +10,7 @@ from __future__ import annotations
 MESSAGES_ZH = {
     "empty": "文件为空，没有可导入的内容。",
     "binary": "这不是文本或 Word/Excel 文件，无法导入。",
-    "unknown_encoding": "无法识别文件的文字编码（支持 UTF-8、GB18030/GBK、UTF-16），请另存为 UTF-8 后重试。",
+    "unknown_encoding": "无法识别文件的文字编码（支持 UTF-8、GB18030/GBK、Big5、UTF-16），请另存为 UTF-8 后重试。",
     "corrupt_docx": "Word 文件已损坏或不是有效的 .docx 文件。",
     "corrupt_xlsx": "Excel 文件已损坏或不是有效的 .xlsx 文件。",
     "zip_bomb": "文件解压后过大，已拒绝导入。",

@@ -85,6 +85,8 @@ _DOC_NUMBER = re.compile(
 )
 
 _TITLE_TAIL = (r"(?:计划|方案|要点|规划|意见|通知|办法|细则|纲要|总结|报告|分解表|任务表|清单|台账"
+               # the same words in traditional characters (a Big5 file from Taiwan or Hong Kong)
+               r"|計劃|計畫|要點|規劃|意見|辦法|細則|綱要|總結|報告|任務表|清單|台賬|臺賬"
                r"|第[0-9一二三四五六七八九十百]{1,4}篇)")
 _TITLE_NOTE = r"(?:[(（][^)）]{1,24}[)）])?"
 _TITLE = re.compile(rf"^[^，。；！？,;!?：:]{{4,60}}{_TITLE_TAIL}{_TITLE_NOTE}$")

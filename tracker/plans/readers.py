@@ -24,7 +24,7 @@ import struct
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,12 +209,13 @@ _SAMPLE_CHARS = 20000
 
 
 def decode_text(data: bytes) -> str:
-    """Decode a text upload (UTF-8, UTF-16, GB18030/GBK) and normalise line ends and spaces.
+    """Decode a text upload (UTF-8, UTF-16, GB18030/GBK, Big5) and normalise line ends and spaces.
 
     Only encodings whose result can be verified are accepted: strict UTF-8
-    first, UTF-16 when the BOM or the NUL pattern says so, then GB18030 when
-    the result reads like common Chinese. Anything else is refused with
-    ``unknown_encoding`` (or ``binary``) instead of being decoded to mojibake.
+    first, UTF-16 when the BOM or the NUL pattern says so, then GB18030 and
+    Big5, each when the result reads like common Chinese in that encoding.
+    Anything else is refused with ``unknown_encoding`` (or ``binary``)
+    instead of being decoded to mojibake.
     """
     if not data.strip():
         raise PlanInputError("empty")
@@ -267,11 +268,21 @@ def _decode(data: bytes) -> str:
 
     try:
         text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None:
+        if _control_share(text) > 0.02:
+            raise PlanInputError("binary")
+        if _reads_like(text, _gb_class):
+            return text
+    # Traditional Chinese from Taiwan or Hong Kong: Big5 as Windows writes it (cp950)
+    try:
+        text = data.decode("cp950")
     except UnicodeDecodeError as exc:
         raise PlanInputError("unknown_encoding") from exc
     if _control_share(text) > 0.02:
         raise PlanInputError("binary")
-    if not _reads_like_gb_chinese(text):
+    if not _reads_like(text, _big5_class):
         raise PlanInputError("unknown_encoding")
     return text
 
@@ -353,18 +364,42 @@ def _gb_class(char: str) -> int:
     return cls
 
 
-def _reads_like_gb_chinese(text: str) -> bool:
-    """Tell real GBK/GB18030 from Big5, Shift-JIS or Latin-1 bytes that happen to decode.
+_BIG5_CLASS_CACHE: dict[str, int] = {}
 
-    Real Chinese text is dominated by GB2312 level-1 characters; other
-    encodings read as GBK land mostly on level-2, GBK-extension, kana or
-    Cyrillic characters.
+
+def _big5_class(char: str) -> int:
+    """Classify a non-ASCII character by where it sits in Big5."""
+    cls = _BIG5_CLASS_CACHE.get(char)
+    if cls is not None:
+        return cls
+    try:
+        encoded = char.encode("big5")
+    except UnicodeEncodeError:
+        cls = _BAD  # Microsoft's or HKSCS additions: rare characters, or a wrong guess
+    else:
+        lead = encoded[0] if len(encoded) == 2 else 0
+        if 0xA1 <= lead <= 0xA3 or 0xA4 <= lead <= 0xC5 or (lead == 0xC6 and encoded[1] <= 0x7E):
+            cls = _GOOD  # punctuation, full-width forms, the frequently used hanzi (常用字)
+        elif 0xC9 <= lead <= 0xF9:
+            cls = _RARE  # the less frequently used hanzi (次常用字)
+        else:
+            cls = _BAD  # kana, Cyrillic and other symbols
+    _BIG5_CLASS_CACHE[char] = cls
+    return cls
+
+
+def _reads_like(text: str, classify: Callable[[str], int]) -> bool:
+    """Tell real Chinese in a legacy encoding from other bytes that happen to decode in it.
+
+    Real Chinese text is dominated by the encoding's common characters (GB2312 level 1, Big5's
+    frequently used hanzi); other encodings read this way land mostly on rare hanzi, extension
+    characters, kana or Cyrillic.
     """
     sample = text[:_SAMPLE_CHARS]
     counts = [0, 0, 0]
     for char in sample:
         if char > "\x7f":
-            counts[_gb_class(char)] += 1
+            counts[classify(char)] += 1
     non_ascii = sum(counts)
     if non_ascii == 0:
         return True

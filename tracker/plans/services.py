@@ -94,7 +94,8 @@ def error_message(exc: PlanInputError) -> str:
     messages = {
         "empty": _("文件为空，没有可导入的内容。"),
         "binary": _("这不是文本或 Word/Excel 文件，无法导入。"),
-        "unknown_encoding": _("无法识别文件的文字编码（支持 UTF-8、GB18030/GBK、UTF-16），请另存为 UTF-8 后重试。"),
+        "unknown_encoding": _(
+            "无法识别文件的文字编码（支持 UTF-8、GB18030/GBK、Big5、UTF-16），请另存为 UTF-8 后重试。"),
         "corrupt_docx": _("Word 文件已损坏或不是有效的 .docx 文件。"),
         "corrupt_xlsx": _("Excel 文件已损坏或不是有效的 .xlsx 文件。"),
         "zip_bomb": _("文件解压后过大，已拒绝导入。"),
