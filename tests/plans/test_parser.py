@@ -508,3 +508,8 @@ def test_word_multilevel_legal_numbers_become_levels() -> None:
     outline = parse_blocks(blocks)
     assert tree(outline)[0] == [(1, "第一条", "总则"), (2, "1.1", "目的"), (2, "1.2", "范围"),
                                 (1, "第二条", "职责"), (2, "2.1", "分工")]
+
+
+def test_a_sentence_end_wrapped_next_to_a_page_number_is_not_a_running_header() -> None:
+    text = "1、优化服务\n。\n\n- 1 -\n\n2、强化保障\n。\n"
+    assert flat(text) == [(1, "1", "优化服务。"), (1, "2", "强化保障。")]

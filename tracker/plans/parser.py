@@ -22,7 +22,6 @@ import datetime as _dt
 import gc
 import re
 from bisect import bisect_right
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -114,6 +113,8 @@ _TITLE_ISSUER = re.compile(
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年|-20\d{2}|—20\d{2}|学年)")
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
 
+#: how a sentence, never a running header, ends
+_SENTENCE_END = frozenset("。；;，,！!？?")
 _SHORT_HEADING_MAX = 20
 _TAIL_MAX = 12
 _FULL_CAP = 50  # a line this long that stops mid-sentence was cut by a wrap
@@ -291,16 +292,22 @@ class _Parser:
                 noise[i] = True
         if not page_lines:
             return
-        # A running header repeats next to the page numbers (just before or after them).
+        # A running header repeats next to the page numbers (just before or after them), at more
+        # than one page break: the same line twice around a single break may be two items' equal
+        # text. A header is a title: it has words and does not end a sentence (a wrapped sentence's
+        # last "优化。" may also repeat there).
         near = bytearray(len(lines))
         for p in page_lines:
             for j in range(max(0, p - 2), min(len(lines), p + 4)):
                 near[j] = 1
-        counts: Counter[str] = Counter(
-            line for i, line in enumerate(lines)
-            if near[i] and line and not noise[i] and len(line) <= 40 and match_marker(line) is None
-        )
-        repeated = {line for line, count in counts.items() if count >= 2}
+        breaks: dict[str, set[int]] = {}
+        for i, line in enumerate(lines):
+            if (near[i] and line and not noise[i] and len(line) <= 40 and sum(ch.isalnum() for ch in line) >= 2
+                    and line[-1] not in _SENTENCE_END and match_marker(line) is None):
+                k = bisect_right(page_lines, i)
+                nearest = min(page_lines[max(k - 1, 0):k + 1], key=lambda p: abs(p - i))
+                breaks.setdefault(line, set()).add(nearest)
+        repeated = {line for line, seen in breaks.items() if len(seen) >= 2}
         if repeated:
             for i, line in enumerate(lines):
                 if near[i] and line in repeated:
