@@ -513,3 +513,20 @@ def test_word_multilevel_legal_numbers_become_levels() -> None:
 def test_a_sentence_end_wrapped_next_to_a_page_number_is_not_a_running_header() -> None:
     text = "1、优化服务\n。\n\n- 1 -\n\n2、强化保障\n。\n"
     assert flat(text) == [(1, "1", "优化服务。"), (1, "2", "强化保障。")]
+
+
+def test_bracketed_and_circled_enumerations_inside_a_paragraph() -> None:
+    text = ("1、健全工作机制，重点做好以下工作：（1）成立工作专班；（2）建立周调度制度；（3）每月通报进展。\n"
+            "2、落实责任，包括：①明确分工，②细化措施。\n")
+    first, second = parse_text(text).plans[0].items
+    assert [(c.number, c.text, c.inline, c.level) for c in first.children] == [
+        ("（1）", "成立工作专班；", True, 2), ("（2）", "建立周调度制度；", True, 2), ("（3）", "每月通报进展。", True, 2)]
+    assert first.text == "健全工作机制，重点做好以下工作：（1）成立工作专班；（2）建立周调度制度；（3）每月通报进展。"
+    assert [(c.number, c.text) for c in second.children] == [("①", "明确分工，"), ("②", "细化措施。")]
+
+
+def test_a_lone_or_cited_bracketed_number_is_not_an_enumeration() -> None:
+    text = ("1、按照《条例》第三条(1)款和第四条(2)款的规定执行。\n"
+            "2、完成年度目标（1）项。\n"
+            "3、做好以下工作：（2）乙；（3）丙。\n")
+    assert [item.children for item in parse_text(text).plans[0].items] == [[], [], []]

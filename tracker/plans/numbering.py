@@ -97,7 +97,7 @@ STYLE_KIND = {
     "circled": "circled", "roman": "roman",
     # 1.2 and 1.2.1: each depth is a level of its own
     "decimal2": "decimal2", "decimal3": "decimal3", "decimal4": "decimal4",
-    "inline_shi": "inline", "inline_di": "inline",
+    "inline_shi": "inline", "inline_di": "inline", "inline_paren": "inline", "inline_circled": "inline",
     "table_row": "row",
 }
 
@@ -260,19 +260,22 @@ def int_to_cn(value: int) -> str:
     return digits[hundreds] + "百" + ("一" + tail if rest < 20 else tail)
 
 
-# Inline enumerations inside a paragraph: 一是……二是……, 第一，……第二，……
-# Only after punctuation or at the start of a paragraph, so 统一是 / 全省第一 are not taken.
+# Inline enumerations inside a paragraph: 一是……二是……, 第一，……第二，……, ……：（1）……；（2）……
+# Only after punctuation or at the start of a paragraph, so 统一是 / 全省第一 / 第三条(1)款 are not taken.
 _INLINE = re.compile(
     r"(?P<shi>[一二三四五六七八九十]{1,3})是|第(?P<di>[一二三四五六七八九十]{1,3})(?=[,:、，：])"
+    r"|[(（][ ]?(?P<paren>\d{1,2})[ ]?[)）]"
+    rf"|(?P<circ>[{chr(0x2460)}-{chr(0x2473)}])"
 )
 _INLINE_AFTER = frozenset("。;,:!?、)”；，：！？）\n \u3000")
 _INLINE_SKIP = re.compile(r"[ ,:、，：\u3000]*")
+_INLINE_HINTS = ("是", "第", "(", "（") + tuple(chr(c) for c in range(0x2460, 0x2474))
 
 
 @dataclass(frozen=True, slots=True)
 class InlineMarker:
-    style: str  # inline_shi or inline_di
-    number: str  # 一是 / 第一, as written
+    style: str  # inline_shi, inline_di, inline_paren or inline_circled
+    number: str  # 一是 / 第一 / （1） / ①, as written
     value: int
     start: int
     end: int  # where its text begins
@@ -281,20 +284,23 @@ class InlineMarker:
 def find_inline(text: str) -> list[InlineMarker]:
     """The enumeration chains of a paragraph (each starts at 1 and counts up by one).
 
-    A lone 一是 is not an enumeration; chains of fewer than two members are dropped.
+    A lone 一是 or （1） is not an enumeration; chains of fewer than two members are dropped.
     """
     chains: list[list[InlineMarker]] = []
     open_chain: dict[str, list[InlineMarker]] = {}
-    if "是" not in text and "第" not in text:
+    if not any(hint in text for hint in _INLINE_HINTS):
         return []
     for m in _INLINE.finditer(text):
         if m.start() and text[m.start() - 1] not in _INLINE_AFTER:
             continue
         if m.group("shi") is not None:
-            style, token = "inline_shi", m.group("shi")
+            style, value = "inline_shi", cn_to_int(m.group("shi"))
+        elif m.group("di") is not None:
+            style, value = "inline_di", cn_to_int(m.group("di"))
+        elif m.group("paren") is not None:
+            style, value = "inline_paren", int(m.group("paren"))
         else:
-            style, token = "inline_di", m.group("di")
-        value = cn_to_int(token)
+            style, value = "inline_circled", circled_value(m.group("circ"))
         if not value:
             continue
         chain = open_chain.get(style)
