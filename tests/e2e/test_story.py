@@ -77,6 +77,13 @@ def test_supervision_story(live_server, live_app, new_page, tmp_path):
     assert "识别出 5 份计划" in sup.inner_text("#preview-summary")
     assert sup.locator("#outline-editor .eplan").count() == 5
     assert sup.locator("#outline-static").is_hidden()
+    # each row: a short number field and the text beside it, both inside the editor
+    first_row = sup.locator("#outline-editor .erow").first
+    number_box = first_row.locator("input.enumber").bounding_box()
+    text_box = first_row.locator("textarea.etext").bounding_box()
+    editor_box = sup.locator("#outline-editor").bounding_box()
+    assert number_box["width"] < text_box["width"]
+    assert text_box["x"] + text_box["width"] <= editor_box["x"] + editor_box["width"] + 1
     assert "seed-work-plans.txt" in sup.inner_text("h1")
     shot(sup, "story-03-preview")
     sup.click("#save-form button[type=submit]")
