@@ -339,53 +339,36 @@ def _reads_like_unicode_text(text: str) -> bool:
     return common >= 0.95 * len(sample)
 
 
-_GB_CLASS_CACHE: dict[str, int] = {}
 _GOOD, _RARE, _BAD = 0, 1, 2
 
 
+@functools.cache
 def _gb_class(char: str) -> int:
     """Classify a non-ASCII character by where it sits in GB2312."""
-    cls = _GB_CLASS_CACHE.get(char)
-    if cls is not None:
-        return cls
     try:
-        encoded = char.encode("gb2312")
+        lead = char.encode("gb2312")[0]
     except UnicodeEncodeError:
-        cls = _BAD  # GBK/GB18030 extension: rare characters, or a wrong guess
-    else:
-        lead = encoded[0]
-        if 0xB0 <= lead <= 0xD7 or lead in (0xA1, 0xA3):
-            cls = _GOOD  # level-1 hanzi, CJK punctuation, full-width forms
-        elif 0xD8 <= lead <= 0xF7 or lead == 0xA2:
-            cls = _RARE  # level-2 hanzi, enclosed numbers
-        else:
-            cls = _BAD  # kana, Greek, Cyrillic, pinyin, box drawing
-    _GB_CLASS_CACHE[char] = cls
-    return cls
+        return _BAD  # GBK/GB18030 extension: rare characters, or a wrong guess
+    if 0xB0 <= lead <= 0xD7 or lead in (0xA1, 0xA3):
+        return _GOOD  # level-1 hanzi, CJK punctuation, full-width forms
+    if 0xD8 <= lead <= 0xF7 or lead == 0xA2:
+        return _RARE  # level-2 hanzi, enclosed numbers
+    return _BAD  # kana, Greek, Cyrillic, pinyin, box drawing
 
 
-_BIG5_CLASS_CACHE: dict[str, int] = {}
-
-
+@functools.cache
 def _big5_class(char: str) -> int:
     """Classify a non-ASCII character by where it sits in Big5."""
-    cls = _BIG5_CLASS_CACHE.get(char)
-    if cls is not None:
-        return cls
     try:
         encoded = char.encode("big5")
     except UnicodeEncodeError:
-        cls = _BAD  # Microsoft's or HKSCS additions: rare characters, or a wrong guess
-    else:
-        lead = encoded[0] if len(encoded) == 2 else 0
-        if 0xA1 <= lead <= 0xA3 or 0xA4 <= lead <= 0xC5 or (lead == 0xC6 and encoded[1] <= 0x7E):
-            cls = _GOOD  # punctuation, full-width forms, the frequently used hanzi (常用字)
-        elif 0xC9 <= lead <= 0xF9:
-            cls = _RARE  # the less frequently used hanzi (次常用字)
-        else:
-            cls = _BAD  # kana, Cyrillic and other symbols
-    _BIG5_CLASS_CACHE[char] = cls
-    return cls
+        return _BAD  # Microsoft's or HKSCS additions: rare characters, or a wrong guess
+    code = int.from_bytes(encoded, "big") if len(encoded) == 2 else 0
+    if 0xA140 <= code <= 0xC67E:
+        return _GOOD  # punctuation, full-width forms, the frequently used hanzi (常用字)
+    if 0xC940 <= code <= 0xF9FE:
+        return _RARE  # the less frequently used hanzi (次常用字)
+    return _BAD  # kana, Cyrillic and other symbols
 
 
 def _reads_like(text: str, classify: Callable[[str], int]) -> bool:
