@@ -169,11 +169,12 @@ def report(title: str, figures: dict[str, tuple[float, int]]) -> None:
                        ("/tasks/mine?due=30&key=1", "filtered"), ("/api/v1/tasks (JSON, token)", "api")):
         per_second, n = figures[key]
         print(f"  {label:27s} {per_second:8.1f} req/s  {1000 / per_second:6.2f} ms  ({n} requests)")
-    for label, ratio in (("list / healthz", listing / health), ("list / signed-in shell", listing / shell),
-                         ("filtered / healthz", filtered / health), ("API list / healthz", api / health),
-                         ("shell / healthz", shell / health)):
-        verdict = "meets the 0.5 target" if ratio >= 0.5 else "does NOT meet the 0.5 target"
-        print(f"  ratio {label:24s} {ratio:5.2f}  {verdict}")
+    ratio = listing / health
+    print(f"  ratio list / healthz           {ratio:5.2f}  (target >= 0.5: {'met' if ratio >= 0.5 else 'NOT met'})")
+    # where the time goes: the same ratios for the filtered list, the JSON list and the bare shell
+    for label, value in (("list / signed-in shell", listing / shell), ("filtered / healthz", filtered / health),
+                         ("API list / healthz", api / health), ("signed-in shell / healthz", shell / health)):
+        print(f"  ratio {label:25s}{value:5.2f}")
 
 
 def main() -> None:
