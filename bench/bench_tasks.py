@@ -2,8 +2,9 @@
 
 Seeds a temporary SQLite file (200 units, 500 measures, one task per measure and unit) with
 core inserts, signs in as one county's lead and measures requests per second of /tasks/mine
-next to the trivial /healthz, the signed-in shell (/password: the same layout, no data) and the
-same list as JSON through the API (/api/v1/tasks with the lead's token: no page, no session),
+next to the trivial /healthz, the cheapest signed-in request (/api/v1/me: the token's user as
+JSON), the signed-in shell (/password: the same layout, no data) and the same list as JSON
+through the API (/api/v1/tasks with the lead's token: no page, no session),
 first through the Flask test client, then over real HTTP (a threaded werkzeug server on
 127.0.0.1, one keep-alive connection). Run from the repository root:
 
@@ -163,9 +164,11 @@ class QuietHandler(WSGIRequestHandler):
 
 
 def report(title: str, figures: dict[str, tuple[float, int]]) -> None:
-    health, shell, listing, filtered, api = (figures[k][0] for k in ("health", "shell", "list", "filtered", "api"))
+    health, me, shell, listing, filtered, api = (figures[k][0] for k in ("health", "me", "shell", "list", "filtered",
+                                                                         "api"))
     print(title)
-    for label, key in (("/healthz", "health"), ("/password (signed-in shell)", "shell"), ("/tasks/mine", "list"),
+    for label, key in (("/healthz", "health"), ("/api/v1/me (token, no data)", "me"),
+                       ("/password (signed-in shell)", "shell"), ("/tasks/mine", "list"),
                        ("/tasks/mine?due=30&key=1", "filtered"), ("/api/v1/tasks (JSON, token)", "api")):
         per_second, n = figures[key]
         print(f"  {label:27s} {per_second:8.1f} req/s  {1000 / per_second:6.2f} ms  ({n} requests)")
@@ -173,7 +176,8 @@ def report(title: str, figures: dict[str, tuple[float, int]]) -> None:
     print(f"  ratio list / healthz           {ratio:5.2f}  (target >= 0.5: {'met' if ratio >= 0.5 else 'NOT met'})")
     # where the time goes: the same ratios for the filtered list, the JSON list and the bare shell
     for label, value in (("list / signed-in shell", listing / shell), ("filtered / healthz", filtered / health),
-                         ("API list / healthz", api / health), ("signed-in shell / healthz", shell / health)):
+                         ("API list / healthz", api / health), ("signed-in shell / healthz", shell / health),
+                         ("/api/v1/me / healthz", me / health)):
         print(f"  ratio {label:25s}{value:5.2f}")
 
 
@@ -193,10 +197,10 @@ def main() -> None:
             mine = db.session.scalar(sa.select(sa.func.count()).select_from(Task).where(Task.unit_id == lead_unit))
             db.session.remove()
         print(f"the lead's unit has {mine} of {count} tasks; a page shows 20")
-        urls = {"health": "/healthz", "shell": "/password", "list": "/tasks/mine",
+        urls = {"health": "/healthz", "me": "/api/v1/me", "shell": "/password", "list": "/tasks/mine",
                 "filtered": "/tasks/mine?due=30&key=1", "api": "/api/v1/tasks"}
         bearer = {"Authorization": f"Bearer {secret}"}
-        headers = {key: bearer if key == "api" else None for key in urls}
+        headers = {key: bearer if key in ("api", "me") else None for key in urls}
 
         client = app.test_client()
         response = client.post("/login", data={"email": email, "password": PASSWORD})

@@ -191,3 +191,11 @@ def test_evidence_file_over_the_per_file_limit_is_413_and_nothing_kept(app, api_
     assert api.get(f"/tasks/{task.id}/evidence").get_json()["items"] == []
     folder = os.path.join(app.instance_path, "evidence")
     assert not os.path.isdir(folder) or not [n for n in os.listdir(folder) if not n.startswith(".")]
+
+
+def test_me_names_the_tokens_user(api_for, people):
+    me = api_for(people.lead).get("/me")
+    assert me.status_code == 200
+    assert me.get_json() == {"id": people.lead.id, "name": people.lead.name, "email": people.lead.email,
+                             "role": "unit_lead", "unit_id": people.unit.id, "locale": people.lead.locale}
+    assert api_for(None).get("/me").status_code == 401

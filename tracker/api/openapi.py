@@ -83,6 +83,7 @@ OPERATIONS: list[Operation] = [
               status=201, body="ExtensionCreate"),
     Operation("post", "/tasks/{task_id}/extensions/{extension_id}/decision", "decideExtension", "批准或驳回延期申请",
               "extensions", "Extension", body="ExtensionDecision"),
+    Operation("get", "/me", "getMe", "令牌所属的用户（核对令牌）", "account", "Me"),
     Operation("get", "/units", "listUnits", "单位树（按树序）", "units", "UnitList"),
     Operation("get", "/notices", "listNotices", "可见的督办单", "notices", "NoticePage",
               query=[_q("unit_id", ID), *PAGE]),

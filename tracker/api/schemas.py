@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from tracker import timeutil
 from tracker.api.errors import Invalid
+from tracker.auth.models import Role, User
 from tracker.notices.models import NoticeItem, SupervisionNotice
 from tracker.plans.models import Measure, Plan, PlanState
 from tracker.tasks import lights
@@ -65,6 +66,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "parent_id": _nullable(ID), "is_active": {"type": "boolean"},
     }),
     "UnitList": _obj({"items": {"type": "array", "items": ref("Unit")}}),
+    "Me": _obj({
+        "id": ID, "name": TEXT, "email": TEXT, "role": {"type": "string", "enum": _values(Role)},
+        "unit_id": _nullable(ID), "locale": _nullable(TEXT),
+    }),
     "Plan": _obj({
         "id": ID, "title": TEXT, "issuer": _nullable(TEXT), "doc_number": _nullable(TEXT),
         "issued_on": _nullable(DATE), "state": {"type": "string", "enum": _values(PlanState)},
@@ -264,6 +269,11 @@ def _dt(value: datetime | None) -> str | None:
 
 def _d(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def me_json(user: User) -> dict[str, Any]:
+    return {"id": user.id, "name": user.name, "email": user.email, "role": user.role.value,
+            "unit_id": user.unit_id, "locale": user.locale}
 
 
 def unit_json(unit: Unit) -> dict[str, Any]:

@@ -430,6 +430,12 @@ def decide_extension(task_id: int, extension_id: int):
 # units and notices
 
 
+@bp.get("/me")
+def get_me():
+    """The token's user: what an integration checks first (and the cheapest signed-in request)."""
+    return jsonify(schemas.me_json(_user()))
+
+
 @bp.get("/units")
 def list_units():
     """Every unit in tree order: the ids to assign to and filter by."""
