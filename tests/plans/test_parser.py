@@ -520,7 +520,10 @@ def test_bracketed_and_circled_enumerations_inside_a_paragraph() -> None:
             "2、落实责任，包括：①明确分工，②细化措施。\n")
     first, second = parse_text(text).plans[0].items
     assert [(c.number, c.text, c.inline, c.level) for c in first.children] == [
-        ("（1）", "成立工作专班；", True, 2), ("（2）", "建立周调度制度；", True, 2), ("（3）", "每月通报进展。", True, 2)]
+        ("（1）", "成立工作专班；", True, 2),
+        ("（2）", "建立周调度制度；", True, 2),
+        ("（3）", "每月通报进展。", True, 2),
+    ]
     assert first.text == "健全工作机制，重点做好以下工作：（1）成立工作专班；（2）建立周调度制度；（3）每月通报进展。"
     assert [(c.number, c.text) for c in second.children] == [("①", "明确分工，"), ("②", "细化措施。")]
 
