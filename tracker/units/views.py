@@ -11,6 +11,7 @@ from tracker.extensions import db
 from tracker.units import services
 from tracker.units.forms import ImportForm, UnitForm
 from tracker.units.models import Unit, UnitKind
+from tracker.web import save_or_explain
 
 bp = Blueprint("units", __name__, url_prefix="/admin/units")
 
@@ -46,16 +47,9 @@ def list_units():
 def create():
     form = UnitForm()
     _fill_choices(form, None)
-    if form.validate_on_submit():
-        try:
-            services.create_unit(_data(form), actor=current_user)
-        except services.UnitError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash(_("单位已创建。"), "success")
-            return redirect(url_for(".list_units"))
+    if form.validate_on_submit() and save_or_explain(
+            lambda: services.create_unit(_data(form), actor=current_user), services.UnitError, _("单位已创建。")):
+        return redirect(url_for(".list_units"))
     return render_template("units/edit.html", form=form, unit=None)
 
 
@@ -69,16 +63,9 @@ def edit(unit_id: int):
         form.kind.data = unit.kind.value
         form.parent_id.data = str(unit.parent_id or "")
         form.leader_id.data = str(unit.leader_id or "")
-    if form.validate_on_submit():
-        try:
-            services.update_unit(unit, _data(form), actor=current_user)
-        except services.UnitError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash(_("单位已保存。"), "success")
-            return redirect(url_for(".list_units"))
+    if form.validate_on_submit() and save_or_explain(
+            lambda: services.update_unit(unit, _data(form), actor=current_user), services.UnitError, _("单位已保存。")):
+        return redirect(url_for(".list_units"))
     return render_template("units/edit.html", form=form, unit=unit)
 
 
