@@ -419,8 +419,17 @@ def test_multilevel_text_and_legal_numbering():
         numbered(document, "职责", 0, num_id="77")
         numbered(document, "分工", 1, num_id="77")
 
-    texts = [b.text for b in read_document(_docx(build), "a.docx")]
+    data = _docx(build)
+    texts = [b.text for b in read_document(data, "a.docx")]
     assert texts == ["第一条 总则", "1.1目的", "③甲", "④乙", "1.2范围", "第二条 职责", "2.1分工"]
+    # and the parser nests Word's legal numbers 1.1 / 2.1 under their articles
+    [plan] = parse_document(data, "a.docx").plans
+
+    def rows(items):
+        return [row for item in items for row in [(item.level, item.number)] + rows(item.children)]
+
+    assert rows(plan.items) == [(1, "第一条"), (2, "1.1"), (3, "③"), (3, "④"), (2, "1.2"), (1, "第二条"),
+                                (2, "2.1")]
 
 
 def test_lists_sharing_a_definition_continue_and_empty_numbered_paragraphs_count():

@@ -255,6 +255,8 @@ class _Source:
     texts: list[str]
     rows: list[dict | None]
     heading_levels: list[int | None]
+    #: the line's number comes from Word's automatic numbering (no need to weigh it)
+    numbered: list[bool] | None = None
 
 
 class _Parser:
@@ -438,7 +440,8 @@ class _Parser:
         marker = match_marker(line)
         rejected = False
         if marker is not None:
-            if self._accept(marker, first):
+            numbered = self.src.numbered is not None and self.src.numbered[i]
+            if numbered or self._accept(marker, first):
                 self._open_items(i, line, marker)
                 return
             rejected = True
@@ -934,11 +937,13 @@ def _source_from_blocks(blocks: Iterable[Any]) -> _Source:
     texts: list[str] = []
     rows: list[dict | None] = []
     levels: list[int | None] = []
+    numbered: list[bool] = []
     for block in blocks:
         texts.append(str(getattr(block, "text", "") or ""))
         rows.append(getattr(block, "row", None))
         levels.append(getattr(block, "heading_level", None))
-    return _Source(texts, rows, levels)
+        numbered.append(bool(getattr(block, "numbered", False)))
+    return _Source(texts, rows, levels, numbered)
 
 
 def parse_lines(lines: list[str], *, plan_date: _dt.date | None = None, default_title: str = "") -> Outline:

@@ -60,6 +60,8 @@ class Block:
     text: str
     heading_level: int | None = None  # from Word Heading 1..9 / Markdown #
     row: dict | None = None  # a task-table row: number, text, lead_units, units, support_units, deadline_text
+    #: Word numbers this paragraph itself (automatic numbering): its number is certain, whatever its value
+    numbered: bool = False
 
 
 # ---------------------------------------------------------------------------
@@ -1040,9 +1042,10 @@ class _DocxReader:
         number = self.numbering.render(num_id, ilvl, style_id) if num_id else ""
         lines = [line.strip() for line in text.split("\n")]
         lines = [line for line in lines if line]
+        numbered = bool(number.strip())
         if not lines:
-            return [Block(number.strip(), heading_level=heading)] if number.strip() else []
-        blocks = [Block(number + lines[0], heading_level=heading)]
+            return [Block(number.strip(), heading_level=heading, numbered=True)] if numbered else []
+        blocks = [Block(number + lines[0], heading_level=heading, numbered=numbered)]
         blocks.extend(Block(line, heading_level=None) for line in lines[1:])
         return blocks
 
