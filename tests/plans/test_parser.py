@@ -533,3 +533,34 @@ def test_a_lone_or_cited_bracketed_number_is_not_an_enumeration() -> None:
             "2、完成年度目标（1）项。\n"
             "3、做好以下工作：（2）乙；（3）丙。\n")
     assert [item.children for item in parse_text(text).plans[0].items] == [[], [], []]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a figure after a space inside the item's own line
+        "一、建设道路\n1.1 新建道路全长 1.2 公里，年底前完工。\n1.2 完善配套设施。\n",
+        "一、建设道路\n1.1 新建道路全长 5.2 公里，年底前完工。\n1.2 完善配套设施。\n",
+        "二、完善网点\n2.1 新建站点 2.2 个。\n2.2 提升服务。\n",
+        # a figure that a wrap put at the start of a line
+        "二、主要任务\n全县新改建道路总长\n2.1公里以上，完成危桥改造。\n",
+        "一、建设道路\n1.1 新建道路。\n1.2 改造道路，总长度达到\n1.3公里，实现全覆盖。\n1.3 完善设施。\n",
+        "二、主要任务\n今年计划新建道路。\n2.5公里道路于6月完工。\n",
+        "二、主要任务\n今年比去年提高。\n2.3 个百分点以上。\n",
+        "三、时间安排\n各单位按期报送。\n3.5 前完成全部任务。\n",
+    ],
+)
+def test_figures_are_not_decimal_numbers(text: str) -> None:
+    numbers = [row[1] for row in flat(text)]
+    assert numbers == [n for n in ("一", "二", "三", "1.1", "1.2", "1.3", "2.1", "2.2") if n in numbers]
+    assert not {"2.5", "2.3", "3.5", "5.2"} & set(numbers)
+    assert numbers.count("1.2") <= 1 and numbers.count("1.3") <= 1 and numbers.count("2.2") <= 1
+    if "二、主要任务\n全县" in text:
+        assert numbers == ["二"]
+
+
+def test_a_figure_after_a_title_does_not_start_a_plan() -> None:
+    text = "某县2027年交通建设工作方案\n一、总体目标\n新建农村公路\n2.1公里以上。\n二、保障措施\n"
+    outline = parse_text(text)
+    assert len(outline.plans) == 1
+    assert [row[1] for row in tree(outline)[0]] == ["一", "二"]

@@ -108,9 +108,11 @@ _DI_UNITS = {"部分": "di_part", "编": "di_volume", "章": "di_chapter", "节"
              "条": "di_article"}
 
 _CN_NUM = "[一二三四五六七八九十][一二三四五六七八九十百零〇]{0,3}"
-#: what follows a decimal quantity, not a number like 1.2 (1.5万件, 2.3%, 0.5亿元); only units that
-#: begin no common word, since 1.1台账管理 and 1.2人才队伍 are numbers (the parser weighs the rest)
-_QUANTITY_UNITS = "%‰万亿千元倍吨亩"
+#: what follows a decimal quantity, not a number like 1.2 (1.5万件, 2.3%, 0.5亿元, 1.2 公里); only
+#: units that begin no common heading, since 1.1台账管理, 1.2人才队伍 and 1.3项目管理 are numbers
+#: (the parser weighs the rest: a decimal must fit its parent and its siblings exactly)
+_QUANTITY_UNITS = ("%|‰|万|亿|千|元|倍|吨|亩|公里|千米|米|平方|立方|公顷|公斤|千克|千瓦|兆瓦|小时|分钟|个百分点"
+                   "|百分点|个月|个工作日|人次|km|kg|m²")
 
 # Applied with .match() to width-folded text, at the start of a line or of a
 # candidate position inside one.
@@ -123,7 +125,7 @@ _LEADING = re.compile(
   | (?P<circ>[{_circled_class()}])(?P<circ_tail>[ ]*[、.:,]?)
   | (?P<roman>[{_ROMAN}])(?P<roman_tail>[ ]*[、.])
   | (?P<cn>{_CN_NUM})[ ]?(?P<cn_delim>、|\.(?![\d.]))
-  | (?P<dec>\d{{1,2}}(?:\.\d{{1,2}}){{1,3}})(?!\d|\.\d|[ ]?[{_QUANTITY_UNITS}])(?P<dec_tail>[ ]*[、.:,]?)
+  | (?P<dec>\d{{1,2}}(?:\.\d{{1,2}}){{1,3}})(?!\d|\.\d|[ ]?(?:{_QUANTITY_UNITS}))(?P<dec_tail>[ ]*[、.:,]?)
   | (?P<ar>\d{{1,3}})[ ]?(?P<ar_delim>、|\.(?![\d.])|\))
     """,
     re.X,
@@ -335,21 +337,27 @@ _FULL_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
 
 # Where a second item may begin inside a line: after a sentence end or a space.
 _SPLIT_POINT = re.compile(r"[。;!?！？；]\s*|\s+")
+_SENTENCE_END = re.compile(r"[。;!?！？；]")
 
 
-def find_next_in_line(line: str, style: str, value: int, start: int = 0) -> Marker | None:
+def find_next_in_line(line: str, style: str, value: int, start: int = 0, parent: str = "") -> Marker | None:
     """The first marker of ``style`` numbered ``value`` inside ``line`` after ``start``.
 
     Used for two items written on one line ("③……； ④……"): only the expected next
     number of the item being read counts, and only after a sentence end or a space.
+    A decimal number (1.2) needs a sentence end before it and the same ``parent``:
+    "全长 1.2 公里" is a length, not the next item.
     """
     if not _may_contain(line, style, value, start):
         return None
+    decimal = style.startswith("decimal")
     for point in _SPLIT_POINT.finditer(line, start):
         pos = point.end()
         if pos >= len(line):
             break
+        if decimal and not _SENTENCE_END.match(point.group()):
+            continue
         marker = match_marker(line, pos)
-        if marker is not None and marker.style == style and marker.value == value:
+        if marker is not None and marker.style == style and marker.value == value and marker.parent == parent:
             return marker
     return None

@@ -121,6 +121,13 @@ _FULL_CAP = 50  # a line this long that stops mid-sentence was cut by a wrap
 _SPLIT_RESTART_MAX = 2  # a title starts a new plan when the next number restarts at 1 or 2
 
 
+def _parent_number(item: Item) -> str:
+    """For a decimal item (1.2.1) the number of the item it belongs to (1.2); else ''."""
+    if not item.style.startswith("decimal"):
+        return ""
+    return fold_width(item.number).rsplit(".", 1)[0]
+
+
 def _clean(line: str) -> str:
     line = line.strip(_STRIP)
     if line.startswith("#"):
@@ -494,8 +501,12 @@ class _Parser:
             loose = strict or value <= 10 or (last is not None and last < value <= last + 10)
         if marker.strong:
             loose = True
-        if marker.parent and not self._decimal_fits(marker, k):
-            return False, False
+        if marker.parent:
+            # a decimal names its place: it fits its parent and its siblings exactly, or it is a
+            # figure (2.5公里, 3.5前) that a wrap put at the start of a line
+            if not self._decimal_fits(marker, k):
+                return False, False
+            return strict, strict
         return strict, loose
 
     def _decimal_fits(self, marker: Marker, k: int | None) -> bool:
@@ -517,7 +528,8 @@ class _Parser:
     def _accept(self, marker: Marker, first: str) -> bool:
         """Whether a number at the start of a line begins an item or is text cut by a wrap."""
         if self.pending is not None and marker.value <= _SPLIT_RESTART_MAX:
-            return True
+            # after a title a new plan may begin; a decimal only as its first item (1.1)
+            return not marker.parent or fold_width(marker.number) == "1.1"
         strict, loose = self._plausible(marker)
         prev = self.prev
         if prev is None or self.prev_kind in ("title", "heading", "date", "issuer") or _ends_closed(prev):
@@ -572,7 +584,7 @@ class _Parser:
             return
         # Two items on one line may also follow a wrap: "…为重点 (2)家庭…"
         if frame.body_from < 0 and self.plan.stack and self.plan.stack[-1] is frame:
-            nxt = find_next_in_line(line, frame.item.style, frame.value + 1, 0)
+            nxt = find_next_in_line(line, frame.item.style, frame.value + 1, 0, _parent_number(frame.item))
             if nxt is not None:
                 head = line[:nxt.start].rstrip(_STRIP)
                 self._append(frame, head, i, False)
@@ -599,7 +611,7 @@ class _Parser:
         """Open the item at the start of ``line`` and any that follow it on the same line."""
         while True:
             frame = self._open(i, marker)
-            nxt = find_next_in_line(line, marker.style, marker.value + 1, marker.end)
+            nxt = find_next_in_line(line, marker.style, marker.value + 1, marker.end, marker.parent)
             if nxt is None:
                 text = line[marker.end:].rstrip(_STRIP)
                 self._append(frame, text, i, False)
