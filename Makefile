@@ -70,5 +70,5 @@ clean:
 
 ## messages: extract UI strings and update the English catalog (then translate the new entries)
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ --ignore-dirs='.venv .git instance' -o tracker/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -k NN_:1,2 --ignore-dirs='.venv .git instance' -o tracker/translations/messages.pot .
 	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations --no-fuzzy-matching

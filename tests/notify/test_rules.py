@@ -186,3 +186,18 @@ def test_overdue_notice_chase_in_english(db, people, make_task, now):
     assert row.subject == f"[Notice feedback overdue] {notice.number_label}: feedback on the supervision notice " \
                           "is 2 days late"
     assert f"asked for feedback by {notice.reply_by.isoformat()}" in row.body_text
+
+
+def test_english_reminders_count_days_in_the_singular_and_the_plural(db, people, make_task):
+    people.member.locale = "en"
+    tomorrow = make_task(people.unit, date(2026, 3, 3), owner=people.member)
+    later = make_task(people.unit, date(2026, 3, 5), owner=people.member)
+    sweep(db, at(date(2026, 3, 2)))
+    reasons = {row.related_id: row.reason for row in db.session.scalars(sa.select(OutboxEmail))}
+    assert reasons == {tomorrow.id: "due in 1 day", later.id: "due in 3 days"}
+
+
+def test_reasons_without_a_catalog_are_chinese():
+    [due] = rules.task_facts(rules.TaskRow(1, date(2026, 3, 5)), date(2026, 3, 4), offsets=[1], chase_days=3,
+                             escalate_after=7)
+    assert rules.reason_text(due) == "距截止还有1天"

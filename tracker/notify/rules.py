@@ -12,10 +12,10 @@ offset reached is due. After three days down the unit gets the one reminder that
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from tracker.notify import workdays
 
@@ -24,6 +24,27 @@ def N_(text: str) -> str:
     """Marks a message for the catalog without translating it: a fact's reason is put into each
     recipient's language when the reminder is queued (``reason_text``)."""
     return text
+
+
+def NN_(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a message whose wording follows a count (English: "1 day", "3 days"), likewise."""
+    return singular, plural
+
+
+class Catalog(Protocol):
+    """The two lookups of one language's message catalog (gettext's own interface)."""
+
+    def gettext(self, message: str) -> str: ...
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str: ...
+
+
+class _Untranslated:
+    def gettext(self, message: str) -> str:
+        return message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return singular if n == 1 else plural
 
 
 #: audiences: the task's owner (else the unit's leads); escalation adds the unit's supervising
@@ -38,19 +59,24 @@ class Fact:
     kind: str
     #: names the fact; the outbox dedupe key adds ":user-<id>"
     key: str
-    #: the reason as a catalog message (Chinese, with %(name)s placeholders filled from ``values``)
-    reason: str
+    #: the reason as a catalog message (Chinese, with %(name)s placeholders filled from ``values``);
+    #: a (singular, plural) pair when its wording follows the number of days
+    reason: str | tuple[str, str]
     audience: str
     task_id: int | None = None
     notice_id: int | None = None
     values: tuple[tuple[str, Any], ...] = ()
 
 
-def reason_text(fact: Fact, translate: Callable[[str], str] = N_) -> str:
-    """The fact's reason in the language of ``translate`` (the catalog lookup of one recipient's
-    language); Chinese by default."""
-    text = translate(fact.reason)
-    return text % dict(fact.values) if fact.values else text
+def reason_text(fact: Fact, catalog: Catalog | None = None) -> str:
+    """The fact's reason in the language of ``catalog`` (one recipient's); Chinese without one."""
+    catalog = catalog or _Untranslated()
+    values = dict(fact.values)
+    if isinstance(fact.reason, tuple):
+        text = catalog.ngettext(*fact.reason, values["days"])
+    else:
+        text = catalog.gettext(fact.reason)
+    return text % values if values else text
 
 
 @dataclass(frozen=True)
@@ -77,9 +103,11 @@ def before_deadline_offset(due_on: date, today: date, offsets: Iterable[int], wo
     return max(reached)[2]
 
 
-def due_reason(days_left: int) -> tuple[str, tuple[tuple[str, Any], ...]]:
+def due_reason(days_left: int) -> tuple[str | tuple[str, str], tuple[tuple[str, Any], ...]]:
     """The reason of a before-deadline reminder and its values."""
-    return (N_("今天截止"), ()) if days_left == 0 else (N_("距截止还有%(days)d天"), (("days", days_left),))
+    if days_left == 0:
+        return N_("今天截止"), ()
+    return NN_("距截止还有%(days)d天", "距截止还有%(days)d天"), (("days", days_left),)
 
 
 def task_facts(task: TaskRow, today: date, *, offsets: Iterable[int], chase_days: int,
@@ -95,10 +123,12 @@ def task_facts(task: TaskRow, today: date, *, offsets: Iterable[int], chase_days
     if days_over >= 1:
         index = days_over // max(chase_days, 1)
         facts.append(Fact("task_overdue", f"task-overdue:{task.id}:{task.due_on}:{index}",
-                          N_("已超期%(days)d天"), ASSIGNEE, task_id=task.id, values=(("days", days_over),)))
+                          NN_("已超期%(days)d天", "已超期%(days)d天"), ASSIGNEE, task_id=task.id,
+                          values=(("days", days_over),)))
         if days_over >= escalate_after:
             facts.append(Fact("task_escalation", f"task-escalate:{task.id}:{task.due_on}",
-                              N_("已超期%(days)d天，提请分管领导督促"), ESCALATION, task_id=task.id,
+                              NN_("已超期%(days)d天，提请分管领导督促", "已超期%(days)d天，提请分管领导督促"),
+                              ESCALATION, task_id=task.id,
                               values=(("days", days_over),)))
     return facts
 
@@ -129,7 +159,8 @@ def report_fact(task: TaskRow, today: date, remind_days: int, reported: bool) ->
     days_left = (last_day - today).days
     if days_left > remind_days or today > task.due_on + timedelta(days=remind_days):
         return None
-    reason = N_("本期（%(period)s）进展尚未报送，距报送截止还有%(days)d天")
+    reason = NN_("本期（%(period)s）进展尚未报送，距报送截止还有%(days)d天",
+                 "本期（%(period)s）进展尚未报送，距报送截止还有%(days)d天")
     return Fact("task_report", f"task-report:{task.id}:{key}", reason, ASSIGNEE, task_id=task.id,
                 values=(("period", key), ("days", days_left)))
 
@@ -141,4 +172,5 @@ def notice_chase_fact(notice_id: int, reply_by: date, today: date, chase_days: i
         return None
     index = days_over // max(chase_days, 1)
     return Fact("notice_chase", f"notice-chase:{notice_id}:{index}",
-                N_("督办单反馈已逾期%(days)d天"), NOTICE_UNIT, notice_id=notice_id, values=(("days", days_over),))
+                NN_("督办单反馈已逾期%(days)d天", "督办单反馈已逾期%(days)d天"), NOTICE_UNIT, notice_id=notice_id,
+                values=(("days", days_over),))

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, get_locale, get_translations
 from flask_babel import gettext as _
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -286,8 +286,8 @@ def run_reminders(*, now: datetime) -> SweepResult:
         by_locale[user.locale or default_locale].append((fact, user, key))
     for locale, group in sorted(by_locale.items()):
         with force_locale(locale):
-            translate = _catalog_lookup()
-            items = [_pending(fact, user, key, task_info, notices, plans, units, measures, today, translate)
+            catalog = _SweepCatalog()
+            items = [_pending(fact, user, key, task_info, notices, plans, units, measures, today, catalog)
                      for fact, user, key in group]
             result.queued += queue_bulk(items, now=now)
         for item in items:
@@ -296,16 +296,20 @@ def run_reminders(*, now: datetime) -> SweepResult:
     return result
 
 
-def _catalog_lookup():
-    """gettext for the active language, looking each message up once per sweep, not once per email."""
-    seen: dict[str, str] = {}
+class _SweepCatalog:
+    """The active language's catalog, each plain message looked up once per sweep, not per email."""
 
-    def translate(text: str) -> str:
-        if text not in seen:
-            seen[text] = _(text)
-        return seen[text]
+    def __init__(self) -> None:
+        self._translations = get_translations()
+        self._seen: dict[str, str] = {}
 
-    return translate
+    def gettext(self, message: str) -> str:
+        if message not in self._seen:
+            self._seen[message] = self._translations.gettext(message)
+        return self._seen[message]
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._translations.ngettext(singular, plural, n)
 
 
 def _unanswered_notices(today: date) -> dict[int, SupervisionNotice]:
@@ -344,14 +348,14 @@ def _audience(fact, task_info, notices, plans, units, users, leads) -> list[Pers
     return unique
 
 
-def _pending(fact, user, key, task_info, notices, plans, units, measures, today, translate) -> Pending:
-    """The email of one fact for one user, in the language of ``translate``."""
-    label = translate(KIND_LABELS.get(fact.kind, KIND_LABELS["task_due"]))
-    reason = rules.reason_text(fact, translate)
+def _pending(fact, user, key, task_info, notices, plans, units, measures, today, catalog) -> Pending:
+    """The email of one fact for one user, in the language of ``catalog``."""
+    label = catalog.gettext(KIND_LABELS.get(fact.kind, KIND_LABELS["task_due"]))
+    reason = rules.reason_text(fact, catalog)
     if fact.notice_id is not None:
         notice = notices[fact.notice_id]
         unit = units.get(notice.unit_id)
-        subject = translate(NOTICE_SUBJECT) % {"label": label, "what": notice.number_label, "reason": reason}
+        subject = catalog.gettext(NOTICE_SUBJECT) % {"label": label, "what": notice.number_label, "reason": reason}
         return Pending(user=user, kind=fact.kind, dedupe_key=key, template="reminder_notice_chase", subject=subject,
                        context={"notice": notice, "unit": unit, "today": today},
                        reason=reason, link=notice_link(notice.id),
@@ -361,7 +365,7 @@ def _pending(fact, user, key, task_info, notices, plans, units, measures, today,
     measure_label = measure.label if measure else ""
     short = measure_label if len(measure_label) <= 30 else measure_label[:30] + "…"
     return Pending(user=user, kind=fact.kind, dedupe_key=key, template="reminder_task",
-                   subject=translate(TASK_SUBJECT) % {"label": label, "what": short, "reason": reason},
+                   subject=catalog.gettext(TASK_SUBJECT) % {"label": label, "what": short, "reason": reason},
                    context={"plan": plan, "unit": unit, "measure": measure, "measure_label": measure_label,
                             "due_on": row.due_on, "kind_label": label, "escalation": fact.kind == "task_escalation"},
                    reason=reason, link=task_link(row.id), task_id=row.id,

@@ -360,9 +360,9 @@ def _gb_class(char: str) -> int:
 
 @functools.cache
 def _big5_class(char: str) -> int:
-    """Classify a non-ASCII character by where it sits in Big5."""
+    """Classify a non-ASCII character by where it sits in Big5 (as Windows writes it, cp950)."""
     try:
-        encoded = char.encode("big5")
+        encoded = char.encode("cp950")
     except UnicodeEncodeError:
         return _BAD  # Microsoft's or HKSCS additions: rare characters, or a wrong guess
     code = int.from_bytes(encoded, "big") if len(encoded) == 2 else 0
