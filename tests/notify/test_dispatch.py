@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import email
+import io
 import os
 import threading
 from datetime import timedelta
 from email.header import decode_header, make_header
 
+import pytest
 import sqlalchemy as sa
 
 from tracker.notify import dispatch, outbox
@@ -159,3 +161,43 @@ def test_header_injection_in_plan_title(smtp, db, people, now):
     assert message["Bcc"] is None
     assert "evil@example.com" not in [a for _f, rcpts in smtp.handler.envelopes for a in rcpts]
     assert "Bcc: evil" in str(make_header(decode_header(message["Subject"])))
+
+
+class _FixedBoundaries(dispatch._WireGenerator):
+    """The same MIME boundaries on every run, so two serialisations can be compared byte for byte."""
+
+    count = 0
+
+    @classmethod
+    def _make_boundary(cls, text=None) -> str:
+        cls.count += 1
+        return f"=_boundary_{cls.count}"
+
+
+@pytest.mark.parametrize("subject", ["【督办提醒】距截止还有3天：第1项重点工作", "plain  ascii   subject", "x" * 300,
+                                     "混合 mixed 文字 text " * 8])
+def test_wire_policy_writes_what_compat32_writes(app, subject, tmp_path):
+    """The dispatcher's header shortcut changes no byte of the message (encoded words, long lines,
+    Chinese display names and attachment names included)."""
+    from email.policy import compat32
+    from types import SimpleNamespace
+
+    app.config["MAIL_DEFAULT_SENDER"] = "督办系统 <duban@example.cn>"
+    attachment = os.path.join(app.instance_path, "notice.docx")
+    os.makedirs(app.instance_path, exist_ok=True)
+    with open(attachment, "wb") as handle:
+        handle.write(b"PK\x03\x04" + b"x" * 300)
+    row = SimpleNamespace(id=7, subject=subject, to_addr="张三 <lead@example.cn>", cc_addrs=["王五 <w@example.cn>"],
+                          body_text="正文" * 50, body_html="<p>正文</p>" * 20,
+                          attachments=[{"path": "notice.docx", "filename": "关于督办事项的通知（第一批）附件材料.docx",
+                                        "content_type": "application/octet-stream"}])
+    message = dispatch.build_message(row)
+    message.date = 1_700_000_000
+    mime = message._message()
+    outputs = []
+    for wire_policy in (compat32.clone(linesep="\r\n", max_line_length=None), dispatch.WIRE_POLICY):
+        buffer = io.BytesIO()
+        _FixedBoundaries.count = 0
+        _FixedBoundaries(buffer, mangle_from_=False, policy=wire_policy).flatten(mime, unixfrom=False)
+        outputs.append(buffer.getvalue())
+    assert outputs[0] == outputs[1]
