@@ -61,6 +61,9 @@ def test_styles(line: str, style: str, number: str, value: int, text: str) -> No
         "1.5万元",  # a decimal quantity, not the number 1.5 (86.55分 is left to the parser)
         "2.3%以上",
         "0.5 亿元",
+        "A股市场",  # a letter that begins a word
+        "A、B两类企业",
+        "a.m. 上午",
         "95%以上",
         "第22期培训班",  # 第N期 is not a numbering style
         "8+N认责体系",
@@ -151,6 +154,12 @@ def test_fold_width_keeps_offsets() -> None:
         "decimal2",
         "decimal3",
         "decimal4",
+        "latin_upper",
+        "latin_upper_rparen",
+        "latin_upper_paren",
+        "latin_lower",
+        "latin_lower_rparen",
+        "latin_lower_paren",
     ],
 )
 def test_render_round_trip(style: str) -> None:

@@ -564,3 +564,17 @@ def test_a_figure_after_a_title_does_not_start_a_plan() -> None:
     outline = parse_text(text)
     assert len(outline.plans) == 1
     assert [row[1] for row in tree(outline)[0]] == ["一", "二"]
+
+
+def test_letter_numbers_are_levels_of_their_own() -> None:
+    text = ("一、夯实质量基础\nA. 完善质量管理制度。\nB. 开展全员质量培训。\n（a）管理人员每季度培训一次。\n"
+            "（b）一线员工每月培训一次。\nC. 推进质量信息化建设。\n二、强化过程控制\nA. 严格进货检验。\n")
+    assert [row[:2] for row in flat(text)] == [(1, "一"), (2, "A"), (2, "B"), (3, "（a）"), (3, "（b）"), (2, "C"),
+                                               (1, "二"), (2, "A")]
+
+
+def test_a_letter_out_of_sequence_is_text() -> None:
+    text = "一、强化过程控制\nA. 严格进货检验，不合格品评为\nD. 级供应商的一律清退。\nB. 加强过程巡检。\n"
+    rows = flat(text)
+    assert [row[1] for row in rows] == ["一", "A", "B"]
+    assert rows[1][2] == "严格进货检验，不合格品评为D. 级供应商的一律清退。"

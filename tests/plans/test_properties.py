@@ -40,6 +40,8 @@ STYLES = {
     "di_chapter": (lambda n: f"第{cn(n)}章 ", lambda n: f"第{cn(n)}章"),
     "di_article": (lambda n: f"第{cn(n)}条 ", lambda n: f"第{cn(n)}条"),
     "di_part": (lambda n: f"第{cn(n)}部分 ", lambda n: f"第{cn(n)}部分"),
+    "latin_upper": (lambda n: f"{chr(64 + n)}. ", lambda n: chr(64 + n)),
+    "latin_lower_paren": (lambda n: f"（{chr(96 + n)}）", lambda n: f"（{chr(96 + n)}）"),
 }
 # half- and full-width forms of one style are one style to the parser: never two levels
 FAMILY = {"cn_paren_half": "cn_paren", "arabic_dot_full": "arabic_dot", "arabic_paren_half": "arabic_paren"}

@@ -97,6 +97,9 @@ STYLE_KIND = {
     "circled": "circled", "roman": "roman",
     # 1.2 and 1.2.1: each depth is a level of its own
     "decimal2": "decimal2", "decimal3": "decimal3", "decimal4": "decimal4",
+    # A. B. / a) b) / (a) (b): letters, a level of their own in each case
+    "latin_upper": "latin_upper", "latin_upper_rparen": "latin_upper", "latin_upper_paren": "latin_upper",
+    "latin_lower": "latin_lower", "latin_lower_rparen": "latin_lower", "latin_lower_paren": "latin_lower",
     "inline_shi": "inline", "inline_di": "inline", "inline_paren": "inline", "inline_circled": "inline",
     "table_row": "row",
 }
@@ -127,11 +130,15 @@ _LEADING = re.compile(
   | (?P<cn>{_CN_NUM})[ ]?(?P<cn_delim>、|\.(?![\d.]))
   | (?P<dec>\d{{1,2}}(?:\.\d{{1,2}}){{1,3}})(?!\d|\.\d|[ ]?(?:{_QUANTITY_UNITS}))(?P<dec_tail>[ ]*[、.:,]?)
   | (?P<ar>\d{{1,3}})[ ]?(?P<ar_delim>、|\.(?![\d.])|\))
+  | \([ ]?(?P<lp>[A-Za-z])[ ]?\)(?P<lp_tail>[ ]*(?![A-Za-z]))
+  | (?P<lt>[A-Za-z])(?P<lt_delim>、|\.|\))(?![A-Za-z0-9.])
     """,
     re.X,
 )
 _START_CHARS = frozenset(
     "0123456789０１２３４５６７８９第(（一二三四五六七八九十" + _ROMAN
+    + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    + "".join(chr(c) for c in range(0xFF21, 0xFF3B)) + "".join(chr(c) for c in range(0xFF41, 0xFF5B))
     + "".join(chr(c) for a, b, _ in _CIRCLED_RANGES for c in range(a, b + 1))
     + "".join(chr(c) for c in range(_PAREN_DIGITS[0], _PAREN_DIGITS[1] + 1))
 )
@@ -202,6 +209,17 @@ def match_marker(line: str, pos: int = 0) -> Marker | None:
         style = "roman"
         value = _ROMAN.index(m.group("roman")) + 1
         number = m.group("roman")
+    elif group in ("lp_tail", "lt_delim"):
+        letter = m.group("lp") or m.group("lt")
+        case = "upper" if letter.isupper() else "lower"
+        if group == "lp_tail":
+            style = f"latin_{case}_paren"
+            number = line[pos:pos + m.end("lp") + 1].replace(" ", "").replace("\u3000", "")
+        else:
+            delim = m.group("lt_delim")
+            style = f"latin_{case}_rparen" if delim == ")" else f"latin_{case}"
+            number = line[pos:pos + m.end("lt_delim" if delim == ")" else "lt")]
+        value = ord(letter.upper()) - ord("A") + 1
     elif group == "dec_tail":
         parts = m.group("dec").split(".")
         style = f"decimal{len(parts)}"
@@ -239,6 +257,9 @@ def render(style: str, value: int) -> str:
         "arabic_rparen": f"{value}）",
         "circled": chr(0x2460 + value - 1) if value <= 20 else f"{value}、",
         "decimal2": f"1.{value} ", "decimal3": f"1.1.{value} ", "decimal4": f"1.1.1.{value} ",
+        "latin_upper": f"{chr(64 + value)}.", "latin_upper_rparen": f"{chr(64 + value)}）",
+        "latin_upper_paren": f"（{chr(64 + value)}）", "latin_lower": f"{chr(96 + value)}.",
+        "latin_lower_rparen": f"{chr(96 + value)}）", "latin_lower_paren": f"（{chr(96 + value)}）",
         "roman": f"{_ROMAN[value - 1]}、" if value <= len(_ROMAN) else f"{value}、",
     }[style]
 

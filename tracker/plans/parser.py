@@ -113,6 +113,7 @@ _TITLE_ISSUER = re.compile(
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年|-20\d{2}|—20\d{2}|学年)")
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
 
+_LETTER_KINDS = frozenset({"latin_upper", "latin_lower"})
 #: how a sentence, never a running header, ends
 _SENTENCE_END = frozenset("。；;，,！!？?")
 _SHORT_HEADING_MAX = 20
@@ -507,6 +508,8 @@ class _Parser:
             if not self._decimal_fits(marker, k):
                 return False, False
             return strict, strict
+        if marker.kind in _LETTER_KINDS:
+            return strict, strict  # letters count exactly (A, B, C): "D级" after a wrap is a word
         return strict, loose
 
     def _decimal_fits(self, marker: Marker, k: int | None) -> bool:
