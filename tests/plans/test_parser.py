@@ -578,3 +578,26 @@ def test_a_letter_out_of_sequence_is_text() -> None:
     rows = flat(text)
     assert [row[1] for row in rows] == ["一", "A", "B"]
     assert rows[1][2] == "严格进货检验，不合格品评为D. 级供应商的一律清退。"
+
+
+def test_decimals_after_a_title_like_chapter_heading_are_kept() -> None:
+    text = ("某市智慧城市建设规划\n1 总则\n1.1 规划目的。\n1.2 规划范围。\n3 建设方案\n3.1 建设城市大脑。\n"
+            "3.2 建设感知网络。\n4 保障措施\n4.1 加强组织领导。\n")
+    numbers = [row[1] for plan in tree(parse_text(text)) for row in plan]
+    assert numbers == ["1.1", "1.2", "3.1", "3.2", "4.1"]
+
+
+def test_decimal_items_with_a_gap_words_that_begin_with_a_unit_and_items_on_one_line() -> None:
+    assert [row[1] for row in flat("一、甲\n1.1 完善制度。\n1.2 加强培训。\n1.4 推进信息化。\n1.5 严格考核。\n")] == [
+        "一", "1.1", "1.2", "1.4", "1.5"]
+    food = "一、稳定粮食生产\n1.1 米袋子工程。\n1.2 菜篮子工程。\n1.3 米粉产业提质增效。\n"
+    assert [row[1] for row in flat(food)] == ["一", "1.1", "1.2", "1.3"]
+    assert flat("一、甲\n1.1 加强组织领导 1.2 完善工作机制 1.3 强化督查考核\n") == [
+        (1, "一", "甲"), (2, "1.1", "加强组织领导"), (2, "1.2", "完善工作机制"), (2, "1.3", "强化督查考核")]
+
+
+def test_letters_on_one_line_and_a_letter_that_classifies() -> None:
+    assert flat("一、强化控制\nA. 严格进货检验；B. 加强过程巡检。\n") == [
+        (1, "一", "强化控制"), (2, "A", "严格进货检验；"), (2, "B", "加强过程巡检。")]
+    item = parse_text("一、企业分类\n（A）类企业每年检查一次。\n").plans[0].items[0]
+    assert item.children == [] and item.body == "（A）类企业每年检查一次。"

@@ -114,8 +114,10 @@ _CN_NUM = "[一二三四五六七八九十][一二三四五六七八九十百零
 #: what follows a decimal quantity, not a number like 1.2 (1.5万件, 2.3%, 0.5亿元, 1.2 公里); only
 #: units that begin no common heading, since 1.1台账管理, 1.2人才队伍 and 1.3项目管理 are numbers
 #: (the parser weighs the rest: a decimal must fit its parent and its siblings exactly)
-_QUANTITY_UNITS = ("%|‰|万|亿|千|元|倍|吨|亩|公里|千米|米|平方|立方|公顷|公斤|千克|千瓦|兆瓦|小时|分钟|个百分点"
-                   "|百分点|个月|个工作日|人次|km|kg|m²")
+_QUANTITY_UNITS = ("%|‰|万|亿|千|元|倍|吨|亩|公里|千米|平方米|平方公里|立方米|公顷|公斤|千克|千瓦|兆瓦|小时|分钟"
+                   "|个百分点|百分点|个月|个工作日|人次|km|kg|m²")
+#: what follows a letter that classifies (A类, B级, C档), not a letter that numbers
+_LETTER_CLASS = "类级档型等"
 
 # Applied with .match() to width-folded text, at the start of a line or of a
 # candidate position inside one.
@@ -130,8 +132,8 @@ _LEADING = re.compile(
   | (?P<cn>{_CN_NUM})[ ]?(?P<cn_delim>、|\.(?![\d.]))
   | (?P<dec>\d{{1,2}}(?:\.\d{{1,2}}){{1,3}})(?!\d|\.\d|[ ]?(?:{_QUANTITY_UNITS}))(?P<dec_tail>[ ]*[、.:,]?)
   | (?P<ar>\d{{1,3}})[ ]?(?P<ar_delim>、|\.(?![\d.])|\))
-  | \([ ]?(?P<lp>[A-Za-z])[ ]?\)(?P<lp_tail>[ ]*(?![A-Za-z]))
-  | (?P<lt>[A-Za-z])(?P<lt_delim>、|\.|\))(?![A-Za-z0-9.])
+  | \([ ]?(?P<lp>[A-Za-z])[ ]?\)(?P<lp_tail>[ ]*(?![A-Za-z{_LETTER_CLASS}]))
+  | (?P<lt>[A-Za-z])(?P<lt_delim>、|\.|\))(?![A-Za-z0-9.{_LETTER_CLASS}])
     """,
     re.X,
 )
@@ -344,6 +346,9 @@ def _may_contain(line: str, style: str, value: int, start: int) -> bool:
     """A cheap test before the scan: is the number's own digit or numeral in the line at all?"""
     if style == "circled":
         return value <= 20 and chr(0x2460 + value - 1) in line
+    if style.startswith("latin"):
+        return value <= 26 and (chr(64 + value) in line or chr(96 + value) in line
+                                or chr(0xFF20 + value) in line or chr(0xFF40 + value) in line)
     if style.startswith(("arabic", "decimal")):
         digits = str(value)
         return digits in line or digits.translate(_FULL_DIGITS) in line or (
@@ -359,6 +364,7 @@ _FULL_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
 # Where a second item may begin inside a line: after a sentence end or a space.
 _SPLIT_POINT = re.compile(r"[。;!?！？；]\s*|\s+")
 _SENTENCE_END = re.compile(r"[。;!?！？；]")
+_WORDS = re.compile(r"[\u4e00-\u9fff]*")
 
 
 def find_next_in_line(line: str, style: str, value: int, start: int = 0, parent: str = "") -> Marker | None:
@@ -376,9 +382,10 @@ def find_next_in_line(line: str, style: str, value: int, start: int = 0, parent:
         pos = point.end()
         if pos >= len(line):
             break
-        if decimal and not _SENTENCE_END.match(point.group()):
-            continue
         marker = match_marker(line, pos)
-        if marker is not None and marker.style == style and marker.value == value and marker.parent == parent:
-            return marker
+        if marker is None or marker.style != style or marker.value != value or marker.parent != parent:
+            continue
+        if decimal and not _SENTENCE_END.match(point.group()) and len(_WORDS.match(line, marker.end).group()) < 3:
+            continue  # after a plain space, "1.2 完善工作机制" is an item, "2.2 个。" a figure
+        return marker
     return None

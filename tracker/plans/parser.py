@@ -502,14 +502,13 @@ class _Parser:
             loose = strict or value <= 10 or (last is not None and last < value <= last + 10)
         if marker.strong:
             loose = True
-        if marker.parent:
-            # a decimal names its place: it fits its parent and its siblings exactly, or it is a
-            # figure (2.5公里, 3.5前) that a wrap put at the start of a line
-            if not self._decimal_fits(marker, k):
+        if marker.parent or marker.kind in _LETTER_KINDS:
+            # a decimal names its place: it fits its parent, and continues its siblings (a gap of a
+            # number or two where the line may begin an item), or it is a figure (2.5公里, 3.5前)
+            # that a wrap put at the start of a line; letters count the same way
+            if marker.parent and not self._decimal_fits(marker, k):
                 return False, False
-            return strict, strict
-        if marker.kind in _LETTER_KINDS:
-            return strict, strict  # letters count exactly (A, B, C): "D级" after a wrap is a word
+            return strict, strict or (k is not None and plan.stack[k].value < value <= plan.stack[k].value + 3)
         return strict, loose
 
     def _decimal_fits(self, marker: Marker, k: int | None) -> bool:
@@ -531,8 +530,10 @@ class _Parser:
     def _accept(self, marker: Marker, first: str) -> bool:
         """Whether a number at the start of a line begins an item or is text cut by a wrap."""
         if self.pending is not None and marker.value <= _SPLIT_RESTART_MAX:
-            # after a title a new plan may begin; a decimal only as its first item (1.1)
-            return not marker.parent or fold_width(marker.number) == "1.1"
+            # after a title a new plan may begin, though not with a letter, and with a decimal only
+            # as its first item (1.1); other numbers are weighed as usual below
+            if (not marker.parent and marker.kind not in _LETTER_KINDS) or fold_width(marker.number) == "1.1":
+                return True
         strict, loose = self._plausible(marker)
         prev = self.prev
         if prev is None or self.prev_kind in ("title", "heading", "date", "issuer") or _ends_closed(prev):
