@@ -312,3 +312,11 @@ def test_monthly_and_half_yearly_period_keys(db, people, make, plan, measures, n
     assert services.expected_periods(tasks[0], date(2026, 7, 1)) == ["2026-H1"]
     tasks[0].reporting_period = ReportingPeriod.once
     assert services.expected_periods(tasks[0], date(2027, 1, 1)) == []
+
+
+def test_more_time_is_offered_only_before_the_deadline(db, people, task, now):
+    services.start(task, actor=people.lead, now=now)
+    db.session.commit()
+    assert "extension" in services.available_actions(people.lead, task, task.due_on)
+    overdue = services.available_actions(people.lead, task, task.due_on + timedelta(days=1))
+    assert "extension" not in overdue and {"progress", "evidence"} <= overdue

@@ -38,7 +38,7 @@ from tracker.tasks.models import (
     TaskState,
     UnitRole,
 )
-from tracker.timeutil import local_today
+from tracker.timeutil import local_today, utcnow
 from tracker.units.models import Unit
 
 
@@ -355,14 +355,18 @@ _TARGETS = {"start": TaskState.in_progress, "submit": TaskState.submitted, "appr
             "return": TaskState.returned, "cancel": TaskState.cancelled}
 
 
-def available_actions(user: Any, task: Task) -> set[str]:
-    """What ``user`` may do to ``task`` now: the buttons a page shows (the services still check)."""
+def available_actions(user: Any, task: Task, today: date | None = None) -> set[str]:
+    """What ``user`` may do to ``task`` on ``today`` (the local date by default): the buttons a page
+    shows (the services still check)."""
     allowed = ALLOWED_TRANSITIONS.get(task.state, set())
     actions: set[str] = set()
     if permissions.can_work_on(user, task):
         actions |= {a for a in ("start", "submit") if _TARGETS[a] in allowed}
         if task.state in WORKING_STATES:
-            actions |= {"progress", "evidence", "extension"}
+            actions |= {"progress", "evidence"}
+            # more time is asked for before the deadline (request_extension refuses it after)
+            if (today or local_today(utcnow())) <= task.due_on:
+                actions.add("extension")
         if permissions.can_lead(user, task):
             actions.add("owner")
     if permissions.can_review(user, task):

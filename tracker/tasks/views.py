@@ -85,7 +85,7 @@ def _list_page(template: str, endpoint: str, *, with_unit: bool):
     plans = db.session.execute(sa.select(Plan.id, Plan.title).where(Plan.is_deleted.is_(False))
                                .order_by(Plan.id.desc())).all()
     units = unit_tree() if with_unit else []
-    actions = {row.task.id: services.available_actions(user, row.task) for row in result.rows}
+    actions = {row.task.id: services.available_actions(user, row.task, today) for row in result.rows}
     show_unit = with_unit or any(row.task.unit_id != user.unit_id for row in result.rows)
     return render_template(template, result=result, filters=filters, plans=plans, units=units, show_unit=show_unit,
                            states=list(TaskState), endpoint=endpoint, actions=actions,
@@ -121,7 +121,7 @@ def review_queue():
 def _detail(task: Task, status: int = 200):
     today = local_today(utcnow())
     owners = []
-    actions = services.available_actions(current_user, task)
+    actions = services.available_actions(current_user, task, today)
     if "owner" in actions:
         owners = list(db.session.scalars(sa.select(User).where(User.unit_id == task.unit_id, User.is_active)
                                          .order_by(User.name)))
