@@ -580,11 +580,18 @@ def test_a_letter_out_of_sequence_is_text() -> None:
     assert rows[1][2] == "严格进货检验，不合格品评为D. 级供应商的一律清退。"
 
 
-def test_decimals_after_a_title_like_chapter_heading_are_kept() -> None:
+def test_standards_style_chapters_number_space_name_hold_their_decimal_sections() -> None:
     text = ("某市智慧城市建设规划\n1 总则\n1.1 规划目的。\n1.2 规划范围。\n3 建设方案\n3.1 建设城市大脑。\n"
             "3.2 建设感知网络。\n4 保障措施\n4.1 加强组织领导。\n")
-    numbers = [row[1] for plan in tree(parse_text(text)) for row in plan]
-    assert numbers == ["1.1", "1.2", "3.1", "3.2", "4.1"]
+    outline = parse_text(text)
+    assert [plan.title for plan in outline.plans] == ["某市智慧城市建设规划"]
+    assert [row[:2] for row in tree(outline)[0]] == [(1, "1"), (2, "1.1"), (2, "1.2"), (1, "3"), (2, "3.1"),
+                                                    (2, "3.2"), (1, "4"), (2, "4.1")]
+
+
+def test_a_figure_and_a_space_is_a_chapter_only_before_its_first_section() -> None:
+    text = "一、建设道路\n1.1 新建道路，全长\n3 公里以上。\n1.2 完善设施。\n"
+    assert [row[1] for row in flat(text)] == ["一", "1.1", "1.2"]
 
 
 def test_decimal_items_with_a_gap_words_that_begin_with_a_unit_and_items_on_one_line() -> None:

@@ -93,7 +93,7 @@ STYLE_KIND = {
     "di_section": "di_section", "di_article": "di_article",
     "cn_paren": "cn", "cn_dun": "cn", "cn_dot": "cn",
     "arabic_paren": "arabic", "arabic_dun": "arabic", "arabic_dot": "arabic",
-    "arabic_rparen": "arabic",
+    "arabic_rparen": "arabic", "arabic_space": "arabic",
     "circled": "circled", "roman": "roman",
     # 1.2 and 1.2.1: each depth is a level of its own
     "decimal2": "decimal2", "decimal3": "decimal3", "decimal4": "decimal4",

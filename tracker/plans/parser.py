@@ -114,6 +114,7 @@ _YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年|-20\d{2}|—20\d{2}|学年)")
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
 
 _LETTER_KINDS = frozenset({"latin_upper", "latin_lower"})
+_CHAPTER = re.compile(r"(\d{1,2})[ \u3000]+(?=[^\s\d])")
 #: how a sentence, never a running header, ends
 _SENTENCE_END = frozenset("。；;，,！!？?")
 _SHORT_HEADING_MAX = 20
@@ -447,6 +448,11 @@ class _Parser:
         first = fold_char(line[0])
         marker = match_marker(line)
         rejected = False
+        if marker is None:
+            marker = self._chapter_number(i, line)
+            if marker is not None:
+                self._open_items(i, line, marker)
+                return
         if marker is not None:
             numbered = self.src.numbered is not None and self.src.numbered[i]
             if numbered or self._accept(marker, first):
@@ -459,6 +465,23 @@ class _Parser:
         self._unnumbered(i, line, heading_level)
 
     # -- deciding about a number -------------------------------------------
+
+    def _chapter_number(self, i: int, line: str) -> Marker | None:
+        """"3 建设方案": a number, a space and a name, as standards-style documents write their
+        chapters, is a number only when the next line is its first section (3.1)."""
+        m = _CHAPTER.match(fold_width(line[:8]))
+        if m is None:
+            return None
+        for j in range(i + 1, len(self.lines)):
+            following = self.lines[j]
+            if not following or self.noise[j]:
+                continue
+            section = match_marker(following)
+            if section is None or section.parent != m.group(1) or section.value != 1:
+                return None
+            return Marker(style="arabic_space", number=line[:len(m.group(1))], value=int(m.group(1)), start=0,
+                          end=m.end())
+        return None
 
     def _find_frame(self, style: str) -> int | None:
         stack = self.plan.stack
