@@ -103,22 +103,20 @@ def existing_keys(keys: list[str]) -> set[str]:
     return set(db.session.scalars(statement, {"keys": json.dumps(list(keys), ensure_ascii=False)}))
 
 
-def queue_bulk(items: list[Pending], *, now: datetime) -> int:
+def queue_bulk(items: list[Pending], *, now: datetime, catalog: _SweepCatalog | None = None) -> int:
     """Insert many outbox rows at once, skipping keys that exist; in-app notices for the new ones.
 
-    The messages are rendered in the active language: the sweep calls this once per recipients'
-    language, inside ``force_locale``."""
+    The messages are rendered in the active language (the sweep calls this once per recipients'
+    language, inside ``force_locale``), through ``catalog``, the one its subjects came from."""
     if not items:
         return 0
     env = current_app.jinja_env
     templates: dict[str, Any] = {}
-    translated: dict[str, str] = {}
+    catalog = catalog or _SweepCatalog()
 
     def gettext(text: str, **variables: Any) -> str:
-        """The catalog lookup once per string and sweep, not once per string and email."""
-        if text not in translated:
-            translated[text] = _(text)
-        return translated[text] % variables if variables else translated[text]
+        translated = catalog.gettext(text)
+        return translated % variables if variables else translated
 
     values = []
     by_key: dict[str, Pending] = {}
@@ -289,7 +287,7 @@ def run_reminders(*, now: datetime) -> SweepResult:
             catalog = _SweepCatalog()
             items = [_pending(fact, user, key, task_info, notices, plans, units, measures, today, catalog)
                      for fact, user, key in group]
-            result.queued += queue_bulk(items, now=now)
+            result.queued += queue_bulk(items, now=now, catalog=catalog)
         for item in items:
             result.by_kind[item.kind] = result.by_kind.get(item.kind, 0) + 1
     db.session.flush()
