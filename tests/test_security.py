@@ -79,6 +79,23 @@ def test_500_shows_no_stack_trace(app):
     assert "服务器内部错误" in body
 
 
+def test_a_service_refusal_is_a_403_page_and_nothing_is_kept(app, db, people):
+    """Views let PermissionDenied through: the app answers 403 and rolls the request back."""
+    from tracker.auth.permissions import PermissionDenied
+
+    @app.route("/refused")
+    def refused():
+        people.viewer.name = "改过的名字"
+        db.session.flush()
+        raise PermissionDenied
+
+    response = app.test_client().get("/refused")
+    assert response.status_code == 403
+    assert "您没有权限访问此页面" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert people.viewer.name != "改过的名字"
+
+
 def test_production_config_refuses_to_start_without_secret(app_config, monkeypatch):
     monkeypatch.delenv("TRACKER_SECRET_KEY", raising=False)
     config = {k: v for k, v in app_config.items() if k != "CONFIG"}

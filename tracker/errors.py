@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError
 
+from tracker.auth.permissions import PermissionDenied
 from tracker.extensions import db
 
 
@@ -45,6 +46,12 @@ def register(app: Flask) -> None:
             return jsonify(error={"code": error.name.lower().replace(" ", "_"), "message": title}), code
         template = f"errors/{code}.html" if code in (403, 404, 500) else "errors/error.html"
         return render_template(template, code=code, title=title, message=None), code
+
+    @app.errorhandler(PermissionDenied)
+    def permission_denied(error: PermissionDenied):
+        """A service refused the user (views need not catch it): nothing of the request is kept."""
+        db.session.rollback()
+        return http_error(Forbidden())
 
     @app.errorhandler(Exception)
     def unhandled(error: Exception):

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from tracker import timeutil
-from tracker.auth.permissions import PermissionDenied, supervisor_required
+from tracker.auth.permissions import supervisor_required
 from tracker.extensions import db
 from tracker.notices import documents, services
 from tracker.notices.models import SupervisionNotice
@@ -48,9 +48,6 @@ def issue():
     unit_ids = [int(unit_id)] if unit_id.isdigit() else None
     try:
         notices = services.issue_notices(period, unit_ids=unit_ids, actor=current_user, now=timeutil.utcnow())
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
     except services.NoticeError as exc:
         db.session.rollback()
         flash(str(exc), "danger")
@@ -99,9 +96,6 @@ def answer(notice_id: int):
         answers[item.id] = (text, int(raw) if raw else None)
     try:
         services.answer_notice(notice, answers, actor=current_user, now=timeutil.utcnow())
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
     except services.NoticeError as exc:
         db.session.rollback()
         flash(str(exc), "danger")
@@ -136,9 +130,6 @@ def chase(task_id: int):
         abort(404)
     try:
         notice = services.issue_chase_notice(task, actor=current_user, now=timeutil.utcnow())
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
     except services.NoticeError as exc:
         db.session.rollback()
         flash(str(exc), "warning")

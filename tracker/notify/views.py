@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from werkzeug.security import safe_join
 
 from tracker import timeutil
-from tracker.auth.permissions import PermissionDenied, supervisor_required
+from tracker.auth.permissions import supervisor_required
 from tracker.extensions import db
 from tracker.notify import dispatch, services
 from tracker.notify.models import Notification, OutboxEmail, OutboxStatus
@@ -107,9 +107,6 @@ def requeue(message_id: int):
     row = _row(message_id)
     try:
         services.requeue(row, actor=current_user, now=timeutil.utcnow())
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
     except services.NotifyError as exc:
         db.session.rollback()
         flash(str(exc), "danger")
@@ -147,11 +144,7 @@ def mark_read(notification_id: int):
     notification = db.session.get(Notification, notification_id)
     if notification is None:
         abort(404)
-    try:
-        services.mark_read(notification, actor=current_user, now=timeutil.utcnow())
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
+    services.mark_read(notification, actor=current_user, now=timeutil.utcnow())
     db.session.commit()
     target = request.form.get("go")
     if target == "link" and notification.link:

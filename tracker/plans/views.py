@@ -175,9 +175,6 @@ def save_import():
         plans = services.save_outline(form.outline_json.data, source_text=source_text, source_file=stashed,
                                       actor=current_user, now=utcnow())
         db.session.commit()
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
     except services.PlanError as exc:
         db.session.rollback()
         edited = _edited_or_reparsed(form.outline_json.data, stashed, source_text)

@@ -22,7 +22,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.auth.models import Role, User
-from tracker.auth.permissions import PermissionDenied, staff_required, supervisor_required
+from tracker.auth.permissions import staff_required, supervisor_required
 from tracker.db import utcnow
 from tracker.extensions import db
 from tracker.plans.models import MeasureKind, Plan
@@ -149,9 +149,6 @@ def _perform(task_id: int, action, success: str, *, anchor: str = ""):
         services.check_version(task, request.form.get("version"))
         action(task)
         db.session.commit()
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
     except (services.TaskError, StaleDataError) as exc:
         db.session.rollback()
         conflict = isinstance(exc, services.StateConflict | StaleDataError)
@@ -352,9 +349,6 @@ def assign(plan_id: int):
             is_key=values["is_key"], evidence_required=values["evidence_required"], owner_by_unit=owner_by_unit,
             actor=current_user, now=utcnow())
         db.session.commit()
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
     except (services.TaskError, StaleDataError) as exc:
         db.session.rollback()
         flash(str(exc) if isinstance(exc, services.TaskError) else _("任务已被他人更新，请刷新后重试。"), "danger")
