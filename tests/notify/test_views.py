@@ -92,3 +92,19 @@ def test_send_now_without_server(db, people, make_task, make, auth):
     assert "未配置邮件服务器" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(OutboxEmail, row.id).status is OutboxStatus.pending
+
+
+def test_following_a_notice_stays_on_the_site_the_user_came_by(db, people, make_task, make, auth, app):
+    """The stored link carries BASE_URL for the email; in the browser the redirect is a path."""
+    app.config["BASE_URL"] = "http://duban.example.gov.cn:8443"
+    seed(db, people, make_task, make)
+    note = db.session.scalars(sa.select(Notification)).one()
+    note.link = "http://duban.example.gov.cn:8443/tasks/7?tab=files#evidence"
+    db.session.commit()
+    response = auth.client_for(people.member).post(f"/notifications/{note.id}/read", data={"go": "link"})
+    assert response.status_code == 302 and response.headers["Location"] == "/tasks/7?tab=files#evidence"
+    note.read_at = None
+    note.link = "https://elsewhere.example//evil"
+    db.session.commit()
+    response = auth.client_for(people.member).post(f"/notifications/{note.id}/read", data={"go": "link"})
+    assert response.headers["Location"] == "/"

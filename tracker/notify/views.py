@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -148,8 +149,16 @@ def mark_read(notification_id: int):
     db.session.commit()
     target = request.form.get("go")
     if target == "link" and notification.link:
-        return redirect(notification.link)
+        return redirect(_in_app(notification.link))
     return redirect(url_for(".my_notifications"))
+
+
+def _in_app(link: str) -> str:
+    """A notice's link (absolute, for the email: BASE_URL + path) as a path of this site, so the
+    browser stays on the address the user came by, whatever BASE_URL says."""
+    parts = urlsplit(link)
+    path = parts.path if parts.path.startswith("/") and not parts.path.startswith("//") else "/"
+    return urlunsplit(("", "", path, parts.query, parts.fragment))
 
 
 @bp.route("/notifications/read-all", methods=["POST"])
