@@ -91,8 +91,12 @@ _LIST_SPLIT_RE = re.compile(r"[、，,/／；;\s]+")
 _CONJ_RE = re.compile(r"[和及与]")
 
 
-def _unit_like(name: str) -> bool:
+def unit_like(name: str) -> bool:
+    """Whether a short phrase reads as an organisation's name (ends like one, no verbs in it)."""
     return 2 <= len(name) <= 24 and bool(_UNIT_END_RE.search(name)) and not _NOT_NAME_RE.search(name)
+
+
+_unit_like = unit_like
 
 
 def split_unit_names(value: str, *, strict: bool = True) -> list[str]:
@@ -103,7 +107,7 @@ def split_unit_names(value: str, *, strict: bool = True) -> list[str]:
     (责任单位：…) are read without that check.
     """
     names: list[str] = []
-    for part in _LIST_SPLIT_RE.split(value):
+    for part in _split_list(value):
         for name in _split_conjunctions(part.strip()):
             name = _strip_unbalanced(name.strip(" 。.：:"))
             if name.endswith("等") and len(name) > 2:
@@ -115,6 +119,24 @@ def split_unit_names(value: str, *, strict: bool = True) -> list[str]:
             if name not in names:
                 names.append(name)
     return names
+
+
+def _split_list(value: str) -> list[str]:
+    """Split a list on 、，,；/ and spaces, never inside brackets: 各县(市、区)政府 is one name."""
+    if not any(ch in value for ch in "（(〔"):
+        return _LIST_SPLIT_RE.split(value)
+    parts: list[str] = []
+    depth = start = 0
+    for index, char in enumerate(value):
+        if char in "（(〔":
+            depth += 1
+        elif char in "）)〕":
+            depth = max(0, depth - 1)
+        elif depth == 0 and _LIST_SPLIT_RE.match(char):
+            parts.append(value[start:index])
+            start = index + 1
+    parts.append(value[start:])
+    return parts
 
 
 def _strip_unbalanced(name: str) -> str:
@@ -255,6 +277,17 @@ def _add_verb_list(value: str, verb: str, add: Any) -> None:
 
 # ---------------------------------------------------------------------------
 # deadlines
+
+
+def looks_like_deadline(text: str) -> bool:
+    """A short phrase that states when (12月底前, 2026年6月, 长期坚持, 每季度): a 完成时限 cell."""
+    text = text.strip()
+    if not text or len(text) > 30:
+        return False
+    deadline, words = resolve_deadline(text, datetime.date(2000, 1, 1))
+    if words:
+        return len(words) >= 0.4 * len(text) or len(text) <= 12
+    return _find_period(text) is not None and len(text) <= 12
 
 _CN_NUM = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
            "八": 8, "九": 9, "十": 10}

@@ -31,18 +31,24 @@ class Item:
     lead_units: list[str] = field(default_factory=list)
     units: list[str] = field(default_factory=list)
     support_units: list[str] = field(default_factory=list)
+    #: people named as 责任领导 / 分管领导 (never units)
+    leaders: list[str] = field(default_factory=list)
     deadline: date | None = None
     deadline_text: str | None = None
     period: str | None = None
     quantities: list[str] = field(default_factory=list)
     #: the unnumbered paragraphs that follow the item's own text (its explanation)
     body: str = ""
+    #: how sure the parser is that this is an item with these suggestions (1.0: as written)
+    confidence: float = 1.0
+    #: what to check first: "item" and/or the suggestion keys the parser is unsure of
+    doubtful: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"number": self.number, "level": self.level, "text": self.text}
         if self.inline:
             out["inline"] = True
-        for key in ("lead_units", "units", "support_units", "quantities"):
+        for key in ("lead_units", "units", "support_units", "leaders", "quantities"):
             value = getattr(self, key)
             if value:
                 out[key] = list(value)
@@ -54,6 +60,10 @@ class Item:
             out["period"] = self.period
         if self.body:
             out["body"] = self.body
+        if self.confidence < 1.0:
+            out["confidence"] = round(self.confidence, 2)
+        if self.doubtful:
+            out["doubtful"] = list(self.doubtful)
         if self.start_line is not None:
             out["lines"] = [self.start_line, self.end_line]
         out["children"] = [child.to_dict() for child in self.children]

@@ -679,23 +679,45 @@ class _Parser:
         return frame
 
     def _row(self, i: int, row: dict) -> None:
-        """A task-table row is an item of its own, numbered by its 序号 cell."""
+        """A task-table row is an item of its own, numbered by its 序号 cell.
+
+        A 序号 written like a heading number (（二）) is that style, so section rows nest the rows
+        under them; a bare 1, 2, 3 is the table's own; a measure under a task row (``sub``) is one
+        level further down.
+        """
         self.blank = self.after_noise = False
+        if row.get("table_start"):
+            self._reset_stack()
         number = str(row.get("number") or "").strip()
+        sub = bool(row.get("sub"))
+        style = "table_subrow" if sub else "table_row"
         folded = fold_width(number).strip("、.:：)） ").lstrip("(（")
         value = int(folded) if folded.isdigit() else (cn_to_int(folded) or 0)
         if not value:
-            value = self.plan.last_value.get("table_row", 0) + 1
-        # a 序号 written like a heading number ("（二）") is that style; a bare 1, 2, 3 is the table's own
-        written = match_marker(number) if number else None
-        if written is not None and written.end >= len(number):
+            value = self.plan.last_value.get(style, 0) + 1
+        written = None
+        if number and not sub:
+            written = match_marker(number) or match_marker(number + "、")
+        if written is not None and written.end >= len(number) and written.kind != "arabic":
             marker = written
         else:
-            marker = Marker(style="table_row", number=number, value=value, start=0, end=0)
+            marker = Marker(style=style, number=number, value=value, start=0, end=0)
+        if sub and not any(frame.item.style == "table_row" for frame in self.plan.stack):
+            sub_of_nothing = True
+        else:
+            sub_of_nothing = False
         frame = self._open(i, marker, number=number or str(value))
+        if sub_of_nothing:
+            frame.item.doubtful.append("item")
         frame.row = row
         text = str(row.get("text") or "").strip()
         self._append(frame, text, i, False)
+        body = str(row.get("body") or "").strip()
+        if body:
+            self._append(frame, body, i, True)
+        last = row.get("last_line")
+        if isinstance(last, int) and last > i:
+            frame.item.end_line = last
         self.prev = text or number
         self.prev_kind = "item"
         self.target = frame
@@ -933,22 +955,38 @@ def _apply(item: Item, found: dict[str, Any]) -> None:
 
 
 def _apply_row(item: Item, row: dict, ref: _dt.date | None, resolve: Any) -> None:
-    """A task table states units and deadline in their own columns: they win over the text."""
-    for key in ("lead_units", "units", "support_units"):
+    """A task table states units, leaders and deadline in their own columns: they win over the text."""
+    for key in ("lead_units", "units", "support_units", "leaders"):
         value = row.get(key)
         if value:
             setattr(item, key, [str(v) for v in value])
+    if row.get("lead_units") or row.get("units") or row.get("support_units"):
+        # names found in the task's own words are not the table's: the unit columns say who
+        for key in ("lead_units", "units", "support_units"):
+            if not row.get(key):
+                setattr(item, key, [])
     deadline_text = row.get("deadline_text")
+    for text in (row.get("period_text"), deadline_text):
+        if text:
+            # a 完成时限 cell may state a rhythm (每季度) rather than a date
+            period = _metadata.extract_metadata(str(text), ref).get("period")
+            if period:
+                item.period = period
+                break
     if deadline_text:
-        # a 完成时限 cell may state a rhythm (每季度) rather than a date
-        period = _metadata.extract_metadata(str(deadline_text), ref).get("period")
-        if period:
-            item.period = period
         item.deadline_text = str(deadline_text)
         item.deadline = None
         if resolve is not None:
             deadline, _text = resolve(str(deadline_text), ref)
             item.deadline = deadline
+            if deadline is None and not _metadata.looks_like_deadline(str(deadline_text)):
+                item.doubtful.append("deadline")
+    confidence = row.get("confidence")
+    if isinstance(confidence, (int, float)):
+        item.confidence = min(item.confidence, float(confidence))
+    for key in row.get("doubtful") or ():
+        if key not in item.doubtful:
+            item.doubtful.append(key)
 
 
 # ---------------------------------------------------------------------------
