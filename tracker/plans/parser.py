@@ -39,6 +39,7 @@ from .numbering import (
     match_marker,
 )
 from .outline import Heading, Item, Outline, PlanOutline
+from .readers.flat import text_with_tables
 
 __all__ = ["parse_blocks", "parse_lines", "parse_text"]
 
@@ -266,6 +267,8 @@ class _Source:
     heading_levels: list[int | None]
     #: the line's number comes from Word's automatic numbering (no need to weigh it)
     numbered: list[bool] | None = None
+    #: the source line of each block, where blocks and lines are not one to one (text tables)
+    source_lines: list[int] | None = None
 
 
 class _Parser:
@@ -286,6 +289,7 @@ class _Parser:
         self.target_empty = False  # the item line held only its number
         self.blank = False
         self.after_noise = False
+        self.table_closed = False  # a table read from text has ended: what follows is outside it
 
     # -- pre-pass ---------------------------------------------------------
 
@@ -392,6 +396,11 @@ class _Parser:
             new.outline.doc_number = pending.doc_number
             if pending.issuer:
                 new.outline.issuer = pending.issuer
+            if not plan.has_items:
+                # a covering notice with no items of its own carries the table it attaches
+                new.outline.date = new.outline.date or plan.outline.date
+                new.outline.doc_number = new.outline.doc_number or plan.outline.doc_number
+                new.outline.issuer = new.outline.issuer or plan.outline.issuer
             self.plans.append(new)
             return
         plan.outline.headings.append(Heading(pending.title, pending.line))
@@ -427,6 +436,10 @@ class _Parser:
             if self.noise[i]:
                 self.after_noise = True
                 continue
+            if self.table_closed:
+                self.table_closed = False
+                self._reset_stack()
+                self.target, self.prev, self.prev_kind = None, None, ""
             blank = self.blank and not self.after_noise
             self.blank = self.after_noise = False
             self._line(i, line, blank, src.heading_levels[i])
@@ -722,6 +735,7 @@ class _Parser:
         self.prev_kind = "item"
         self.target = frame
         self.target_empty = False
+        self.table_closed = bool(row.get("table_end"))
 
     def _finish(self, frame: _Frame) -> None:
         """Join the item's lines into its text and body; read its inline enumeration."""
@@ -1015,19 +1029,46 @@ def _source_from_blocks(blocks: Iterable[Any]) -> _Source:
     rows: list[dict | None] = []
     levels: list[int | None] = []
     numbered: list[bool] = []
-    for block in blocks:
+    lines: list[int] = []
+    moved = False
+    for index, block in enumerate(blocks):
         texts.append(str(getattr(block, "text", "") or ""))
         rows.append(getattr(block, "row", None))
         levels.append(getattr(block, "heading_level", None))
         numbered.append(bool(getattr(block, "numbered", False)))
-    return _Source(texts, rows, levels, numbered)
+        line = getattr(block, "line", None)
+        lines.append(index if line is None else line)
+        moved = moved or (line is not None and line != index)
+    return _Source(texts, rows, levels, numbered, lines if moved else None)
+
+
+def _to_source_lines(outline: Outline, lines: list[int]) -> Outline:
+    """Block indexes to source line numbers, for the lines a preview highlights."""
+    last = len(lines) - 1
+
+    def at(index: int | None) -> int | None:
+        return None if index is None else lines[min(max(index, 0), last)]
+
+    for plan in outline.plans:
+        plan.start_line, plan.end_line = at(plan.start_line), at(plan.end_line)
+        for heading in plan.headings:
+            heading.line = at(heading.line)
+        for item in plan.walk():
+            item.start_line, item.end_line = at(item.start_line), at(item.end_line)
+    return outline
+
+
+def _parse_source(source: _Source, plan_date: _dt.date | None, default_title: str) -> Outline:
+    with _no_cycle_collection():
+        outline = _Parser(source, plan_date, default_title).run()
+    if source.source_lines is not None:
+        _to_source_lines(outline, source.source_lines)
+    return outline
 
 
 def parse_lines(lines: list[str], *, plan_date: _dt.date | None = None, default_title: str = "") -> Outline:
-    """Parse a list of text lines (index = source line number)."""
-    source = _Source(list(lines), [None] * len(lines), [None] * len(lines))
-    with _no_cycle_collection():
-        return _Parser(source, plan_date, default_title).run()
+    """Parse a list of text lines (index = source line number); task tables among them are read as tables."""
+    return parse_blocks(text_with_tables(lines), plan_date=plan_date, default_title=default_title)
 
 
 def parse_text(text: str, *, plan_date: _dt.date | None = None, default_title: str = "") -> Outline:
@@ -1043,6 +1084,4 @@ def parse_blocks(
     blocks: Iterable[Any], *, plan_date: _dt.date | None = None, default_title: str = ""
 ) -> Outline:
     """Parse reader blocks (anything with ``text``, ``heading_level`` and ``row``)."""
-    source = _source_from_blocks(blocks)
-    with _no_cycle_collection():
-        return _Parser(source, plan_date, default_title).run()
+    return _parse_source(_source_from_blocks(blocks), plan_date, default_title)

@@ -14,3 +14,5 @@ class Block:
     row: dict | None = None  # a task-table row: number, text, lead_units, units, support_units, deadline_text
     #: Word numbers this paragraph itself (automatic numbering): its number is certain, whatever its value
     numbered: bool = False
+    #: the source line this block came from, where blocks and lines are not one to one
+    line: int | None = None

@@ -147,9 +147,10 @@ def header_columns(cells: Sequence[str]) -> Columns | None:
 # what a cell holds
 
 _ROW_NUMBER_RE = re.compile(r"^(?:\d{1,3}|[一二三四五六七八九十]{1,3})[、.．]?$")
-_TIME_RE = re.compile(
-    r"^(?:[上下中早晚]午|全天|晚上|早上|凌晨|每[天日周月]|周[一二三四五六日末]|\d{1,2}\s*[点:：时]\s*\d{0,2}|"
-    r"\d{1,2}\s*月|\d{4}\s*[年.\-/])"
+# a time of day or a date: what is left after taking these out is at most a word or two
+_TIME_TOKEN_RE = re.compile(
+    r"[上下中早晚]午|全天|晚上|早上|凌晨|每[天日周月]|周[一二三四五六日末]|星期[一二三四五六日天]|"
+    r"\d{1,4}\s*(?:[点:：时月年日号.\-/]\s*)?\d{0,2}\s*分?|[-—–~～至到、，,\s]|前|后|左右|以前|以后|之前|开始|截止"
 )
 _SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜"
@@ -174,8 +175,10 @@ def row_number_value(text: str) -> int | None:
 
 
 def looks_like_time(text: str) -> bool:
-    text = text.strip()
-    return 0 < len(text) <= 40 and bool(_TIME_RE.match(fold_width(text)))
+    text = fold_width(text.strip())
+    if not text or len(text) > 40 or not re.search(r"\d|午|全天|晚上|早上|凌晨|每[天日]|周|星期", text):
+        return False
+    return len(_TIME_TOKEN_RE.sub("", text)) <= 1
 
 
 def looks_like_people(text: str) -> bool:
@@ -192,10 +195,19 @@ def looks_like_people(text: str) -> bool:
     return True
 
 
+_SENTENCE_VERB_RE = re.compile(r"建设|建成|新建|迁建|改造|启动|开工|开展|推进|完成|实施|提升|加强|增加|促进|"
+                               r"优化|保障|提供|组织|举办|打造|\d+[个座所户家条项名人]")
+
+
 def looks_like_units(text: str) -> bool:
-    """A unit cell: names of organisations, perhaps with their roles (教学处牵头，年段落实)."""
+    """A unit cell: names of organisations, perhaps with their roles (教学处牵头，年段落实).
+
+    A sentence (it ends with 。, or does something: 建成县残疾人综合服务中心) is not one.
+    """
     text = text.strip()
-    if not text or len(text) > 120:
+    if not text or len(text) > 120 or text.endswith(("。", "！", "？")):
+        return False
+    if _SENTENCE_VERB_RE.search(text) and not re.search("牵头|配合|负责|协办|落实", text):
         return False
     return bool(split_units(text)) and unit_share(text) >= 0.6
 
@@ -541,6 +553,10 @@ def _group_records(group: _Group, columns: Columns, task_col: int, measure_col: 
                    category_cols: list[int]) -> list[Record]:
     first = group.rows[0]
     record = Record(number=group.number, text=_cell(first, task_col), line=group.lines[0])
+    when = [col for col, role in columns.roles.items() if role == WHEN and col < task_col and _cell(first, col)]
+    if when:
+        # a schedule (时间 | 内容): the time is part of what the row asks, in the row's order
+        record.text = " ".join([_cell(first, col) for col in sorted(when)] + ([record.text] if record.text else []))
     if not columns.named:
         record.confidence = 0.8
         record.doubtful.append("item")
@@ -575,7 +591,7 @@ def _group_records(group: _Group, columns: Columns, task_col: int, measure_col: 
             if text:
                 record.notes.append(text)
         _add_cells(target, row, columns, skip, first_row=k == 0)
-        if group.lines[k] is not None:
+        if k and group.lines[k] is not None:
             record.last_line = group.lines[k]
     if not record.text and children and not record.number:
         return children
@@ -631,9 +647,9 @@ def _add_cells(record: Record, row: list[str], columns: Columns, skip: set[int],
             record.period_text = record.period_text or value
         elif role == TEXT and not record.text and first_row:
             record.text = value
-        elif role != WHEN or not first_row:
-            record.notes.append(value)
-        elif not record.text:
+        elif role == WHEN and first_row and record.text.startswith(value):
+            continue  # already in front of the text
+        else:
             record.notes.append(value)
 
 

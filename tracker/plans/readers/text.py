@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from ..errors import PlanInputError
 from .blocks import Block
-from .tables import HEADER_SEARCH_ROWS, table_rows_to_blocks
+from .flat import text_with_tables
 
 _BINARY_MAGIC = (
     b"PK\x03\x04",
@@ -235,38 +235,22 @@ def _reads_like(text: str, classify: Callable[[str], int]) -> bool:
 
 
 def text_blocks(text: str) -> list[Block]:
-    return [Block(line.strip()) for line in text.split("\n")]
+    """One block per line; the lines of a task table (tabs, pipes, one cell per line, glued) become rows."""
+    return text_with_tables(text.split("\n"))
 
 
 _MD_HEADING_RE = re.compile(r"^(#{1,9})\s+(.*?)\s*#*\s*$")
 _MD_BULLET_RE = re.compile(r"^[-*+]\s+")
 _MD_EMPHASIS_RE = re.compile(r"\*\*|__")
-_MD_TABLE_SEP_RE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
 
 
 def markdown_blocks(text: str) -> list[Block]:
-    """Markdown: one block per line; # headings get a level, emphasis and bullets are dropped."""
-    lines = text.split("\n")
+    """Markdown: one block per line; # headings get a level, emphasis and bullets are dropped,
+    tables are read as task tables."""
+    lines = [_MD_EMPHASIS_RE.sub("", line) for line in text.split("\n")]
     blocks: list[Block] = []
-    i = 0
-    while i < len(lines):
-        line = lines[i].strip()
-        if line.startswith("|") and i + 1 < len(lines) and _MD_TABLE_SEP_RE.match(lines[i + 1].strip()):
-            j = i
-            rows: list[list[str]] = []
-            while j < len(lines) and lines[j].strip().startswith("|"):
-                cells = lines[j].strip().strip("|").split("|")
-                rows.append([_MD_EMPHASIS_RE.sub("", cell).strip() for cell in cells])
-                j += 1
-            rows = [row for n, row in enumerate(rows) if n != 1]  # the |---| line
-            grid = [[((r, c), cell) for c, cell in enumerate(row)] for r, row in enumerate(rows)]
-            table_blocks = table_rows_to_blocks(grid, HEADER_SEARCH_ROWS)
-            if table_blocks is not None:
-                # keep one block per source line: the separator line and dropped rows become blanks
-                table_blocks += [Block("")] * (j - i - len(table_blocks))
-                blocks.extend(table_blocks)
-                i = j
-                continue
+    for raw in lines:
+        line = raw.strip()
         heading = _MD_HEADING_RE.match(line)
         level = None
         if heading:
@@ -274,7 +258,5 @@ def markdown_blocks(text: str) -> list[Block]:
             line = heading.group(2)
         else:
             line = _MD_BULLET_RE.sub("", line)
-        line = _MD_EMPHASIS_RE.sub("", line).strip()
-        blocks.append(Block(line, heading_level=level))
-        i += 1
-    return blocks
+        blocks.append(Block(line.strip(), heading_level=level))
+    return text_with_tables(lines, blocks)

@@ -1,0 +1,602 @@
+"""Task tables that arrive as text: pasted from Word, WPS or Excel, or copied off a web page.
+
+Each shape is found in the lines of a text and turned into the grid that
+:mod:`.tables` reads, so a table reads the same whatever shape it came in:
+
+- **delimited**: cells separated by tabs (Word, WPS, Excel; Excel quotes a cell that holds
+  line breaks), or between pipes (``a | b | c``, Markdown tables);
+- **one cell per line**: a web table flattened by a browser or a mirror, with or without blank
+  lines between cells; a cell may wrap over several lines, a unit cell may hold one unit per
+  line, a cell may be missing, a row may have unnumbered sub-rows, and the header may repeat
+  after a page break. Each line is placed in the column whose contents it resembles;
+- **glued**: a viewer that drops every separator (…配合单位1增加教育资源…), where the rows are
+  found by their numbers counting up between the cells.
+
+The text around a table (the notice that carries it, its 附件 caption, notes after it) stays
+text; every block keeps the number of the source line it came from.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..metadata import looks_like_deadline, unit_like
+from ..numbering import fold_width
+from .blocks import Block
+from .tables import (
+    DEADLINE,
+    HEADER_MAX,
+    LEADERS,
+    NOTE,
+    NUMBER,
+    OWNERS,
+    PERIOD,
+    SUPPORT,
+    TEXT,
+    UNIT_ROLES,
+    WHEN,
+    Columns,
+    Record,
+    find_header,
+    grid_records,
+    header_columns,
+    header_role,
+    infer_columns,
+    is_row_number,
+    looks_like_people,
+    looks_like_time,
+    looks_like_units,
+    row_number_value,
+)
+
+
+@dataclass
+class Region:
+    """Lines ``start``..``end`` (exclusive) of a text that hold one table, read into records."""
+
+    start: int
+    end: int
+    records: list[Record]
+    #: lines inside the region that stay text (a title glued in front of a table)
+    texts: dict[int, str]
+
+
+def table_regions(lines: Sequence[str]) -> list[Region]:
+    """Every task table in the lines of a text, in order, none overlapping."""
+    regions: list[Region] = []
+    for finder in (_delimited_regions, _one_cell_regions, _glued_regions):
+        for region in finder(lines):
+            if region.records and not any(r.start < region.end and region.start < r.end for r in regions):
+                regions.append(region)
+    regions.sort(key=lambda r: r.start)
+    return regions
+
+
+def text_with_tables(lines: Sequence[str], plain: Sequence[Block] | None = None) -> list[Block]:
+    """One block per line, except that the lines of each table become its rows' blocks.
+
+    Every block keeps its source line in ``Block.line`` (several rows glued on one line share it).
+    """
+    blocks = list(plain) if plain is not None else [Block(line.strip()) for line in lines]
+    regions = table_regions(lines)
+    if not regions:
+        return blocks
+    out: list[Block] = []
+    position = 0
+    for region in regions:
+        for index in range(position, region.start):
+            out.append(_at(blocks[index], index))
+        for index, text in sorted(region.texts.items()):
+            out.append(Block(text, line=index))
+        rows = [record for record in region.records if not (record.section and not record.number)]
+        for record in region.records:
+            line = record.line if record.line is not None else region.start
+            if record.section and not record.number:
+                out.append(Block(record.text, line=line))
+                continue
+            row = record.as_row()
+            if rows and record is rows[-1]:
+                row["table_end"] = True
+            out.append(Block(record.text, row=row, line=line))
+        position = region.end
+    for index in range(position, len(blocks)):
+        out.append(_at(blocks[index], index))
+    return out
+
+
+def _at(block: Block, line: int) -> Block:
+    if block.line is None:
+        block.line = line
+    return block
+
+
+# ---------------------------------------------------------------------------
+# delimited: tabs and pipes
+
+_PIPE_SPLIT_RE = re.compile(r"\s*[|｜]\s*")
+_MD_SEPARATOR_RE = re.compile(r"^\|?\s*:?-{2,}:?\s*(?:[|｜]\s*:?-{2,}:?\s*)*[|｜]?$")
+
+
+def _cells_of(line: str, kind: str) -> list[str] | None:
+    if kind == "tab":
+        return line.split("\t") if "\t" in line.strip(" ") else None
+    stripped = line.strip()
+    if stripped.count("|") + stripped.count("｜") < 2:
+        return None
+    cells = _PIPE_SPLIT_RE.split(stripped)
+    if stripped[:1] in "|｜":
+        cells = cells[1:]
+    if stripped[-1:] in "|｜":
+        cells = cells[:-1]
+    return cells
+
+
+def _delimited_regions(lines: Sequence[str]) -> list[Region]:
+    out: list[Region] = []
+    for kind in ("tab", "pipe"):
+        i = 0
+        while i < len(lines):
+            if _cells_of(lines[i], kind) is None:
+                i += 1
+                continue
+            # a run of delimited lines; blank lines and lines without a delimiter may sit inside it
+            # (a Word cell of two paragraphs), as long as delimited lines follow
+            start = j = i
+            last = i
+            while j < len(lines):
+                if _cells_of(lines[j], kind) is not None:
+                    last = j
+                elif j - last > 3:
+                    break
+                j += 1
+            end = last + 1
+            region = _read_delimited(lines, start, end, kind)
+            if region is not None:
+                out.append(region)
+            i = end
+    return out
+
+
+def _read_delimited(lines: Sequence[str], start: int, end: int, kind: str) -> Region | None:
+    raw: list[tuple[int, list[str]]] = []
+    if kind == "tab" and any('\t"' in lines[k] or lines[k].startswith('"') for k in range(start, end)):
+        # Excel quotes a cell holding line breaks: read the region as tab-separated values
+        text = "\n".join(lines[start:end])
+        line_of = _line_starts(lines, start, end)
+        reader = csv.reader(io.StringIO(text), delimiter="\t")
+        try:
+            for row in reader:
+                raw.append((line_of(reader.line_num - _newlines(row)), row))
+        except csv.Error:
+            raw = []
+    if not raw:
+        for k in range(start, end):
+            cells = _cells_of(lines[k], kind)
+            if cells is None:
+                if lines[k].strip() and raw:
+                    raw[-1][1][-1] += "\n" + lines[k].strip()  # a further paragraph of the last cell
+                continue
+            if kind == "pipe" and _MD_SEPARATOR_RE.match(lines[k].strip()):
+                continue
+            raw.append((k, cells))
+    if len(raw) < 2:
+        return None
+    width = _usual_width([cells for _, cells in raw])
+    if width < 2:
+        return None
+    rows = _join_split_rows(raw, width) if kind == "tab" else raw
+    grid = [[((r, c), cell.strip()) for c, cell in enumerate(cells)] for r, (_, cells) in enumerate(rows)]
+    for row in grid:
+        row.extend(((None, c), "") for c in range(len(row), width))
+    records = _records(grid, [line for line, _ in rows])
+    if not records:
+        return None
+    texts = {}
+    first_row_line = rows[0][0]
+    for k in range(start, first_row_line):
+        texts[k] = lines[k].strip()
+    return Region(start, end, records, texts)
+
+
+def _newlines(row: list[str]) -> int:
+    return sum(cell.count("\n") for cell in row)
+
+
+def _line_starts(lines: Sequence[str], start: int, end: int):
+    def line_of(reader_line: int) -> int:
+        return min(end - 1, start + max(0, reader_line - 1))
+
+    return line_of
+
+
+def _usual_width(rows: list[list[str]]) -> int:
+    counts: dict[int, int] = {}
+    for cells in rows:
+        counts[len(cells)] = counts.get(len(cells), 0) + 1
+    return max(counts, key=lambda w: (counts[w], w))
+
+
+def _join_split_rows(raw: list[tuple[int, list[str]]], width: int) -> list[tuple[int, list[str]]]:
+    """Word copies a cell of two paragraphs as a line break inside the row: join such pieces."""
+    out: list[tuple[int, list[str]]] = []
+    current: tuple[int, list[str]] | None = None
+    for line, cells in raw:
+        if current is not None and len(current[1]) < width and len(current[1]) + len(cells) - 1 <= width:
+            current[1][-1] += "\n" + cells[0]
+            current[1].extend(cells[1:])
+        else:
+            if current is not None:
+                out.append(current)
+            current = (line, list(cells))
+        if len(current[1]) >= width:
+            out.append(current)
+            current = None
+    if current is not None:
+        out.append(current)
+    return out
+
+
+def _records(grid: list[list[tuple[object, str]]], lines: list[int]) -> list[Record]:
+    found = find_header(grid)
+    if found is not None:
+        header_at, columns = found
+        body, body_lines = grid[header_at + 1:], lines[header_at + 1:]
+        header_texts = [text for _, text in grid[header_at]]
+    else:
+        texts = [[text for _, text in row] for row in grid]
+        columns = infer_columns([row for row in texts if sum(1 for t in row if t) >= 2])
+        if columns is None or (columns.first(NUMBER) is None and len(grid) < 3):
+            return []
+        body, body_lines, header_texts = grid, lines, None
+    records = grid_records(body, columns, lines=body_lines, header_texts=header_texts)
+    if found is not None and header_at > 0:
+        title = [Record(number="", text=" ".join(t for _, t in row if t), section=True, line=lines[k])
+                 for k, row in enumerate(grid[:header_at]) if any(t for _, t in row)]
+        records = title + records
+    return records
+
+
+# ---------------------------------------------------------------------------
+# one cell per line
+
+_NOTE_LINE_RE = re.compile(r"^(?:注|说明|备注|附注|附件|附)\s*\d*\s*[：:]|^附件\s*\d*$")
+_SENTENCE_RE = re.compile(r"[。；;，,！？!?]")
+
+
+def _is_header_cell(line: str) -> bool:
+    return 0 < len(line) <= HEADER_MAX and not _SENTENCE_RE.search(line) and not is_row_number(line)
+
+
+def _one_cell_regions(lines: Sequence[str]) -> list[Region]:
+    out: list[Region] = []
+    stripped = [line.strip() for line in lines]
+    i = 0
+    while i < len(stripped):
+        header = _header_run(stripped, i)
+        if header is None:
+            i += 1
+            continue
+        cells, first_row = header
+        region = _read_one_cell(stripped, i, first_row, cells)
+        if region is None:
+            i += 1
+            continue
+        out.append(region)
+        i = region.end
+    return out
+
+
+def _header_run(lines: list[str], i: int) -> tuple[list[str], int] | None:
+    """The header cells starting at line ``i`` (序号 first) and the line of the first row."""
+    found = header_role(lines[i])
+    if found is None or found[0] != NUMBER:
+        return None
+    cells = [lines[i]]
+    j = i + 1
+    while j < len(lines):
+        line = lines[j]
+        if not line:
+            j += 1
+            continue
+        if is_row_number(line):
+            break
+        if not _is_header_cell(line) or len(cells) > 12:
+            return None
+        cells.append(line)
+        j += 1
+    if j >= len(lines) or row_number_value(lines[j]) != 1 or len(cells) < 3:
+        return None
+    if header_columns(cells) is None:
+        return None
+    return cells, j
+
+
+def _read_one_cell(lines: list[str], header_line: int, first_row: int, header: list[str]) -> Region | None:
+    columns = header_columns(header)
+    if columns is None or columns.first(NUMBER) != 0:
+        return None
+    roles = [columns.roles.get(c, TEXT if c in columns.text else None) for c in range(1, len(header))]
+    header_set = set(header)
+    rows: list[tuple[int, str, list[tuple[int, str]]]] = []  # (line, number, [(line, piece)])
+    expected = 1
+    j = first_row
+    end = len(lines)
+    while j < len(lines):
+        line = lines[j]
+        if not line:
+            j += 1
+            continue
+        if is_row_number(line) and row_number_value(line) == expected:
+            rows.append((j, fold_width(line).rstrip("、.．"), []))
+            expected += 1
+            j += 1
+            continue
+        if _NOTE_LINE_RE.match(line):
+            end = j
+            break
+        if line in header_set and line == header[0]:
+            # the header again after a page break: skip its cells
+            k = j + 1
+            while k < len(lines) and (not lines[k] or lines[k] in header_set):
+                k += 1
+            j = k
+            continue
+        if rows:
+            rows[-1][2].append((j, line))
+        j += 1
+    if len(rows) < 1:
+        return None
+    # a row whose pieces run on far past the table's width has swallowed the text after the table
+    width = len(roles)
+    line_no, number, pieces = rows[-1]
+    if len(pieces) > 3 * width:
+        keep = pieces[:2 * width]
+        end = keep[-1][0] + 1 if keep else line_no + 1
+        rows[-1] = (line_no, number, keep)
+    grid: list[list[tuple[object, str]]] = []
+    row_lines: list[int | None] = []
+    for r, (line_no, number, pieces) in enumerate(rows):
+        for s, cells in enumerate(_align(pieces, roles)):
+            grid.append([((r, s, 0), number if s == 0 else "")] +
+                        [((r, s, c + 1), cell) for c, cell in enumerate(cells)])
+            row_lines.append(line_no if s == 0 else None)
+    records = grid_records(grid, columns, lines=row_lines, header_texts=None)
+    last = max((p[0] for _, _, pieces in rows for p in pieces), default=rows[-1][0])
+    end = min(end, last + 1)
+    return Region(header_line, end, records, {})
+
+
+# how well a line fits a column of each role, from what the line looks like
+def _fit(piece: str, role: str | None) -> float:
+    short_name = len(piece) <= 8 and not _SENTENCE_RE.search(piece)
+    if role in UNIT_ROLES:
+        if looks_like_units(piece):
+            return 2.5
+        return 0.8 if short_name and not looks_like_time(piece) and not looks_like_deadline(piece) else -3.0
+    if role in (LEADERS, OWNERS):
+        return 2.5 if looks_like_people(piece) else -3.0
+    if role == DEADLINE:
+        return 2.5 if looks_like_deadline(piece) else -3.0
+    if role == WHEN:
+        return 2.5 if looks_like_time(piece) else -3.0
+    if role == PERIOD:
+        return 1.5 if looks_like_deadline(piece) else -2.0
+    penalty = 0.0
+    if looks_like_units(piece) or looks_like_people(piece):
+        penalty = 2.5
+    elif looks_like_deadline(piece) or looks_like_time(piece):
+        penalty = 2.0
+    if role == TEXT:
+        return 1.0 - penalty
+    if role == NOTE:
+        return 0.5 - penalty
+    return 0.3 - penalty
+
+
+_SKIP = 0.2
+_SUBROW = 2.0
+_CONTINUE = {"list": 0.3, "text": 0.8, "short": 1.5}
+
+
+def _continue_cost(role: str | None) -> float:
+    if role in UNIT_ROLES or role in (LEADERS, OWNERS):
+        return _CONTINUE["list"]
+    if role in (DEADLINE, WHEN, PERIOD):
+        return _CONTINUE["short"]
+    return _CONTINUE["text"]
+
+
+def _align(pieces: list[tuple[int, str]], roles: list[str | None]) -> list[list[str]]:
+    """Place each line of a row in a column, in order; going back to an earlier column starts a
+    sub-row. Returns the row's cells, then each sub-row's."""
+    m = len(roles)
+    if not pieces:
+        return [[""] * m]
+    texts = [p for _, p in pieces]
+    fits = [[_fit(t, roles[c]) for c in range(m)] for t in texts]
+    neg = float("-inf")
+    # best[c] = (score, path) with the last piece in column c
+    best: list[tuple[float, list[tuple[int, int]]]] = [(neg, [])] * m
+    for c in range(m):
+        best[c] = (fits[0][c] - _SKIP * c, [(0, c)])
+    for n in range(1, len(texts)):
+        new: list[tuple[float, list[tuple[int, int]]]] = [(neg, [])] * m
+        for c in range(m):
+            for p in range(m):
+                score, path = best[p]
+                if score == neg:
+                    continue
+                sub = path[-1][0]
+                if c == p:
+                    value = score + fits[n][c] - _continue_cost(roles[c])
+                    step = (sub, c)
+                elif c > p:
+                    value = score + fits[n][c] - _SKIP * (c - p - 1)
+                    step = (sub, c)
+                else:
+                    value = score + fits[n][c] - _SUBROW
+                    step = (sub + 1, c)
+                if value > new[c][0]:
+                    new[c] = (value, path + [step])
+        best = new
+    path = max(best, key=lambda entry: entry[0])[1]
+    rows: list[list[list[str]]] = []
+    for (sub, col), text in zip(path, texts, strict=True):
+        while len(rows) <= sub:
+            rows.append([[] for _ in range(m)])
+        rows[sub][col].append(text)
+    out = []
+    for row in rows:
+        cells = []
+        for col, parts in enumerate(row):
+            joiner = "\n" if roles[col] in UNIT_ROLES or roles[col] in (LEADERS, OWNERS) else ""
+            cells.append(joiner.join(parts))
+        out.append(cells)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# glued cells
+
+_HEADER_WORDS = tuple(sorted({
+    "序号", "编号", "项目名称", "主要内容", "分管领导", "牵头领导", "责任领导", "牵头单位", "配合单位", "责任单位",
+    "牵头部门", "配合部门", "责任部门", "完成时限", "完成时间", "时间节点", "重点任务", "工作任务", "目标任务",
+    "主要任务", "具体措施", "工作措施", "工作内容", "任务内容", "民生实事", "实事项目", "项目内容", "建设内容",
+    "备注", "责任人", "主要目标", "目标要求", "工作目标", "进度安排", "协办单位", "具体任务",
+}, key=len, reverse=True))
+_GLUED_HEADER_RE = re.compile("序号(?:[\u4e00-\u9fff]{0,4}(?:" + "|".join(_HEADER_WORDS) + ")){3,}")
+_CHUNK_RE = re.compile(r"^\d{1,3}、")
+_NUMBER_AT_RE = re.compile(r"(?<![\d.．%％])(\d{1,3})(?=[\u4e00-\u9fff“\"《(（])")
+# a number followed by these is a quantity, not a row number
+_QUANTITY_AFTER = "个人家户所座项条次名万亿千百元年月日号台辆间张份批期届岁倍吨亩米公里平方处栋套块本场位"
+
+
+def _glued_regions(lines: Sequence[str]) -> list[Region]:
+    out: list[Region] = []
+    for i, line in enumerate(lines):
+        m = _GLUED_HEADER_RE.search(line)
+        if m is None:
+            continue
+        header = _split_glued_header(m.group())
+        if header is None:
+            continue
+        columns = header_columns(header)
+        if columns is None:
+            continue
+        # the rest of the text, with a viewer's chunk numbers (1、 2、) at line starts taken out
+        parts = [(i, line[m.end():])]
+        end = i + 1
+        for k in range(i + 1, len(lines)):
+            nxt = lines[k].strip()
+            if not nxt:
+                continue
+            if not _CHUNK_RE.match(nxt):
+                break
+            parts.append((k, _CHUNK_RE.sub("", nxt)))
+            end = k + 1
+        body = "".join(text for _, text in parts)
+        body = body.replace(m.group(), "")  # the header again on the next page
+        records = _glued_rows(body, i, columns, header)
+        if records:
+            title = _CHUNK_RE.sub("", line[:m.start()]).strip()
+            texts = {i: title} if title else {}
+            # the rows are placed on the lines after the title (one block per source line)
+            out.append(Region(i, end, records, texts))
+    return out
+
+
+def _split_glued_header(text: str) -> list[str] | None:
+    cells: list[str] = []
+    pos = 0
+    while pos < len(text):
+        for lead in range(0, 5):
+            word = next((w for w in _HEADER_WORDS if text.startswith(w, pos + lead)), None)
+            if word is not None:
+                cells.append(text[pos:pos + lead + len(word)])
+                pos += lead + len(word)
+                break
+        else:
+            return None
+    return cells if len(cells) >= 3 else None
+
+
+def _glued_rows(body: str, line: int, columns: Columns, header: list[str]) -> list[Record]:
+    """Rows found by their numbers counting up from 1 between glued cells."""
+    cuts: list[tuple[int, int, int]] = []  # (start of number, end of number, value)
+    expected = 1
+    for m in _NUMBER_AT_RE.finditer(body):
+        value = int(m.group(1))
+        if value != expected or body[m.end():m.end() + 1] in _QUANTITY_AFTER:
+            continue
+        cuts.append((m.start(), m.end(), value))
+        expected += 1
+    if len(cuts) < 2 or cuts[0][0] > 40:
+        return []
+    records = []
+    unit_header = any(columns.roles.get(c) in UNIT_ROLES for c in range(len(header)))
+    for n, (_start, stop, value) in enumerate(cuts):
+        text = body[stop:cuts[n + 1][0] if n + 1 < len(cuts) else len(body)].strip()
+        record = Record(number=str(value), text=text, line=line, confidence=0.6)
+        record.doubtful.append("item")
+        if unit_header:
+            _glued_units(record, columns, header)
+        records.append(record)
+    return records
+
+
+_TAIL_SPLIT_RE = re.compile(r"[。；;]")
+
+
+def _glued_units(record: Record, columns: Columns, header: list[str]) -> None:
+    """The units glued after a row's last sentence: a leader's name, then the lead, then the rest."""
+    pieces = _TAIL_SPLIT_RE.split(record.text)
+    tail = pieces[-1] if len(pieces) > 1 else ""
+    if not tail or len(tail) > 60:
+        return
+    names = _segment_names(tail)
+    if not names:
+        return
+    people = [n for n in names if looks_like_people(n)]
+    units = [n for n in names if n not in people]
+    if not units:
+        return
+    roles = [columns.roles.get(c) for c in range(len(header))]
+    if SUPPORT in roles and any(r in UNIT_ROLES and r != SUPPORT for r in roles):
+        record.lead_units, record.support_units = units[:1], units[1:]
+    else:
+        record.units = units
+    record.leaders = people
+    record.doubtful.extend(["lead_units", "support_units", "units"])
+
+
+_SEGMENT_END_RE = re.compile(r"(?:局|委|办|公司|街道|中心|政府|园(?:\([^)]*\)|（[^）]*）)?|区|镇|部|院|所|队|会)")
+
+
+def _segment_names(text: str) -> list[str]:
+    """Cut glued names (何海平教育局经开区…) at the ends that organisations' names have."""
+    names: list[str] = []
+    pos = 0
+    for m in _SEGMENT_END_RE.finditer(text):
+        piece = text[pos:m.end()]
+        if len(piece) >= 2:
+            names.append(piece)
+            pos = m.end()
+    if pos < len(text) and names:
+        names[-1] += text[pos:] if len(text) - pos <= 2 else ""
+        if len(text) - pos > 2:
+            names.append(text[pos:])
+    out: list[str] = []
+    for name in names:
+        # a person's name glued in front of a unit: 何海平教育局 → 何海平, 教育局
+        for size in (3, 2):
+            head, rest = name[:size], name[size:]
+            if len(rest) >= 2 and looks_like_people(head) and unit_like(rest):
+                out.extend([head, rest])
+                break
+        else:
+            out.append(name)
+    return [n for n in out if n]
