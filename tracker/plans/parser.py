@@ -118,6 +118,10 @@ _LETTER_KINDS = frozenset({"latin_upper", "latin_lower"})
 _CHAPTER = re.compile(r"(\d{1,2})[ \u3000]+(?=[^\s\d])")
 #: how a sentence, never a running header, ends
 _SENTENCE_END = frozenset("。；;，,！!？?")
+# a plan run into one paragraph: where its items may begin, and which numbers may begin them
+_RUN_IN_POINT = re.compile(r"[。；;！!？?：:]\s*")
+_RUN_IN_POINT_CHARS = frozenset("。；;！!？?：:")
+_RUN_IN_STYLES = frozenset({"cn_dun", "cn_paren", "cn_dot", "arabic_dot", "arabic_dun"})
 _SHORT_HEADING_MAX = 20
 _TAIL_MAX = 12
 _FULL_CAP = 50  # a line this long that stops mid-sentence was cut by a wrap
@@ -458,6 +462,65 @@ class _Parser:
         return outline
 
     def _line(self, i: int, line: str, blank: bool, heading_level: int | None) -> None:
+        """One source line; a plan run into one paragraph (一、…。（一）…。1.…2.…) is cut into its items."""
+        cuts = self._run_in_cuts(line) if len(line) > 6 else []
+        if not cuts:
+            self._line_start(i, line, blank, heading_level)
+            return
+        head = line[:cuts[0]].rstrip(_STRIP)
+        if head:
+            self._line_start(i, head, blank, heading_level)
+        for start, stop in zip(cuts, cuts[1:] + [len(line)], strict=True):
+            segment = line[start:stop].rstrip(_STRIP)
+            marker = match_marker(segment)
+            if marker is not None:
+                self._open_items(i, segment, marker)
+
+    def _run_in_cuts(self, line: str) -> list[int]:
+        """Where items begin inside a line: after a sentence end, a number that continues an open
+        level (its next value) or opens a new one (1, with its 2 later in the line or the style
+        known from earlier in the plan). Numbers inside sentences stay text, and the inline
+        enumerations (一是, （1）, ①) are left to the item that holds them."""
+        if not _RUN_IN_POINT_CHARS.intersection(line):
+            return []
+        plan = self.plan
+        stack = [(frame.item.style, frame.value) for frame in plan.stack]
+        lead = match_marker(line)
+        start = 0
+        if lead is not None:
+            start = lead.end
+            k = next((j for j in range(len(stack) - 1, -1, -1) if stack[j][0] == lead.style), None)
+            if k is not None:
+                del stack[k:]
+            stack.append((lead.style, lead.value))
+        candidates: list[tuple[int, Marker, bool]] = []
+        for point in _RUN_IN_POINT.finditer(line, start):
+            pos = point.end()
+            if pos >= len(line):
+                break
+            marker = match_marker(line, pos)
+            if marker is not None and marker.style in _RUN_IN_STYLES:
+                candidates.append((pos, marker, point.group().strip() in (":", "：")))
+        cuts: list[int] = []
+        known = set(plan.memory) | {style for style, _ in stack}
+        for n, (pos, marker, after_colon) in enumerate(candidates):
+            k = next((j for j in range(len(stack) - 1, -1, -1) if stack[j][0] == marker.style), None)
+            if k is not None:
+                if marker.value != stack[k][1] + 1:
+                    continue
+                del stack[k:]
+            else:
+                if marker.value != 1:
+                    continue
+                chained = any(c.style == marker.style and c.value == 2 for _, c, _ in candidates[n + 1:])
+                if not chained and (after_colon or marker.style not in known):
+                    continue
+            stack.append((marker.style, marker.value))
+            known.add(marker.style)
+            cuts.append(pos)
+        return cuts
+
+    def _line_start(self, i: int, line: str, blank: bool, heading_level: int | None) -> None:
         first = fold_char(line[0])
         marker = match_marker(line)
         rejected = False
