@@ -59,6 +59,8 @@ class Row:
     value: int | None
     key: str
     parent: int | None  # index of the parent row, None at the top of a plan
+    #: a labelled table row's other cells its text may start with (``text_alt``)
+    alts: tuple[str, ...] = ()
 
 
 def flatten(outline: dict[str, Any]) -> list[Row]:
@@ -68,7 +70,8 @@ def flatten(outline: dict[str, Any]) -> list[Row]:
     def walk(items: list[dict[str, Any]] | None, plan: int, parent: int | None) -> None:
         for item in items or []:
             text = item.get("text_start", item.get("text", ""))
-            rows.append(Row(plan, number_value(item.get("number")), text_key(text), parent))
+            alts = tuple(text_key(t) for t in item.get("text_alt", ()))
+            rows.append(Row(plan, number_value(item.get("number")), text_key(text), parent, alts))
             walk(item.get("children"), plan, len(rows) - 1)
 
     for i, plan in enumerate(outline.get("plans", [])):
@@ -76,13 +79,18 @@ def flatten(outline: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def _starts_alike(x: str, y: str) -> bool:
+    if not x or not y:
+        return x == y
+    return x.startswith(y) or y.startswith(x)
+
+
 def same(a: Row, b: Row) -> bool:
-    """Same number, and one text starts the other (a label may hold fewer characters)."""
+    """Same number, and one text starts the other (a label may hold fewer characters); a
+    labelled row's ``text_alt`` keys count as well."""
     if a.value != b.value:
         return False
-    if not a.key or not b.key:
-        return a.key == b.key
-    return a.key.startswith(b.key) or b.key.startswith(a.key)
+    return any(_starts_alike(x, y) for x in (a.key, *a.alts) for y in (b.key, *b.alts))
 
 
 def align(gold: list[Row], parsed: list[Row]) -> list[tuple[int, int]]:
@@ -151,3 +159,98 @@ def score(gold: dict[str, Any], parsed: dict[str, Any]) -> Score:
         missed=[(g[i].value, g[i].key) for i in range(len(g)) if i not in matched_g],
         extra=[(p[j].value, p[j].key) for j in range(len(p)) if j not in matched_p],
     )
+
+
+# ---------------------------------------------------------------------------
+# suggestions (units, deadline, period) against labelled metadata
+
+FIELDS = ("lead_units", "units", "support_units", "deadline", "period")
+
+
+def _norm_name(name: str) -> str:
+    return unicodedata.normalize("NFKC", str(name)).replace(" ", "")
+
+
+def _field_value(item: dict[str, Any], key: str) -> Any:
+    value = item.get(key)
+    if not value:
+        return None
+    if key.endswith("units"):
+        return frozenset(_norm_name(v) for v in value)
+    return str(value)
+
+
+@dataclass
+class MetadataScore:
+    right: int = 0
+    total: int = 0
+    by_field: dict[str, list[int]] = field(default_factory=dict)  # field -> [right, total]
+    wrong: list[str] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return self.right / self.total if self.total else 1.0
+
+    def add(self, key: str, ok: bool, note: str) -> None:
+        self.right += ok
+        self.total += 1
+        counts = self.by_field.setdefault(key, [0, 0])
+        counts[0] += ok
+        counts[1] += 1
+        if not ok:
+            self.wrong.append(note)
+
+    def summary(self) -> str:
+        fields = ", ".join(f"{k} {r}/{t}" for k, (r, t) in sorted(self.by_field.items()))
+        return f"suggestions right {self.right}/{self.total} = {self.accuracy:.3f} ({fields}); wrong: {self.wrong[:6]}"
+
+
+def score_metadata(gold: dict[str, Any], entries: list[dict[str, Any]], parsed: dict[str, Any],
+                   result: MetadataScore | None = None) -> MetadataScore:
+    """Every suggestion of every labelled item, counted strictly.
+
+    For each labelled item the parser found, each field that the label states or the parser
+    suggests counts once, and is right when both say the same (unit lists as sets of names).
+    A suggestion on an item the labels give no metadata is therefore counted wrong.
+    """
+    result = result or MetadataScore()
+    g, p = flatten(gold), flatten(parsed)
+    pairs = dict(align(g, p))
+    parsed_items = _items(parsed)
+    gold_items = _items(gold)
+    by_path = {}
+    for index, (plan, path, item) in enumerate(gold_items):
+        by_path.setdefault((plan, path), []).append((index, item))
+    stated: dict[int, dict[str, Any]] = {}
+    for entry in entries:
+        path = tuple(number_value(n) for n in entry["path"])
+        key = text_key(entry.get("text_start", ""))
+        for index, item in by_path.get((entry["plan_index"], path), []):
+            label_key = text_key(item.get("text_start", item.get("text", "")))
+            if _starts_alike(label_key, key) or any(_starts_alike(text_key(t), key) for t in item.get("text_alt", ())):
+                stated[index] = entry
+                break
+    for gi, pi in pairs.items():
+        entry = stated.get(gi, {})
+        item = parsed_items[pi][2]
+        for key in FIELDS:
+            want, got = _field_value(entry, key), _field_value(item, key)
+            if want is None and got is None:
+                continue
+            name = f"{gold_items[gi][1]}:{key}={sorted(got) if isinstance(got, frozenset) else got}"
+            result.add(key, want == got, name + f" (label {sorted(want) if isinstance(want, frozenset) else want})")
+    return result
+
+
+def _items(outline: dict[str, Any]) -> list[tuple[int, tuple[int | None, ...], dict[str, Any]]]:
+    out: list[tuple[int, tuple[int | None, ...], dict[str, Any]]] = []
+
+    def walk(items: list[dict[str, Any]] | None, plan: int, path: tuple[int | None, ...]) -> None:
+        for item in items or []:
+            here = path + (number_value(item.get("number")),)
+            out.append((plan, here, item))
+            walk(item.get("children"), plan, here)
+
+    for i, plan in enumerate(outline.get("plans", [])):
+        walk(plan.get("items"), i, ())
+    return out

@@ -49,7 +49,6 @@ def test_own_documents_exist() -> None:
 @pytest.mark.parametrize(
     ("doc_name", "labels_name"),
     [
-        ("docx-auto-numbering-notice.docx", "docx-auto-numbering-notice.labels.json"),
         ("readers/auto-numbering-task-table.docx", "readers/auto-numbering-task-table.labels.json"),
     ],
 )

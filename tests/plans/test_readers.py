@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.plans.corpus import SHARED, requires_shared
 from tracker.plans import parse_document
 from tracker.plans.errors import MESSAGES_ZH, PlanInputError
 from tracker.plans.readers import Block, decode_text, format_number, read_document, split_units
@@ -252,10 +253,13 @@ def _label_items(labels: dict):
         yield from walk(plan["items"])
 
 
-@pytest.mark.parametrize("name", ["docx-auto-numbering-notice", "readers/auto-numbering-task-table"])
-def test_docx_markers_match_labels_in_order(name):
-    labels = json.loads((DATA / f"{name}.labels.json").read_text(encoding="utf-8"))
-    blocks = read_document((DATA / f"{name}.docx").read_bytes(), f"{name}.docx")
+@pytest.mark.parametrize("folder, name", [
+    pytest.param(SHARED, "docx-auto-numbering-notice", marks=requires_shared),
+    (DATA, "readers/auto-numbering-task-table"),
+])
+def test_docx_markers_match_labels_in_order(folder, name):
+    labels = json.loads((folder / f"{name}.labels.json").read_text(encoding="utf-8"))
+    blocks = read_document((folder / f"{name}.docx").read_bytes(), f"{name}.docx")
     position = 0
     for item in _label_items(labels):
         marker, start = item["marker"], item["text_start"]
@@ -272,8 +276,9 @@ def test_docx_markers_match_labels_in_order(name):
             raise AssertionError(f"{marker} {start} not found after block {position}")
 
 
+@requires_shared
 def test_notice_automatic_numbers_restart_per_list():
-    blocks = read_document((DATA / "docx-auto-numbering-notice.docx").read_bytes(), "notice.docx")
+    blocks = read_document((SHARED / "docx-auto-numbering-notice.docx").read_bytes(), "notice.docx")
     texts = [b.text for b in blocks]
     assert "(1) 设计制定针对各文档的《检查单》；" in texts
     assert "(4) 针对发现的问题" in " ".join(texts)

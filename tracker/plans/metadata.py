@@ -221,6 +221,10 @@ def _extract_units(text: str, out: dict[str, Any]) -> None:
             _add_verb_list(match.group("value"), match.group("verb"), add)
         for match in _CLAUSE_RE.finditer(text):
             _add_verb_list(match.group("value"), match.group("verb"), add)
+    if not any(found.values()):
+        subject = _SUBJECT_RE.match(text)
+        if subject and _strong_unit(subject.group("name")):
+            add("units", [subject.group("name")])
     if text.endswith(("）", ")", "）。", ")。", "）；", ");")):
         trailing = _TRAILING_LIST_RE.search(text)
         value = trailing.group("value") if trailing else ""
@@ -230,6 +234,21 @@ def _extract_units(text: str, out: dict[str, Any]) -> None:
     for role, names in found.items():
         if names:
             out[role] = names
+
+
+# a sentence whose subject is the unit that does it: 信息处做好智能化服务保障工作
+_SUBJECT_RE = re.compile(r"^(?P<name>[\u4e00-\u9fff]{2,12}?)(?:要|应|须|负责)?(?:做好|抓好|负责|落实好)")
+_STRONG_UNIT_RE = re.compile(
+    r"(?:局|委|办|处|科|室|中心|政府|公司|街道|部|院|所|队|站|组|厅|署|馆|分局|大队|支队|办公室|委员会|学校|中学|小学)$")
+
+
+def _strong_unit(name: str) -> bool:
+    """A name that ends as only an organisation's does (局, 处, 中心, 街道 …)."""
+    return unit_like(name) and bool(_STRONG_UNIT_RE.search(name))
+
+
+def strong_unit(name: str) -> bool:
+    return _strong_unit(name)
 
 
 def _label_value(text: str, start: int, stop: int) -> str:
@@ -324,14 +343,20 @@ _DATE_RE = re.compile(
     r"(?<![每按])(?P<half>上半年|下半年)(?P<hpart>末|底)?"
     # 2025年 / 年底 / 年内
     r"|(?:" + _YEAR.replace("?P<year>", "?P<yyear>")
-    + r"|(?<![每全当\d〇零一二三四五六七八九十两半几多个余青学同周年老新少成])年)(?P<ypart>底|末|内|度内)?"
+    + r"|(?<![每全当\d〇零一二三四五六七八九十两半几多个余青学同周年老新少成])年)(?P<ypart>底|末|内(?![部容外涵])|度内)?"
     r")"
 )
-_CUE_AFTER_RE = re.compile(r"\s*(?:前|以前|之前|底前|末前|内|以内|期间|完成|止|为止|截止|办结)")
+_CUE_AFTER_RE = re.compile(r"\s*(?:前|以前|之前|底前|末前|内|以内|期间|完成|止|为止|截止|办结"
+                           # a year's goal: 2026年新增…, 2021年计划投资…, 2021年二期计划投资…
+                           r"|(?<=年)(?:新增|[^，,。；;\d]{0,3}计划))")
 # 截至 (as of) reports a state, 截止 (closing) sets a limit
 _CUE_BEFORE_RE = re.compile(
-    r"(?:截止|截止到|截止于|(?<!截)至|到|不晚于|完成时限|时限要求|办结时限|时限|完成时间|时间节点|完成期限)[：:为是]?\s*$"
+    r"(?:截止|截止到|截止于|(?<!截)至|到|不晚于|完成时限|时限要求|办结时限|时限|完成时间|时间节点|完成期限"
+    # an aim with its date: 力争2021年7月1日开馆, 争取三季度挂牌, 计划于下半年举办
+    r"|力争于?|争取于?|计划于|计划在|预计于?)[：:为是]?\s*$"
 )
+_TITLE_QUOTE_RE = re.compile(r"《[^《》]{0,60}》")
+_AIM_RE = re.compile(r"力争|争取|计划|预计")
 _SINCE_RE = re.compile(r"(?:即日起|即日|从现在起|自即日起|自发文之日起|现在起)[至到]$")
 _ONGOING_RE = re.compile(
     r"(?=[长持常])(?<!没有)(?<![未不没])长期坚持|长期推进|长期开展|常态化推进|常态化开展|持续推进(?=[。；;）)]|$)|长期(?=[。；;）)]|$)"
@@ -340,7 +365,7 @@ _ONGOING_RE = re.compile(
 _ONGOING_ANY_RE = re.compile(r"长期|持续|常态化|每[年月季周日天]|长效")
 _ANCHOR_RE = re.compile("[月年季]")
 #: a deadline needs one of these nearby (前, 底, 内, 完成, 截止, 至, a dash in 3—5月)
-_CUE_CHAR_RE = re.compile("[前底末内期完止截办至到限晚\\-—–~～]")
+_CUE_CHAR_RE = re.compile("[前底末内期完止截办至到限晚争计新\\-—–~～]")
 #: no date expression reaches further than this from its 年/月/季
 _DATE_REACH = 12
 
@@ -395,6 +420,9 @@ def _find_deadline(
     so the last is the date the whole measure must be done by. A date with no
     cue (2023年3月召开了…) is an event, not a deadline.
     """
+    if "《" in text:
+        # a document's title (《2026年内部审计工作计划》) names its year, not a deadline
+        text = _TITLE_QUOTE_RE.sub(lambda m: "□" * len(m.group()), text)
     if _ANCHOR_RE.search(text) is None or (need_cue and _CUE_CHAR_RE.search(text) is None):
         ongoing = _ONGOING_RE.search(text)
         return (None, ongoing.group()) if ongoing else (None, None)
@@ -422,7 +450,7 @@ def _find_deadline(
         since = _SINCE_RE.search(text, max(0, start - 8), start)
         if since:
             start = since.start()
-        elif before:
+        elif before and not _AIM_RE.match(before.group()):
             # 2024年11月至2025年2月: the range is the words, not only its end
             if before.group().strip() in ("至", "到") and prior_end == before.start():
                 start = prior_start
@@ -506,14 +534,18 @@ _PERIOD_WORDS = {
     "学期": "half-yearly", "季度": "quarterly", "季": "quarterly", "月": "monthly", "学年": "yearly",
     "年": "yearly",
 }
+_RATE_RE = re.compile(r"每|\d+(?:\.\d+)?\s*(?:万|亿)?元")
 # an annual rating (年度星级营业员评定, 季度考核) is held once a period
-_WEAK_PERIOD_RE = re.compile(r"(?P<unit>年|季|月)度[^，,。；;]{0,8}?(?:考核|评定|评选|评比|表彰)")
+_WEAK_PERIOD_RE = re.compile(
+    r"(?<![\d〇零一二三四五六七八九])(?P<unit>年|季|月)度[^，,。；;]{0,8}?(?:考核|评定|评选|评比|表彰)(?!目标|办法|方案)")
 _WEAK_KEYS = {"年": "yearly", "季": "quarterly", "月": "monthly"}
 
 
 def _find_period(text: str) -> str | None:
     """How often the measure is done or reported: the first 每… the text names."""
     match = _PERIOD_RE.search(text)
+    while match is not None and _RATE_RE.match(text, match.end()):
+        match = _PERIOD_RE.search(text, match.end())  # 每年每院5万元的标准: a rate, not a rhythm
     if match:
         word = match.group("every") or match.group("one") or match.group("report")
         if word is None:

@@ -1011,13 +1011,23 @@ class _Parser:
             if year is not None and (ref is None or ref.year != year):
                 ref = _dt.date(year, 1, 1)
             item = frame.item
-            text = item.text + ("\n" + item.body if item.body else "")
+            text = _own_text(item) + ("\n" + item.body if item.body else "")
             _apply(item, extract(text, ref))
             if frame.row is not None:
                 _apply_row(item, frame.row, ref, resolve)
             for child in item.children:
                 if child.inline:
                     _apply(child, extract(child.text, ref))
+
+
+def _own_text(item: Item) -> str:
+    """An item's words before the inline enumeration it holds: what 一是… says is the child's."""
+    inline = [child for child in item.children if child.inline]
+    if not inline:
+        return item.text
+    first = inline[0]
+    at = item.text.find(first.number + first.text[:6]) if first.text else -1
+    return item.text[:at] if at > 0 else item.text
 
 
 def _apply(item: Item, found: dict[str, Any]) -> None:

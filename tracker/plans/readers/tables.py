@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..metadata import looks_like_deadline, unit_like
+from ..metadata import looks_like_deadline, strong_unit, unit_like
 from ..numbering import cn_to_int, fold_width, match_marker
 from .blocks import Block
 
@@ -213,10 +213,12 @@ def looks_like_units(text: str) -> bool:
 
 
 def unit_share(text: str) -> float:
+    """The share of a cell's names that end as an organisation's (局, 处, 中心 …): 离校 is no unit."""
     names = split_units(text)
     if not names:
         return 0.0
-    return sum(1 for name, _ in names if unit_like(name)) / len(names)
+    return sum(1 for name, hint in names
+               if strong_unit(name) or name.startswith("各") or (hint and unit_like(name))) / len(names)
 
 
 # ---------------------------------------------------------------------------
@@ -311,11 +313,14 @@ def split_units(cell: str) -> list[tuple[str, str | None]]:
 
 
 def _join_wrapped_names(pieces: list[str]) -> list[str]:
+    """农产品流通工作⏎专班, “十五五”规划编制⏎领导小组办公室: a first piece that is no name on its own
+    and makes one with the next is one name wrapped over two lines."""
     out: list[str] = []
     for piece in pieces:
-        if out and piece and not unit_like(out[-1]) and len(piece) <= 4 and unit_like(out[-1] + piece) \
-                and not re.search(r"[、，,：:]", out[-1] + piece):
-            out[-1] += piece
+        joined = out[-1] + piece if out else ""
+        if out and piece and not unit_like(out[-1]) and unit_like(joined) and len(joined) <= 24 \
+                and not re.search(r"[、，,：:]", joined):
+            out[-1] = joined
         else:
             out.append(piece)
     return out
