@@ -273,6 +273,8 @@ class _Source:
     numbered: list[bool] | None = None
     #: the source line of each block, where blocks and lines are not one to one (text tables)
     source_lines: list[int] | None = None
+    #: a table's caption: the title of the plan the table is
+    titles: list[bool] | None = None
 
 
 class _Parser:
@@ -446,6 +448,10 @@ class _Parser:
                 self.target, self.prev, self.prev_kind = None, None, ""
             blank = self.blank and not self.after_noise
             self.blank = self.after_noise = False
+            if src.titles is not None and src.titles[i] and match_marker(line) is None:
+                self._on_title(i, _title_text(line), True)
+                self.prev, self.prev_kind = line, "title"
+                continue
             self._line(i, line, blank, src.heading_levels[i])
         self._resolve_pending(None)
         for plan in self.plans:
@@ -1103,8 +1109,10 @@ def _source_from_blocks(blocks: Iterable[Any]) -> _Source:
     levels: list[int | None] = []
     numbered: list[bool] = []
     lines: list[int] = []
+    titles: list[bool] = []
     moved = False
     for index, block in enumerate(blocks):
+        titles.append(bool(getattr(block, "title", False)))
         texts.append(str(getattr(block, "text", "") or ""))
         rows.append(getattr(block, "row", None))
         levels.append(getattr(block, "heading_level", None))
@@ -1112,7 +1120,7 @@ def _source_from_blocks(blocks: Iterable[Any]) -> _Source:
         line = getattr(block, "line", None)
         lines.append(index if line is None else line)
         moved = moved or (line is not None and line != index)
-    return _Source(texts, rows, levels, numbered, lines if moved else None)
+    return _Source(texts, rows, levels, numbered, lines if moved else None, titles if any(titles) else None)
 
 
 def _to_source_lines(outline: Outline, lines: list[int]) -> Outline:

@@ -16,3 +16,5 @@ class Block:
     numbered: bool = False
     #: the source line this block came from, where blocks and lines are not one to one
     line: int | None = None
+    #: a table's caption (2016年民生实事目标任务分解表): the title of the plan the table is
+    title: bool = False

@@ -46,6 +46,7 @@ from .tables import (
     header_columns,
     header_role,
     infer_columns,
+    is_caption,
     is_row_number,
     looks_like_people,
     looks_like_time,
@@ -63,6 +64,8 @@ class Region:
     records: list[Record]
     #: lines inside the region that stay text (a title glued in front of a table)
     texts: dict[int, str]
+    #: the table's caption: (line, text) of the title that names it
+    caption: tuple[int, str] | None = None
 
 
 def table_regions(lines: Sequence[str]) -> list[Region]:
@@ -73,7 +76,36 @@ def table_regions(lines: Sequence[str]) -> list[Region]:
             if region.records and not any(r.start < region.end and region.start < r.end for r in regions):
                 regions.append(region)
     regions.sort(key=lambda r: r.start)
+    taken = 0
+    for region in regions:
+        _find_caption(lines, region, taken)
+        taken = region.end
     return regions
+
+
+def _find_caption(lines: Sequence[str], region: Region, floor: int) -> None:
+    """The title just above a table (blank lines and an 附件 line between are fine) names it."""
+    for index, text in sorted(region.texts.items()):
+        if is_caption(text):
+            region.caption = (index, text)
+            return
+    for record in region.records:
+        if record.section and not record.number and is_caption(record.text):
+            record.title = True
+            return
+        if not record.section:
+            break
+    k = region.start - 1
+    while k >= floor:
+        text = lines[k].strip()
+        if not text or re.match(r"^附件\s*\d*[：:]?$", text):
+            k -= 1
+            continue
+        if is_caption(text):
+            region.start = k
+            region.texts[k] = text
+            region.caption = (k, text)
+        return
 
 
 def text_with_tables(lines: Sequence[str], plain: Sequence[Block] | None = None) -> list[Block]:
@@ -91,12 +123,13 @@ def text_with_tables(lines: Sequence[str], plain: Sequence[Block] | None = None)
         for index in range(position, region.start):
             out.append(_at(blocks[index], index))
         for index, text in sorted(region.texts.items()):
-            out.append(Block(text, line=index))
+            caption = region.caption is not None and region.caption[0] == index
+            out.append(Block(text, line=index, title=caption))
         rows = [record for record in region.records if not (record.section and not record.number)]
         for record in region.records:
             line = record.line if record.line is not None else region.start
             if record.section and not record.number:
-                out.append(Block(record.text, line=line))
+                out.append(Block(record.text, line=line, title=record.title))
                 continue
             row = record.as_row()
             if rows and record is rows[-1]:
@@ -548,55 +581,65 @@ def _glued_rows(body: str, line: int, columns: Columns, header: list[str]) -> li
     return records
 
 
-_TAIL_SPLIT_RE = re.compile(r"[。；;]")
+_RUN_START_RE = re.compile(r"[。；;]")
+_SEGMENT_END_RE = re.compile(
+    r"(?:局|委|办|公司|街道|中心|政府|园(?:\([^)]*\)|（[^）]*）)?|区|镇|部|院|所|队|会|社|站|馆)")
+_BRACKET_NOTE_RE = re.compile(r"[（(][^)）]*[)）]$")
 
 
 def _glued_units(record: Record, columns: Columns, header: list[str]) -> None:
-    """The units glued after a row's last sentence: a leader's name, then the lead, then the rest."""
-    pieces = _TAIL_SPLIT_RE.split(record.text)
-    tail = pieces[-1] if len(pieces) > 1 else ""
-    if not tail or len(tail) > 60:
-        return
-    names = _segment_names(tail)
-    if not names:
-        return
-    people = [n for n in names if looks_like_people(n)]
-    units = [n for n in names if n not in people]
-    if not units:
+    """Units glued after a row's sentences: a leader's name, then the lead unit, then the others
+    (何海平教育局经开区高新园(邹区镇)各街道). A row may hold several such runs, one per sub-row."""
+    runs = _unit_runs(record.text)
+    if not runs:
         return
     roles = [columns.roles.get(c) for c in range(len(header))]
-    if SUPPORT in roles and any(r in UNIT_ROLES and r != SUPPORT for r in roles):
-        record.lead_units, record.support_units = units[:1], units[1:]
-    else:
-        record.units = units
-    record.leaders = people
-    record.doubtful.extend(["lead_units", "support_units", "units"])
+    split_roles = SUPPORT in roles and any(r in UNIT_ROLES and r != SUPPORT for r in roles)
+    kept: list[str] = []
+    position = 0
+    for start, stop, person, units in runs:
+        kept.append(record.text[position:start])
+        record.notes.append(record.text[start:stop])
+        position = stop
+        if person not in record.leaders:
+            record.leaders.append(person)
+        if split_roles:
+            record.lead_units.append(units[0])
+            record.support_units.extend(u for u in units[1:] if u not in record.support_units)
+        else:
+            record.units.extend(u for u in units if u not in record.units)
+    kept.append(record.text[position:])
+    record.text = "".join(kept).strip()
+    record.doubtful.extend(["lead_units", "support_units", "units", "leaders"])
 
 
-_SEGMENT_END_RE = re.compile(r"(?:局|委|办|公司|街道|中心|政府|园(?:\([^)]*\)|（[^）]*）)?|区|镇|部|院|所|队|会)")
-
-
-def _segment_names(text: str) -> list[str]:
-    """Cut glued names (何海平教育局经开区…) at the ends that organisations' names have."""
-    names: list[str] = []
-    pos = 0
-    for m in _SEGMENT_END_RE.finditer(text):
-        piece = text[pos:m.end()]
-        if len(piece) >= 2:
-            names.append(piece)
-            pos = m.end()
-    if pos < len(text) and names:
-        names[-1] += text[pos:] if len(text) - pos <= 2 else ""
-        if len(text) - pos > 2:
-            names.append(text[pos:])
-    out: list[str] = []
-    for name in names:
-        # a person's name glued in front of a unit: 何海平教育局 → 何海平, 教育局
+def _unit_runs(text: str) -> list[tuple[int, int, str, list[str]]]:
+    runs = []
+    for m in _RUN_START_RE.finditer(text):
+        start = m.end()
         for size in (3, 2):
-            head, rest = name[:size], name[size:]
-            if len(rest) >= 2 and looks_like_people(head) and unit_like(rest):
-                out.extend([head, rest])
+            person = text[start:start + size]
+            first = _next_unit(text, start + size)
+            if looks_like_people(person) and first is not None and len(first) >= 3:
                 break
         else:
-            out.append(name)
-    return [n for n in out if n]
+            continue
+        units: list[str] = []
+        stop = start + len(person)
+        while (unit := _next_unit(text, stop)) is not None:
+            units.append(unit)
+            stop += len(unit)
+        runs.append((start, stop, person, units))
+    return runs
+
+
+def _next_unit(text: str, start: int) -> str | None:
+    """The shortest name at ``start`` that ends as an organisation's does, if it reads as one."""
+    m = _SEGMENT_END_RE.search(text, start, start + 14)
+    if m is None:
+        return None
+    end = m.end()
+    if end < len(text) and text[end] in "局委办处厅":
+        end += 1  # 人社 + 局: the end was inside the name
+    name = text[start:end]
+    return name if len(name) >= 2 and unit_like(_BRACKET_NOTE_RE.sub("", name)) else None

@@ -390,6 +390,7 @@ class Record:
     notes: list[str] = field(default_factory=list)
     sub: bool = False  # a measure under the task of the row above
     section: bool = False
+    title: bool = False  # the table's caption
     confidence: float = 1.0
     doubtful: list[str] = field(default_factory=list)
     line: int | None = None  # the source line (text shapes)
@@ -728,7 +729,7 @@ def table_rows_to_blocks(grid: Grid, search_rows: int = HEADER_SEARCH_ROWS, *,
         for row in grid[:header_at]:
             texts = _distinct(row)
             if texts:
-                blocks.append(Block(" ".join(texts)))
+                blocks.append(Block(" ".join(texts), title=is_caption(" ".join(texts))))
         start = header_at + 1
         header_texts = [text for _, text in grid[header_at]]
         # a second header row (责任单位 split into 牵头单位 | 配合单位 under it)
@@ -763,11 +764,21 @@ def table_rows_to_blocks(grid: Grid, search_rows: int = HEADER_SEARCH_ROWS, *,
     return blocks
 
 
+_CAPTION_STOP_RE = re.compile(r"[。；;！？!?]|^附件\s*\d*[：:]?$|^(?:单位|制表|填报)")
+
+
+def is_caption(text: str) -> bool:
+    """A line above a table that names it (2016年民生实事目标任务分解表), not a sentence or a page line."""
+    text = text.strip()
+    return 4 <= len(text) <= 60 and not _CAPTION_STOP_RE.search(text) and not is_row_number(text) \
+        and header_columns([text]) is None and sum(ch >= "\u4e00" for ch in text) >= 4
+
+
 def record_blocks(records: Sequence[Record]) -> list[Block]:
     out: list[Block] = []
     for record in records:
         if record.section and not record.number:
-            out.append(Block(record.text))
+            out.append(Block(record.text, title=record.title))
         else:
             out.append(Block(record.text, row=record.as_row()))
     return out
