@@ -15,9 +15,11 @@ MESSAGES_ZH = {
     "corrupt_xlsx": "Excel 文件已损坏或不是有效的 .xlsx 文件。",
     "zip_bomb": "文件解压后过大，已拒绝导入。",
     "too_large": "文件过大（上限 {limit_mb} MB）。",
-    "unsupported_type": "不支持的文件类型：{ext}。支持 .txt、.md、.docx、.xlsx。",
+    "unsupported_type": "不支持的文件类型：{ext}。支持 .txt、.md、.csv、.docx、.xlsx。",
     "no_items": "没有找到带编号的条目（如 一、 1、 （1）），请检查内容。",
     "no_table": "表格中没有找到“工作任务/具体措施”一列。",
+    "table_empty": "表格只有表头，没有任务行。",
+    "corrupt_csv": "CSV 文件格式有误，无法读取。",
     "legacy_office": "这是旧版 Word/Excel 文件（.doc/.xls）或加密文件，请另存为 .docx/.xlsx 后重试。",
 }
 

@@ -92,8 +92,14 @@ _CONJ_RE = re.compile(r"[和及与]")
 
 
 def unit_like(name: str) -> bool:
-    """Whether a short phrase reads as an organisation's name (ends like one, no verbs in it)."""
+    """Whether a short phrase reads as an organisation's name (ends like one, no verbs in it);
+    a note in brackets at its end (各乡镇（街道）, 高新园(邹区镇)) is part of the name."""
+    if name[-1:] in "）)" and len(name) > 3:
+        name = _TRAILING_NOTE_RE.sub("", name) or name
     return 2 <= len(name) <= 24 and bool(_UNIT_END_RE.search(name)) and not _NOT_NAME_RE.search(name)
+
+
+_TRAILING_NOTE_RE = re.compile(r"[（(][^（()）]{1,12}[)）]$")
 
 
 _unit_like = unit_like

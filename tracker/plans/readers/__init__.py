@@ -43,6 +43,7 @@ TEXT_EXTENSIONS = {".txt", ".text"}
 MARKDOWN_EXTENSIONS = {".md", ".markdown"}
 DOCX_EXTENSIONS = {".docx"}
 XLSX_EXTENSIONS = {".xlsx"}
+CSV_EXTENSIONS = {".csv"}
 
 # ---------------------------------------------------------------------------
 # entry point
@@ -56,7 +57,7 @@ def read_document(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BY
     than decoded into nonsense.
     """
     ext = _extension(filename)
-    if ext not in TEXT_EXTENSIONS | MARKDOWN_EXTENSIONS | DOCX_EXTENSIONS | XLSX_EXTENSIONS:
+    if ext not in TEXT_EXTENSIONS | MARKDOWN_EXTENSIONS | DOCX_EXTENSIONS | XLSX_EXTENSIONS | CSV_EXTENSIONS:
         raise PlanInputError("unsupported_type", ext=ext or filename or "?")
     if len(data) > max_bytes:
         raise PlanInputError("too_large", limit_mb=_format_mb(max_bytes))
@@ -67,6 +68,10 @@ def read_document(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BY
         return text_blocks(decode_text(data))
     if ext in MARKDOWN_EXTENSIONS:
         return markdown_blocks(decode_text(data))
+    if ext in CSV_EXTENSIONS:
+        from .spreadsheet import read_csv
+
+        return read_csv(data)
 
     kind = "docx" if ext in DOCX_EXTENSIONS else "xlsx"
     corrupt = "corrupt_" + kind

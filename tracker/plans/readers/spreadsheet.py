@@ -1,7 +1,9 @@
-"""Excel (.xlsx) workbooks: each sheet a grid of cells, merged ranges spread over the cells they cover."""
+"""Spreadsheets: Excel (.xlsx) workbooks, each sheet a grid of cells with merged ranges spread over the
+cells they cover, and CSV files in any Chinese encoding."""
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
 import io
 import warnings
@@ -11,8 +13,8 @@ from typing import Any
 
 from ..errors import PlanInputError
 from .blocks import Block
-from .tables import HEADER_SEARCH_ROWS, table_rows_to_blocks
-from .text import normalize_text
+from .tables import HEADER_SEARCH_ROWS, find_header, table_rows_to_blocks
+from .text import decode_text, normalize_text
 
 
 def _xlsx_value(value: Any) -> str:
@@ -68,6 +70,7 @@ def _read_workbook(openpyxl: Any, data: bytes) -> list[Block]:
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     blocks: list[Block] = []
     found_table = False
+    header_only = False
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for sheet in workbook.worksheets:
@@ -77,14 +80,38 @@ def _read_workbook(openpyxl: Any, data: bytes) -> list[Block]:
                 merged = _merged_ranges(archive, path) if path else []
                 grid = _sheet_grid(sheet.iter_rows(values_only=True), merged)
                 sheet_blocks = table_rows_to_blocks(grid, HEADER_SEARCH_ROWS)
-                if sheet_blocks is None:
+                if sheet_blocks is None or not any(block.row for block in sheet_blocks):
+                    header_only = header_only or (sheet_blocks is not None or find_header(grid) is not None)
                     continue
                 found_table = True
                 blocks.extend(sheet_blocks)
     finally:
         workbook.close()
     if not found_table:
-        raise PlanInputError("no_table")
+        raise PlanInputError("table_empty" if header_only else "no_table")
+    return blocks
+
+
+def read_csv(data: bytes) -> list[Block]:
+    """A CSV file (comma, semicolon or tab separated, any Chinese encoding) read as a task table."""
+    text = decode_text(data)
+    sample = text[:20000]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t，")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as exc:
+        raise PlanInputError("corrupt_csv") from exc
+    grid = [[((r, c), normalize_text(cell).strip()) for c, cell in enumerate(row)] for r, row in enumerate(rows)]
+    width = max((len(row) for row in grid), default=0)
+    for r, row in enumerate(grid):
+        row.extend(((r, c), "") for c in range(len(row), width))
+    blocks = table_rows_to_blocks(grid, HEADER_SEARCH_ROWS)
+    if blocks is None or not any(block.row for block in blocks):
+        raise PlanInputError("table_empty" if find_header(grid) is not None else "no_table")
     return blocks
 
 
