@@ -484,9 +484,9 @@ class _Parser:
 
     def _run_in_cuts(self, line: str) -> list[int]:
         """Where items begin inside a line: after a sentence end, a number that continues an open
-        level (its next value) or opens a new one (1, with its 2 later in the line or the style
-        known from earlier in the plan). Numbers inside sentences stay text, and the inline
-        enumerations (一是, （1）, ①) are left to the item that holds them."""
+        level (its next value) or opens a new one below the item being read (its first value).
+        Numbers inside sentences stay text, and the inline enumerations (一是, （1）, ①) are left
+        to the item that holds them."""
         if not _RUN_IN_POINT_CHARS.intersection(line):
             return []
         plan = self.plan
@@ -499,30 +499,24 @@ class _Parser:
             if k is not None:
                 del stack[k:]
             stack.append((lead.style, lead.value))
-        candidates: list[tuple[int, Marker, bool]] = []
+        candidates: list[tuple[int, Marker]] = []
         for point in _RUN_IN_POINT.finditer(line, start):
             pos = point.end()
             if pos >= len(line):
                 break
             marker = match_marker(line, pos)
             if marker is not None and marker.style in _RUN_IN_STYLES:
-                candidates.append((pos, marker, point.group().strip() in (":", "：")))
+                candidates.append((pos, marker))
         cuts: list[int] = []
-        known = set(plan.memory) | {style for style, _ in stack}
-        for n, (pos, marker, after_colon) in enumerate(candidates):
+        for pos, marker in candidates:
             k = next((j for j in range(len(stack) - 1, -1, -1) if stack[j][0] == marker.style), None)
             if k is not None:
                 if marker.value != stack[k][1] + 1:
                     continue
                 del stack[k:]
-            else:
-                if marker.value != 1:
-                    continue
-                chained = any(c.style == marker.style and c.value == 2 for _, c, _ in candidates[n + 1:])
-                if not chained and (after_colon or marker.style not in known):
-                    continue
+            elif marker.value != 1:
+                continue
             stack.append((marker.style, marker.value))
-            known.add(marker.style)
             cuts.append(pos)
         return cuts
 
@@ -641,7 +635,7 @@ class _Parser:
                 return True
         strict, loose = self._plausible(marker)
         prev = self.prev
-        if prev is None or self.prev_kind in ("title", "heading", "date", "issuer") or _ends_closed(prev):
+        if prev is None or self.prev_kind in ("title", "heading", "date", "issuer", "row") or _ends_closed(prev):
             return loose
         last = _last_char(prev)
         if first.isdigit():
@@ -660,7 +654,7 @@ class _Parser:
 
     def _continues(self, line: str, first: str, blank: bool, rejected: bool) -> bool:
         prev = self.prev
-        if prev is None or self.prev_kind in ("title", "heading", "date", "issuer"):
+        if prev is None or self.prev_kind in ("title", "heading", "date", "issuer", "row"):
             return False
         if _ends_closed(prev):
             return False
@@ -801,7 +795,7 @@ class _Parser:
         if isinstance(last, int) and last > i:
             frame.item.end_line = last
         self.prev = text or number
-        self.prev_kind = "item"
+        self.prev_kind = "row"  # a table's cell ends where the cell ends: no line wraps on from it
         self.target = frame
         self.target_empty = False
         self.table_closed = bool(row.get("table_end"))

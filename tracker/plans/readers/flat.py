@@ -25,19 +25,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..metadata import looks_like_deadline, unit_like
-from ..numbering import fold_width
+from ..numbering import fold_width, match_marker
 from .blocks import Block
 from .tables import (
     DEADLINE,
     HEADER_MAX,
+    LEAD,
     LEADERS,
     NOTE,
     NUMBER,
     OWNERS,
     PERIOD,
     SUPPORT,
+    TASK_WORDS,
     TEXT,
     UNIT_ROLES,
+    UNITS,
     WHEN,
     Columns,
     Record,
@@ -187,6 +190,12 @@ def _delimited_regions(lines: Sequence[str]) -> list[Region]:
                     break
                 j += 1
             end = last + 1
+            if kind == "tab":
+                # an Excel cell in quotes may hold line breaks past the last line with a tab
+                quotes = sum(lines[k].count('"') for k in range(start, end))
+                while quotes % 2 and end < len(lines) and end - last <= 20:
+                    quotes += lines[end].count('"')
+                    end += 1
             region = _read_delimited(lines, start, end, kind)
             if region is not None:
                 out.append(region)
@@ -323,13 +332,20 @@ def _one_cell_regions(lines: Sequence[str]) -> list[Region]:
     return out
 
 
+def _is_section_line(line: str) -> bool:
+    """二、推进城乡建设: a row that names a part of the table, numbered as a heading."""
+    marker = match_marker(line)
+    return marker is not None and (marker.kind == "cn" or marker.kind.startswith("di_")) and len(line) <= 40
+
+
 def _header_run(lines: list[str], i: int) -> tuple[list[str], int] | None:
-    """The header cells starting at line ``i`` (序号 first) and the line of the first row."""
+    """The header cells starting at line ``i`` (序号 first) and the line after the last of them."""
     found = header_role(lines[i])
     if found is None or found[0] != NUMBER:
         return None
     cells = [lines[i]]
     j = i + 1
+    body = j
     while j < len(lines):
         line = lines[j]
         if not line:
@@ -337,15 +353,22 @@ def _header_run(lines: list[str], i: int) -> tuple[list[str], int] | None:
             continue
         if is_row_number(line):
             break
-        if not _is_header_cell(line) or len(cells) > 12:
+        if _is_section_line(line):
+            j += 1  # a section row before the first row
+            continue
+        if not _is_header_cell(line) or len(cells) > 12 or body < j and _is_section_line(lines[body - 1]):
             return None
         cells.append(line)
         j += 1
+        body = j
     if j >= len(lines) or row_number_value(lines[j]) != 1 or len(cells) < 3:
         return None
     if header_columns(cells) is None:
         return None
-    return cells, j
+    return cells, body
+
+
+_SECTION = "section"
 
 
 def _read_one_cell(lines: list[str], header_line: int, first_row: int, header: list[str]) -> Region | None:
@@ -371,6 +394,10 @@ def _read_one_cell(lines: list[str], header_line: int, first_row: int, header: l
         if _NOTE_LINE_RE.match(line):
             end = j
             break
+        if _is_section_line(line):
+            rows.append((j, _SECTION, [(j, line)]))  # 二、推进城乡建设: a section row inside the table
+            j += 1
+            continue
         if line in header_set and line == header[0]:
             # the header again after a page break: skip its cells
             k = j + 1
@@ -386,13 +413,17 @@ def _read_one_cell(lines: list[str], header_line: int, first_row: int, header: l
     # a row whose pieces run on far past the table's width has swallowed the text after the table
     width = len(roles)
     line_no, number, pieces = rows[-1]
-    if len(pieces) > 3 * width:
-        keep = pieces[:2 * width]
+    if number != _SECTION and len(pieces) > 6 * width:
+        keep = pieces[:3 * width]
         end = keep[-1][0] + 1 if keep else line_no + 1
         rows[-1] = (line_no, number, keep)
     grid: list[list[tuple[object, str]]] = []
     row_lines: list[int | None] = []
     for r, (line_no, number, pieces) in enumerate(rows):
+        if number == _SECTION:
+            grid.append([((r, 0, 0), pieces[0][1])] + [((r, 0, c + 1), "") for c in range(width)])
+            row_lines.append(line_no)
+            continue
         for s, cells in enumerate(_align(pieces, roles)):
             grid.append([((r, s, 0), number if s == 0 else "")] +
                         [((r, s, c + 1), cell) for c, cell in enumerate(cells)])
@@ -405,11 +436,13 @@ def _read_one_cell(lines: list[str], header_line: int, first_row: int, header: l
 
 # how well a line fits a column of each role, from what the line looks like
 def _fit(piece: str, role: str | None) -> float:
-    short_name = len(piece) <= 8 and not _SENTENCE_RE.search(piece)
+    short_name = 2 <= len(piece) <= 8 and not _SENTENCE_RE.search(piece) and not re.search(r"[\d%％]", piece)
     if role in UNIT_ROLES:
         if looks_like_units(piece):
             return 2.5
-        return 0.8 if short_name and not looks_like_time(piece) and not looks_like_deadline(piece) else -3.0
+        if short_name and not looks_like_time(piece) and not looks_like_deadline(piece):
+            return 0.6 if unit_like(piece) else 0.3
+        return -3.0
     if role in (LEADERS, OWNERS):
         return 2.5 if looks_like_people(piece) else -3.0
     if role == DEADLINE:
@@ -431,13 +464,24 @@ def _fit(piece: str, role: str | None) -> float:
 
 
 _SKIP = 0.2
+_SKIP_LEAD = 0.5
+_LAST_COLUMN = 0.5  # a row's last line most often names its 责任单位 when that column ends the table
 _SUBROW = 2.0
-_CONTINUE = {"list": 0.3, "text": 0.8, "short": 1.5}
+_CONTINUE = {"list": 0.3, "lead": 1.2, "text": 0.8, "wrapped": 0.1, "short": 1.5}
 
 
-def _continue_cost(role: str | None) -> float:
+def _skip(roles: list[str | None], after: int, before: int) -> float:
+    """Leaving the columns between empty: a missing cell; a 牵头单位 is seldom the one missing."""
+    return sum(_SKIP_LEAD if roles[c] == LEAD else _SKIP for c in range(after + 1, before))
+
+
+def _continue_cost(role: str | None, previous: str) -> float:
+    if role == LEAD:
+        return _CONTINUE["lead"]  # a flattened copy keeps no border before 配合单位: one lead, the rest support
     if role in UNIT_ROLES or role in (LEADERS, OWNERS):
         return _CONTINUE["list"]
+    if len(previous) >= 12 and previous[-1] not in "。；;！？!?）)”":
+        return _CONTINUE["wrapped"]  # a line cut by the page's width goes on in the next
     if role in (DEADLINE, WHEN, PERIOD):
         return _CONTINUE["short"]
     return _CONTINUE["text"]
@@ -455,7 +499,7 @@ def _align(pieces: list[tuple[int, str]], roles: list[str | None]) -> list[list[
     # best[c] = (score, path) with the last piece in column c
     best: list[tuple[float, list[tuple[int, int]]]] = [(neg, [])] * m
     for c in range(m):
-        best[c] = (fits[0][c] - _SKIP * c, [(0, c)])
+        best[c] = (fits[0][c] - _skip(roles, -1, c), [(0, c)])
     for n in range(1, len(texts)):
         new: list[tuple[float, list[tuple[int, int]]]] = [(neg, [])] * m
         for c in range(m):
@@ -465,10 +509,10 @@ def _align(pieces: list[tuple[int, str]], roles: list[str | None]) -> list[list[
                     continue
                 sub = path[-1][0]
                 if c == p:
-                    value = score + fits[n][c] - _continue_cost(roles[c])
+                    value = score + fits[n][c] - _continue_cost(roles[c], texts[n - 1])
                     step = (sub, c)
                 elif c > p:
-                    value = score + fits[n][c] - _SKIP * (c - p - 1)
+                    value = score + fits[n][c] - _skip(roles, p, c)
                     step = (sub, c)
                 else:
                     value = score + fits[n][c] - _SUBROW
@@ -476,6 +520,8 @@ def _align(pieces: list[tuple[int, str]], roles: list[str | None]) -> list[list[
                 if value > new[c][0]:
                     new[c] = (value, path + [step])
         best = new
+    if roles[m - 1] == UNITS:
+        best[m - 1] = (best[m - 1][0] + _LAST_COLUMN, best[m - 1][1])
     path = max(best, key=lambda entry: entry[0])[1]
     rows: list[list[list[str]]] = []
     for (sub, col), text in zip(path, texts, strict=True):
@@ -496,12 +542,12 @@ def _align(pieces: list[tuple[int, str]], roles: list[str | None]) -> list[list[
 # glued cells
 
 _HEADER_WORDS = tuple(sorted({
-    "序号", "编号", "项目名称", "主要内容", "分管领导", "牵头领导", "责任领导", "牵头单位", "配合单位", "责任单位",
-    "牵头部门", "配合部门", "责任部门", "完成时限", "完成时间", "时间节点", "重点任务", "工作任务", "目标任务",
-    "主要任务", "具体措施", "工作措施", "工作内容", "任务内容", "民生实事", "实事项目", "项目内容", "建设内容",
-    "备注", "责任人", "主要目标", "目标要求", "工作目标", "进度安排", "协办单位", "具体任务",
+    *(word for word in TASK_WORDS if len(word) >= 2),
+    "序号", "编号", "牵头单位", "牵头部门", "主责单位", "主责部门", "配合单位", "配合部门", "协办单位", "协办部门",
+    "责任单位", "责任部门", "承办单位", "实施单位", "责任领导", "分管领导", "牵头领导", "包保领导", "责任人",
+    "联系人", "完成时限", "完成时间", "时间节点", "时限要求", "完成期限", "截止时间", "进度安排", "备注",
 }, key=len, reverse=True))
-_GLUED_HEADER_RE = re.compile("序号(?:[\u4e00-\u9fff]{0,4}(?:" + "|".join(_HEADER_WORDS) + ")){3,}")
+_GLUED_HEADER_RE = re.compile("(?:序号|编号)(?:[\u4e00-\u9fff]{0,4}(?:" + "|".join(_HEADER_WORDS) + ")){2,}")
 _CHUNK_RE = re.compile(r"^\d{1,3}、")
 _NUMBER_AT_RE = re.compile(r"(?<![\d.．%％])(\d{1,3})(?=[\u4e00-\u9fff“\"《(（])")
 # a number followed by these is a quantity, not a row number
@@ -567,7 +613,7 @@ def _glued_rows(body: str, line: int, columns: Columns, header: list[str]) -> li
             continue
         cuts.append((m.start(), m.end(), value))
         expected += 1
-    if len(cuts) < 2 or cuts[0][0] > 40:
+    if not cuts or cuts[0][0] > 40:
         return []
     records = []
     unit_header = any(columns.roles.get(c) in UNIT_ROLES for c in range(len(header)))

@@ -319,7 +319,7 @@ def _join_wrapped_names(pieces: list[str]) -> list[str]:
     for piece in pieces:
         joined = out[-1] + piece if out else ""
         if out and piece and not unit_like(out[-1]) and unit_like(joined) and len(joined) <= 24 \
-                and not re.search(r"[、，,：:]", joined):
+                and (len(out[-1]) >= 4 or not unit_like(piece)) and not re.search(r"[、，,：:]", joined):
             out[-1] = joined
         else:
             out.append(piece)
