@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import functools
 import re
 from typing import Any
 
@@ -48,6 +49,7 @@ def extract_metadata(text: str, plan_date: datetime.date | None) -> dict[str, An
     return out
 
 
+@functools.lru_cache(maxsize=4096)
 def resolve_deadline(
     text: str, plan_date: datetime.date | None
 ) -> tuple[datetime.date | None, str | None]:
@@ -304,6 +306,7 @@ def _add_verb_list(value: str, verb: str, add: Any) -> None:
 # deadlines
 
 
+@functools.lru_cache(maxsize=4096)
 def looks_like_deadline(text: str) -> bool:
     """A short phrase that states when (12月底前, 2026年6月, 长期坚持, 每季度): a 完成时限 cell."""
     text = text.strip()

@@ -39,7 +39,7 @@ from .numbering import (
     match_marker,
 )
 from .outline import Heading, Item, Outline, PlanOutline
-from .readers.flat import text_with_tables
+from .readers.flat import table_regions, text_with_tables
 
 __all__ = ["parse_blocks", "parse_lines", "parse_text"]
 
@@ -120,7 +120,8 @@ _CHAPTER = re.compile(r"(\d{1,2})[ \u3000]+(?=[^\s\d])")
 _SENTENCE_END = frozenset("。；;，,！!？?")
 # a plan run into one paragraph: where its items may begin, and which numbers may begin them
 _RUN_IN_POINT = re.compile(r"[。；;！!？?：:]\s*")
-_RUN_IN_POINT_CHARS = frozenset("。；;！!？?：:")
+# a cheap look before the scan: a split point with something number-like after it
+_RUN_IN_CANDIDATE = re.compile(r"[。；;！!？?：:]\s*[（(]?\s*[一二三四五六七八九十0-9０-９]")
 _RUN_IN_STYLES = frozenset({"cn_dun", "cn_paren", "cn_dot", "arabic_dot", "arabic_dun"})
 _SHORT_HEADING_MAX = 20
 _TAIL_MAX = 12
@@ -487,7 +488,7 @@ class _Parser:
         level (its next value) or opens a new one below the item being read (its first value).
         Numbers inside sentences stay text, and the inline enumerations (一是, （1）, ①) are left
         to the item that holds them."""
-        if not _RUN_IN_POINT_CHARS.intersection(line):
+        if _RUN_IN_CANDIDATE.search(line) is None:
             return []
         plan = self.plan
         stack = [(frame.item.style, frame.value) for frame in plan.stack]
@@ -1143,7 +1144,11 @@ def _parse_source(source: _Source, plan_date: _dt.date | None, default_title: st
 
 def parse_lines(lines: list[str], *, plan_date: _dt.date | None = None, default_title: str = "") -> Outline:
     """Parse a list of text lines (index = source line number); task tables among them are read as tables."""
-    return parse_blocks(text_with_tables(lines), plan_date=plan_date, default_title=default_title)
+    regions = table_regions(lines)
+    if not regions:
+        source = _Source(list(lines), [None] * len(lines), [None] * len(lines))  # prose only: the lines as they are
+        return _parse_source(source, plan_date, default_title)
+    return parse_blocks(text_with_tables(lines, regions=regions), plan_date=plan_date, default_title=default_title)
 
 
 def parse_text(text: str, *, plan_date: _dt.date | None = None, default_title: str = "") -> Outline:

@@ -19,6 +19,7 @@ text; every block keeps the number of the source line it came from.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from collections.abc import Sequence
@@ -74,7 +75,13 @@ class Region:
 def table_regions(lines: Sequence[str]) -> list[Region]:
     """Every task table in the lines of a text, in order, none overlapping."""
     regions: list[Region] = []
-    for finder in (_delimited_regions, _one_cell_regions, _glued_regions):
+    text = "\n".join(lines)
+    finders = []
+    if "\t" in text or "|" in text or "｜" in text:
+        finders.append(_delimited_regions)
+    if "序号" in text or "编号" in text:
+        finders += [_one_cell_regions, _glued_regions]
+    for finder in finders:
         for region in finder(lines):
             if region.records and not any(r.start < region.end and region.start < r.end for r in regions):
                 regions.append(region)
@@ -111,13 +118,14 @@ def _find_caption(lines: Sequence[str], region: Region, floor: int) -> None:
         return
 
 
-def text_with_tables(lines: Sequence[str], plain: Sequence[Block] | None = None) -> list[Block]:
+def text_with_tables(lines: Sequence[str], plain: Sequence[Block] | None = None,
+                     regions: list[Region] | None = None) -> list[Block]:
     """One block per line, except that the lines of each table become its rows' blocks.
 
     Every block keeps its source line in ``Block.line`` (several rows glued on one line share it).
     """
     blocks = list(plain) if plain is not None else [Block(line.strip()) for line in lines]
-    regions = table_regions(lines)
+    regions = table_regions(lines) if regions is None else regions
     if not regions:
         return blocks
     out: list[Block] = []
@@ -179,14 +187,19 @@ def _delimited_regions(lines: Sequence[str]) -> list[Region]:
             if _cells_of(lines[i], kind) is None:
                 i += 1
                 continue
-            # a run of delimited lines; blank lines and lines without a delimiter may sit inside it
-            # (a Word cell of two paragraphs), as long as delimited lines follow
+            # a run of delimited lines; a line without a delimiter right after one may sit inside it
+            # (a Word cell of two paragraphs), and a blank line before the next delimited line; a
+            # blank line and then text (a caption, the next table's title) ends the table
             start = j = i
             last = i
+            blank = False
             while j < len(lines):
                 if _cells_of(lines[j], kind) is not None:
                     last = j
-                elif j - last > 3:
+                    blank = False
+                elif not lines[j].strip():
+                    blank = True
+                elif blank or j - last > 3:
                     break
                 j += 1
             end = last + 1
@@ -212,7 +225,8 @@ def _read_delimited(lines: Sequence[str], start: int, end: int, kind: str) -> Re
         reader = csv.reader(io.StringIO(text), delimiter="\t")
         try:
             for row in reader:
-                raw.append((line_of(reader.line_num - _newlines(row)), row))
+                if any(cell.strip() for cell in row):
+                    raw.append((line_of(reader.line_num - _newlines(row)), row))
         except csv.Error:
             raw = []
     if not raw:
@@ -267,7 +281,8 @@ def _join_split_rows(raw: list[tuple[int, list[str]]], width: int) -> list[tuple
     out: list[tuple[int, list[str]]] = []
     current: tuple[int, list[str]] | None = None
     for line, cells in raw:
-        if current is not None and len(current[1]) < width and len(current[1]) + len(cells) - 1 <= width:
+        if current is not None and current[1] and len(current[1]) < width \
+                and len(current[1]) + len(cells) - 1 <= width:
             current[1][-1] += "\n" + cells[0]
             current[1].extend(cells[1:])
         else:
@@ -313,12 +328,15 @@ def _is_header_cell(line: str) -> bool:
     return 0 < len(line) <= HEADER_MAX and not _SENTENCE_RE.search(line) and not is_row_number(line)
 
 
+_NUMBER_HEADERS = frozenset({"序号", "编号", "序", "No", "No.", "NO", "NO.", "no", "no."})
+
+
 def _one_cell_regions(lines: Sequence[str]) -> list[Region]:
     out: list[Region] = []
     stripped = [line.strip() for line in lines]
     i = 0
     while i < len(stripped):
-        header = _header_run(stripped, i)
+        header = _header_run(stripped, i) if stripped[i] in _NUMBER_HEADERS else None
         if header is None:
             i += 1
             continue
@@ -371,6 +389,33 @@ def _header_run(lines: list[str], i: int) -> tuple[list[str], int] | None:
 _SECTION = "section"
 
 
+def _next_filled(lines: list[str], j: int) -> int:
+    while j < len(lines) and not lines[j]:
+        j += 1
+    return j
+
+
+def _starts_table(lines: list[str], j: int) -> bool:
+    """A line that begins a table of another shape: a delimited header or a glued one."""
+    if j >= len(lines):
+        return False
+    line = lines[j]
+    if "序号" not in line and "编号" not in line:
+        return False
+    for kind in ("tab", "pipe"):
+        cells = _cells_of(line, kind)
+        if cells is not None and header_columns(cells) is not None:
+            return True
+    return _GLUED_HEADER_RE.search(line) is not None
+
+
+def _drop_caption(rows: list[tuple[int, str, list[tuple[int, str]]]]) -> None:
+    """The title of the table that follows is not a cell of this table's last row."""
+    if rows and rows[-1][2] and rows[-1][1] != _SECTION and is_caption(rows[-1][2][-1][1]) \
+            and len(rows[-1][2]) > 1:
+        rows[-1][2].pop()
+
+
 def _read_one_cell(lines: list[str], header_line: int, first_row: int, header: list[str]) -> Region | None:
     columns = header_columns(header)
     if columns is None or columns.first(NUMBER) != 0:
@@ -379,6 +424,7 @@ def _read_one_cell(lines: list[str], header_line: int, first_row: int, header: l
     header_set = set(header)
     rows: list[tuple[int, str, list[tuple[int, str]]]] = []  # (line, number, [(line, piece)])
     expected = 1
+    since_row = 0
     j = first_row
     end = len(lines)
     while j < len(lines):
@@ -389,34 +435,49 @@ def _read_one_cell(lines: list[str], header_line: int, first_row: int, header: l
         if is_row_number(line) and row_number_value(line) == expected:
             rows.append((j, fold_width(line).rstrip("、.．"), []))
             expected += 1
+            since_row = 0
             j += 1
             continue
         if _NOTE_LINE_RE.match(line):
             end = j
             break
+        since_row += 1
+        if since_row > 6 * len(roles):
+            end = j  # this long without a row number: the text after the table
+            break
         if _is_section_line(line):
             rows.append((j, _SECTION, [(j, line)]))  # 二、推进城乡建设: a section row inside the table
             j += 1
             continue
-        if line in header_set and line == header[0]:
+        if _starts_table(lines, j) or (is_caption(line) and _starts_table(lines, _next_filled(lines, j + 1))):
+            end = j  # another table begins (or its title): this one has ended
+            break
+        found = header_role(line) if len(line) <= HEADER_MAX else None
+        if found is not None and found[0] == NUMBER:
+            if _header_run(lines, j) is not None and expected > 2:
+                end = j  # the next table's header: its rows count from 1 again
+                _drop_caption(rows)
+                break
             # the header again after a page break: skip its cells
             k = j + 1
             while k < len(lines) and (not lines[k] or lines[k] in header_set):
                 k += 1
             j = k
             continue
-        if rows:
+        if rows and rows[-1][1] != _SECTION:
             rows[-1][2].append((j, line))
         j += 1
+    while rows and rows[-1][1] == _SECTION:
+        rows.pop()  # a heading after the last row belongs to the text after the table
     if len(rows) < 1:
         return None
-    # a row whose pieces run on far past the table's width has swallowed the text after the table
+    # a last row that runs on far past the table's width has swallowed the text after the table
     width = len(roles)
     line_no, number, pieces = rows[-1]
-    if number != _SECTION and len(pieces) > 6 * width:
-        keep = pieces[:3 * width]
-        end = keep[-1][0] + 1 if keep else line_no + 1
-        rows[-1] = (line_no, number, keep)
+    if len(pieces) > 4 * width:
+        pieces = pieces[:2 * width]
+        rows[-1] = (line_no, number, pieces)
+        end = pieces[-1][0] + 1 if pieces else line_no + 1
     grid: list[list[tuple[object, str]]] = []
     row_lines: list[int | None] = []
     for r, (line_no, number, pieces) in enumerate(rows):
@@ -435,27 +496,38 @@ def _read_one_cell(lines: list[str], header_line: int, first_row: int, header: l
 
 
 # how well a line fits a column of each role, from what the line looks like
+@functools.lru_cache(maxsize=8192)
+def _looks(piece: str) -> tuple[bool, bool, bool, bool, bool, bool]:
+    """What a line looks like, worked out once: (units, people, deadline, time, short name, unit name)."""
+    units = looks_like_units(piece)
+    people = not units and looks_like_people(piece)
+    deadline = not units and not people and looks_like_deadline(piece)
+    time = not units and not people and looks_like_time(piece)
+    short = 2 <= len(piece) <= 8 and not _SENTENCE_RE.search(piece) and not _DIGIT_RE.search(piece)
+    return units, people, deadline, time, short, short and unit_like(piece)
+
+
+_DIGIT_RE = re.compile(r"[\d%％]")
+
+
 def _fit(piece: str, role: str | None) -> float:
-    short_name = 2 <= len(piece) <= 8 and not _SENTENCE_RE.search(piece) and not re.search(r"[\d%％]", piece)
+    """How well a line fits a column of ``role``, from what the line looks like."""
+    units, people, deadline, time, short, unit_name = _looks(piece)
     if role in UNIT_ROLES:
-        if looks_like_units(piece):
+        if units:
             return 2.5
-        if short_name and not looks_like_time(piece) and not looks_like_deadline(piece):
-            return 0.6 if unit_like(piece) else 0.3
+        if short and not time and not deadline:
+            return 0.6 if unit_name else 0.3
         return -3.0
     if role in (LEADERS, OWNERS):
-        return 2.5 if looks_like_people(piece) else -3.0
+        return 2.5 if people else -3.0
     if role == DEADLINE:
-        return 2.5 if looks_like_deadline(piece) else -3.0
+        return 2.5 if deadline else -3.0
     if role == WHEN:
-        return 2.5 if looks_like_time(piece) else -3.0
+        return 2.5 if time else -3.0
     if role == PERIOD:
-        return 1.5 if looks_like_deadline(piece) else -2.0
-    penalty = 0.0
-    if looks_like_units(piece) or looks_like_people(piece):
-        penalty = 2.5
-    elif looks_like_deadline(piece) or looks_like_time(piece):
-        penalty = 2.0
+        return 1.5 if deadline else -2.0
+    penalty = 2.5 if units or people else 2.0 if deadline or time else 0.0
     if role == TEXT:
         return 1.0 - penalty
     if role == NOTE:
@@ -495,39 +567,42 @@ def _align(pieces: list[tuple[int, str]], roles: list[str | None]) -> list[list[
         return [[""] * m]
     texts = [p for _, p in pieces]
     fits = [[_fit(t, roles[c]) for c in range(m)] for t in texts]
-    neg = float("-inf")
-    # best[c] = (score, path) with the last piece in column c
-    best: list[tuple[float, list[tuple[int, int]]]] = [(neg, [])] * m
-    for c in range(m):
-        best[c] = (fits[0][c] - _skip(roles, -1, c), [(0, c)])
+    skips = [[_skip(roles, p, c) for c in range(m)] for p in range(-1, m)]  # row p + 1: from column p
+    score = [fits[0][c] - skips[0][c] for c in range(m)]
+    back: list[list[int]] = []  # per line after the first: the column the best path came from
     for n in range(1, len(texts)):
-        new: list[tuple[float, list[tuple[int, int]]]] = [(neg, [])] * m
+        cont = [_continue_cost(roles[c], texts[n - 1]) for c in range(m)]
+        new = [0.0] * m
+        came = [0] * m
         for c in range(m):
+            fit = fits[n][c]
+            best_value, best_from = float("-inf"), 0
             for p in range(m):
-                score, path = best[p]
-                if score == neg:
-                    continue
-                sub = path[-1][0]
                 if c == p:
-                    value = score + fits[n][c] - _continue_cost(roles[c], texts[n - 1])
-                    step = (sub, c)
+                    value = score[p] - cont[c]  # the same cell goes on
                 elif c > p:
-                    value = score + fits[n][c] - _skip(roles, p, c)
-                    step = (sub, c)
+                    value = score[p] - skips[p + 1][c]  # the next cell, perhaps past empty ones
                 else:
-                    value = score + fits[n][c] - _SUBROW
-                    step = (sub + 1, c)
-                if value > new[c][0]:
-                    new[c] = (value, path + [step])
-        best = new
+                    value = score[p] - _SUBROW  # back to an earlier column: a sub-row
+                if value > best_value:
+                    best_value, best_from = value, p
+            new[c] = best_value + fit
+            came[c] = best_from
+        back.append(came)
+        score = new
     if roles[m - 1] == UNITS:
-        best[m - 1] = (best[m - 1][0] + _LAST_COLUMN, best[m - 1][1])
-    path = max(best, key=lambda entry: entry[0])[1]
-    rows: list[list[list[str]]] = []
-    for (sub, col), text in zip(path, texts, strict=True):
-        while len(rows) <= sub:
+        score[m - 1] += _LAST_COLUMN
+    col = max(range(m), key=lambda c: score[c])
+    columns = [col]
+    for came in reversed(back):
+        col = came[col]
+        columns.append(col)
+    columns.reverse()
+    rows: list[list[list[str]]] = [[[] for _ in range(m)]]
+    for n, (col, text) in enumerate(zip(columns, texts, strict=True)):
+        if n and col < columns[n - 1]:
             rows.append([[] for _ in range(m)])
-        rows[sub][col].append(text)
+        rows[-1][col].append(text)
     out = []
     for row in rows:
         cells = []
@@ -557,7 +632,7 @@ _QUANTITY_AFTER = "个人家户所座项条次名万亿千百元年月日号台�
 def _glued_regions(lines: Sequence[str]) -> list[Region]:
     out: list[Region] = []
     for i, line in enumerate(lines):
-        m = _GLUED_HEADER_RE.search(line)
+        m = _GLUED_HEADER_RE.search(line) if "序号" in line or "编号" in line else None
         if m is None:
             continue
         header = _split_glued_header(m.group())

@@ -17,6 +17,7 @@ below are the same whatever the source:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -76,6 +77,7 @@ _HEADER_SPACE_RE = re.compile(r"[\s\u3000*＊:：]+")
 HEADER_MAX = 16
 
 
+@functools.lru_cache(maxsize=4096)
 def header_role(cell: str) -> tuple[str, int] | None:
     """The role a header cell names, with a rank for task columns (lower is more specific)."""
     name = _HEADER_SPACE_RE.sub("", cell or "")
@@ -174,6 +176,7 @@ def row_number_value(text: str) -> int | None:
     return cn_to_int(folded)
 
 
+@functools.lru_cache(maxsize=4096)
 def looks_like_time(text: str) -> bool:
     text = fold_width(text.strip())
     if not text or len(text) > 40 or not re.search(r"\d|午|全天|晚上|早上|凌晨|每[天日]|周|星期", text):
@@ -181,6 +184,7 @@ def looks_like_time(text: str) -> bool:
     return len(_TIME_TOKEN_RE.sub("", text)) <= 1
 
 
+@functools.lru_cache(maxsize=4096)
 def looks_like_people(text: str) -> bool:
     """2–4 character names led by a common surname (夏晓峰、曹勇奇), optionally with a title."""
     parts = [p for p in _PERSON_SPLIT_RE.split(text.strip()) if p]
@@ -199,6 +203,7 @@ _SENTENCE_VERB_RE = re.compile(r"建设|建成|新建|迁建|改造|启动|开�
                                r"优化|保障|提供|组织|举办|打造|\d+[个座所户家条项名人]")
 
 
+@functools.lru_cache(maxsize=4096)
 def looks_like_units(text: str) -> bool:
     """A unit cell: names of organisations, perhaps with their roles (教学处牵头，年段落实).
 
@@ -209,12 +214,12 @@ def looks_like_units(text: str) -> bool:
         return False
     if _SENTENCE_VERB_RE.search(text) and not re.search("牵头|配合|负责|协办|落实", text):
         return False
-    return bool(split_units(text)) and unit_share(text) >= 0.6
+    return unit_share(text) >= 0.6
 
 
-def unit_share(text: str) -> float:
+def unit_share(text: str, names: list[tuple[str, str | None]] | None = None) -> float:
     """The share of a cell's names that end as an organisation's (局, 处, 中心 …): 离校 is no unit."""
-    names = split_units(text)
+    names = split_units(text) if names is None else names
     if not names:
         return 0.0
     return sum(1 for name, hint in names
@@ -275,8 +280,12 @@ def split_units(cell: str) -> list[tuple[str, str | None]]:
     A line break inside one name (农产品流通工作⏎专班) is joined back: a piece that is no name
     on its own but completes the one before it.
     """
-    if not cell:
-        return []
+    return list(_split_units(cell)) if cell else []
+
+
+@functools.lru_cache(maxsize=4096)
+def _split_units(cell: str) -> tuple[tuple[str, str | None], ...]:
+    """The names of a unit cell; unit cells repeat down a table (各部门), so each is read once."""
     out: list[tuple[str, str | None]] = []
     current: str | None = None
     pieces = _join_wrapped_names([p.strip() for p in _split_outside_brackets(cell, _PART_SPLIT_RE)])
@@ -309,7 +318,7 @@ def split_units(cell: str) -> list[tuple[str, str | None]]:
                 name = name[:-1]
             if name and name not in _EMPTY_NAMES and all(name != seen for seen, _ in out):
                 out.append((name, hint))
-    return out
+    return tuple(out)
 
 
 def _join_wrapped_names(pieces: list[str]) -> list[str]:
@@ -459,7 +468,8 @@ def grid_records(grid: Grid, columns: Columns, *, lines: Sequence[int | None] | 
             continue
         if header_texts is not None and texts[:len(header_texts)] == header_texts[:len(texts)]:
             continue  # the header again after a page break
-        if header_texts is None and header_columns(texts) is not None and columns.named:
+        if header_texts is None and columns.named and not is_row_number(texts[0]) \
+                and header_columns(texts) is not None:
             continue
         distinct = _distinct(row)
         number = texts[number_col] if number_col is not None and number_col < len(texts) else ""
