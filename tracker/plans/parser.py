@@ -777,6 +777,7 @@ class _Parser:
             written = match_marker(number) or match_marker(number + "、")
         if written is not None and written.end >= len(number) and written.kind != "arabic":
             marker = written
+            number = written.number  # 一、 in a 序号 cell is the number 一, as everywhere else
         else:
             marker = Marker(style=style, number=number, value=value, start=0, end=0)
         if sub and not any(frame.item.style == "table_row" for frame in self.plan.stack):

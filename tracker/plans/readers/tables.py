@@ -148,7 +148,7 @@ def header_columns(cells: Sequence[str]) -> Columns | None:
 # ---------------------------------------------------------------------------
 # what a cell holds
 
-_ROW_NUMBER_RE = re.compile(r"^(?:\d{1,3}|[一二三四五六七八九十]{1,3})[、.．]?$")
+_ROW_NUMBER_RE = re.compile(r"^(?:\d{1,5}|[一二三四五六七八九十]{1,3})[、.．]?$")
 # a time of day or a date: what is left after taking these out is at most a word or two
 _TIME_TOKEN_RE = re.compile(
     r"[上下中早晚]午|全天|晚上|早上|凌晨|每[天日周月]|周[一二三四五六日末]|星期[一二三四五六日天]|"
