@@ -127,3 +127,12 @@ def test_a_word_table_pasted_into_text_after_an_item_is_not_swallowed_by_it() ->
     assert [(c.number, c.text, c.lead_units) for c in first.children] == [
         ("1", "推进老旧小区改造", ["县住建局"]), ("2", "新建幼儿园2所", ["县教育局"])]
     assert plan.items[1].number == "二"
+
+
+def test_a_section_heading_names_the_units_of_the_measures_under_it() -> None:
+    text = ("示范县2026年重点工作方案\n一、推进城乡建设（牵头单位：县住建局；配合单位：县财政局）\n"
+            "1.完成老旧小区改造12个。\n2.新建公园3个，县林业局负责。\n责任单位：县园林中心\n")
+    section = parse_text(text).plans[0].items[0]
+    first, second = section.children
+    assert (first.lead_units, first.support_units) == (["县住建局"], ["县财政局"])
+    assert second.lead_units == ["县林业局"] and second.units == ["县园林中心"]

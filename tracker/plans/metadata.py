@@ -188,13 +188,15 @@ _LABEL_ROLE = {
     "配合": "support_units",
 }
 # 由X牵头 / 由X负责 / 由X、Y配合
+# a note in brackets inside a name or a list: 各县（市、区）, 高新园(邹区镇)
+_NAME_NOTE = r"[（(][^（()）。；;]{1,8}[)）]"
 _BY_RE = re.compile(
-    r"(?=由)(?<![理经])由(?!于|此|衷|来|近及远)(?P<value>[^由。；;，,：:（()）\n]{2,60}?)"
+    r"(?=由)(?<![理经])由(?!于|此|衷|来|近及远)(?P<value>(?:[^由。；;，,：:（()）\n]|" + _NAME_NOTE + r"){2,60}?)"
     r"(?P<verb>牵头|负责(?!人)|主责|承办|主办|组织实施|具体实施|配合|协助|协办|共同负责)"
 )
 # X牵头，… / （X负责） / Y、Z配合 at the start of a clause
 _CLAUSE_RE = re.compile(
-    r"(?:^|(?<=[。；;，,：:（(]))\s*(?P<value>[^由。；;，,：:（()）\n]{2,60}?)"
+    r"(?:^|(?<=[。；;，,：:（(〔]))\s*(?P<value>(?:[^由。；;，,：:（()）\n]|" + _NAME_NOTE + r"){2,60}?)"
     r"(?P<verb>牵头|负责(?!人)|主责|配合|协助|协办)"
     r"(?=$|[，,。；;）)、\s]|抓|落实|实施|组织|推进|做好|开展|完成|指导|督促)"
 )
@@ -264,9 +266,9 @@ def _label_value(text: str, start: int, stop: int) -> str:
     depth = 0
     for index in range(start, stop):
         char = text[index]
-        if char in "（(":
+        if char in "（(〔":
             depth += 1
-        elif char in "）)":
+        elif char in "）)〕":
             if depth == 0:
                 return text[start:index]
             depth -= 1

@@ -1020,6 +1020,21 @@ class _Parser:
             for child in item.children:
                 if child.inline:
                     _apply(child, extract(child.text, ref))
+        for frame in plan.frames:
+            if frame.row is None and frame.item.children:
+                _hand_down_units(frame.item)
+
+
+def _hand_down_units(item: Item) -> None:
+    """A section heading that names its units (一、推进城乡建设（牵头单位：县住建局）) covers the
+    measures under it that name none of their own."""
+    if not (item.lead_units or item.units or item.support_units):
+        return
+    for child in item.children:
+        if not (child.lead_units or child.units or child.support_units):
+            child.lead_units, child.units = list(item.lead_units), list(item.units)
+            child.support_units = list(item.support_units)
+            _hand_down_units(child)
 
 
 def _own_text(item: Item) -> str:
