@@ -61,7 +61,7 @@ def test_word_documents(doc_name: str, labels_name: str) -> None:
     assert s.parent >= 0.95, s.summary()
 
 
-SUGGESTION_KEYS = ("lead_units", "units", "support_units", "deadline", "period")
+SUGGESTION_KEYS = ("lead_units", "units", "support_units", "leaders", "deadline", "period")
 
 
 def _items(outline: dict) -> list[dict]:
@@ -77,10 +77,13 @@ def _items(outline: dict) -> list[dict]:
     return out
 
 
-def test_task_table_suggestions_match_labels() -> None:
+@pytest.mark.parametrize("name", ["readers/auto-numbering-task-table.docx",
+                                  "plans/county-livelihood-table-web.txt",
+                                  "plans/district-tasks-pasted-from-word.txt"])
+def test_task_table_suggestions_match_labels(name: str) -> None:
     """Each row of a task table states its units, deadline or rhythm: all of them are suggested."""
-    name = "readers/auto-numbering-task-table"
-    outline = parse_document((DATA / f"{name}.docx").read_bytes(), "plan.docx").to_dict()
+    outline = parse_document((DATA / name).read_bytes(), Path(name).name).to_dict()
+    name = name.rsplit(".", 1)[0]
     gold = _items(json.loads((DATA / f"{name}.labels.json").read_text(encoding="utf-8")))
     parsed = _items(outline)
     assert len(parsed) == len(gold)
@@ -91,6 +94,8 @@ def test_task_table_suggestions_match_labels() -> None:
                 assert got.get(key) == want[key], (want.get("text_start", want.get("text")), key)
                 checked += 1
     assert checked >= 8
+    if gold and "leaders" in str(gold):
+        assert any(item.get("leaders") for item in parsed)
 
 
 # -- the scorer itself, on hand-made outlines ------------------------------------------
