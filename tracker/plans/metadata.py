@@ -24,7 +24,7 @@ __all__ = ["PERIODS", "extract_metadata", "resolve_deadline", "split_unit_names"
 PERIODS = ("daily", "weekly", "monthly", "quarterly", "half-yearly", "yearly")
 
 
-def extract_metadata(text: str, plan_date: datetime.date | None) -> dict[str, Any]:
+def extract_metadata(text: str, plan_date: datetime.date | None, *, units: bool = True) -> dict[str, Any]:
     """Units, deadline, period and quantities stated in ``text``; only the keys found are returned.
 
     ``plan_date`` gives the year that 6月底前 or 年底前 belong to; without it a
@@ -34,7 +34,8 @@ def extract_metadata(text: str, plan_date: datetime.date | None) -> dict[str, An
     if not text:
         return out
     text = text.replace("\n", "")
-    _extract_units(text, out)
+    if units:
+        _extract_units(text, out)
     deadline, deadline_text = _find_deadline(text, plan_date, need_cue=True)
     if deadline_text:
         out["deadline_text"] = deadline_text
@@ -551,6 +552,11 @@ _RATE_RE = re.compile(r"每|\d+(?:\.\d+)?\s*(?:万|亿)?元")
 _WEAK_PERIOD_RE = re.compile(
     r"(?<![\d〇零一二三四五六七八九])(?P<unit>年|季|月)度[^，,。；;]{0,8}?(?:考核|评定|评选|评比|表彰)(?!目标|办法|方案)")
 _WEAK_KEYS = {"年": "yearly", "季": "quarterly", "月": "monthly"}
+
+
+def find_period(text: str) -> str | None:
+    """How often a short text (a 完成时限 cell: 每季度) says the work is done or reported."""
+    return _find_period(text)
 
 
 def _find_period(text: str) -> str | None:

@@ -295,6 +295,7 @@ _INLINE = re.compile(
 _INLINE_AFTER = frozenset("。;,:!?、)”；，：！？）\n \u3000")
 _INLINE_SKIP = re.compile(r"[ ,:、，：\u3000]*")
 _INLINE_HINTS = ("是", "第", "(", "（") + tuple(chr(c) for c in range(0x2460, 0x2474))
+_INLINE_HINT_RE = re.compile("[" + "".join(re.escape(h) for h in _INLINE_HINTS) + "]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,7 +314,7 @@ def find_inline(text: str) -> list[InlineMarker]:
     """
     chains: list[list[InlineMarker]] = []
     open_chain: dict[str, list[InlineMarker]] = {}
-    if not any(hint in text for hint in _INLINE_HINTS):
+    if _INLINE_HINT_RE.search(text) is None:
         return []
     for m in _INLINE.finditer(text):
         if m.start() and text[m.start() - 1] not in _INLINE_AFTER:

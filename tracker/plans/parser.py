@@ -773,7 +773,7 @@ class _Parser:
         if not value:
             value = self.plan.last_value.get(style, 0) + 1
         written = None
-        if number and not sub:
+        if number and not sub and not folded.isdigit():
             written = match_marker(number) or match_marker(number + "、")
         if written is not None and written.end >= len(number) and written.kind != "arabic":
             marker = written
@@ -1014,7 +1014,10 @@ class _Parser:
                 ref = _dt.date(year, 1, 1)
             item = frame.item
             text = _own_text(item) + ("\n" + item.body if item.body else "")
-            _apply(item, extract(text, ref))
+            row = frame.row
+            # a row's unit columns say who does it: its words need not be searched for units
+            units = row is None or not (row.get("lead_units") or row.get("units") or row.get("support_units"))
+            _apply(item, extract(text, ref, units=units))
             if frame.row is not None:
                 _apply_row(item, frame.row, ref, resolve)
             for child in item.children:
@@ -1039,10 +1042,9 @@ def _hand_down_units(item: Item) -> None:
 
 def _own_text(item: Item) -> str:
     """An item's words before the inline enumeration it holds: what 一是… says is the child's."""
-    inline = [child for child in item.children if child.inline]
-    if not inline:
-        return item.text
-    first = inline[0]
+    if not item.children or not item.children[0].inline:
+        return item.text  # an item's inline enumeration stands first among its children
+    first = item.children[0]
     at = item.text.find(first.number + first.text[:6]) if first.text else -1
     return item.text[:at] if at > 0 else item.text
 
@@ -1073,7 +1075,7 @@ def _apply_row(item: Item, row: dict, ref: _dt.date | None, resolve: Any) -> Non
     for text in (row.get("period_text"), deadline_text):
         if text:
             # a 完成时限 cell may state a rhythm (每季度) rather than a date
-            period = _metadata.extract_metadata(str(text), ref).get("period")
+            period = _metadata.find_period(str(text))
             if period:
                 item.period = period
                 break

@@ -409,6 +409,14 @@ def _starts_table(lines: list[str], j: int) -> bool:
     return _GLUED_HEADER_RE.search(line) is not None
 
 
+def _captions_table(lines: list[str], j: int) -> bool:
+    """The title of a table that begins on the next filled line."""
+    following = _next_filled(lines, j + 1)
+    if following >= len(lines) or ("序号" not in lines[following] and "编号" not in lines[following]):
+        return False
+    return is_caption(lines[j]) and _starts_table(lines, following)
+
+
 def _drop_caption(rows: list[tuple[int, str, list[tuple[int, str]]]]) -> None:
     """The title of the table that follows is not a cell of this table's last row."""
     if rows and rows[-1][2] and rows[-1][1] != _SECTION and is_caption(rows[-1][2][-1][1]) \
@@ -449,7 +457,7 @@ def _read_one_cell(lines: list[str], header_line: int, first_row: int, header: l
             rows.append((j, _SECTION, [(j, line)]))  # 二、推进城乡建设: a section row inside the table
             j += 1
             continue
-        if _starts_table(lines, j) or (is_caption(line) and _starts_table(lines, _next_filled(lines, j + 1))):
+        if _starts_table(lines, j) or _captions_table(lines, j):
             end = j  # another table begins (or its title): this one has ended
             break
         found = header_role(line) if len(line) <= HEADER_MAX else None
