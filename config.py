@@ -71,6 +71,10 @@ class Config:
     )
     PLAN_MAX_MB = env_int("PLAN_MAX_MB", 20)
 
+    # who sees what (tracker/access.py): whether a supervisor sees, edits, assigns and reviews the
+    # plans that have no supervisor (imported by an admin, or whose supervisor's account was removed)
+    SUPERVISORS_SEE_UNSUPERVISED_PLANS = env_bool("SUPERVISORS_SEE_UNSUPERVISED_PLANS", False)
+
     # status lights and reminders
     WARNING_DAYS = env_int("WARNING_DAYS", 7)
     REMINDER_OFFSETS = [int(x) for x in env_list("REMINDER_OFFSETS", "7,3,1,0")]

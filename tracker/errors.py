@@ -7,8 +7,11 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError
 
-from tracker.auth.permissions import PermissionDenied
 from tracker.extensions import db
+
+
+class PermissionDenied(Exception):
+    """A service refused an action for this user: 403, and nothing of the request is kept."""
 
 
 def _messages() -> dict[int, str]:

@@ -31,14 +31,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
-from tracker import timeutil
+from tracker import access, timeutil
 from tracker.api import auth as api_auth
 from tracker.api import errors, openapi, schemas
 from tracker.api.errors import ApiError, BadRequest, Invalid, NotFound, Unauthorized
 from tracker.api.models import ApiToken
 from tracker.api.schemas import MAX_ID, SCHEMAS
 from tracker.auth.models import User
-from tracker.auth.permissions import PermissionDenied
 from tracker.db import utcnow
 from tracker.extensions import csrf, db, limiter
 from tracker.notices import documents as notice_documents
@@ -47,7 +46,6 @@ from tracker.notices.models import SupervisionNotice
 from tracker.plans import PlanInputError
 from tracker.plans import services as plan_services
 from tracker.plans.models import Plan, PlanState
-from tracker.tasks import permissions as task_permissions
 from tracker.tasks import queries as task_queries
 from tracker.tasks import services as task_services
 from tracker.tasks import storage
@@ -174,21 +172,21 @@ def _get(model: Any, object_id: int) -> Any:
 
 def _plan_or_404(plan_id: int) -> Plan:
     plan = _get(Plan, plan_id)
-    if plan.is_deleted or not plan_services.can_view(_user(), plan):
+    if plan.is_deleted or not access.can_see_plan(_user(), plan):
         raise NotFound()
     return plan
 
 
 def _task_or_404(task_id: int) -> Task:
     task = _get(Task, task_id)
-    if not task_permissions.can_view_task(_user(), task):
+    if not access.can_see_task(_user(), task):
         raise NotFound()
     return task
 
 
 def _notice_or_404(notice_id: int) -> SupervisionNotice:
     notice = _get(SupervisionNotice, notice_id)
-    if not notice_services.can_view(_user(), notice):
+    if not access.can_see_notice(_user(), notice):
         raise NotFound()
     return notice
 
@@ -208,7 +206,7 @@ def _created(payload: dict[str, Any]):
 @bp.get("/plans")
 def list_plans():
     """The plans the caller may see, newest first."""
-    query = plan_services.plans_for(_user())
+    query = access.visible_plans(_user())
     state = _enum_arg("state", PlanState)
     if state is not None:
         query = query.where(Plan.state == state)
@@ -239,8 +237,7 @@ def import_plan():
     else:
         body = _body("PlanCreate")
         text, title, activate = body["text"], (body.get("title") or "").strip(), bool(body.get("activate"))
-    if not plan_services.can_edit(user):
-        raise PermissionDenied
+    access.check(access.may_import_plans(user))
     try:
         outline = plan_services.preview(data, filename, text)
     except PlanInputError as exc:
@@ -297,7 +294,7 @@ def assign_measures(plan_id: int):
 def list_tasks():
     """The tasks the caller may see, filtered, a page at a time."""
     today = _today()
-    query = task_permissions.visible_tasks(_user())
+    query = access.visible_tasks(_user())
     unit_id, plan_id = _int_arg("unit_id"), _int_arg("plan_id")
     state = _enum_arg("state", TaskState)
     overdue, due_before = _bool_arg("overdue"), _date_arg("due_before")

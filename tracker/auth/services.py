@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from tracker import audit
+from tracker.access import UNIT_ROLES
 from tracker.auth.models import Role, User
 from tracker.db import utcnow
 from tracker.extensions import db
@@ -70,7 +71,7 @@ def _validate(data: UserData, user: User | None) -> str:
     clash = db.session.scalar(sa.select(User).where(User.email == email))
     if clash is not None and clash is not user:
         raise AccountError(_("邮箱 %(email)s 已被其他用户使用。", email=email))
-    if data.role in (Role.unit_lead, Role.unit_member) and data.unit_id is None:
+    if data.role in UNIT_ROLES and data.unit_id is None:
         raise AccountError(_("责任单位的用户必须选择所属单位。"))
     if data.unit_id is not None and db.session.get(Unit, data.unit_id) is None:
         raise AccountError(_("所选单位不存在。"))

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from tracker import timeutil
+from tracker import access, timeutil
 from tracker.auth.permissions import supervisor_required
 from tracker.extensions import db
 from tracker.notices import documents, services
@@ -31,7 +31,7 @@ def _list_context(**extra) -> dict:
     units = list(db.session.scalars(
         sa.select(Unit).where(Unit.is_active.is_(True)).order_by(Unit.sort_order, Unit.code)))
     return {"page": page, "period": period, "default_period": services.current_period(today), "units": units,
-            "today": today, **extra}
+            "today": today, "can_issue": access.may_issue_notices(current_user), **extra}
 
 
 @bp.route("/")
@@ -65,14 +65,14 @@ def _notice(notice_id: int) -> SupervisionNotice:
     notice = db.session.get(SupervisionNotice, notice_id)
     if notice is None:
         abort(404)
-    if not services.can_view(current_user, notice):
+    if not access.can_see_notice(current_user, notice):
         abort(403)
     return notice
 
 
 def _render(notice: SupervisionNotice, status: int = 200):
     return render_template("notices/notice.html", notice=notice, answers=services.answers_for(notice),
-                           can_answer=services.can_answer(current_user, notice),
+                           can_answer=access.may_answer_notice(current_user, notice),
                            cn_date=services.cn_date, light_labels=labels.translated(labels.LIGHT_LABELS)), status
 
 

@@ -18,9 +18,8 @@ from flask_babel import gettext as _
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from tracker import audit, timeutil
-from tracker.auth.models import Role, User
-from tracker.auth.permissions import PermissionDenied
+from tracker import access, audit, timeutil
+from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.notices.models import NoticeItem, NoticeKind, SupervisionNotice
 from tracker.notify import rules
@@ -196,7 +195,7 @@ def _users(ids: set[int]) -> dict[int, Person]:
 def _leads_by_unit() -> dict[int, list[Person]]:
     leads: dict[int, list[Person]] = defaultdict(list)
     for row in db.session.execute(sa.select(*_PERSON_COLUMNS).where(
-            User.role == Role.unit_lead, User.is_active.is_(True), User.unit_id.is_not(None)).order_by(User.id)):
+            access.unit_leads_condition()).order_by(User.id)):
         leads[row.unit_id].append(Person(*row))
     return leads
 
@@ -377,8 +376,7 @@ REQUEUEABLE = (OutboxStatus.failed, OutboxStatus.sending, OutboxStatus.cancelled
 
 def requeue(row: OutboxEmail, *, actor: User, now: datetime) -> OutboxEmail:
     """Send a failed or stuck ("in doubt") message again, on an administrator's decision."""
-    if actor is None or not actor.is_supervisor:
-        raise PermissionDenied
+    access.check(access.may_requeue(actor, row))
     if row.status not in REQUEUEABLE:
         raise NotifyError(_("只有发送失败或状态不明的邮件可以重新排队。"))
     if not row.to_addr:
@@ -403,8 +401,7 @@ def stuck(now: datetime, older_than: timedelta = timedelta(minutes=10)) -> list[
 
 def mark_read(notification: Notification, *, actor: User, now: datetime) -> None:
     """A user marks one of their own notices read."""
-    if actor is None or notification.user_id != actor.id:
-        raise PermissionDenied
+    access.check(access.can_see_notification(actor, notification))
     if notification.read_at is None:
         notification.read_at = now
     db.session.flush()

@@ -22,9 +22,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from tracker import audit
-from tracker.auth.models import Role, User
-from tracker.auth.permissions import PermissionDenied
+from tracker import access, audit
+from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.plans import parse_document, parse_text
 from tracker.plans.errors import PlanInputError
@@ -32,7 +31,6 @@ from tracker.plans.models import Measure, MeasureKind, Plan, PlanState
 from tracker.plans.outline import Item, Outline
 from tracker.plans.readers import read_document
 from tracker.tasks.models import Task
-from tracker.units.services import descendant_ids
 from tracker.uploads import PendingUploads
 
 MAX_TITLE = 200
@@ -47,9 +45,6 @@ SUGGESTION_TEXT_KEYS = ("deadline_text", "period")
 BODY_KEY = "body"
 MAX_BODY = 20000
 #: an upload kept between preview and save is dropped after this many seconds
-
-EDITORS = (Role.supervisor, Role.admin)
-READERS = (Role.supervisor, Role.admin, Role.viewer)
 
 STATE_TRANSITIONS: dict[PlanState, set[PlanState]] = {
     PlanState.draft: {PlanState.active, PlanState.archived},
@@ -394,46 +389,8 @@ def validate_items(edited_items: Any) -> list[CleanItem]:
 # permissions and reading
 
 
-def can_edit(user: Any, plan: Plan | None = None) -> bool:
-    """Admins edit every plan, supervisors the plans they own (and import new ones)."""
-    role = getattr(user, "role", None)
-    if role == Role.admin:
-        return True
-    if role != Role.supervisor:
-        return False
-    return plan is None or plan.supervisor_id in (None, user.id)
-
-
-def can_view(user: Any, plan: Plan) -> bool:
-    role = getattr(user, "role", None)
-    if role in (Role.admin, Role.viewer):
-        return True
-    if role == Role.supervisor:
-        return plan.supervisor_id in (None, user.id)
-    if role in (Role.unit_lead, Role.unit_member) and user.unit_id:
-        return db.session.scalar(
-            sa.select(sa.func.count(Task.id)).where(Task.plan_id == plan.id,
-                                                   Task.unit_id.in_(descendant_ids(user.unit_id)))
-        ) > 0
-    return False
-
-
-def plans_for(user: Any) -> sa.Select:
-    """The plans a user may see, as a query the views filter and page (deleted plans never)."""
-    query = sa.select(Plan).where(Plan.is_deleted.is_(False))
-    role = getattr(user, "role", None)
-    if role in (Role.admin, Role.viewer):
-        return query
-    if role == Role.supervisor:
-        return query.where(sa.or_(Plan.supervisor_id == user.id, Plan.supervisor_id.is_(None)))
-    if role in (Role.unit_lead, Role.unit_member) and user.unit_id:
-        units = descendant_ids(user.unit_id)
-        return query.where(Plan.id.in_(sa.select(Task.plan_id).where(Task.unit_id.in_(units))))
-    return query.where(sa.false())
-
-
 def state_counts(user: Any) -> dict[PlanState, int]:
-    visible = plans_for(user).subquery()
+    visible = access.visible_plans(user).subquery()
     rows = db.session.execute(sa.select(visible.c.state, sa.func.count()).group_by(visible.c.state)).all()
     counts = {state: 0 for state in PlanState}
     for state, n in rows:
@@ -579,8 +536,7 @@ def save_outline(
     Everything is validated first; on any failure the caller rolls back and the
     file written here is removed with the transaction.
     """
-    if not can_edit(actor):
-        raise PermissionDenied
+    access.check(access.may_import_plans(actor))
     clean = validate_outline(edited)
     filename = sha = None
     if source_file is not None:
@@ -615,8 +571,7 @@ def save_outline(
 def update_plan(plan: Plan, title: str, issuer: str | None, doc_number: str | None, issued_on: date | None,
                 *, actor: User, now: datetime) -> Plan:
     """Correct the plan's title, 发文单位, 文号 and date."""
-    if not can_edit(actor, plan):
-        raise PermissionDenied
+    access.check(access.may_edit_plan(actor, plan))
     title = (title or "").strip()
     if not title:
         raise PlanError(_("标题不能为空。"))
@@ -641,8 +596,7 @@ def update_plan(plan: Plan, title: str, issuer: str | None, doc_number: str | No
 
 def set_state(plan: Plan, state: PlanState, *, actor: User, now: datetime) -> Plan:
     """Move a plan between draft, active and archived."""
-    if not can_edit(actor, plan):
-        raise PermissionDenied
+    access.check(access.may_edit_plan(actor, plan))
     if state == plan.state:
         return plan
     if state not in STATE_TRANSITIONS[plan.state]:
@@ -657,8 +611,7 @@ def set_state(plan: Plan, state: PlanState, *, actor: User, now: datetime) -> Pl
 
 def edit_outline(plan: Plan, edited_items: Any, *, actor: User, now: datetime) -> Plan:
     """Correct a saved outline: change, move, add or delete measures (not ones with tasks)."""
-    if not can_edit(actor, plan):
-        raise PermissionDenied
+    access.check(access.may_edit_plan(actor, plan))
     items = validate_items(edited_items)
     existing = {m.id: m for m in plan.measures}
     seen: set[int] = set()

@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from tracker.auth.permissions import PermissionDenied, staff_required, supervisor_required
+from tracker import access
+from tracker.auth.permissions import staff_required, supervisor_required
 from tracker.db import utcnow
 from tracker.extensions import db
 from tracker.plans import services
@@ -37,18 +38,11 @@ def _allow_big_forms(endpoint: str | None, values: dict | None) -> None:
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(error: RequestEntityTooLarge):
     """A friendly page instead of a bare 413 when an upload is over MAX_CONTENT_LENGTH."""
-    if request.endpoint not in BIG_FORM_ENDPOINTS or not services.can_edit(current_user):
+    if request.endpoint not in BIG_FORM_ENDPOINTS or not access.may_import_plans(current_user):
         return render_template("errors/error.html", code=413, title=_("上传的文件过大"), message=None), 413
     limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
     message = _("上传的文件过大（上限 %(limit)d MB），请拆分或压缩后重试。", limit=max(1, limit // (1024 * 1024)))
     return render_template("plans/import.html", form=ImportForm(formdata=None), error=message), 413
-
-
-@bp.errorhandler(PermissionDenied)
-def _denied(error: PermissionDenied):
-    """A service refused the action: nothing of it is kept."""
-    db.session.rollback()
-    return render_template("errors/403.html", code=403, title=_("您没有权限访问此页面"), message=None), 403
 
 
 def _plan_or_404(plan_id: int) -> Plan:
@@ -60,14 +54,14 @@ def _plan_or_404(plan_id: int) -> Plan:
 
 def _viewable(plan_id: int) -> Plan:
     plan = _plan_or_404(plan_id)
-    if not services.can_view(current_user, plan):
+    if not access.can_see_plan(current_user, plan):
         abort(403)
     return plan
 
 
 def _editable(plan_id: int) -> Plan:
     plan = _plan_or_404(plan_id)
-    if not services.can_edit(current_user, plan):
+    if not access.may_edit_plan(current_user, plan):
         abort(403)
     return plan
 
@@ -81,7 +75,7 @@ def _input_status(exc: PlanInputError) -> int:
 def list_plans():
     """The plans this user may see, by state."""
     state = request.args.get("state") or ""
-    query = services.plans_for(current_user)
+    query = access.visible_plans(current_user)
     if state in PlanState.__members__:
         query = query.where(Plan.state == PlanState(state))
     else:
@@ -91,7 +85,7 @@ def list_plans():
     counts = services.state_counts(current_user)
     return render_template("plans/list.html", page=page, plans=page.items, state=state, counts=counts,
                            total=sum(counts.values()), measure_counts=services.measure_counts(page.items),
-                           can_import=services.can_edit(current_user), states=list(PlanState))
+                           can_import=access.may_import_plans(current_user), states=list(PlanState))
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -212,8 +206,8 @@ def view_plan(plan_id: int):
 
 def _render_plan(plan: Plan, status: int = 200):
     return render_template(
-        "plans/view.html", plan=plan, can_edit=services.can_edit(current_user, plan),
-        is_staff=current_user.role in services.READERS, action_form=ActionForm(),
+        "plans/view.html", plan=plan, can_edit=access.may_edit_plan(current_user, plan),
+        is_staff=access.can_see_plan_tasks(current_user, plan), action_form=ActionForm(),
         in_use=services.measures_with_tasks(plan), transitions=services.STATE_TRANSITIONS[plan.state],
         MeasureKind=MeasureKind, PlanState=PlanState,
     ), status

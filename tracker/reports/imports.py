@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from tracker import audit
+from tracker.access import UNIT_ROLES
 from tracker.auth.models import Role, User
 from tracker.auth.services import EMAIL_RE, normalize_email
 from tracker.extensions import db
@@ -156,7 +157,7 @@ def check_user_rows(rows: list[dict[str, str]]) -> list[PreviewRow]:
         code = row.get("unit_code") or ""
         if code and code not in known_units:
             errors.append(_("单位代码 %(code)s 不存在。", code=code))
-        if role in (Role.unit_lead, Role.unit_member) and not code:
+        if role in UNIT_ROLES and not code:
             errors.append(_("责任单位的用户必须填写单位代码。"))
         result.append(PreviewRow(number=number, values=row, errors=errors))
     return result

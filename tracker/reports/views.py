@@ -23,9 +23,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from tracker import timeutil
-from tracker.auth.models import Role
-from tracker.auth.permissions import admin_required, roles_required, staff_required
+from tracker import access, timeutil
+from tracker.auth.permissions import admin_required, staff_required, unit_people_required
 from tracker.extensions import db
 from tracker.plans.models import Plan
 from tracker.reports import bulletin, exports, imports, queries, summary
@@ -33,9 +32,6 @@ from tracker.reports.forms import ImportConfirmForm, ImportUploadForm
 from tracker.tasks import filters as task_filters
 
 bp = Blueprint("reports", __name__)
-
-unit_people_required = roles_required(Role.unit_lead, Role.unit_member)
-
 
 def _now() -> datetime:
     return timeutil.utcnow()
@@ -65,7 +61,7 @@ def _helpers() -> dict:
 
 def _back_to_list(args: dict | None = None):
     """Back to the task list the user came from, with the same filters."""
-    if current_user.role in (Role.unit_lead, Role.unit_member):
+    if access.is_unit_person(current_user):
         return redirect(url_for("tasks.my_tasks", **(args or {})))
     return redirect(url_for("tasks.all_tasks", **(args or {})))
 
@@ -183,9 +179,8 @@ def _summary_for(plan_id: int):
     if raw and not raw.isdigit():
         abort(400)
     unit_id = int(raw) if raw else None
-    if unit_id is None and current_user.role in (Role.unit_lead, Role.unit_member):
-        unit_id = current_user.unit_id
-    if not summary.can_view_summary(current_user, plan, unit_id):
+    unit_id = access.summary_unit(current_user, unit_id)
+    if not access.can_see_summary(current_user, plan, unit_id):
         abort(403)
     return summary.build_summary(current_user, plan, _now(), unit_id)
 

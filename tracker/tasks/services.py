@@ -19,8 +19,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from tracker import audit
-from tracker.auth.models import Role, User
+from tracker import access, audit
+from tracker.auth.models import User
 from tracker.auth.permissions import PermissionDenied
 from tracker.extensions import db
 from tracker.notify.outbox import Message, queue
@@ -137,7 +137,7 @@ def task_link(task: Task) -> str:
 
 def _unit_leads(unit_id: int) -> list[User]:
     return list(db.session.scalars(
-        sa.select(User).where(User.unit_id == unit_id, User.role == Role.unit_lead, User.is_active)
+        sa.select(User).where(access.unit_leads_condition(unit_id))
         .order_by(User.id)
     ))
 
@@ -153,7 +153,7 @@ def _supervisor_recipients(task: Task) -> list[User]:
     supervisor = task.plan.supervisor if task.plan is not None else None
     if supervisor is not None and supervisor.is_active:
         return [supervisor]
-    return list(db.session.scalars(sa.select(User).where(User.role == Role.admin, User.is_active)))
+    return list(db.session.scalars(sa.select(User).where(access.admins_condition())))
 
 
 def _notify(users: Iterable[User], task: Task, *, kind: str, subject: str, reason: str, fact: str,

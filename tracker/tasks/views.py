@@ -21,7 +21,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
-from tracker.auth.models import Role, User
+from tracker import access
+from tracker.auth.models import User
 from tracker.auth.permissions import staff_required, supervisor_required
 from tracker.db import utcnow
 from tracker.extensions import db
@@ -82,8 +83,7 @@ def _list_page(template: str, endpoint: str, *, with_unit: bool):
     result = queries.unit_task_page(user, filters, today, page=page, per_page=PER_PAGE,
                                     warning_days=_warning_days())
     ids = [row.task.id for row in result.rows]
-    plans = db.session.execute(sa.select(Plan.id, Plan.title).where(Plan.is_deleted.is_(False))
-                               .order_by(Plan.id.desc())).all()
+    plans = access.plan_choices(user)
     units = unit_tree() if with_unit else []
     actions = {row.task.id: services.available_actions(user, row.task, today) for row in result.rows}
     show_unit = with_unit or any(row.task.unit_id != user.unit_id for row in result.rows)
@@ -96,7 +96,7 @@ def _list_page(template: str, endpoint: str, *, with_unit: bool):
 @login_required
 def my_tasks():
     """Our unit's tasks, with the next step of each."""
-    if current_user.role not in (Role.unit_lead, Role.unit_member):
+    if not access.is_unit_person(current_user):
         return redirect(url_for(".all_tasks"))
     return _list_page("tasks/my_tasks.html", ".my_tasks", with_unit=False)
 
@@ -290,9 +290,8 @@ def _assign_page(plan: Plan, status: int = 200, *, selected_measures: set[int], 
                  values: dict):
     measures = queries.assignable_measures(plan)
     tree = unit_tree(include_inactive=False)
-    people = list(db.session.scalars(sa.select(User).where(
-        User.role.in_([Role.unit_lead, Role.unit_member]), User.is_active, User.unit_id.is_not(None))
-        .order_by(User.unit_id, User.name)))
+    people = list(db.session.scalars(sa.select(User).where(access.assignable_people_condition())
+                                     .order_by(User.unit_id, User.name)))
     rollup = queries.measure_rollup(plan.id)
     return render_template("tasks/assign.html", plan=plan, measures=measures, tree=tree, people=people,
                            selected_measures=selected_measures, selected_units=selected_units, values=values,

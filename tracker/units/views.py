@@ -5,7 +5,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from tracker.auth.models import Role, User
+from tracker import access
+from tracker.auth.models import User
 from tracker.auth.permissions import admin_required
 from tracker.extensions import db
 from tracker.units import services
@@ -21,7 +22,7 @@ def _fill_choices(form: UnitForm, unit: Unit | None) -> None:
         (str(u.id), "　" * depth + u.name) for u, depth in services.unit_tree() if u is not unit
     ]
     leaders = db.session.scalars(
-        sa.select(User).where(User.role.in_([Role.viewer, Role.supervisor, Role.admin])).order_by(User.name)
+        sa.select(User).where(access.supervisor_choices_condition()).order_by(User.name)
     )
     form.leader_id.choices = [("", _("（未设置）"))] + [(str(u.id), f"{u.name} <{u.email}>") for u in leaders]
 
