@@ -7,7 +7,8 @@ that says the same thing, so the two cannot disagree. The rules:
 - Admins see and change everything.
 - Supervisors supervise the plans whose supervisor they are, and the plans with no supervisor when
   ``SUPERVISORS_SEE_UNSUPERVISED_PLANS`` is on. What they supervise they see, edit, assign and
-  review, with its measures, tasks, evidence and reports. They issue 督办单 and read the outbox.
+  review, with its measures, tasks, evidence and reports. They issue 督办单, and read the outbox
+  mail to themselves and about what they see.
 - Unit leads and members see their own unit and the units below it: its tasks (and the plans,
   measures, evidence, reports and 督办单 of those), never another unit's. They work on the tasks of
   their own unit; a lead also picks the owner.
@@ -277,6 +278,11 @@ def may_decide_extension(user: Any, request: ExtensionRequest) -> bool:
     return request is not None and may_review(user, request.task)
 
 
+def may_set_owner(user: Any, task: Task) -> bool:
+    """The owner (责任人) is picked by the unit's lead, or set by whoever reviews."""
+    return may_lead(user, task) or may_review(user, task)
+
+
 def can_see_owner_choices(user: Any) -> bool:
     """The people of every unit, as owners to pick while assigning."""
     return may_supervise(user)
@@ -338,6 +344,11 @@ def can_see_summary(user: Any, plan: Plan, unit_id: int | None) -> bool:
     return is_unit_user(user) and unit_id is not None and unit_id in unit_scope(user)
 
 
+def can_see_plan_summary(user: Any, plan: Plan) -> bool:
+    """The summary page as opened from a plan: whole, or a unit user's own share."""
+    return can_see_summary(user, plan, summary_unit(user, None))
+
+
 def summary_unit(user: Any, unit_id: int | None) -> int | None:
     """The unit a summary is about when none was asked for: a unit user's own."""
     if unit_id is None and is_unit_user(user):
@@ -348,16 +359,33 @@ def summary_unit(user: Any, unit_id: int | None) -> int | None:
 # --------------------------------------------------------------------------- outbox and notifications
 
 def can_see_outbox(user: Any) -> bool:
+    """The outbox page: those who run the mail (each sees the rows below)."""
     return may_supervise(user)
 
 
 def outbox_condition(user: Any) -> ColumnElement[bool]:
-    """Every outbox row for those who run the outbox; otherwise none."""
-    return sa.true() if can_see_outbox(user) else sa.false()
+    """Admins see every row; supervisors the mail to themselves and about the tasks and 督办单 they see."""
+    if is_admin(user):
+        return sa.true()
+    if not is_supervisor(user):
+        return sa.false()
+    tasks = sa.select(Task.id).where(task_condition(user)).scalar_subquery()
+    notices = sa.select(SupervisionNotice.id).where(notice_condition(user)).scalar_subquery()
+    return sa.or_(OutboxEmail.recipient_id == user.id,
+                  sa.and_(OutboxEmail.related_type == "task", OutboxEmail.related_id.in_(tasks)),
+                  sa.and_(OutboxEmail.related_type == "supervision_notice", OutboxEmail.related_id.in_(notices)))
 
 
 def can_see_outbox_message(user: Any, message: OutboxEmail) -> bool:
-    return message is not None and can_see_outbox(user)
+    if message is None or not can_see_outbox(user):
+        return False
+    if is_admin(user) or message.recipient_id == user.id:
+        return True
+    if message.related_type == "task":
+        return can_see_task(user, db.session.get(Task, message.related_id))
+    if message.related_type == "supervision_notice":
+        return can_see_notice(user, db.session.get(SupervisionNotice, message.related_id))
+    return False
 
 
 def may_requeue(user: Any, message: OutboxEmail) -> bool:
@@ -389,6 +417,11 @@ def can_see_user(user: Any, other: User) -> bool:
 
 def may_manage_user(user: Any, other: User | None = None) -> bool:
     return may_manage(user)
+
+
+def can_see_token(user: Any, token: Any) -> bool:
+    """The token pages show one's own tokens only."""
+    return token is not None and _role(user) is not None and token.user_id == user.id
 
 
 def may_manage_token(user: Any, owner_id: int) -> bool:
@@ -440,15 +473,20 @@ def can_open(user: Any, endpoint: str) -> bool:
 
 # --------------------------------------------------------------------------- declared rules of views
 
-def protects(rule: Callable[[Any, Any], bool]) -> Callable:
-    """Name the rule a view applies to the object its URL names (``<int:plan_id>`` → the plan).
+Rule = Callable[[Any, Any], bool]
 
-    The permission matrix test reads it to know what each route must answer for each user; a route
-    that names an object without declaring its rule fails that test.
+
+def protects(argument: str, see: Rule, write: Rule | None = None) -> Callable:
+    """Declare the rules a view applies to the object its URL names by ``argument`` (``plan_id``).
+
+    ``see`` gates every method (else 403 or 404); ``write``, when given, is what a POST needs (else
+    403 or 404); without it the service decides per action. The permission matrix test reads the
+    declaration to know what each route must answer to each user, and fails on a route that names
+    an object without one. Put it right under the route decorator.
     """
 
     def mark(view: Callable) -> Callable:
-        view.access_rule = rule  # type: ignore[attr-defined]
+        view.access_rule = {"argument": argument, "see": see, "write": write}  # type: ignore[attr-defined]
         return view
 
     return mark

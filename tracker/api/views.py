@@ -259,12 +259,14 @@ def import_plan():
 
 
 @bp.get("/plans/<int:plan_id>")
+@access.protects("plan_id", access.can_see_plan)
 def get_plan(plan_id: int):
     """A plan with its outline of measures (ids to assign)."""
     return jsonify(schemas.plan_detail_json(_plan_or_404(plan_id)))
 
 
 @bp.post("/plans/<int:plan_id>/assignments")
+@access.protects("plan_id", access.can_see_plan, access.may_assign)
 def assign_measures(plan_id: int):
     """Hand measures to units: one task per (measure, unit)."""
     plan = _plan_or_404(plan_id)
@@ -316,11 +318,13 @@ def list_tasks():
 
 
 @bp.get("/tasks/<int:task_id>")
+@access.protects("task_id", access.can_see_task)
 def get_task(task_id: int):
     return jsonify(schemas.task_json(_task_or_404(task_id), _today()))
 
 
 @bp.post("/tasks/<int:task_id>/transitions")
+@access.protects("task_id", access.can_see_task)
 def transition_task(task_id: int):
     """start, submit, approve, return or cancel, by the same rules as the task page."""
     task = _task_or_404(task_id)
@@ -332,12 +336,14 @@ def transition_task(task_id: int):
 
 
 @bp.get("/tasks/<int:task_id>/progress")
+@access.protects("task_id", access.can_see_task)
 def list_progress(task_id: int):
     task = _task_or_404(task_id)
     return jsonify({"items": [schemas.report_json(r) for r in task_queries.task_reports(task)]})
 
 
 @bp.post("/tasks/<int:task_id>/progress")
+@access.protects("task_id", access.can_see_task, access.may_work_on)
 def report_progress(task_id: int):
     task = _task_or_404(task_id)
     body = _body("ProgressCreate")
@@ -349,12 +355,14 @@ def report_progress(task_id: int):
 
 
 @bp.get("/tasks/<int:task_id>/evidence")
+@access.protects("task_id", access.can_see_task)
 def list_evidence(task_id: int):
     task = _task_or_404(task_id)
     return jsonify({"items": [schemas.evidence_json(e) for e in task_queries.task_evidence(task)]})
 
 
 @bp.post("/tasks/<int:task_id>/evidence")
+@access.protects("task_id", access.can_see_task, access.may_work_on)
 def upload_evidence(task_id: int):
     """One or more "file" parts, with an optional "note" and "proves"."""
     task = _task_or_404(task_id)
@@ -374,6 +382,7 @@ def upload_evidence(task_id: int):
 
 
 @bp.get("/tasks/<int:task_id>/evidence/<int:evidence_id>")
+@access.protects("evidence_id", access.can_see_evidence)
 def evidence_file(task_id: int, evidence_id: int):
     """The file as an attachment, under its original (Chinese) name."""
     task = _task_or_404(task_id)
@@ -394,12 +403,14 @@ def evidence_file(task_id: int, evidence_id: int):
 
 
 @bp.get("/tasks/<int:task_id>/extensions")
+@access.protects("task_id", access.can_see_task)
 def list_extensions(task_id: int):
     task = _task_or_404(task_id)
     return jsonify({"items": [schemas.extension_json(x) for x in task_queries.task_extensions(task)]})
 
 
 @bp.post("/tasks/<int:task_id>/extensions")
+@access.protects("task_id", access.can_see_task, access.may_work_on)
 def request_extension(task_id: int):
     task = _task_or_404(task_id)
     body = _body("ExtensionCreate")
@@ -411,6 +422,7 @@ def request_extension(task_id: int):
 
 
 @bp.post("/tasks/<int:task_id>/extensions/<int:extension_id>/decision")
+@access.protects("extension_id", access.can_see_extension, access.may_decide_extension)
 def decide_extension(task_id: int, extension_id: int):
     task = _task_or_404(task_id)
     ext = _get(ExtensionRequest, extension_id)
@@ -449,6 +461,7 @@ def list_notices():
 
 
 @bp.get("/notices/<int:notice_id>")
+@access.protects("notice_id", access.can_see_notice)
 def get_notice(notice_id: int):
     return jsonify(schemas.notice_detail_json(_notice_or_404(notice_id)))
 
@@ -461,6 +474,7 @@ def _notice_file(notice: SupervisionNotice, ext: str, mimetype: str, content: by
 
 
 @bp.get("/notices/<int:notice_id>.docx")
+@access.protects("notice_id", access.can_see_notice)
 def get_notice_docx(notice_id: int):
     notice = _notice_or_404(notice_id)
     return _notice_file(notice, "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -468,6 +482,7 @@ def get_notice_docx(notice_id: int):
 
 
 @bp.get("/notices/<int:notice_id>.pdf")
+@access.protects("notice_id", access.can_see_notice)
 def get_notice_pdf(notice_id: int):
     notice = _notice_or_404(notice_id)
     return _notice_file(notice, "pdf", "application/pdf", notice_documents.render_pdf(notice))
@@ -532,6 +547,7 @@ def list_tokens():
 
 
 @tokens_bp.post("/<int:token_id>/revoke")
+@access.protects("token_id", access.can_see_token, access.can_see_token)
 @login_required
 def revoke(token_id: int):
     """Revoke one of one's own tokens; it stops working on the next request."""

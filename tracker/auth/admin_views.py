@@ -5,6 +5,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from tracker import access
 from tracker.auth import services
 from tracker.auth.forms import UserForm
 from tracker.auth.models import Role, User
@@ -50,6 +51,7 @@ def create():
 
 
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
+@access.protects("user_id", access.may_manage_user, access.may_manage_user)
 @admin_required
 def edit(user_id: int):
     user = db.session.get(User, user_id) or abort(404)

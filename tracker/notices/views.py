@@ -77,12 +77,14 @@ def _render(notice: SupervisionNotice, status: int = 200):
 
 
 @bp.route("/<int:notice_id>")
+@access.protects("notice_id", access.can_see_notice)
 @login_required
 def show(notice_id: int):
     return _render(_notice(notice_id))
 
 
 @bp.route("/<int:notice_id>/answer", methods=["POST"])
+@access.protects("notice_id", access.can_see_notice, access.may_answer_notice)
 @login_required
 def answer(notice_id: int):
     notice = _notice(notice_id)
@@ -106,6 +108,7 @@ def answer(notice_id: int):
 
 
 @bp.route("/<int:notice_id>.docx")
+@access.protects("notice_id", access.can_see_notice)
 @login_required
 def docx(notice_id: int):
     notice = _notice(notice_id)
@@ -115,6 +118,7 @@ def docx(notice_id: int):
 
 
 @bp.route("/<int:notice_id>.pdf")
+@access.protects("notice_id", access.can_see_notice)
 @login_required
 def pdf(notice_id: int):
     notice = _notice(notice_id)
@@ -123,6 +127,7 @@ def pdf(notice_id: int):
 
 
 @bp.route("/chase/<int:task_id>", methods=["POST"])
+@access.protects("task_id", access.can_see_task, access.may_chase)
 @supervisor_required
 def chase(task_id: int):
     task = db.session.get(Task, task_id)

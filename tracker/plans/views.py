@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from tracker import access
-from tracker.auth.permissions import staff_required, supervisor_required
+from tracker.auth.permissions import supervisor_required
 from tracker.db import utcnow
 from tracker.extensions import db
 from tracker.plans import services
@@ -52,9 +52,9 @@ def _plan_or_404(plan_id: int) -> Plan:
     return plan
 
 
-def _viewable(plan_id: int) -> Plan:
+def _viewable(plan_id: int, rule=access.can_see_plan) -> Plan:
     plan = _plan_or_404(plan_id)
-    if not access.can_see_plan(current_user, plan):
+    if not rule(current_user, plan):
         abort(403)
     return plan
 
@@ -198,6 +198,7 @@ def _edited_or_reparsed(raw: str | None, stashed: tuple[bytes, str] | None, sour
 
 
 @bp.route("/<int:plan_id>")
+@access.protects("plan_id", access.can_see_plan)
 @login_required
 def view_plan(plan_id: int):
     """The plan page: metadata, state, the outline with suggestions, links onward."""
@@ -214,6 +215,7 @@ def _render_plan(plan: Plan, status: int = 200):
 
 
 @bp.route("/<int:plan_id>/edit", methods=["GET", "POST"])
+@access.protects("plan_id", access.may_edit_plan, access.may_edit_plan)
 @supervisor_required
 def edit_plan(plan_id: int):
     """Correct the title, 文号, 发文单位 and date."""
@@ -236,6 +238,7 @@ def edit_plan(plan_id: int):
 
 
 @bp.route("/<int:plan_id>/state/<state>", methods=["POST"])
+@access.protects("plan_id", access.may_edit_plan, access.may_edit_plan)
 @supervisor_required
 def change_state(plan_id: int, state: str):
     """启用 / 归档 / 退回草稿."""
@@ -255,6 +258,7 @@ def change_state(plan_id: int, state: str):
 
 
 @bp.route("/<int:plan_id>/outline", methods=["GET", "POST"])
+@access.protects("plan_id", access.may_edit_plan, access.may_edit_plan)
 @supervisor_required
 def edit_outline(plan_id: int):
     """Correct the saved outline; measures that already have tasks stay."""
@@ -291,10 +295,11 @@ def edit_outline(plan_id: int):
 
 
 @bp.route("/<int:plan_id>/source")
-@staff_required
+@access.protects("plan_id", access.can_see_plan_tasks)
+@login_required
 def source_text(plan_id: int):
     """The source text, with the lines that became measures highlighted."""
-    plan = _viewable(plan_id)
+    plan = _viewable(plan_id, access.can_see_plan_tasks)
     hits: set[int] = set()
     starts: set[int] = set()
     for m in plan.measures:
@@ -306,10 +311,11 @@ def source_text(plan_id: int):
 
 
 @bp.route("/<int:plan_id>/source/file")
-@staff_required
+@access.protects("plan_id", access.can_see_plan_tasks)
+@login_required
 def source_file(plan_id: int):
     """The uploaded file as it was sent, under its original name."""
-    plan = _viewable(plan_id)
+    plan = _viewable(plan_id, access.can_see_plan_tasks)
     path = services.source_path(plan)
     if path is None:
         abort(404)

@@ -186,6 +186,7 @@ def _summary_for(plan_id: int):
 
 
 @bp.route("/plans/<int:plan_id>/summary")
+@access.protects("plan_id", access.can_see_plan_summary)
 @login_required
 def plan_summary(plan_id: int):
     """The 落实情况报告 of a plan, or of one unit's share of it."""
@@ -194,6 +195,7 @@ def plan_summary(plan_id: int):
 
 
 @bp.route("/plans/<int:plan_id>/summary.docx")
+@access.protects("plan_id", access.can_see_plan_summary)
 @login_required
 def plan_summary_docx(plan_id: int):
     report = _summary_for(plan_id)

@@ -136,6 +136,7 @@ def _detail(task: Task, status: int = 200):
 
 
 @bp.route("/tasks/<int:task_id>")
+@access.protects("task_id", access.can_see_task)
 @login_required
 def view_task(task_id: int):
     """One task: what, who, when, its files, reports and history, and what the user may do."""
@@ -166,6 +167,7 @@ ACTION_MESSAGES = {
 
 
 @bp.route("/tasks/<int:task_id>/do/<action>", methods=["POST"])
+@access.protects("task_id", access.can_see_task)
 @login_required
 def act(task_id: int, action: str):
     """A workflow button: start, submit, approve, return (with a reason), cancel (with a reason)."""
@@ -178,6 +180,7 @@ def act(task_id: int, action: str):
 
 
 @bp.route("/tasks/<int:task_id>/progress", methods=["POST"])
+@access.protects("task_id", access.can_see_task, access.may_work_on)
 @login_required
 def progress(task_id: int):
     """A progress report (报送进展), optionally with files."""
@@ -189,6 +192,7 @@ def progress(task_id: int):
 
 
 @bp.route("/tasks/<int:task_id>/evidence", methods=["POST"])
+@access.protects("task_id", access.can_see_task, access.may_work_on)
 @login_required
 def evidence(task_id: int):
     """Upload evidence files (佐证材料)."""
@@ -199,6 +203,7 @@ def evidence(task_id: int):
 
 
 @bp.route("/tasks/<int:task_id>/extension", methods=["POST"])
+@access.protects("task_id", access.can_see_task, access.may_work_on)
 @login_required
 def extension(task_id: int):
     """Ask for more time (延期申请)."""
@@ -209,6 +214,7 @@ def extension(task_id: int):
 
 
 @bp.route("/tasks/<int:task_id>/deadline", methods=["POST"])
+@access.protects("task_id", access.can_see_task, access.may_review)
 @login_required
 def deadline(task_id: int):
     """Move the deadline in force (the supervisor)."""
@@ -217,6 +223,7 @@ def deadline(task_id: int):
 
 
 @bp.route("/tasks/<int:task_id>/owner", methods=["POST"])
+@access.protects("task_id", access.can_see_task, access.may_set_owner)
 @login_required
 def owner(task_id: int):
     """Name the owner (责任人)."""
@@ -225,6 +232,7 @@ def owner(task_id: int):
 
 
 @bp.route("/tasks/<int:task_id>/flags", methods=["POST"])
+@access.protects("task_id", access.can_see_task, access.may_review)
 @login_required
 def flags(task_id: int):
     """Key task and evidence-needed flags (the supervisor)."""
@@ -235,6 +243,7 @@ def flags(task_id: int):
 
 
 @bp.route("/tasks/extensions/<int:request_id>/decide", methods=["POST"])
+@access.protects("request_id", access.can_see_extension, access.may_decide_extension)
 @login_required
 def decide(request_id: int):
     """Approve or refuse an extension request."""
@@ -248,6 +257,7 @@ def decide(request_id: int):
 
 
 @bp.route("/tasks/evidence/<int:evidence_id>")
+@access.protects("evidence_id", access.can_see_evidence)
 @login_required
 def download(evidence_id: int):
     """Download an evidence file under its original (Chinese) name; never shown inline."""
@@ -301,6 +311,7 @@ def _assign_page(plan: Plan, status: int = 200, *, selected_measures: set[int], 
 
 
 @bp.route("/plans/<int:plan_id>/assign", methods=["GET", "POST"])
+@access.protects("plan_id", access.may_assign, access.may_assign)
 @login_required
 def assign(plan_id: int):
     """Hand measures to units (分解交办): many measures × many units in one go."""
@@ -359,6 +370,7 @@ def assign(plan_id: int):
 
 
 @bp.route("/plans/<int:plan_id>/matrix")
+@access.protects("plan_id", access.can_see_plan_tasks)
 @login_required
 def matrix(plan_id: int):
     """Measures × units: each cell's state and light, each measure's 办结 count."""

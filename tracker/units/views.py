@@ -55,6 +55,7 @@ def create():
 
 
 @bp.route("/<int:unit_id>/edit", methods=["GET", "POST"])
+@access.protects("unit_id", access.may_manage_unit, access.may_manage_unit)
 @admin_required
 def edit(unit_id: int):
     unit = db.session.get(Unit, unit_id) or abort(404)
