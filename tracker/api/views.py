@@ -270,6 +270,7 @@ def get_plan(plan_id: int):
 def assign_measures(plan_id: int):
     """Hand measures to units: one task per (measure, unit)."""
     plan = _plan_or_404(plan_id)
+    access.check(access.may_assign(_user(), plan))
     body = _body("AssignmentCreate")
     unit_ids = body["unit_ids"]
     owner_by_unit = None
@@ -346,6 +347,7 @@ def list_progress(task_id: int):
 @access.protects("task_id", access.can_see_task, access.may_work_on)
 def report_progress(task_id: int):
     task = _task_or_404(task_id)
+    access.check(access.may_work_on(_user(), task))
     body = _body("ProgressCreate")
     report = task_services.report_progress(task, actor=_user(), text=body["text"], percent=body["percent"],
                                            period_key=body.get("period_key"), proves=body.get("proves"),
@@ -366,6 +368,7 @@ def list_evidence(task_id: int):
 def upload_evidence(task_id: int):
     """One or more "file" parts, with an optional "note" and "proves"."""
     task = _task_or_404(task_id)
+    access.check(access.may_work_on(_user(), task))
     if request.mimetype != "multipart/form-data":
         raise BadRequest(_("上传文件请使用 multipart/form-data。"))
     note, proves = request.form.get("note"), request.form.get("proves")
@@ -413,6 +416,7 @@ def list_extensions(task_id: int):
 @access.protects("task_id", access.can_see_task, access.may_work_on)
 def request_extension(task_id: int):
     task = _task_or_404(task_id)
+    access.check(access.may_work_on(_user(), task))
     body = _body("ExtensionCreate")
     ext = task_services.request_extension(task, actor=_user(),
                                           new_due_on=schemas.parse_date(body["new_due_on"], "new_due_on"),
@@ -428,6 +432,7 @@ def decide_extension(task_id: int, extension_id: int):
     ext = _get(ExtensionRequest, extension_id)
     if ext.task_id != task.id:
         raise NotFound()
+    access.check(access.may_decide_extension(_user(), ext))
     body = _body("ExtensionDecision")
     task_services.decide_extension(ext, actor=_user(), approve=body["approve"], note=body.get("note", ""),
                                    now=utcnow())
