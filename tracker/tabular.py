@@ -4,17 +4,36 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 
+from tracker import uploads
+from tracker.errors import UserError
 
-class TableError(ValueError):
+
+class TableError(UserError):
     """A file that cannot be read as a table; the message is for the user."""
+
+
+def read_upload(upload: Any) -> bytes:
+    """The bytes of an uploaded table, refused past IMPORT_MAX_MB before it is all read."""
+    limit = int(current_app.config.get("IMPORT_MAX_MB", 20)) * 1024 * 1024
+    name = uploads.display_name(getattr(upload, "filename", None))
+    try:
+        return uploads.read_limited(getattr(upload, "stream", upload), limit, name)
+    except uploads.UploadRefused as exc:
+        raise TableError(uploads.refusal_message(exc), status=413, code="payload_too_large") from exc
 
 
 def read_table(data: bytes, filename: str, *, max_rows: int | None = None) -> list[list[str]]:
     """Non-empty rows as stripped strings; .xlsx, or CSV in UTF-8 (with or without BOM) or GB18030."""
     lower = (filename or "").lower()
+    try:
+        uploads.check_bytes(data, uploads.display_name(filename), uploads.extension_of(lower))
+    except uploads.UploadRefused as exc:
+        raise TableError(uploads.refusal_message(exc)) from exc
     if lower.endswith(".xlsx"):
         import openpyxl
 

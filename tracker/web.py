@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
 
-from flask import Flask, flash, request, url_for
+from flask import Flask, request, url_for
 from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -130,18 +128,3 @@ def format_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = timeutil.to_local(value).date()
     return value.isoformat()
-
-
-def save_or_explain(change: Callable[[], Any], refused: type[Exception] | tuple[type[Exception], ...],
-                    done: str) -> bool:
-    """Run one service call for a form: commit and say ``done``, or, when the service refuses with
-    ``refused``, roll everything back and show its message. True when saved."""
-    try:
-        change()
-    except refused as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return False
-    db.session.commit()
-    flash(done, "success")
-    return True

@@ -245,12 +245,13 @@ def test_preview_refuses_bad_input(app):
     with app.test_request_context():
         with pytest.raises(services.PlanError):
             services.preview(None, None, "   ")
-        with pytest.raises(PlanInputError) as info:
+        with pytest.raises(services.PlanSourceError) as info:
             services.preview(None, None, "没有编号的一段话。\n第二段也没有。")
-        assert info.value.code == "no_items"
-        with pytest.raises(PlanInputError) as info:
+        assert info.value.reason == "no_items" and isinstance(info.value.__cause__, PlanInputError)
+        assert info.value.status == 422 and "带编号的条目" in str(info.value)
+        with pytest.raises(services.PlanSourceError) as info:
             services.preview(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)) * 4, "plan.txt", None)
-        assert info.value.code == "binary"
+        assert info.value.reason == "binary"
 
 
 def test_read_limited_stops_past_the_limit(app):

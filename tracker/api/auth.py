@@ -19,6 +19,7 @@ from tracker.api.models import ApiToken
 from tracker.auth.models import User
 from tracker.auth.permissions import PermissionDenied
 from tracker.db import utcnow
+from tracker.errors import UserError
 from tracker.extensions import db
 
 #: secrets start with this, so a leaked token is recognisable in logs and scanners
@@ -27,7 +28,7 @@ PREFIX_LENGTH = 8
 MAX_TOKENS_PER_USER = 20
 
 
-class TokenError(ValueError):
+class TokenError(UserError):
     """Bad input for a token; the message is for the user."""
 
 

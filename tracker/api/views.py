@@ -34,16 +34,16 @@ from sqlalchemy.orm import selectinload
 from tracker import access, timeutil
 from tracker.api import auth as api_auth
 from tracker.api import errors, openapi, schemas
-from tracker.api.errors import ApiError, BadRequest, Invalid, NotFound, Unauthorized
+from tracker.api.errors import BadRequest, Invalid, NotFound, Unauthorized
 from tracker.api.models import ApiToken
 from tracker.api.schemas import MAX_ID, SCHEMAS
 from tracker.auth.models import User
 from tracker.db import utcnow
+from tracker.errors import show_again
 from tracker.extensions import csrf, db, limiter
 from tracker.notices import documents as notice_documents
 from tracker.notices import services as notice_services
 from tracker.notices.models import SupervisionNotice
-from tracker.plans import PlanInputError
 from tracker.plans import services as plan_services
 from tracker.plans.models import Plan, PlanState
 from tracker.tasks import queries as task_queries
@@ -226,10 +226,7 @@ def import_plan():
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             raise Invalid(_("缺少字段 %(field)s。", field="file"))
-        try:
-            data = plan_services.read_limited(upload.stream)
-        except plan_services.UploadTooLarge as exc:
-            raise ApiError(413, "payload_too_large", str(exc)) from exc
+        data = plan_services.read_limited(upload.stream)
         filename = upload.filename
         title = (request.form.get("title") or "").strip()
         schemas.check(title, SCHEMAS["PlanCreate"]["properties"]["title"], "title")
@@ -240,10 +237,8 @@ def import_plan():
     access.check(access.may_import_plans(user))
     try:
         outline = plan_services.preview(data, filename, text)
-    except PlanInputError as exc:
-        raise Invalid(plan_services.error_message(exc)) from exc
-    except plan_services.UploadTooLarge as exc:
-        raise ApiError(413, "payload_too_large", str(exc)) from exc
+    except plan_services.PlanSourceError as exc:
+        raise Invalid(str(exc)) from exc  # the API has always answered an unreadable source with 422
     edited = plan_services.outline_to_edit(outline)
     if title and edited["plans"]:
         edited["plans"][0]["title"] = title
@@ -375,11 +370,8 @@ def upload_evidence(task_id: int):
     for name, value in (("note", note), ("proves", proves)):
         if value is not None:
             schemas.check(value, SCHEMAS["EvidenceUpload"]["properties"][name], name)
-    try:
-        rows = task_services.add_evidence(task, actor=_user(), files=request.files.getlist("file"),
-                                          note=note, proves=proves, now=utcnow())
-    except task_services.EvidenceTooLarge as exc:
-        raise ApiError(413, "payload_too_large", str(exc)) from exc
+    rows = task_services.add_evidence(task, actor=_user(), files=request.files.getlist("file"),
+                                      note=note, proves=proves, now=utcnow())
     db.session.commit()
     return _created({"items": [schemas.evidence_json(e) for e in rows]})
 
@@ -535,20 +527,15 @@ def _expires(value: str) -> datetime | None:
 def list_tokens():
     """One's own API tokens; a new token's secret is shown on this response only."""
     secret = None
-    status = 200
     if request.method == "POST":
-        try:
-            token, secret = api_auth.create_token(current_user, request.form.get("name", ""), actor=current_user,
-                                                  now=utcnow(), expires_at=_expires(request.form.get("expires_on")))
-        except api_auth.TokenError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-            status = 422
-        else:
-            db.session.commit()
-            flash(_("令牌已创建。请立即复制保存，离开本页后将无法再次查看。"), "success")
+        show_again(lambda: render_template("auth/tokens.html", tokens=api_auth.tokens_of(current_user), secret=None,
+                                           now=utcnow()))
+        _token, secret = api_auth.create_token(current_user, request.form.get("name", ""), actor=current_user,
+                                               now=utcnow(), expires_at=_expires(request.form.get("expires_on")))
+        db.session.commit()
+        flash(_("令牌已创建。请立即复制保存，离开本页后将无法再次查看。"), "success")
     return render_template("auth/tokens.html", tokens=api_auth.tokens_of(current_user), secret=secret,
-                           now=utcnow()), status
+                           now=utcnow())
 
 
 @tokens_bp.post("/<int:token_id>/revoke")

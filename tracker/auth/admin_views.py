@@ -1,7 +1,7 @@
 """Admin pages for user accounts."""
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,9 +10,9 @@ from tracker.auth import services
 from tracker.auth.forms import UserForm
 from tracker.auth.models import Role, User
 from tracker.auth.permissions import admin_required
+from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.units.services import unit_tree
-from tracker.web import save_or_explain
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 
@@ -43,9 +43,11 @@ def list_users():
 def create():
     form = UserForm()
     _fill_choices(form)
-    if form.validate_on_submit() and save_or_explain(
-            lambda: services.create_user(_data(form), form.password.data or "", actor=current_user),
-            services.AccountError, _("用户已创建。")):
+    if form.validate_on_submit():
+        show_again(lambda: render_template("admin/user_edit.html", form=form, user=None), status=200)
+        services.create_user(_data(form), form.password.data or "", actor=current_user)
+        db.session.commit()
+        flash(_("用户已创建。"), "success")
         return redirect(url_for(".list_users"))
     return render_template("admin/user_edit.html", form=form, user=None)
 
@@ -60,11 +62,13 @@ def edit(user_id: int):
     if not form.is_submitted():
         form.role.data = user.role.value
         form.unit_id.data = str(user.unit_id or "")
-    def change() -> None:
+    if form.validate_on_submit():
+        show_again(lambda: render_template("admin/user_edit.html", form=form, user=db.session.get(User, user_id)),
+                   status=200)
         services.update_user(user, _data(form), actor=current_user)
         if form.password.data:
             services.set_password(user, form.password.data, actor=current_user)
-
-    if form.validate_on_submit() and save_or_explain(change, services.AccountError, _("用户已保存。")):
+        db.session.commit()
+        flash(_("用户已保存。"), "success")
         return redirect(url_for(".list_users"))
     return render_template("admin/user_edit.html", form=form, user=user)

@@ -13,6 +13,7 @@ from tracker import audit
 from tracker.access import UNIT_ROLES
 from tracker.auth.models import Role, User
 from tracker.db import utcnow
+from tracker.errors import UserError
 from tracker.extensions import db
 from tracker.units.models import Unit
 
@@ -20,7 +21,7 @@ EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,60}$")
 MIN_PASSWORD = 8
 
 
-class AccountError(ValueError):
+class AccountError(UserError):
     """Bad input for an account action; the message is for the user."""
 
 
@@ -43,9 +44,9 @@ def authenticate(email: str, password: str, *, now: datetime | None = None) -> U
     except a deactivated account (so the person knows to ask the admin)."""
     user = db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
     if user is None or not user.check_password(password or ""):
-        raise AccountError(_("邮箱或密码不正确。"))
+        raise AccountError(_("邮箱或密码不正确。"), status=401, code="unauthorized")
     if not user.is_active:
-        raise AccountError(_("该账号已停用，请联系系统管理员。"))
+        raise AccountError(_("该账号已停用，请联系系统管理员。"), status=401, code="unauthorized")
     user.last_login_at = now or utcnow()
     return user
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 from tracker import access, audit, timeutil
 from tracker.auth.models import User
 from tracker.auth.permissions import PermissionDenied
+from tracker.errors import UserError
 from tracker.extensions import db
 from tracker.notices import documents
 from tracker.notices.models import NoticeCounter, NoticeItem, NoticeKind, SupervisionNotice
@@ -37,7 +38,7 @@ PERIOD_RE = re.compile(r"^(\d{4})-H([12])$")
 DEFAULT_REQUIREMENTS = "请于{reply_by}前将办理情况书面反馈{organisation}，并在系统中逐项填报。"
 
 
-class NoticeError(ValueError):
+class NoticeError(UserError):
     """A refused notice action, with a message for the user."""
 
 

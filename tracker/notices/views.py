@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from tracker import access, timeutil
 from tracker.auth.permissions import supervisor_required
+from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.notices import documents, services
 from tracker.notices.models import SupervisionNotice
@@ -46,12 +47,8 @@ def issue():
     period = (request.form.get("period") or "").strip()
     unit_id = request.form.get("unit_id") or ""
     unit_ids = [int(unit_id)] if unit_id.isdigit() else None
-    try:
-        notices = services.issue_notices(period, unit_ids=unit_ids, actor=current_user, now=timeutil.utcnow())
-    except services.NoticeError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return render_template("notices/list.html", **_list_context()), 422
+    show_again(lambda: render_template("notices/list.html", **_list_context()))
+    notices = services.issue_notices(period, unit_ids=unit_ids, actor=current_user, now=timeutil.utcnow())
     db.session.commit()
     if notices:
         flash(_("已印发 %(n)d 份督办单：%(numbers)s", n=len(notices),
@@ -96,12 +93,8 @@ def answer(notice_id: int):
             flash(_("完成进度必须是 0 到 100 之间的整数。"), "danger")
             return _render(notice, 422)
         answers[item.id] = (text, int(raw) if raw else None)
-    try:
-        services.answer_notice(notice, answers, actor=current_user, now=timeutil.utcnow())
-    except services.NoticeError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return _render(db.session.get(SupervisionNotice, notice_id), 422)
+    show_again(lambda: _render(_notice(notice_id)))
+    services.answer_notice(notice, answers, actor=current_user, now=timeutil.utcnow())
     db.session.commit()
     flash(_("反馈已提交。"), "success")
     return redirect(url_for(".show", notice_id=notice_id))
@@ -133,12 +126,8 @@ def chase(task_id: int):
     task = db.session.get(Task, task_id)
     if task is None:
         abort(404)
-    try:
-        notice = services.issue_chase_notice(task, actor=current_user, now=timeutil.utcnow())
-    except services.NoticeError as exc:
-        db.session.rollback()
-        flash(str(exc), "warning")
-        return redirect(url_for(".list_notices"))
+    show_again(lambda: redirect(url_for(".list_notices")))
+    notice = services.issue_chase_notice(task, actor=current_user, now=timeutil.utcnow())
     db.session.commit()
     flash(_("已发出%(number)s。", number=notice.number_label), "success")
     return redirect(url_for(".show", notice_id=notice.id))

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from tracker import access, audit, timeutil
 from tracker.auth.models import User
+from tracker.errors import UserError
 from tracker.extensions import db
 from tracker.notices.models import NoticeItem, NoticeKind, SupervisionNotice
 from tracker.notify import rules
@@ -48,8 +49,11 @@ TASK_SUBJECT = N_("【%(label)s】%(reason)s：%(what)s")
 NOTICE_SUBJECT = N_("【%(label)s】%(what)s：%(reason)s")
 
 
-class NotifyError(ValueError):
+class NotifyError(UserError):
     """A refused notification action, with a message for the user."""
+
+    status = 409
+    code = "conflict"
 
 
 @dataclass

@@ -14,6 +14,7 @@ from werkzeug.security import safe_join
 
 from tracker import access, timeutil
 from tracker.auth.permissions import supervisor_required
+from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.notify import dispatch, services
 from tracker.notify.models import Notification, OutboxEmail, OutboxStatus
@@ -112,13 +113,9 @@ def attachment(message_id: int, index: int):
 @supervisor_required
 def requeue(message_id: int):
     row = _row(message_id)
-    try:
-        services.requeue(row, actor=current_user, now=timeutil.utcnow())
-    except services.NotifyError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return render_template("notify/message.html", row=_row(message_id), status_labels=STATUS_LABELS,
-                               mail_configured=dispatch.mail_configured()), 409
+    show_again(lambda: render_template("notify/message.html", row=_row(message_id), status_labels=STATUS_LABELS,
+                                       mail_configured=dispatch.mail_configured()))
+    services.requeue(row, actor=current_user, now=timeutil.utcnow())
     db.session.commit()
     flash(_("邮件已重新排队。"), "success")
     return redirect(url_for(".message", message_id=message_id))

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from tracker import access, audit
 from tracker.auth.models import User
+from tracker.errors import UserError
 from tracker.extensions import db
 from tracker.plans import parse_document, parse_text
 from tracker.plans.errors import PlanInputError
@@ -53,7 +54,7 @@ STATE_TRANSITIONS: dict[PlanState, set[PlanState]] = {
 }
 
 
-class PlanError(ValueError):
+class PlanError(UserError):
     """Bad input for a plan action; the message is for the user."""
 
 
@@ -73,9 +74,26 @@ class OutlineError(PlanError):
 class MeasureInUse(PlanError):
     """A measure that already has tasks cannot be deleted."""
 
+    status = 409
+    code = "conflict"
+
 
 class UploadTooLarge(PlanError):
     """The upload is over PLAN_MAX_MB; refused before it is read in full."""
+
+    status = 413
+    code = "payload_too_large"
+
+
+class PlanSourceError(PlanError):
+    """The parser refused the source (its PlanInputError, in the user's language); ``reason`` is
+    the parser's code. Too large or a zip bomb: 413."""
+
+    def __init__(self, exc: PlanInputError) -> None:
+        self.reason = getattr(exc, "code", "")
+        too_large = self.reason in ("too_large", "zip_bomb")
+        super().__init__(error_message(exc), status=413 if too_large else 422,
+                         code="payload_too_large" if too_large else "validation_error")
 
 
 # ---------------------------------------------------------------------------
@@ -132,16 +150,20 @@ def read_limited(stream: IO[bytes], limit: int | None = None) -> bytes:
 
 
 def preview(data: bytes | None, filename: str | None, text: str | None) -> Outline:
-    """Parse an upload (preferred when given) or pasted text; raises PlanInputError or PlanError."""
-    if data is not None and filename:
-        if len(data) > max_upload_bytes():
-            raise UploadTooLarge(_("文件过大（上限 %(limit)s MB）。", limit=max_upload_mb()))
-        return parse_document(data, filename, max_bytes=max_upload_bytes())
-    if text is not None and text.strip():
-        if len(text.encode("utf-8")) > max_upload_bytes():
-            raise UploadTooLarge(_("文字过长（上限 %(limit)s MB）。", limit=max_upload_mb()))
-        return parse_text(text.replace("\r\n", "\n").replace("\r", "\n"))
-    raise PlanError(_("请粘贴计划文字，或选择要上传的文件。"))
+    """Parse an upload (preferred when given) or pasted text; raises a PlanError (PlanSourceError
+    when the parser refuses the source)."""
+    try:
+        if data is not None and filename:
+            if len(data) > max_upload_bytes():
+                raise UploadTooLarge(_("文件过大（上限 %(limit)s MB）。", limit=max_upload_mb()))
+            return parse_document(data, filename, max_bytes=max_upload_bytes())
+        if text is not None and text.strip():
+            if len(text.encode("utf-8")) > max_upload_bytes():
+                raise UploadTooLarge(_("文字过长（上限 %(limit)s MB）。", limit=max_upload_mb()))
+            return parse_text(text.replace("\r\n", "\n").replace("\r", "\n"))
+    except PlanInputError as exc:
+        raise PlanSourceError(exc) from exc
+    raise PlanError(_("请粘贴计划文字，或选择要上传的文件。"), status=400, code="bad_request")
 
 
 def source_lines(data: bytes | None, filename: str | None, text: str | None) -> list[str]:
@@ -600,7 +622,7 @@ def set_state(plan: Plan, state: PlanState, *, actor: User, now: datetime) -> Pl
     if state == plan.state:
         return plan
     if state not in STATE_TRANSITIONS[plan.state]:
-        raise PlanError(_("计划当前状态不能改为该状态。"))
+        raise PlanError(_("计划当前状态不能改为该状态。"), status=409, code="state_conflict")
     old = plan.state
     plan.state = state
     plan.updated_at = now

@@ -13,9 +13,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from tracker import access
 from tracker.auth.permissions import supervisor_required
 from tracker.db import utcnow
+from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.plans import services
-from tracker.plans.errors import PlanInputError
 from tracker.plans.forms import ActionForm, ImportForm, OutlineForm, PlanForm, SaveForm
 from tracker.plans.models import MeasureKind, Plan, PlanState
 
@@ -66,10 +66,6 @@ def _editable(plan_id: int) -> Plan:
     return plan
 
 
-def _input_status(exc: PlanInputError) -> int:
-    return 413 if exc.code in ("too_large", "zip_bomb") else 422
-
-
 @bp.route("/")
 @login_required
 def list_plans():
@@ -100,20 +96,13 @@ def import_plan():
         return render_template("plans/import.html", form=form, error=message), 400
     upload = request.files.get("file")
     data = filename = None
-    try:
-        if upload is not None and upload.filename:
-            filename = upload.filename
-            data = services.read_limited(upload.stream)
-        text = None if data is not None else (form.text.data or "")
-        outline = services.preview(data, filename, text)
-        lines = services.source_lines(data, filename, text)
-    except services.UploadTooLarge as exc:
-        return render_template("plans/import.html", form=form, error=str(exc)), 413
-    except PlanInputError as exc:
-        return render_template("plans/import.html", form=form, error=services.error_message(exc)), \
-            _input_status(exc)
-    except services.PlanError as exc:
-        return render_template("plans/import.html", form=form, error=str(exc)), 400
+    show_again(lambda: render_template("plans/import.html", form=form, error=None))
+    if upload is not None and upload.filename:
+        filename = upload.filename
+        data = services.read_limited(upload.stream)
+    text = None if data is not None else (form.text.data or "")
+    outline = services.preview(data, filename, text)
+    lines = services.source_lines(data, filename, text)
     token = services.stash_upload(data, filename) if data is not None else ""
     edited = services.outline_to_edit(outline)
     return _render_preview(edited, lines, token=token, filename=filename, source_text=text or "")
@@ -163,19 +152,20 @@ def save_import():
     else:
         source_text = form.source_text.data or ""
         lines = source_text.split("\n")
-    try:
-        if not form.validate():
-            raise services.OutlineError([str(e) for errors in form.errors.values() for e in errors])
-        plans = services.save_outline(form.outline_json.data, source_text=source_text, source_file=stashed,
-                                      actor=current_user, now=utcnow())
-        db.session.commit()
-    except services.PlanError as exc:
-        db.session.rollback()
+
+    def again():
         edited = _edited_or_reparsed(form.outline_json.data, stashed, source_text)
         if edited is None:
-            return render_template("plans/import.html", form=ImportForm(formdata=None), error=str(exc)), 422
+            return render_template("plans/import.html", form=ImportForm(formdata=None), error=None)
         return _render_preview(edited, lines, token=token, filename=stashed[1] if stashed else None,
-                               source_text="" if stashed else source_text, error=str(exc), status=422)
+                               source_text="" if stashed else source_text)
+
+    show_again(again)
+    if not form.validate():
+        raise services.OutlineError([str(e) for errors in form.errors.values() for e in errors])
+    plans = services.save_outline(form.outline_json.data, source_text=source_text, source_file=stashed,
+                                  actor=current_user, now=utcnow())
+    db.session.commit()
     services.drop_upload(token)
     flash(_("已导入 %(n)d 份计划（草稿），请核对后启用。", n=len(plans)), "success")
     return redirect(url_for(".view_plan", plan_id=plans[0].id))
@@ -192,7 +182,7 @@ def _edited_or_reparsed(raw: str | None, stashed: tuple[bytes, str] | None, sour
     try:
         outline = services.preview(stashed[0] if stashed else None, stashed[1] if stashed else None,
                                    None if stashed else source_text)
-    except (PlanInputError, services.PlanError):
+    except services.PlanError:
         return None
     return services.outline_to_edit(outline)
 
@@ -224,14 +214,10 @@ def edit_plan(plan_id: int):
     if request.method == "POST":
         if not form.validate():
             return render_template("plans/edit.html", form=form, plan=plan), 422
-        try:
-            services.update_plan(plan, form.title.data or "", form.issuer.data, form.doc_number.data,
-                                 form.issued_on.data, actor=current_user, now=utcnow())
-            db.session.commit()
-        except services.PlanError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-            return render_template("plans/edit.html", form=form, plan=plan), 422
+        show_again(lambda: render_template("plans/edit.html", form=form, plan=_editable(plan_id)))
+        services.update_plan(plan, form.title.data or "", form.issuer.data, form.doc_number.data,
+                             form.issued_on.data, actor=current_user, now=utcnow())
+        db.session.commit()
         flash(_("计划信息已保存。"), "success")
         return redirect(url_for(".view_plan", plan_id=plan.id))
     return render_template("plans/edit.html", form=form, plan=plan)
@@ -246,13 +232,9 @@ def change_state(plan_id: int, state: str):
     form = ActionForm()
     if state not in PlanState.__members__ or not form.validate():
         abort(400)
-    try:
-        services.set_state(plan, PlanState(state), actor=current_user, now=utcnow())
-        db.session.commit()
-    except services.PlanError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return _render_plan(_plan_or_404(plan_id), 409)
+    show_again(lambda: _render_plan(_plan_or_404(plan_id)))
+    services.set_state(plan, PlanState(state), actor=current_user, now=utcnow())
+    db.session.commit()
     flash(_("计划状态已更新。"), "success")
     return redirect(url_for(".view_plan", plan_id=plan.id))
 
@@ -264,34 +246,35 @@ def edit_outline(plan_id: int):
     """Correct the saved outline; measures that already have tasks stay."""
     plan = _editable(plan_id)
     form = OutlineForm()
-    status = 200
-    error = None
-    items: Any = services.measure_tree(plan)
     if request.method == "POST":
-        try:
-            if not form.validate():
-                raise services.OutlineError([str(e) for errors in form.errors.values() for e in errors])
-            services.edit_outline(plan, form.outline_json.data, actor=current_user, now=utcnow())
-            db.session.commit()
-        except services.PlanError as exc:
-            db.session.rollback()
-            error, status = str(exc), (409 if isinstance(exc, services.MeasureInUse) else 422)
-            try:
-                posted = json.loads(form.outline_json.data or "")
-                items = posted.get("items", items) if isinstance(posted, dict) else items
-            except (ValueError, RecursionError):
-                pass
-            plan = _editable(plan_id)
-        else:
-            flash(_("提纲已更新。"), "success")
-            return redirect(url_for(".view_plan", plan_id=plan.id))
+        show_again(lambda: _outline_page(_editable(plan_id), _posted_items(form.outline_json.data)))
+        if not form.validate():
+            raise services.OutlineError([str(e) for errors in form.errors.values() for e in errors])
+        services.edit_outline(plan, form.outline_json.data, actor=current_user, now=utcnow())
+        db.session.commit()
+        flash(_("提纲已更新。"), "success")
+        return redirect(url_for(".view_plan", plan_id=plan.id))
+    return _outline_page(plan, None)
+
+
+def _posted_items(raw: str | None) -> Any:
+    """The items of a refused outline as the user sent them, to correct; None if unreadable."""
+    try:
+        posted = json.loads(raw or "")
+    except (ValueError, RecursionError):
+        return None
+    return posted.get("items") if isinstance(posted, dict) else None
+
+
+def _outline_page(plan: Plan, items: Any):
+    if items is None:
+        items = services.measure_tree(plan)
     edited = {"plans": [{"title": plan.title, "items": items}]}
     outline_json = json.dumps(edited, ensure_ascii=False)
     form = OutlineForm(formdata=None, outline_json=json.dumps({"items": items}, ensure_ascii=False))
     lines = (plan.source_text or "").split("\n")
     return render_template("plans/outline_edit.html", plan=plan, form=form, outline_json=outline_json,
-                           edited=edited, error=error, lines=lines,
-                           in_use=sorted(services.measures_with_tasks(plan))), status
+                           edited=edited, error=None, lines=lines, in_use=sorted(services.measures_with_tasks(plan)))
 
 
 @bp.route("/<int:plan_id>/source")

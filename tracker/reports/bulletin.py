@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from tracker import timeutil
 from tracker.auth.models import User
 from tracker.documents import HEADING_FONT, add_paragraph, add_table, add_title, cn_date, new_document, to_bytes
+from tracker.errors import UserError
 from tracker.extensions import db
 from tracker.plans.models import Measure, number_label
 from tracker.reports.queries import local_date_of, visible_condition
@@ -25,8 +26,11 @@ from tracker.tasks.models import OPEN_STATES, Task, TaskState
 from tracker.units.models import Unit
 
 
-class PeriodError(ValueError):
+class PeriodError(UserError):
     """A period that cannot be read; the message is for the user."""
+
+    status = 400
+    code = "bad_request"
 
 
 @dataclass

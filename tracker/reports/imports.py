@@ -18,6 +18,7 @@ from tracker import audit
 from tracker.access import UNIT_ROLES
 from tracker.auth.models import Role, User
 from tracker.auth.services import EMAIL_RE, normalize_email
+from tracker.errors import UserError
 from tracker.extensions import db
 from tracker.tabular import TableError, read_table
 from tracker.units import services as unit_services
@@ -44,7 +45,7 @@ ROLE_WORDS = {
 }
 
 
-class ImportError_(ValueError):
+class ImportError_(UserError):
     """A file that cannot be imported; the message is for the user."""
 
 

@@ -25,10 +25,12 @@ from flask_login import current_user, login_required
 
 from tracker import access, timeutil
 from tracker.auth.permissions import admin_required, staff_required, unit_people_required
+from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.plans.models import Plan
 from tracker.reports import bulletin, exports, imports, queries, summary
 from tracker.reports.forms import ImportConfirmForm, ImportUploadForm
+from tracker.tabular import read_upload
 from tracker.tasks import filters as task_filters
 
 bp = Blueprint("reports", __name__)
@@ -100,12 +102,6 @@ def unit_dashboard():
 
 # --------------------------------------------------------------------------- the ledger
 
-def _ledger_filters():
-    try:
-        return task_filters.parse_filters(request.args), None
-    except task_filters.FilterError as exc:
-        flash(str(exc), "danger")
-        return None, _back_to_list()
 
 
 def _ledger_name(ext: str) -> str:
@@ -121,9 +117,8 @@ LEDGER_FORMATS = {
 
 
 def _ledger(ext: str):
-    filters, response = _ledger_filters()
-    if response is not None:
-        return response
+    show_again(_back_to_list)
+    filters = task_filters.parse_filters(request.args)
     now = _now()
     if not queries.ledger_count(current_user, filters, now):
         flash(_("没有符合条件的任务，未生成台账。"), "warning")
@@ -159,10 +154,8 @@ def bulletin_page():
     args = request.args
     if not any(args.get(k) for k in ("period", "start", "end")):
         return render_template("reports/bulletin.html", error=None, args=args)
-    try:
-        period = bulletin.parse_period(args.get("period"), args.get("start"), args.get("end"))
-    except bulletin.PeriodError as exc:
-        return render_template("reports/bulletin.html", error=str(exc), args=args), 400
+    show_again(lambda: render_template("reports/bulletin.html", error=None, args=args))
+    period = bulletin.parse_period(args.get("period"), args.get("start"), args.get("end"))
     data = bulletin.bulletin_data(current_user, period, _now())
     content = bulletin.bulletin_docx(data)
     return send_file(BytesIO(content), as_attachment=True, download_name=f"{_('通报')}-{period.key}.docx",
@@ -215,16 +208,11 @@ def import_upload():
         status = 400 if request.method == "POST" else 200
         return render_template("reports/import.html", form=form, preview=None), status
     upload = form.file.data
-    data, filename = upload.read(), upload.filename or ""
-    try:
-        preview = imports.preview(form.kind.data, data, filename, actor=current_user, now=_now())
-    except imports.ImportError_ as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return render_template("reports/import.html", form=form, preview=None), 422
-    finally:
-        # the preview may have run the import to check it: never keep any of it
-        db.session.rollback()
+    show_again(lambda: render_template("reports/import.html", form=form, preview=None))
+    data, filename = read_upload(upload), upload.filename or ""
+    preview = imports.preview(form.kind.data, data, filename, actor=current_user, now=_now())
+    # the preview may have run the import to check it: never keep any of it
+    db.session.rollback()
     token = imports.stash_upload(data, filename) if preview.is_valid else None
     confirm = ImportConfirmForm(kind=form.kind.data, token=token) if token else None
     return render_template("reports/import.html", form=form, preview=preview, confirm=confirm,
@@ -239,14 +227,9 @@ def import_confirm():
     if not form.validate_on_submit():
         flash(_("导入请求无效，请重新上传文件。"), "danger")
         return redirect(url_for(".import_upload"))
-    try:
-        data, filename = imports.load_stash(form.token.data)
-        saved = imports.run_import(form.kind.data, data, filename, actor=current_user, now=_now())
-    except imports.ImportError_ as exc:
-        db.session.rollback()
-        for line in str(exc).splitlines():
-            flash(line, "danger")
-        return redirect(url_for(".import_upload"))
+    show_again(lambda: redirect(url_for(".import_upload")))
+    data, filename = imports.load_stash(form.token.data)
+    saved = imports.run_import(form.kind.data, data, filename, actor=current_user, now=_now())
     db.session.commit()
     imports.drop_stash(form.token.data)
     # initial passwords are shown on this page only, never stored in the session or flashed

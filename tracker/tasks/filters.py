@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.sql.expression import ColumnElement
 
+from tracker.errors import UserError
 from tracker.plans.models import Measure
 from tracker.tasks.lights import light_expression
 from tracker.tasks.models import OPEN_STATES, Task, TaskState
@@ -24,8 +25,11 @@ FILTER_LIGHTS = ("red", "yellow", "green")
 MAX_DUE_WITHIN = 3650
 
 
-class FilterError(ValueError):
+class FilterError(UserError):
     """A filter value that makes no sense; the message is for the user."""
+
+    status = 400
+    code = "bad_request"
 
 
 @dataclass

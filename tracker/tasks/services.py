@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from tracker import access, audit
 from tracker.auth.models import User
 from tracker.auth.permissions import PermissionDenied
+from tracker.errors import UserError
 from tracker.extensions import db
 from tracker.notify.outbox import Message, queue
 from tracker.plans.models import Measure, MeasureKind, Plan
@@ -42,16 +43,22 @@ from tracker.timeutil import local_today, utcnow
 from tracker.units.models import Unit
 
 
-class TaskError(ValueError):
+class TaskError(UserError):
     """Bad input for a task action; the message is for the user."""
 
 
 class StateConflict(TaskError):
     """The task is not in a state that allows this, or someone else changed it meanwhile."""
 
+    status = 409
+    code = "state_conflict"
+
 
 class EvidenceTooLarge(TaskError):
     """A file is over the per-file limit (the API answers 413)."""
+
+    status = 413
+    code = "payload_too_large"
 
 
 #: the workflow: from each state, where each action may take a task

@@ -19,12 +19,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import access
 from tracker.auth.models import User
 from tracker.auth.permissions import staff_required, supervisor_required
 from tracker.db import utcnow
+from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.plans.models import MeasureKind, Plan
 from tracker.tasks import filters as task_filters
@@ -68,14 +68,12 @@ def _load_task(task_id: int) -> Task:
     return task
 
 
-def _list_page(template: str, endpoint: str, *, with_unit: bool):
+def _list_page(template: str, endpoint: str, *, with_unit: bool, filters: task_filters.TaskFilters | None = None):
+    """A task list; filters that make no sense are explained, and the list is shown unfiltered."""
     today = local_today(utcnow())
-    status = 200
-    try:
+    if filters is None:
+        show_again(lambda: _list_page(template, endpoint, with_unit=with_unit, filters=task_filters.TaskFilters()))
         filters = task_filters.parse_filters(request.args)
-    except task_filters.FilterError as exc:
-        flash(str(exc), "danger")
-        filters, status = task_filters.TaskFilters(), 400
     if not with_unit:
         filters.unit_id = None
     page = forms.parse_int(request.args.get("page")) or 1
@@ -89,7 +87,7 @@ def _list_page(template: str, endpoint: str, *, with_unit: bool):
     show_unit = with_unit or any(row.task.unit_id != user.unit_id for row in result.rows)
     return render_template(template, result=result, filters=filters, plans=plans, units=units, show_unit=show_unit,
                            states=list(TaskState), endpoint=endpoint, actions=actions,
-                           extensions=queries.pending_extensions_for(ids), today=today), status
+                           extensions=queries.pending_extensions_for(ids), today=today)
 
 
 @bp.route("/tasks/mine")
@@ -146,16 +144,10 @@ def view_task(task_id: int):
 def _perform(task_id: int, action, success: str, *, anchor: str = ""):
     """Run one service call for a task page form: commit and redirect, or roll back and explain."""
     task = _load_task(task_id)
-    try:
-        services.check_version(task, request.form.get("version"))
-        action(task)
-        db.session.commit()
-    except (services.TaskError, StaleDataError) as exc:
-        db.session.rollback()
-        conflict = isinstance(exc, services.StateConflict | StaleDataError)
-        flash(str(exc) if isinstance(exc, services.TaskError) else _("任务已被他人更新，请刷新后重试。"), "danger")
-        task = _load_task(task_id)
-        return _detail(task, 409 if conflict else 422)
+    show_again(lambda: _detail(_load_task(task_id)))
+    services.check_version(task, request.form.get("version"))
+    action(task)
+    db.session.commit()
     flash(success, "success")
     return redirect(_safe_next(url_for(".view_task", task_id=task_id) + anchor))
 
@@ -345,26 +337,21 @@ def assign(plan_id: int):
     values = {"role": form.get("role", "lead"), "reporting_period": form.get("reporting_period", "once"),
               "evidence_required": forms.parse_bool(form, "evidence_required"),
               "is_key": forms.parse_bool(form, "is_key"), "due_on": form.get("due_on", ""), "owner_id": owner_id}
-    try:
-        owner_by_unit = None
-        if owner_id is not None:
-            owner_user = db.session.get(User, owner_id)
-            if owner_user is None or owner_user.unit_id is None:
-                raise services.TaskError(_("责任人必须是该责任单位的人员。"))
-            owner_by_unit = {owner_user.unit_id: owner_user.id}
-        tasks = services.assign(
-            plan, measure_ids, unit_ids, role=forms.parse_role(form.get("role")) or UnitRole.lead,
-            due_on=forms.parse_date(form.get("due_on")),
-            reporting_period=forms.parse_period(form.get("reporting_period")) or ReportingPeriod.once,
-            is_key=values["is_key"], evidence_required=values["evidence_required"], owner_by_unit=owner_by_unit,
-            actor=current_user, now=utcnow())
-        db.session.commit()
-    except (services.TaskError, StaleDataError) as exc:
-        db.session.rollback()
-        flash(str(exc) if isinstance(exc, services.TaskError) else _("任务已被他人更新，请刷新后重试。"), "danger")
-        plan = _load_plan(plan_id)
-        return _assign_page(plan, 422, selected_measures=set(measure_ids), selected_units=set(unit_ids),
-                            values=values)
+    show_again(lambda: _assign_page(_load_plan(plan_id), selected_measures=set(measure_ids),
+                                    selected_units=set(unit_ids), values=values))
+    owner_by_unit = None
+    if owner_id is not None:
+        owner_user = db.session.get(User, owner_id)
+        if owner_user is None or owner_user.unit_id is None:
+            raise services.TaskError(_("责任人必须是该责任单位的人员。"))
+        owner_by_unit = {owner_user.unit_id: owner_user.id}
+    tasks = services.assign(
+        plan, measure_ids, unit_ids, role=forms.parse_role(form.get("role")) or UnitRole.lead,
+        due_on=forms.parse_date(form.get("due_on")),
+        reporting_period=forms.parse_period(form.get("reporting_period")) or ReportingPeriod.once,
+        is_key=values["is_key"], evidence_required=values["evidence_required"], owner_by_unit=owner_by_unit,
+        actor=current_user, now=utcnow())
+    db.session.commit()
     flash(_("已交办 %(n)d 项任务。", n=len(tasks)), "success")
     return redirect(url_for(".matrix", plan_id=plan_id))
 

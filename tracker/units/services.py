@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from tracker import audit
 from tracker.auth.models import User
+from tracker.errors import UserError
 from tracker.extensions import db
 from tracker.tabular import TableError, read_table
 from tracker.units.models import Unit, UnitKind
@@ -18,7 +19,7 @@ from tracker.units.models import Unit, UnitKind
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 
 
-class UnitError(ValueError):
+class UnitError(UserError):
     """Bad input for a unit; the message is for the user."""
 
 

@@ -8,11 +8,12 @@ from flask_login import current_user
 from tracker import access
 from tracker.auth.models import User
 from tracker.auth.permissions import admin_required
+from tracker.errors import show_again
 from tracker.extensions import db
+from tracker.tabular import read_upload
 from tracker.units import services
 from tracker.units.forms import ImportForm, UnitForm
 from tracker.units.models import Unit, UnitKind
-from tracker.web import save_or_explain
 
 bp = Blueprint("units", __name__, url_prefix="/admin/units")
 
@@ -48,8 +49,11 @@ def list_units():
 def create():
     form = UnitForm()
     _fill_choices(form, None)
-    if form.validate_on_submit() and save_or_explain(
-            lambda: services.create_unit(_data(form), actor=current_user), services.UnitError, _("单位已创建。")):
+    if form.validate_on_submit():
+        show_again(lambda: render_template("units/edit.html", form=form, unit=None), status=200)
+        services.create_unit(_data(form), actor=current_user)
+        db.session.commit()
+        flash(_("单位已创建。"), "success")
         return redirect(url_for(".list_units"))
     return render_template("units/edit.html", form=form, unit=None)
 
@@ -65,8 +69,12 @@ def edit(unit_id: int):
         form.kind.data = unit.kind.value
         form.parent_id.data = str(unit.parent_id or "")
         form.leader_id.data = str(unit.leader_id or "")
-    if form.validate_on_submit() and save_or_explain(
-            lambda: services.update_unit(unit, _data(form), actor=current_user), services.UnitError, _("单位已保存。")):
+    if form.validate_on_submit():
+        show_again(lambda: render_template("units/edit.html", form=form, unit=db.session.get(Unit, unit_id)),
+                   status=200)
+        services.update_unit(unit, _data(form), actor=current_user)
+        db.session.commit()
+        flash(_("单位已保存。"), "success")
         return redirect(url_for(".list_units"))
     return render_template("units/edit.html", form=form, unit=unit)
 
@@ -80,14 +88,9 @@ def import_file():
         flash(_("请选择要导入的文件。"), "danger")
         return redirect(url_for(".list_units"))
     upload = form.file.data
-    try:
-        rows = services.read_rows(upload.read(), upload.filename or "")
-        units = services.import_units(rows, actor=current_user)
-    except services.UnitError as exc:
-        db.session.rollback()
-        for line in str(exc).splitlines():
-            flash(line, "danger")
-    else:
-        db.session.commit()
-        flash(_("已导入 %(n)d 个单位。", n=len(units)), "success")
+    show_again(lambda: redirect(url_for(".list_units")))
+    rows = services.read_rows(read_upload(upload), upload.filename or "")
+    units = services.import_units(rows, actor=current_user)
+    db.session.commit()
+    flash(_("已导入 %(n)d 个单位。", n=len(units)), "success")
     return redirect(url_for(".list_units"))
