@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 
-import pytest
 import sqlalchemy as sa
 
 from tracker import errors
 from tracker.api import auth as api_auth
 from tracker.api import errors as api_errors
 from tracker.tasks import services as task_services
-from tracker.tasks.models import ProgressReport, ReportingPeriod, Task, TaskState, UnitRole
-
-
-@pytest.fixture
-def task(db, make, people, now):
-    plan = make.plan(supervisor=people.supervisor)
-    [task] = task_services.assign(plan, [plan.measures[1].id], [people.unit.id], role=UnitRole.lead,
-                                  due_on=date(2026, 6, 30), reporting_period=ReportingPeriod.once,
-                                  actor=people.supervisor, now=now)
-    db.session.commit()
-    return task
+from tracker.tasks.models import ProgressReport, Task, TaskState
 
 
 def test_every_feature_error_is_a_user_error():
@@ -55,7 +43,7 @@ def test_the_api_maps_user_errors_and_leaves_bugs_alone(app):
         assert api_errors.from_exception(KeyError("a bug")) is None
 
 
-def test_a_bug_in_an_api_route_is_a_logged_500_and_nothing_is_kept(app, db, people, task, now, monkeypatch,
+def test_a_bug_in_an_api_route_is_a_logged_500_and_nothing_is_kept(app, db, people, assigned_task, now, monkeypatch,
                                                                   caplog):
     """A ValueError that is not a UserError used to come back as a silent 422."""
     _token, secret = api_auth.create_token(people.lead, "测试", actor=people.lead, now=now)
@@ -68,24 +56,25 @@ def test_a_bug_in_an_api_route_is_a_logged_500_and_nothing_is_kept(app, db, peop
 
     monkeypatch.setattr(task_services, "report_progress", report_then_fail)
     with caplog.at_level(logging.ERROR):
-        response = app.test_client().post(f"/api/v1/tasks/{task.id}/progress", json={"text": "进展", "percent": 10},
+        response = app.test_client().post(f"/api/v1/tasks/{assigned_task.id}/progress",
+                                          json={"text": "进展", "percent": 10},
                                           headers={"Authorization": f"Bearer {secret}"})
     assert response.status_code == 500
     assert response.get_json()["error"]["code"] == "internal_server_error"
     assert any(record.exc_info and "invalid literal" in str(record.exc_info[1]) for record in caplog.records)
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count(ProgressReport.id))) == 0
-    assert db.session.get(Task, task.id).state is TaskState.assigned
+    assert db.session.get(Task, assigned_task.id).state is TaskState.assigned
 
 
-def test_a_bug_in_a_page_is_a_logged_500_page(app, db, auth, people, task, monkeypatch, caplog):
+def test_a_bug_in_a_page_is_a_logged_500_page(app, db, auth, people, assigned_task, monkeypatch, caplog):
     def broken(task, **kwargs):
         raise ValueError("a bug")
 
     monkeypatch.setattr(task_services, "report_progress", broken)
     client = auth.client_for(people.lead)
     with caplog.at_level(logging.ERROR):
-        response = client.post(f"/tasks/{task.id}/progress", data={"text": "进展"})
+        response = client.post(f"/tasks/{assigned_task.id}/progress", data={"text": "进展"})
     assert response.status_code == 500 and "服务器内部错误" in response.get_data(as_text=True)
     assert any(record.exc_info for record in caplog.records)
 
@@ -103,9 +92,9 @@ def test_a_user_error_on_a_page_without_a_form_goes_back_with_the_message(app, a
     assert elsewhere.headers["Location"] == "/"
 
 
-def test_a_refused_form_is_shown_again_with_its_status(auth, people, task):
+def test_a_refused_form_is_shown_again_with_its_status(auth, people, assigned_task):
     client = auth.client_for(people.lead)
-    response = client.post(f"/tasks/{task.id}/do/submit")
+    response = client.post(f"/tasks/{assigned_task.id}/do/submit")
     assert response.status_code in (409, 422)
     body = response.get_data(as_text=True)
-    assert 'class="flash flash-danger"' in body and task.measure.text in body
+    assert 'class="flash flash-danger"' in body and assigned_task.measure.text in body

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import zipfile
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -16,8 +15,7 @@ import sqlalchemy as sa
 from tests.plans.docx_factory import write_zip_bomb
 from tracker import uploads
 from tracker.auth.models import User
-from tracker.tasks import services as task_services
-from tracker.tasks.models import Evidence, ReportingPeriod, UnitRole
+from tracker.tasks.models import Evidence
 from tracker.units.models import Unit
 
 #: 12 MB of zeros in a few kB: over ZIP_RATIO_MIN_TOTAL and far past ZIP_MAX_RATIO
@@ -27,16 +25,6 @@ BOMB_SIZE = 12 * 1024 * 1024
 @pytest.fixture
 def bomb(tmp_path) -> bytes:
     return write_zip_bomb(tmp_path / "bomb.docx", size=BOMB_SIZE).read_bytes()
-
-
-@pytest.fixture
-def task(db, make, people, now):
-    plan = make.plan(supervisor=people.supervisor)
-    [task] = task_services.assign(plan, [plan.measures[1].id], [people.unit.id], role=UnitRole.lead,
-                                  due_on=date(2026, 6, 30), reporting_period=ReportingPeriod.once,
-                                  actor=people.supervisor, now=now)
-    db.session.commit()
-    return task
 
 
 def _stored_files(app) -> list[str]:
@@ -70,9 +58,9 @@ def test_the_checks_import_without_flask():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
 
 
-def test_zip_bomb_named_docx_is_refused_as_evidence_on_the_page(app, db, auth, people, task, bomb):
+def test_zip_bomb_named_docx_is_refused_as_evidence_on_the_page(app, db, auth, people, assigned_task, bomb):
     client = auth.client_for(people.lead)
-    response = client.post(f"/tasks/{task.id}/evidence", data={"files": (io.BytesIO(bomb), "落实情况.docx")},
+    response = client.post(f"/tasks/{assigned_task.id}/evidence", data={"files": (io.BytesIO(bomb), "落实情况.docx")},
                            content_type="multipart/form-data")
     assert response.status_code == 422
     assert "解压后过大" in response.get_data(as_text=True)
@@ -80,13 +68,13 @@ def test_zip_bomb_named_docx_is_refused_as_evidence_on_the_page(app, db, auth, p
     assert _stored_files(app) == []
 
 
-def test_zip_bomb_named_docx_is_refused_as_evidence_by_the_api(app, db, people, task, bomb, now):
+def test_zip_bomb_named_docx_is_refused_as_evidence_by_the_api(app, db, people, assigned_task, bomb, now):
     from tracker.api import auth as api_auth
 
     _token, secret = api_auth.create_token(people.lead, "上传", actor=people.lead, now=now)
     db.session.commit()
     response = app.test_client().post(
-        f"/api/v1/tasks/{task.id}/evidence", data={"file": (io.BytesIO(bomb), "落实情况.docx")},
+        f"/api/v1/tasks/{assigned_task.id}/evidence", data={"file": (io.BytesIO(bomb), "落实情况.docx")},
         content_type="multipart/form-data", headers={"Authorization": f"Bearer {secret}"})
     assert response.status_code == 422
     error = response.get_json()["error"]

@@ -49,7 +49,7 @@ from tracker.plans.models import Plan, PlanState
 from tracker.tasks import queries as task_queries
 from tracker.tasks import services as task_services
 from tracker.tasks import storage
-from tracker.tasks.models import OPEN_STATES, Evidence, ExtensionRequest, ReportingPeriod, Task, TaskState, UnitRole
+from tracker.tasks.models import Evidence, ExtensionRequest, ReportingPeriod, Task, TaskState, UnitRole
 from tracker.units import services as unit_services
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -302,7 +302,7 @@ def list_tasks():
         query = query.where(Task.plan_id == plan_id)
     if state is not None:
         query = query.where(Task.state == state)
-    late = sa.and_(Task.state.in_(OPEN_STATES), Task.due_on < today)
+    late = Task.overdue_condition(today)
     if overdue is True:
         query = query.where(late)
     elif overdue is False:

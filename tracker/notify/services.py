@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from tracker import access, audit, timeutil
 from tracker.auth.models import User
-from tracker.errors import UserError
+from tracker.errors import Conflict
 from tracker.extensions import db
 from tracker.notices.models import NoticeItem, NoticeKind, SupervisionNotice
 from tracker.notify import rules
@@ -49,11 +49,8 @@ TASK_SUBJECT = N_("【%(label)s】%(reason)s：%(what)s")
 NOTICE_SUBJECT = N_("【%(label)s】%(what)s：%(reason)s")
 
 
-class NotifyError(UserError):
-    """A refused notification action, with a message for the user."""
-
-    status = 409
-    code = "conflict"
+class NotifyError(Conflict):
+    """A refused notification action (the message is not in a state for it), for the user."""
 
 
 @dataclass

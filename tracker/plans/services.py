@@ -22,9 +22,9 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from tracker import access, audit
+from tracker import access, audit, uploads
 from tracker.auth.models import User
-from tracker.errors import UserError
+from tracker.errors import Conflict, TooLarge, UserError
 from tracker.extensions import db
 from tracker.plans import parse_document, parse_text
 from tracker.plans.errors import PlanInputError
@@ -71,18 +71,12 @@ class OutlineError(PlanError):
         super().__init__(text)
 
 
-class MeasureInUse(PlanError):
+class MeasureInUse(PlanError, Conflict):
     """A measure that already has tasks cannot be deleted."""
 
-    status = 409
-    code = "conflict"
 
-
-class UploadTooLarge(PlanError):
+class UploadTooLarge(PlanError, TooLarge):
     """The upload is over PLAN_MAX_MB; refused before it is read in full."""
-
-    status = 413
-    code = "payload_too_large"
 
 
 class PlanSourceError(PlanError):
@@ -131,18 +125,10 @@ def max_upload_bytes() -> int:
 
 def read_limited(stream: IO[bytes], limit: int | None = None) -> bytes:
     """Read an upload, stopping one chunk past the limit so a huge file is never held in memory."""
-    limit = max_upload_bytes() if limit is None else limit
-    chunks: list[bytes] = []
-    total = 0
-    while True:
-        chunk = stream.read(min(1024 * 1024, limit + 1 - total))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        total += len(chunk)
-        if total > limit:
-            raise UploadTooLarge(_("文件过大（上限 %(limit)s MB）。", limit=max_upload_mb()))
-    return b"".join(chunks)
+    try:
+        return uploads.read_limited(stream, max_upload_bytes() if limit is None else limit)
+    except uploads.UploadRefused as exc:
+        raise UploadTooLarge(_("文件过大（上限 %(limit)s MB）。", limit=max_upload_mb())) from exc
 
 
 # ---------------------------------------------------------------------------

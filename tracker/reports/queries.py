@@ -475,7 +475,7 @@ def unit_tasks(user: User, now: datetime, limit: int = 50) -> dict[str, list[sa.
     )
     soon = today + timedelta(days=wd)
     return {
-        "overdue": list(db.session.execute(base.where(Task.due_on < today))),
+        "overdue": list(db.session.execute(base.where(Task.overdue_condition(today)))),
         "due_soon": list(db.session.execute(base.where(Task.due_on >= today, Task.due_on <= soon))),
         "later": list(db.session.execute(base.where(Task.due_on > soon))),
     }

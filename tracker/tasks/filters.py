@@ -145,7 +145,7 @@ def filter_conditions(filters: TaskFilters, today: date, warning_days: int = 7) 
     if filters.light is not None:
         conditions.append(light_expression(today, warning_days) == filters.light)
     if filters.overdue:
-        conditions.append(sa.and_(is_open, Task.due_on < today))
+        conditions.append(Task.overdue_condition(today))
     if filters.due_within is not None:
         conditions.append(sa.and_(is_open, Task.due_on >= today,
                                   Task.due_on <= today + timedelta(days=filters.due_within)))

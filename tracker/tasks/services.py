@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from tracker import access, audit
 from tracker.auth.models import User
 from tracker.auth.permissions import PermissionDenied
-from tracker.errors import UserError
+from tracker.errors import Conflict, TooLarge, UserError
 from tracker.extensions import db
 from tracker.notify.outbox import Message, queue
 from tracker.plans.models import Measure, MeasureKind, Plan
@@ -47,18 +47,12 @@ class TaskError(UserError):
     """Bad input for a task action; the message is for the user."""
 
 
-class StateConflict(TaskError):
+class StateConflict(TaskError, Conflict):
     """The task is not in a state that allows this, or someone else changed it meanwhile."""
 
-    status = 409
-    code = "state_conflict"
 
-
-class EvidenceTooLarge(TaskError):
+class EvidenceTooLarge(TaskError, TooLarge):
     """A file is over the per-file limit (the API answers 413)."""
-
-    status = 413
-    code = "payload_too_large"
 
 
 #: the workflow: from each state, where each action may take a task

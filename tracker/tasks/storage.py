@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from tracker import uploads
-from tracker.errors import UserError
+from tracker.errors import TooLarge, UserError
 
 CHUNK = 64 * 1024
 PENDING_KEY = "tasks.pending_evidence_files"
@@ -46,11 +46,8 @@ class StorageError(UserError):
     """The file was refused; the message is for the user."""
 
 
-class FileTooLarge(StorageError):
+class FileTooLarge(StorageError, TooLarge):
     """The file is over the per-file limit (EVIDENCE_MAX_MB); the API answers 413."""
-
-    status = 413
-    code = "payload_too_large"
 
 
 @dataclass
