@@ -17,13 +17,12 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from tracker import access, audit, timeutil
 from tracker.auth.models import User
 from tracker.auth.permissions import PermissionDenied
+from tracker.db import insert_ignoring
 from tracker.errors import UserError
 from tracker.extensions import db
 from tracker.notices import documents
@@ -74,8 +73,7 @@ def next_serial(year: int) -> int:
             .returning(table.c.last_serial))
     serial = db.session.execute(bump).scalar()
     if serial is None:
-        insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        db.session.execute(insert(table).values(year=year, last_serial=0).on_conflict_do_nothing())
+        db.session.execute(insert_ignoring(table).values(year=year, last_serial=0))
         serial = db.session.execute(bump).scalar()
     return int(serial)
 

@@ -15,17 +15,16 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale, get_locale, get_translations
 from flask_babel import gettext as _
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from tracker import access, audit, timeutil
 from tracker.auth.models import User
+from tracker.db import insert_ignoring
 from tracker.errors import Conflict
 from tracker.extensions import db
 from tracker.notices.models import NoticeItem, NoticeKind, SupervisionNotice
 from tracker.notify import rules
 from tracker.notify.models import Notification, OutboxEmail, OutboxStatus
-from tracker.notify.outbox import _clean_header
+from tracker.notify.outbox import row_values
 from tracker.plans.models import Measure, Plan
 from tracker.tasks.models import OPEN_STATES, ProgressReport, ReportingPeriod, Task
 from tracker.units.models import Unit
@@ -83,10 +82,6 @@ class Pending:
     related_id: int | None = None
 
 
-def _insert():
-    return pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def existing_keys(keys: list[str]) -> set[str]:
     """The keys of ``keys`` already in the outbox, in one statement whatever their number.
 
@@ -133,18 +128,12 @@ def queue_bulk(items: list[Pending], *, now: datetime, catalog: _SweepCatalog | 
             if name not in templates:
                 templates[name] = env.get_template(name)
             bodies.append(templates[name].render(context))
-        address = getattr(item.user, "email", None)
-        values.append({
-            "dedupe_key": item.dedupe_key[:200], "to_addr": _clean_header(address or ""), "cc_addrs": [],
-            "recipient_id": getattr(item.user, "id", None), "subject": _clean_header(item.subject)[:300],
-            "body_text": bodies[0], "body_html": bodies[1], "reason": _clean_header(item.reason)[:200],
-            "kind": item.kind, "attachments": [],
-            "status": OutboxStatus.pending if address else OutboxStatus.cancelled,
-            "attempts": 0, "created_at": now, "next_attempt_at": now,
-            "related_type": item.related_type, "related_id": item.related_id,
-        })
-    statement = (_insert()(_outbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
-                 .returning(_outbox.c.dedupe_key))
+        values.append(row_values(
+            dedupe_key=item.dedupe_key, address=getattr(item.user, "email", None),
+            recipient_id=getattr(item.user, "id", None), subject=item.subject, body_text=bodies[0],
+            body_html=bodies[1], reason=item.reason, kind=item.kind, now=now, related_type=item.related_type,
+            related_id=item.related_id))
+    statement = insert_ignoring(_outbox, "dedupe_key").returning(_outbox.c.dedupe_key)
     inserted: set[str] = set()
     for start in range(0, len(values), 1000):
         inserted.update(db.session.execute(statement, values[start:start + 1000]).scalars())
