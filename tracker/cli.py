@@ -1,8 +1,7 @@
-"""Operator commands: ``flask users``, ``flask units``, ``flask demo``; features add their own groups."""
+"""Operator commands: ``flask users``, ``flask units``, ``flask demo``, and the groups of the features."""
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 
@@ -11,17 +10,18 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
+from tracker.api import cli as api_cli
 from tracker.auth import services as account_services
 from tracker.auth.models import Role, User
 from tracker.extensions import db
+from tracker.notices import cli as notice_cli
+from tracker.notify import cli as notify_cli
 from tracker.units import services as unit_services
 from tracker.units.models import Unit
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 units_cli = AppGroup("units", help="Manage the unit tree.")
 demo_cli = AppGroup("demo", help="Demo data.")
-
-FEATURE_CLIS = ("tracker.notify.cli", "tracker.notices.cli", "tracker.api.cli")
 
 
 @users_cli.command("create")
@@ -90,8 +90,6 @@ def load_demo(if_empty: bool) -> None:
 
 
 def register(app: Flask) -> None:
-    app.cli.add_command(users_cli)
-    app.cli.add_command(units_cli)
-    app.cli.add_command(demo_cli)
-    for module_name in FEATURE_CLIS:
-        importlib.import_module(module_name).register(app)
+    for group in (users_cli, units_cli, demo_cli, notify_cli.scheduler_cli, notify_cli.reminders_cli,
+                  notify_cli.outbox_cli, notice_cli.notices_cli, api_cli.tokens_cli):
+        app.cli.add_command(group)
