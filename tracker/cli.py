@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 from tracker.api import cli as api_cli
 from tracker.auth import services as account_services
 from tracker.auth.models import Role, User
+from tracker.db import utcnow
 from tracker.extensions import db
 from tracker.notices import cli as notice_cli
 from tracker.notify import cli as notify_cli
@@ -43,7 +44,7 @@ def create_user(email: str, name: str, role: str, unit_code: str | None, passwor
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     data = account_services.UserData(email=email, name=name, role=Role(role), unit_id=unit.id if unit else None)
     try:
-        user = account_services.create_user(data, password, actor=None)
+        user = account_services.create_user(data, password, actor=None, now=utcnow())
     except account_services.AccountError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
@@ -65,7 +66,7 @@ def import_units(file: Path) -> None:
     """Import units from .xlsx or .csv (columns 代码, 名称, 上级代码, 类型, 联系邮箱); all or nothing."""
     try:
         rows = unit_services.read_rows(file.read_bytes(), file.name)
-        units = unit_services.import_units(rows, actor=None)
+        units = unit_services.import_units(rows, actor=None, now=utcnow())
     except unit_services.UnitError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc

@@ -10,6 +10,7 @@ from tracker.auth import services
 from tracker.auth.forms import UserForm
 from tracker.auth.models import Role, User
 from tracker.auth.permissions import admin_required
+from tracker.db import utcnow
 from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.units.services import unit_tree
@@ -45,7 +46,7 @@ def create():
     _fill_choices(form)
     if form.validate_on_submit():
         show_again(lambda: render_template("admin/user_edit.html", form=form, user=None), status=200)
-        services.create_user(_data(form), form.password.data or "", actor=current_user)
+        services.create_user(_data(form), form.password.data or "", actor=current_user, now=utcnow())
         db.session.commit()
         flash(_("用户已创建。"), "success")
         return redirect(url_for(".list_users"))
@@ -65,9 +66,9 @@ def edit(user_id: int):
     if form.validate_on_submit():
         show_again(lambda: render_template("admin/user_edit.html", form=form, user=db.session.get(User, user_id)),
                    status=200)
-        services.update_user(user, _data(form), actor=current_user)
+        services.update_user(user, _data(form), actor=current_user, now=utcnow())
         if form.password.data:
-            services.set_password(user, form.password.data, actor=current_user)
+            services.set_password(user, form.password.data, actor=current_user, now=utcnow())
         db.session.commit()
         flash(_("用户已保存。"), "success")
         return redirect(url_for(".list_users"))

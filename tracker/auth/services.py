@@ -9,10 +9,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from tracker import audit
+from tracker import access, audit
 from tracker.access import UNIT_ROLES
 from tracker.auth.models import Role, User
-from tracker.db import utcnow
 from tracker.errors import UserError
 from tracker.extensions import db
 from tracker.units.models import Unit
@@ -39,7 +38,7 @@ def normalize_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def authenticate(email: str, password: str, *, now: datetime | None = None) -> User:
+def authenticate(email: str, password: str, *, now: datetime) -> User:
     """The user with this email and password, or AccountError with one message for every failure
     except a deactivated account (so the person knows to ask the admin)."""
     user = db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
@@ -47,7 +46,7 @@ def authenticate(email: str, password: str, *, now: datetime | None = None) -> U
         raise AccountError(_("邮箱或密码不正确。"), status=401, code="unauthorized")
     if not user.is_active:
         raise AccountError(_("该账号已停用，请联系系统管理员。"), status=401, code="unauthorized")
-    user.last_login_at = now or utcnow()
+    user.last_login_at = now
     return user
 
 
@@ -79,7 +78,9 @@ def _validate(data: UserData, user: User | None) -> str:
     return email
 
 
-def create_user(data: UserData, password: str, *, actor: User | None, now: datetime | None = None) -> User:
+def create_user(data: UserData, password: str, *, actor: User | None, now: datetime) -> User:
+    """A new account (``actor`` None: the operator's command line)."""
+    access.check(actor is None or access.may_manage_user(actor))
     email = _validate(data, None)
     validate_password(password)
     user = User(email=email, name=data.name.strip(), role=data.role, unit_id=data.unit_id,
@@ -91,7 +92,8 @@ def create_user(data: UserData, password: str, *, actor: User | None, now: datet
     return user
 
 
-def update_user(user: User, data: UserData, *, actor: User | None, now: datetime | None = None) -> User:
+def update_user(user: User, data: UserData, *, actor: User | None, now: datetime) -> User:
+    access.check(actor is None or access.may_manage_user(actor, user))
     email = _validate(data, user)
     is_self = actor is not None and getattr(actor, "id", None) == user.id
     if is_self and data.role is not Role.admin and user.role is Role.admin:
@@ -112,7 +114,7 @@ def update_user(user: User, data: UserData, *, actor: User | None, now: datetime
     return user
 
 
-def change_password(user: User, current: str, new: str, *, now: datetime | None = None) -> None:
+def change_password(user: User, current: str, new: str, *, now: datetime) -> None:
     """Change one's own password; every other session of the user ends."""
     if not user.check_password(current or ""):
         raise AccountError(_("当前密码不正确。"))
@@ -122,8 +124,9 @@ def change_password(user: User, current: str, new: str, *, now: datetime | None 
     audit.record(user, "user.password_changed", user, now=now)
 
 
-def set_password(user: User, new: str, *, actor: User | None, now: datetime | None = None) -> None:
+def set_password(user: User, new: str, *, actor: User | None, now: datetime) -> None:
     """An admin resets a password; the user's sessions end."""
+    access.check(actor is None or access.may_manage_user(actor, user))
     validate_password(new)
     user.set_password(new)
     user.end_sessions()

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from tracker.auth import services
 from tracker.auth.forms import ChangePasswordForm, LoginForm
+from tracker.db import utcnow
 from tracker.errors import show_again
 from tracker.extensions import db, limiter
 
@@ -32,7 +33,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         show_again(lambda: render_template("auth/login.html", form=form))
-        user = services.authenticate(form.email.data, form.password.data)
+        user = services.authenticate(form.email.data, form.password.data, now=utcnow())
         db.session.commit()
         next_url = _safe_next(request.args.get("next"))
         locale = session.get("locale")
@@ -66,7 +67,7 @@ def change_password():
             flash(_("两次输入的新密码不一致。"), "danger")
         else:
             show_again(lambda: render_template("auth/password.html", form=form), status=200)
-            services.change_password(current_user, form.current.data, form.new.data)
+            services.change_password(current_user, form.current.data, form.new.data, now=utcnow())
             db.session.commit()
             login_user(current_user._get_current_object())
             flash(_("密码已修改，其他设备上的登录已失效。"), "success")

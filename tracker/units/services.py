@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from tracker import audit
+from tracker import access, audit
 from tracker.auth.models import User
 from tracker.errors import UserError
 from tracker.extensions import db
@@ -58,7 +58,9 @@ def _validate(data: UnitData, unit: Unit | None) -> None:
         raise UnitError(_("所选分管领导不存在。"))
 
 
-def create_unit(data: UnitData, *, actor: User | None, now: datetime | None = None) -> Unit:
+def create_unit(data: UnitData, *, actor: User | None, now: datetime) -> Unit:
+    """A new unit (``actor`` None: the operator's command line)."""
+    access.check(actor is None or access.may_manage_unit(actor))
     _validate(data, None)
     unit = Unit(name=data.name.strip(), code=data.code, kind=data.kind, parent_id=data.parent_id,
                 contact_email=(data.contact_email or "").strip() or None, leader_id=data.leader_id,
@@ -69,7 +71,8 @@ def create_unit(data: UnitData, *, actor: User | None, now: datetime | None = No
     return unit
 
 
-def update_unit(unit: Unit, data: UnitData, *, actor: User | None, now: datetime | None = None) -> Unit:
+def update_unit(unit: Unit, data: UnitData, *, actor: User | None, now: datetime) -> Unit:
+    access.check(actor is None or access.may_manage_unit(actor, unit))
     _validate(data, unit)
     changes = {}
     for field in ("name", "code", "kind", "parent_id", "contact_email", "leader_id", "sort_order", "is_active"):
@@ -152,7 +155,7 @@ def read_rows(data: bytes, filename: str) -> list[dict[str, str]]:
     return [{k: (row[i] if i < len(row) else "") for k, i in index.items()} for row in raw[1:]]
 
 
-def import_units(rows: list[dict[str, str]], *, actor: User | None, now: datetime | None = None) -> list[Unit]:
+def import_units(rows: list[dict[str, str]], *, actor: User | None, now: datetime) -> list[Unit]:
     """Create or update units from rows; all or nothing: any bad row raises with every row's error."""
     errors: list[str] = []
     existing = {u.code: u for u in db.session.scalars(sa.select(Unit))}

@@ -8,6 +8,7 @@ from flask_login import current_user
 from tracker import access
 from tracker.auth.models import User
 from tracker.auth.permissions import admin_required
+from tracker.db import utcnow
 from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.tabular import read_upload
@@ -51,7 +52,7 @@ def create():
     _fill_choices(form, None)
     if form.validate_on_submit():
         show_again(lambda: render_template("units/edit.html", form=form, unit=None), status=200)
-        services.create_unit(_data(form), actor=current_user)
+        services.create_unit(_data(form), actor=current_user, now=utcnow())
         db.session.commit()
         flash(_("单位已创建。"), "success")
         return redirect(url_for(".list_units"))
@@ -72,7 +73,7 @@ def edit(unit_id: int):
     if form.validate_on_submit():
         show_again(lambda: render_template("units/edit.html", form=form, unit=db.session.get(Unit, unit_id)),
                    status=200)
-        services.update_unit(unit, _data(form), actor=current_user)
+        services.update_unit(unit, _data(form), actor=current_user, now=utcnow())
         db.session.commit()
         flash(_("单位已保存。"), "success")
         return redirect(url_for(".list_units"))
@@ -90,7 +91,7 @@ def import_file():
     upload = form.file.data
     show_again(lambda: redirect(url_for(".list_units")))
     rows = services.read_rows(read_upload(upload), upload.filename or "")
-    units = services.import_units(rows, actor=current_user)
+    units = services.import_units(rows, actor=current_user, now=utcnow())
     db.session.commit()
     flash(_("已导入 %(n)d 个单位。", n=len(units)), "success")
     return redirect(url_for(".list_units"))
