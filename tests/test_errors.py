@@ -20,7 +20,6 @@ def test_every_feature_error_is_a_user_error():
     from tracker.notify.services import NotifyError
     from tracker.plans.services import MeasureInUse, OutlineError, PlanError, PlanSourceError, UploadTooLarge
     from tracker.reports.bulletin import PeriodError
-    from tracker.reports.imports import ImportError_
     from tracker.tabular import TableError
     from tracker.tasks.filters import FilterError
     from tracker.tasks.services import EvidenceTooLarge, StateConflict, TaskError
@@ -28,7 +27,7 @@ def test_every_feature_error_is_a_user_error():
     from tracker.units.services import UnitError
 
     kinds = [TokenError, AccountError, NoticeError, NotifyError, PlanError, OutlineError, MeasureInUse,
-             PlanSourceError, UploadTooLarge, PeriodError, ImportError_, TableError, FilterError, TaskError,
+             PlanSourceError, UploadTooLarge, PeriodError, TableError, FilterError, TaskError,
              StateConflict, EvidenceTooLarge, StorageError, FileTooLarge, UnitError]
     assert all(issubclass(kind, errors.UserError) and not issubclass(kind, ValueError) for kind in kinds)
     assert (StateConflict.status, StateConflict.code) == (409, "state_conflict")

@@ -461,7 +461,7 @@ MENU_RULES: dict[str, Callable[[Any], bool]] = {
     "notify.outbox": can_see_outbox,
     "units.list_units": may_manage,
     "admin_users.list_users": may_manage,
-    "reports.import_upload": may_manage,
+    "admin_import.upload": may_manage,
 }
 
 

@@ -114,4 +114,5 @@ def register_blueprints(app: Flask) -> None:
                    notice_views, report_views, api_views):
         app.register_blueprint(module.bp)
     # the API's docs and token pages, and its CSRF exemption (bearer tokens are not ambient)
+    app.register_blueprint(admin_user_views.imports_bp)
     api_views.register(app)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
@@ -11,6 +13,43 @@ from flask_babel import gettext as _
 
 from tracker import uploads
 from tracker.errors import UserError
+
+ROW_RE = re.compile(r"^第 (\d+) 行：(.*)$")
+
+
+@dataclass
+class PreviewRow:
+    number: int
+    values: dict[str, str]
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Preview:
+    """An imported file as checked before saving: its rows with their problems."""
+
+    kind: str
+    columns: list[tuple[str, str]]
+    rows: list[PreviewRow]
+    general_errors: list[str] = field(default_factory=list)
+
+    @property
+    def is_valid(self) -> bool:
+        return bool(self.rows) and not self.general_errors and not any(r.errors for r in self.rows)
+
+    @property
+    def error_count(self) -> int:
+        return len(self.general_errors) + sum(len(r.errors) for r in self.rows)
+
+    def add_errors(self, message: str) -> None:
+        """Sort an import's refusal ("第 N 行：…" lines) onto its rows."""
+        by_number = {r.number: r for r in self.rows}
+        for line in message.splitlines():
+            match = ROW_RE.match(line)
+            if match and int(match.group(1)) in by_number:
+                by_number[int(match.group(1))].errors.append(match.group(2))
+            else:
+                self.general_errors.append(line)
 
 
 class TableError(UserError):

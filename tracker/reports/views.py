@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from io import BytesIO
 from urllib.parse import quote, quote_plus
@@ -24,13 +23,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from tracker import access, timeutil
-from tracker.auth.permissions import admin_required, staff_required, unit_people_required
+from tracker.auth.permissions import staff_required, unit_people_required
 from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.plans.models import Plan
-from tracker.reports import bulletin, exports, imports, queries, summary
-from tracker.reports.forms import ImportConfirmForm, ImportUploadForm
-from tracker.tabular import read_upload
+from tracker.reports import bulletin, exports, queries, summary
 from tracker.tasks import filters as task_filters
 
 bp = Blueprint("reports", __name__)
@@ -195,43 +192,3 @@ def plan_summary_docx(plan_id: int):
     name = f"{report.plan.title[:60]}-{_('落实情况报告')}.docx"
     return send_file(BytesIO(summary.summary_docx(report)), as_attachment=True, download_name=name,
                      mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-
-
-# --------------------------------------------------------------------------- imports
-
-@bp.route("/admin/import", methods=["GET", "POST"])
-@admin_required
-def import_upload():
-    """Upload a units or users file and see every row's problems before anything is saved."""
-    form = ImportUploadForm()
-    if not form.validate_on_submit():
-        status = 400 if request.method == "POST" else 200
-        return render_template("reports/import.html", form=form, preview=None), status
-    upload = form.file.data
-    show_again(lambda: render_template("reports/import.html", form=form, preview=None))
-    data, filename = read_upload(upload), upload.filename or ""
-    preview = imports.preview(form.kind.data, data, filename, actor=current_user, now=_now())
-    # the preview may have run the import to check it: never keep any of it
-    db.session.rollback()
-    token = imports.stash_upload(data, filename) if preview.is_valid else None
-    confirm = ImportConfirmForm(kind=form.kind.data, token=token) if token else None
-    return render_template("reports/import.html", form=form, preview=preview, confirm=confirm,
-                           filename=os.path.basename(filename)), (200 if preview.is_valid else 422)
-
-
-@bp.route("/admin/import/confirm", methods=["POST"])
-@admin_required
-def import_confirm():
-    """Save a previewed file: all rows, or none with the errors."""
-    form = ImportConfirmForm()
-    if not form.validate_on_submit():
-        flash(_("导入请求无效，请重新上传文件。"), "danger")
-        return redirect(url_for(".import_upload"))
-    show_again(lambda: redirect(url_for(".import_upload")))
-    data, filename = imports.load_stash(form.token.data)
-    saved = imports.run_import(form.kind.data, data, filename, actor=current_user, now=_now())
-    db.session.commit()
-    imports.drop_stash(form.token.data)
-    # initial passwords are shown on this page only, never stored in the session or flashed
-    response = render_template("reports/import_result.html", kind=form.kind.data, saved=saved)
-    return response, 200, {"Cache-Control": "no-store"}

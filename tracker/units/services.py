@@ -13,7 +13,7 @@ from tracker import access, audit
 from tracker.auth.models import User
 from tracker.errors import UserError
 from tracker.extensions import db
-from tracker.tabular import TableError, read_table
+from tracker.tabular import Preview, PreviewRow, TableError, read_table
 from tracker.units.models import Unit, UnitKind
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
@@ -153,6 +153,28 @@ def read_rows(data: bytes, filename: str) -> list[dict[str, str]]:
     if missing:
         raise UnitError(_("缺少必需的列：%(cols)s", cols="、".join(missing)))
     return [{k: (row[i] if i < len(row) else "") for k, i in index.items()} for row in raw[1:]]
+
+
+UNIT_PREVIEW_COLUMNS = ("code", "name", "parent", "kind", "contact_email")
+
+
+def preview_units(data: bytes, filename: str, *, actor: User | None, now: datetime) -> Preview:
+    """Check a units file by running the import itself in a transaction the caller rolls back, so
+    the preview and the import can never disagree."""
+    columns = [(k, IMPORT_COLUMNS[k][0]) for k in UNIT_PREVIEW_COLUMNS]
+    try:
+        rows = read_rows(data, filename)
+    except UnitError as exc:
+        return Preview("units", columns, [], [str(exc)])
+    out = Preview("units", columns, [PreviewRow(n, r) for n, r in enumerate(rows, start=2)])
+    if not rows:
+        out.general_errors.append(_("文件中没有数据行。"))
+        return out
+    try:
+        import_units(rows, actor=actor, now=now)
+    except UnitError as exc:
+        out.add_errors(str(exc))
+    return out
 
 
 def import_units(rows: list[dict[str, str]], *, actor: User | None, now: datetime) -> list[Unit]:
