@@ -177,10 +177,14 @@ def _plan_or_404(plan_id: int) -> Plan:
     return plan
 
 
-def _task_or_404(task_id: int) -> Task:
+def _task_or_404(task_id: int, may: Any = None) -> Task:
+    """The task, 404 when the caller may not see it, 403 when they may not do ``may`` to it
+    (checked before the body is read: a caller who may not act learns nothing about its rules)."""
     task = _get(Task, task_id)
     if not access.can_see_task(_user(), task):
         raise NotFound()
+    if may is not None:
+        access.check(may(_user(), task))
     return task
 
 
@@ -341,8 +345,7 @@ def list_progress(task_id: int):
 @bp.post("/tasks/<int:task_id>/progress")
 @access.protects("task_id", access.can_see_task, access.may_work_on)
 def report_progress(task_id: int):
-    task = _task_or_404(task_id)
-    access.check(access.may_work_on(_user(), task))
+    task = _task_or_404(task_id, access.may_work_on)
     body = _body("ProgressCreate")
     report = task_services.report_progress(task, actor=_user(), text=body["text"], percent=body["percent"],
                                            period_key=body.get("period_key"), proves=body.get("proves"),
@@ -362,8 +365,7 @@ def list_evidence(task_id: int):
 @access.protects("task_id", access.can_see_task, access.may_work_on)
 def upload_evidence(task_id: int):
     """One or more "file" parts, with an optional "note" and "proves"."""
-    task = _task_or_404(task_id)
-    access.check(access.may_work_on(_user(), task))
+    task = _task_or_404(task_id, access.may_work_on)
     if request.mimetype != "multipart/form-data":
         raise BadRequest(_("上传文件请使用 multipart/form-data。"))
     note, proves = request.form.get("note"), request.form.get("proves")
@@ -407,8 +409,7 @@ def list_extensions(task_id: int):
 @bp.post("/tasks/<int:task_id>/extensions")
 @access.protects("task_id", access.can_see_task, access.may_work_on)
 def request_extension(task_id: int):
-    task = _task_or_404(task_id)
-    access.check(access.may_work_on(_user(), task))
+    task = _task_or_404(task_id, access.may_work_on)
     body = _body("ExtensionCreate")
     ext = task_services.request_extension(task, actor=_user(),
                                           new_due_on=schemas.parse_date(body["new_due_on"], "new_due_on"),
