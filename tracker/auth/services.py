@@ -99,7 +99,7 @@ def update_user(user: User, data: UserData, *, actor: User | None, now: datetime
     access.check(actor is None or access.may_manage_user(actor, user))
     email = _validate(data, user)
     is_self = actor is not None and getattr(actor, "id", None) == user.id
-    if is_self and data.role is not Role.admin and user.role is Role.admin:
+    if is_self and access.is_admin(user) and data.role is not Role.admin:
         raise AccountError(_("不能取消自己的管理员角色。"))
     if is_self and not data.is_active:
         raise AccountError(_("不能停用自己的账号。"))
