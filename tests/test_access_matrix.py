@@ -279,8 +279,9 @@ def _reachable_paths(app, world: World) -> list[str]:
     return sorted(paths) + extra
 
 
-@pytest.mark.parametrize("role", [Role.unit_lead, Role.unit_member])
+@pytest.mark.parametrize("role", [Role.unit_lead, Role.unit_member, Role.supervisor])
 def test_planted_marker_reaches_no_user_of_an_unrelated_unit(app, db, make, now, role):
+    """Unit people of another unit, and the supervisor of another plan."""
     world = build_world(db, make, now)
     callers = Callers(app, world)
     user = world.users[role]
