@@ -70,6 +70,12 @@ class Config:
         "EVIDENCE_EXTENSIONS", "pdf,doc,docx,xls,xlsx,wps,et,ofd,jpg,jpeg,png,zip"
     )
     PLAN_MAX_MB = env_int("PLAN_MAX_MB", 20)
+    #: a units or users file (.xlsx/.csv) for the bulk import
+    IMPORT_MAX_MB = env_int("IMPORT_MAX_MB", 20)
+
+    # who sees what (tracker/access.py): whether a supervisor sees, edits, assigns and reviews the
+    # plans that have no supervisor (imported by an admin, or whose supervisor's account was removed)
+    SUPERVISORS_SEE_UNSUPERVISED_PLANS = env_bool("SUPERVISORS_SEE_UNSUPERVISED_PLANS", False)
 
     # status lights and reminders
     WARNING_DAYS = env_int("WARNING_DAYS", 7)

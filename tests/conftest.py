@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +17,8 @@ from tests import factories
 from tracker import create_app
 from tracker.auth.models import Role
 from tracker.extensions import db as _db
+from tracker.tasks import services as task_services
+from tracker.tasks.models import ReportingPeriod, UnitRole
 
 PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL")
 
@@ -142,6 +144,17 @@ def make(app):
 def people(make):
     """One user per role, and two county units with a lead each."""
     return make.people()
+
+
+@pytest.fixture
+def assigned_task(db, make, people, now):
+    """One measure of a plan supervised by people.supervisor, handed to people.unit."""
+    plan = make.plan(supervisor=people.supervisor)
+    [task] = task_services.assign(plan, [plan.measures[1].id], [people.unit.id], role=UnitRole.lead,
+                                  due_on=date(2026, 6, 30), reporting_period=ReportingPeriod.once,
+                                  actor=people.supervisor, now=now)
+    db.session.commit()
+    return task
 
 
 class AuthActions:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 from typing import Any
@@ -11,20 +10,17 @@ from flask import Flask
 
 import config as config_module
 from tracker import cli, errors, i18n, security, web
+from tracker.api import views as api_views
+from tracker.auth import admin_views as admin_user_views
+from tracker.auth import views as auth_views
 from tracker.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
-
-BLUEPRINTS = (
-    "tracker.main.views",
-    "tracker.auth.views",
-    "tracker.auth.admin_views",
-    "tracker.units.views",
-    "tracker.plans.views",
-    "tracker.tasks.views",
-    "tracker.notify.views",
-    "tracker.notices.views",
-    "tracker.reports.views",
-    "tracker.api.views",
-)
+from tracker.main import views as main_views
+from tracker.notices import views as notice_views
+from tracker.notify import views as notify_views
+from tracker.plans import views as plan_views
+from tracker.reports import views as report_views
+from tracker.tasks import views as task_views
+from tracker.units import views as unit_views
 
 
 def create_app(config: Any = None) -> Flask:
@@ -114,10 +110,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    for module_name in BLUEPRINTS:
-        module = importlib.import_module(module_name)
+    for module in (main_views, auth_views, admin_user_views, unit_views, plan_views, task_views, notify_views,
+                   notice_views, report_views, api_views):
         app.register_blueprint(module.bp)
-        # a feature with more than one blueprint, or setup of its own (the API's CSRF exemption)
-        register_more = getattr(module, "register", None)
-        if register_more is not None:
-            register_more(app)
+    # the API's docs and token pages, and its CSRF exemption (bearer tokens are not ambient)
+    app.register_blueprint(admin_user_views.imports_bp)
+    api_views.register(app)

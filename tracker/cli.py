@@ -1,8 +1,7 @@
-"""Operator commands: ``flask users``, ``flask units``, ``flask demo``; features add their own groups."""
+"""Operator commands: ``flask users``, ``flask units``, ``flask demo``, and the groups of the features."""
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 
@@ -11,17 +10,19 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
+from tracker.api import cli as api_cli
 from tracker.auth import services as account_services
 from tracker.auth.models import Role, User
+from tracker.db import utcnow
 from tracker.extensions import db
+from tracker.notices import cli as notice_cli
+from tracker.notify import cli as notify_cli
 from tracker.units import services as unit_services
 from tracker.units.models import Unit
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 units_cli = AppGroup("units", help="Manage the unit tree.")
 demo_cli = AppGroup("demo", help="Demo data.")
-
-FEATURE_CLIS = ("tracker.notify.cli", "tracker.notices.cli", "tracker.api.cli")
 
 
 @users_cli.command("create")
@@ -43,7 +44,7 @@ def create_user(email: str, name: str, role: str, unit_code: str | None, passwor
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     data = account_services.UserData(email=email, name=name, role=Role(role), unit_id=unit.id if unit else None)
     try:
-        user = account_services.create_user(data, password, actor=None)
+        user = account_services.create_user(data, password, actor=None, now=utcnow())
     except account_services.AccountError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
@@ -65,7 +66,7 @@ def import_units(file: Path) -> None:
     """Import units from .xlsx or .csv (columns 代码, 名称, 上级代码, 类型, 联系邮箱); all or nothing."""
     try:
         rows = unit_services.read_rows(file.read_bytes(), file.name)
-        units = unit_services.import_units(rows, actor=None)
+        units = unit_services.import_units(rows, actor=None, now=utcnow())
     except unit_services.UnitError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
@@ -90,8 +91,6 @@ def load_demo(if_empty: bool) -> None:
 
 
 def register(app: Flask) -> None:
-    app.cli.add_command(users_cli)
-    app.cli.add_command(units_cli)
-    app.cli.add_command(demo_cli)
-    for module_name in FEATURE_CLIS:
-        importlib.import_module(module_name).register(app)
+    for group in (users_cli, units_cli, demo_cli, notify_cli.scheduler_cli, notify_cli.reminders_cli,
+                  notify_cli.outbox_cli, notice_cli.notices_cli, api_cli.tokens_cli):
+        app.cli.add_command(group)

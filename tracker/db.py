@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -68,6 +71,13 @@ def str_enum(enum_cls, length: int = 20) -> sa.Enum:
         name=enum_cls.__name__.lower(),
         validate_strings=True,
     )
+
+
+def insert_ignoring(table: Any, *index_elements: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING for the session's database (SQLite or PostgreSQL): a second
+    insert of the same key is a no-op, never an error that would end the transaction."""
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing(index_elements=list(index_elements) or None)
 
 
 def enable_sqlite_pragmas(engine: sa.Engine) -> None:

@@ -1,14 +1,86 @@
-"""Error pages in the user's language; JSON errors under /api/; never a stack trace."""
+"""One error path: what users get wrong, what they may not do, and bugs.
+
+- ``UserError`` (and the feature errors built on it: TaskError, PlanError, UnitError, …) carries a
+  message in the user's language. One handler answers it: the transaction is rolled back; a page
+  shows the message as a flash, on the form the view registered with ``show_again`` (with the
+  error's status) or after a redirect back; the API answers ``{"error": {"code", "message"}}``
+  with the error's status and code.
+- ``PermissionDenied``: 403, rolled back.
+- Anything else is a bug: logged with its traceback, rolled back, a 500 page or a 500 JSON.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError
 
-from tracker.auth.permissions import PermissionDenied
 from tracker.extensions import db
+
+
+class PermissionDenied(Exception):
+    """A service refused an action for this user: 403, and nothing of the request is kept."""
+
+
+class UserError(Exception):
+    """Bad input or a step the data does not allow; the message is for the user, in their language.
+
+    ``status`` and ``code`` are what the API answers (and the status of a page shown again).
+    """
+
+    status = 422
+    code = "validation_error"
+
+    def __init__(self, message: str = "", *, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        if status is not None:
+            self.status = status
+        if code is not None:
+            self.code = code
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class Conflict(UserError):
+    """The object is not in a state that allows the step (or changed meanwhile)."""
+
+    status = 409
+    code = "state_conflict"
+
+
+class TooLarge(UserError):
+    """An upload over its limit."""
+
+    status = 413
+    code = "payload_too_large"
+
+
+def stale_message() -> str:
+    return _("任务已被他人更新，请刷新后重试。")
+
+
+def show_again(render: Callable[[], Any], status: int | None = None) -> None:
+    """Tell the error handler how to show this request's form again if a UserError stops it:
+    ``render()`` returns the page, answered with ``status`` or else the error's own (a redirect
+    stays a redirect)."""
+    g._show_again = (render, status)
+
+
+def _back() -> str:
+    """Where a refused page request goes: the page it came from (on this site), else home."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc in ("", request.host) and referrer.path.startswith("/") \
+            and not referrer.path.startswith("//") and referrer.path != request.path:
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return url_for("main.home")
 
 
 def _messages() -> dict[int, str]:
@@ -52,6 +124,29 @@ def register(app: Flask) -> None:
         """A service refused the user (views need not catch it): nothing of the request is kept."""
         db.session.rollback()
         return http_error(Forbidden())
+
+    @app.errorhandler(UserError)
+    def user_error(error: UserError):
+        """The one answer to a refused input: rolled back, the message shown, nothing kept."""
+        db.session.rollback()
+        if wants_json():
+            return jsonify(error={"code": error.code, "message": error.message}), error.status
+        for line in error.message.splitlines() or [_messages()[422]]:
+            flash(line, "danger")
+        again = g.pop("_show_again", None)
+        if again is None:
+            return redirect(_back())
+        render, status = again
+        page = render()
+        body = page[0] if isinstance(page, tuple) else page
+        if isinstance(body, Response) and 300 <= body.status_code < 400:
+            return body
+        return body, status or error.status
+
+    @app.errorhandler(StaleDataError)
+    def stale(error: StaleDataError):
+        """Two people changed the same row: the second is told to reload."""
+        return user_error(Conflict(stale_message(), code="conflict"))
 
     @app.errorhandler(Exception)
     def unhandled(error: Exception):

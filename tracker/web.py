@@ -2,36 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
 
-from flask import Flask, flash, request, url_for
+from flask import Flask, request, url_for
 from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from tracker import timeutil
+from tracker import access, timeutil
 from tracker.auth.models import Role, User
 from tracker.extensions import db, login_manager
 from tracker.tasks import labels
 
-# (endpoint, label, roles that see it; None: everyone signed in)
+# (endpoint, label); who sees an entry is tracker.access.can_open
 MENU = (
-    ("main.home", _l("首页"), None),
-    ("tasks.my_tasks", _l("本单位任务"), {Role.unit_lead, Role.unit_member}),
-    ("plans.list_plans", _l("工作计划"), {Role.supervisor, Role.admin, Role.viewer}),
-    ("tasks.review_queue", _l("待审核"), {Role.supervisor, Role.admin}),
-    ("tasks.all_tasks", _l("任务台账"), {Role.supervisor, Role.admin, Role.viewer}),
-    ("reports.dashboard", _l("统计分析"), {Role.supervisor, Role.admin, Role.viewer}),
-    ("reports.unit_dashboard", _l("工作台"), {Role.unit_lead, Role.unit_member}),
-    ("notices.list_notices", _l("督办单"), None),
-    ("notify.outbox", _l("邮件发件箱"), {Role.supervisor, Role.admin}),
-    ("units.list_units", _l("单位管理"), {Role.admin}),
-    ("admin_users.list_users", _l("用户管理"), {Role.admin}),
-    ("reports.import_upload", _l("批量导入"), {Role.admin}),
+    ("main.home", _l("首页")),
+    ("tasks.my_tasks", _l("本单位任务")),
+    ("plans.list_plans", _l("工作计划")),
+    ("tasks.review_queue", _l("待审核")),
+    ("tasks.all_tasks", _l("任务台账")),
+    ("reports.dashboard", _l("统计分析")),
+    ("reports.unit_dashboard", _l("工作台")),
+    ("notices.list_notices", _l("督办单")),
+    ("notify.outbox", _l("邮件发件箱")),
+    ("units.list_units", _l("单位管理")),
+    ("admin_users.list_users", _l("用户管理")),
+    ("admin_import.upload", _l("批量导入")),
 )
 
 ROLE_LABELS = {
@@ -110,8 +108,8 @@ def menu_for(app: Flask) -> list[dict]:
     if not getattr(current_user, "is_authenticated", False):
         return []
     items = []
-    for endpoint, label, roles in MENU:
-        if roles is not None and current_user.role not in roles:
+    for endpoint, label in MENU:
+        if not access.can_open(current_user, endpoint):
             continue
         items.append({"endpoint": endpoint, "label": label, "url": url_for(endpoint),
                       "active": request.endpoint == endpoint})
@@ -130,18 +128,3 @@ def format_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = timeutil.to_local(value).date()
     return value.isoformat()
-
-
-def save_or_explain(change: Callable[[], Any], refused: type[Exception] | tuple[type[Exception], ...],
-                    done: str) -> bool:
-    """Run one service call for a form: commit and say ``done``, or, when the service refuses with
-    ``refused``, roll everything back and show its message. True when saved."""
-    try:
-        change()
-    except refused as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return False
-    db.session.commit()
-    flash(done, "success")
-    return True

@@ -10,7 +10,8 @@ from tracker.notices.models import SupervisionNotice
 
 
 def test_issue_view_download_answer(db, people, make_task, auth):
-    task = make_task(people.unit, date(2026, 6, 30), text="推进<script>x</script>民生实事。")
+    task = make_task(people.unit, date(2026, 6, 30), text="推进<script>x</script>民生实事。",
+                     supervisor=people.supervisor)
     supervisor = auth.client_for(people.supervisor)
     assert auth.client_for(people.lead).post("/notices/issue", data={"period": "2026-H1"}).status_code == 403
     bad = supervisor.post("/notices/issue", data={"period": "上半年"})

@@ -59,7 +59,7 @@ def test_requeue_in_doubt_message(db, people, make_task, make, auth):
 
 
 def test_attachment_download(app, db, people, make_task, make, auth, now):
-    make_task(people.unit, date(2026, 6, 30))
+    make_task(people.unit, date(2026, 6, 30), supervisor=people.supervisor)
     notice_services.issue_notices("2026-H1", now=now)
     db.session.commit()
     row = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.kind == "notice_supervision")).first()

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tracker import access
 from tracker.audit import AuditEntry
+from tracker.auth.models import Role
 from tracker.auth.permissions import PermissionDenied
 from tracker.plans import services
 from tracker.plans.errors import PlanInputError
@@ -243,12 +245,13 @@ def test_preview_refuses_bad_input(app):
     with app.test_request_context():
         with pytest.raises(services.PlanError):
             services.preview(None, None, "   ")
-        with pytest.raises(PlanInputError) as info:
+        with pytest.raises(services.PlanSourceError) as info:
             services.preview(None, None, "没有编号的一段话。\n第二段也没有。")
-        assert info.value.code == "no_items"
-        with pytest.raises(PlanInputError) as info:
+        assert info.value.reason == "no_items" and isinstance(info.value.__cause__, PlanInputError)
+        assert info.value.status == 422 and "带编号的条目" in str(info.value)
+        with pytest.raises(services.PlanSourceError) as info:
             services.preview(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)) * 4, "plan.txt", None)
-        assert info.value.code == "binary"
+        assert info.value.reason == "binary"
 
 
 def test_read_limited_stops_past_the_limit(app):
@@ -284,7 +287,7 @@ def test_set_state(db, people, now, make):
     assert plan.state == PlanState.archived
     with pytest.raises(services.PlanError):
         services.set_state(plan, PlanState.draft, actor=people.supervisor, now=now)
-    other = make.user(services.Role.supervisor, name="赵督办")
+    other = make.user(Role.supervisor, name="赵督办")
     with pytest.raises(PermissionDenied):
         services.set_state(plan, PlanState.active, actor=other, now=now)
     services.set_state(plan, PlanState.active, actor=people.admin, now=now)
@@ -370,21 +373,21 @@ def test_edit_outline_refuses_foreign_ids(db, people, now):
 def test_plans_for_each_role(db, people, now, make):
     mine = services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
                                  now=now)[0]
-    other_sup = make.user(services.Role.supervisor, name="赵督办")
+    other_sup = make.user(Role.supervisor, name="赵督办")
     theirs = services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=other_sup,
                                    now=now)[0]
     _task(db, theirs.measures[1], people.unit)
     db.session.commit()
 
     def visible(user):
-        return {p.id for p in db.session.scalars(services.plans_for(user))}
+        return {p.id for p in db.session.scalars(access.visible_plans(user))}
 
     assert visible(people.admin) == visible(people.viewer) == {mine.id, theirs.id}
     assert visible(people.supervisor) == {mine.id}
     assert visible(other_sup) == {theirs.id}
     assert visible(people.lead) == visible(people.member) == {theirs.id}
     assert visible(people.other_lead) == set()
-    assert services.can_view(people.lead, theirs) and not services.can_view(people.lead, mine)
+    assert access.can_see_plan(people.lead, theirs) and not access.can_see_plan(people.lead, mine)
     counts = services.state_counts(people.admin)
     assert counts[PlanState.draft] == 2 and counts[PlanState.active] == 0
 

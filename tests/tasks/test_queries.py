@@ -145,3 +145,17 @@ def test_rollup_review_queue_and_timeline(db, people, plan, measures, now, make)
     assert kinds[0] == ("audit", "task.assigned")
     assert kinds[2:4] == [("report", ""), ("evidence", "")]
     assert kinds[-1] == ("audit", "task.approved")
+
+
+def test_overdue_is_one_rule_in_python_and_sql(db, assigned_task):
+    from tracker.tasks.models import Task, TaskState
+
+    today = date(2026, 3, 2)
+    for state in TaskState:
+        for due_on in (date(2026, 3, 1), today, date(2026, 3, 3)):
+            assigned_task.state, assigned_task.due_on = state, due_on
+            db.session.commit()
+            in_sql = db.session.scalar(sa.select(sa.func.count(Task.id)).where(Task.overdue_condition(today))) == 1
+            assert in_sql == assigned_task.is_overdue(today)
+            assert in_sql == (state in (TaskState.assigned, TaskState.in_progress, TaskState.submitted,
+                                        TaskState.returned) and due_on < today)

@@ -60,9 +60,9 @@ def test_duplicate_code_is_refused(people, auth):
 CSV_OK = "代码,名称,上级代码,类型,联系邮箱\nsz,示范州,,地区,\nsz-a,甲县,sz,县区,a@example.cn\nsz-b,乙县,sz,县区,\n"
 
 
-def test_import_units_csv(people, db):
+def test_import_units_csv(people, db, now):
     rows = services.read_rows(CSV_OK.encode("utf-8-sig"), "units.csv")
-    services.import_units(rows, actor=people.admin)
+    services.import_units(rows, actor=people.admin, now=now)
     db.session.commit()
     county = db.session.scalar(db.select(Unit).where(Unit.code == "sz-a"))
     assert county.parent.code == "sz" and county.contact_email == "a@example.cn"
@@ -94,17 +94,17 @@ def test_import_units_gb18030_xlsx_page(people, auth, db, tmp_path):
     ("代码,名称\na,甲\na,乙\n", "重复"),
     ("代码,名称\na,\n", "名称为空"),
 ])
-def test_import_units_bad_files_save_nothing(people, db, csv_text, message):
+def test_import_units_bad_files_save_nothing(people, db, csv_text, message, now):
     before = db.session.scalar(db.select(db.func.count()).select_from(Unit))
     with pytest.raises(services.UnitError, match=message):
         rows = services.read_rows(csv_text.encode(), "u.csv")
-        services.import_units(rows, actor=people.admin)
+        services.import_units(rows, actor=people.admin, now=now)
     db.session.rollback()
     assert db.session.scalar(db.select(db.func.count()).select_from(Unit)) == before
 
 
-def test_import_cycle_with_existing_units(people, db):
+def test_import_cycle_with_existing_units(people, db, now):
     # the file moves the region under its own county
     rows = [{"code": people.region.code, "name": "示范市", "parent": people.unit.code}]
     with pytest.raises(services.UnitError, match="循环"):
-        services.import_units(rows, actor=people.admin)
+        services.import_units(rows, actor=people.admin, now=now)

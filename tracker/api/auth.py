@@ -14,11 +14,12 @@ import sqlalchemy as sa
 from flask import g, request
 from flask_babel import gettext as _
 
-from tracker import audit
+from tracker import access, audit
 from tracker.api.models import ApiToken
 from tracker.auth.models import User
 from tracker.auth.permissions import PermissionDenied
 from tracker.db import utcnow
+from tracker.errors import UserError
 from tracker.extensions import db
 
 #: secrets start with this, so a leaked token is recognisable in logs and scanners
@@ -27,7 +28,7 @@ PREFIX_LENGTH = 8
 MAX_TOKENS_PER_USER = 20
 
 
-class TokenError(ValueError):
+class TokenError(UserError):
     """Bad input for a token; the message is for the user."""
 
 
@@ -38,7 +39,7 @@ def hash_secret(secret: str) -> str:
 def create_token(user: User, name: str, *, actor: User | None, now: datetime,
                  expires_at: datetime | None = None) -> tuple[ApiToken, str]:
     """A new token for ``user``; returns the row and the secret, which is never retrievable again."""
-    if actor is not None and actor.id != user.id and not actor.is_admin:
+    if actor is not None and not access.may_manage_token(actor, user.id):
         raise PermissionDenied
     name = (name or "").strip()
     if not name:
@@ -64,7 +65,7 @@ def create_token(user: User, name: str, *, actor: User | None, now: datetime,
 
 def revoke_token(token: ApiToken, *, actor: User | None, now: datetime) -> ApiToken:
     """Revoke at once; only the owner or an admin may (actor None: an operator at the console)."""
-    if actor is not None and actor.id != token.user_id and not actor.is_admin:
+    if actor is not None and not access.may_manage_token(actor, token.user_id):
         raise PermissionDenied
     if token.revoked_at is None:
         token.revoked_at = now

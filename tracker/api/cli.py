@@ -6,7 +6,6 @@ from datetime import date
 
 import click
 import sqlalchemy as sa
-from flask import Flask
 from flask.cli import AppGroup
 
 from tracker import timeutil
@@ -69,7 +68,3 @@ def revoke(token_id: int) -> None:
     api_auth.revoke_token(token, actor=None, now=utcnow())
     db.session.commit()
     click.echo(f"revoked token {token_id}")
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(tokens_cli)

@@ -1,8 +1,9 @@
 """Every API failure as ``{"error": {"code", "message"}}`` with the right status, in the caller's language.
 
-Service errors map by type: PermissionDenied → 403, a state conflict or a concurrent change → 409,
-any other ValueError (the services' validation errors) → 422. Nothing half-saved: the session is
-rolled back before the error is sent.
+Service errors map by type: PermissionDenied → 403, a concurrent change → 409, a UserError → its
+own status and code (422 validation_error unless it says otherwise: 409 state_conflict, 413
+payload_too_large, …). Nothing half-saved: the session is rolled back before the error is sent.
+Anything else is a bug, left to the app's handler: logged with its traceback, 500.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from tracker.auth.permissions import PermissionDenied
+from tracker.errors import PermissionDenied, UserError
 from tracker.extensions import db
-from tracker.tasks.services import StateConflict
 
 
 class ApiError(Exception):
@@ -88,10 +88,8 @@ def from_exception(exc: BaseException) -> tuple[Response, int] | None:
         return envelope(403, "forbidden", str(exc) or http_messages()[403])
     if isinstance(exc, StaleDataError):
         return envelope(409, "conflict", http_messages()[409])
-    if isinstance(exc, StateConflict):
-        return envelope(409, "state_conflict", str(exc) or http_messages()[409])
-    if isinstance(exc, ValueError):
-        return envelope(422, "validation_error", str(exc) or http_messages()[422])
+    if isinstance(exc, UserError):
+        return envelope(exc.status, exc.code, exc.message or http_messages().get(exc.status, ""))
     if isinstance(exc, HTTPException):
         status = exc.code or 500
         if status >= 500:
@@ -111,5 +109,5 @@ def register(bp: Blueprint) -> None:
             raise exc
         return result
 
-    for kind in (ApiError, PermissionDenied, StaleDataError, ValueError, HTTPException):
+    for kind in (ApiError, PermissionDenied, StaleDataError, UserError, HTTPException):
         bp.register_error_handler(kind, handle)

@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from tracker.auth.models import Role
 
@@ -35,3 +36,16 @@ class UserForm(FlaskForm):
     unit_id = SelectField(_l("所属单位"), coerce=str, validate_choice=True)
     is_active = BooleanField(_l("启用"), default=True)
     password = PasswordField(_l("密码"), validators=[Optional(), Length(max=128)])
+
+
+IMPORT_KIND_CHOICES = [("units", _l("单位")), ("users", _l("用户"))]
+
+
+class ImportUploadForm(FlaskForm):
+    kind = SelectField(_l("导入内容"), choices=IMPORT_KIND_CHOICES)
+    file = FileField(_l("文件（.xlsx 或 .csv）"), validators=[FileRequired(_l("请选择文件。"))])
+
+
+class ImportConfirmForm(FlaskForm):
+    kind = HiddenField(validators=[AnyOf(["units", "users"])])
+    token = HiddenField(validators=[DataRequired()])

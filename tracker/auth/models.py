@@ -67,19 +67,3 @@ class User(TimestampMixin, db.Model):
     def end_sessions(self) -> None:
         """Invalidate every login cookie of this user (other browsers included)."""
         self.session_token = new_session_token()
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role is Role.admin
-
-    @property
-    def is_supervisor(self) -> bool:
-        return self.role in (Role.supervisor, Role.admin)
-
-    @property
-    def is_unit_user(self) -> bool:
-        return self.role in (Role.unit_lead, Role.unit_member)
-
-    @property
-    def can_write(self) -> bool:
-        return self.role is not Role.viewer

@@ -1,4 +1,4 @@
-"""Who may do what: pure predicates, and decorators for views built on them."""
+"""Decorators for views, over the rules of ``tracker.access``."""
 
 from __future__ import annotations
 
@@ -9,21 +9,21 @@ from typing import Any
 from flask import abort
 from flask_login import current_user, login_required
 
-from tracker.auth.models import Role
+from tracker import access
+from tracker.errors import PermissionDenied
+
+__all__ = ["PermissionDenied", "admin_required", "require", "requires", "staff_required", "supervisor_required",
+           "unit_people_required"]
 
 
-class PermissionDenied(Exception):
-    """A service refused an action for this user; views turn it into 403."""
-
-
-def roles_required(*roles: Role) -> Callable:
-    """Allow a view only to signed-in users with one of these roles."""
+def requires(rule: Callable[[Any], bool]) -> Callable:
+    """Allow a view only to signed-in users for whom ``rule(user)`` holds (else 403)."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         @login_required
         def wrapped(*args: Any, **kwargs: Any):
-            if current_user.role not in roles:
+            if not rule(current_user):
                 abort(403)
             return view(*args, **kwargs)
 
@@ -32,9 +32,10 @@ def roles_required(*roles: Role) -> Callable:
     return decorator
 
 
-admin_required = roles_required(Role.admin)
-supervisor_required = roles_required(Role.supervisor, Role.admin)
-staff_required = roles_required(Role.supervisor, Role.admin, Role.viewer)
+admin_required = requires(access.may_manage)
+supervisor_required = requires(access.may_supervise)
+staff_required = requires(access.is_staff)
+unit_people_required = requires(access.is_unit_person)
 
 
 def require(condition: bool) -> None:

@@ -6,6 +6,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from tracker.auth import services
 from tracker.auth.forms import ChangePasswordForm, LoginForm
+from tracker.db import utcnow
+from tracker.errors import show_again
 from tracker.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
@@ -29,25 +31,18 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
-    status = 200
     if form.validate_on_submit():
-        try:
-            user = services.authenticate(form.email.data, form.password.data)
-        except services.AccountError as exc:
-            flash(str(exc), "danger")
-            status = 401
-        else:
-            db.session.commit()
-            next_url = _safe_next(request.args.get("next"))
-            locale = session.get("locale")
-            session.clear()
-            if locale:
-                session["locale"] = locale
-            login_user(user, remember=form.remember.data)
-            return redirect(next_url)
-    elif request.method == "POST":
-        status = 400
-    return render_template("auth/login.html", form=form), status
+        show_again(lambda: render_template("auth/login.html", form=form))
+        user = services.authenticate(form.email.data, form.password.data, now=utcnow())
+        db.session.commit()
+        next_url = _safe_next(request.args.get("next"))
+        locale = session.get("locale")
+        session.clear()
+        if locale:
+            session["locale"] = locale
+        login_user(user, remember=form.remember.data)
+        return redirect(next_url)
+    return render_template("auth/login.html", form=form), (400 if request.method == "POST" else 200)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -71,16 +66,12 @@ def change_password():
         if form.new.data != form.confirm.data:
             flash(_("两次输入的新密码不一致。"), "danger")
         else:
-            try:
-                services.change_password(current_user, form.current.data, form.new.data)
-            except services.AccountError as exc:
-                db.session.rollback()
-                flash(str(exc), "danger")
-            else:
-                db.session.commit()
-                login_user(current_user._get_current_object())
-                flash(_("密码已修改，其他设备上的登录已失效。"), "success")
-                return redirect(url_for("main.home"))
+            show_again(lambda: render_template("auth/password.html", form=form), status=200)
+            services.change_password(current_user, form.current.data, form.new.data, now=utcnow())
+            db.session.commit()
+            login_user(current_user._get_current_object())
+            flash(_("密码已修改，其他设备上的登录已失效。"), "success")
+            return redirect(url_for("main.home"))
     return render_template("auth/password.html", form=form)
 
 

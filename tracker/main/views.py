@@ -3,7 +3,7 @@
 from flask import Blueprint, redirect, url_for
 from flask_login import current_user, login_required
 
-from tracker.auth.models import Role
+from tracker import access
 
 bp = Blueprint("main", __name__)
 
@@ -11,14 +11,7 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 @login_required
 def home():
-    targets = {
-        Role.unit_lead: "tasks.my_tasks",
-        Role.unit_member: "tasks.my_tasks",
-        Role.supervisor: "reports.dashboard",
-        Role.viewer: "reports.dashboard",
-        Role.admin: "reports.dashboard",
-    }
-    return redirect(url_for(targets[current_user.role]))
+    return redirect(url_for(access.home_endpoint(current_user)))
 
 
 @bp.route("/healthz")

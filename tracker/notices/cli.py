@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 import sqlalchemy as sa
-from flask import Flask
 from flask.cli import AppGroup
 
 from tracker import timeutil
@@ -37,7 +36,3 @@ def issue(period: str, unit_code: str | None, now_text: str | None) -> None:
     for notice in notices:
         click.echo(f"{notice.number_label}\t{notice.unit.code}\t{notice.unit.name}\t{len(notice.items)} task(s)")
     click.echo(f"issued {len(notices)} notice(s)")
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(notices_cli)

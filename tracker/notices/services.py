@@ -17,13 +17,13 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
-from tracker import audit, timeutil
-from tracker.auth.models import Role, User
+from tracker import access, audit, timeutil
+from tracker.auth.models import User
 from tracker.auth.permissions import PermissionDenied
+from tracker.db import insert_ignoring
+from tracker.errors import UserError
 from tracker.extensions import db
 from tracker.notices import documents
 from tracker.notices.models import NoticeCounter, NoticeItem, NoticeKind, SupervisionNotice
@@ -37,7 +37,7 @@ PERIOD_RE = re.compile(r"^(\d{4})-H([12])$")
 DEFAULT_REQUIREMENTS = "请于{reply_by}前将办理情况书面反馈{organisation}，并在系统中逐项填报。"
 
 
-class NoticeError(ValueError):
+class NoticeError(UserError):
     """A refused notice action, with a message for the user."""
 
 
@@ -73,14 +73,14 @@ def next_serial(year: int) -> int:
             .returning(table.c.last_serial))
     serial = db.session.execute(bump).scalar()
     if serial is None:
-        insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        db.session.execute(insert(table).values(year=year, last_serial=0).on_conflict_do_nothing())
+        db.session.execute(insert_ignoring(table).values(year=year, last_serial=0))
         serial = db.session.execute(bump).scalar()
     return int(serial)
 
 
 def _can_issue(actor: User | None) -> bool:
-    return actor is None or actor.is_supervisor
+    """The scheduler issues with no actor; people only with the rule's leave."""
+    return actor is None or access.may_issue_notices(actor)
 
 
 def _official(label, value) -> str:
@@ -174,8 +174,7 @@ def issue_notices(period_key: str, *, unit_ids: list[int] | None = None, actor: 
 
 def issue_chase_notice(task: Task, *, actor: User, now: datetime) -> SupervisionNotice:
     """A 催办单 for one task, on a supervisor's demand; at most one per task per day."""
-    if actor is None or not actor.is_supervisor:
-        raise PermissionDenied
+    access.check(access.may_chase(actor, task))
     if task.state not in OPEN_STATES:
         raise NoticeError(_("任务已办结或撤销，无需催办。"))
     period_key = f"task-{task.id}-{timeutil.local_today(now).isoformat()}"
@@ -208,8 +207,7 @@ def write_docx(notice: SupervisionNotice) -> str:
 
 
 def unit_leads(unit_id: int) -> list[User]:
-    return list(db.session.scalars(sa.select(User).where(
-        User.unit_id == unit_id, User.role == Role.unit_lead, User.is_active.is_(True)).order_by(User.id)))
+    return list(db.session.scalars(sa.select(User).where(access.unit_leads_condition(unit_id)).order_by(User.id)))
 
 
 def deliver(notice: SupervisionNotice, *, now: datetime) -> int:
@@ -239,31 +237,15 @@ def deliver(notice: SupervisionNotice, *, now: datetime) -> int:
     return count
 
 
-def can_view(user: User, notice: SupervisionNotice) -> bool:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if user.role in (Role.admin, Role.supervisor, Role.viewer):
-        return True
-    return user.unit_id is not None and user.unit_id == notice.unit_id
-
-
-def can_answer(user: User, notice: SupervisionNotice) -> bool:
-    return (user is not None and user.role in (Role.unit_lead, Role.unit_member)
-            and user.unit_id == notice.unit_id)
-
-
 def visible_notices(user: User) -> sa.Select:
-    query = sa.select(SupervisionNotice).order_by(SupervisionNotice.year.desc(), SupervisionNotice.serial.desc())
-    if user.role in (Role.admin, Role.supervisor, Role.viewer):
-        return query
-    return query.where(SupervisionNotice.unit_id == (user.unit_id or -1))
+    """The notices ``user`` may see, newest first."""
+    return access.visible_notices(user).order_by(SupervisionNotice.year.desc(), SupervisionNotice.serial.desc())
 
 
 def answer_notice(notice: SupervisionNotice, answers: dict[int, tuple[str, int | None]], *, actor: User,
                   now: datetime) -> list[ProgressReport]:
     """The unit's feedback on listed tasks: one progress report per answered item."""
-    if not can_answer(actor, notice):
-        raise PermissionDenied
+    access.check(access.may_answer_notice(actor, notice))
     items = {item.id: item for item in notice.items}
     reports = []
     for item_id, (text, percent) in answers.items():

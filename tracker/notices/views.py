@@ -9,8 +9,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from tracker import timeutil
+from tracker import access, timeutil
 from tracker.auth.permissions import supervisor_required
+from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.notices import documents, services
 from tracker.notices.models import SupervisionNotice
@@ -31,7 +32,7 @@ def _list_context(**extra) -> dict:
     units = list(db.session.scalars(
         sa.select(Unit).where(Unit.is_active.is_(True)).order_by(Unit.sort_order, Unit.code)))
     return {"page": page, "period": period, "default_period": services.current_period(today), "units": units,
-            "today": today, **extra}
+            "today": today, "can_issue": access.may_issue_notices(current_user), **extra}
 
 
 @bp.route("/")
@@ -46,12 +47,8 @@ def issue():
     period = (request.form.get("period") or "").strip()
     unit_id = request.form.get("unit_id") or ""
     unit_ids = [int(unit_id)] if unit_id.isdigit() else None
-    try:
-        notices = services.issue_notices(period, unit_ids=unit_ids, actor=current_user, now=timeutil.utcnow())
-    except services.NoticeError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return render_template("notices/list.html", **_list_context()), 422
+    show_again(lambda: render_template("notices/list.html", **_list_context()))
+    notices = services.issue_notices(period, unit_ids=unit_ids, actor=current_user, now=timeutil.utcnow())
     db.session.commit()
     if notices:
         flash(_("已印发 %(n)d 份督办单：%(numbers)s", n=len(notices),
@@ -65,24 +62,26 @@ def _notice(notice_id: int) -> SupervisionNotice:
     notice = db.session.get(SupervisionNotice, notice_id)
     if notice is None:
         abort(404)
-    if not services.can_view(current_user, notice):
+    if not access.can_see_notice(current_user, notice):
         abort(403)
     return notice
 
 
 def _render(notice: SupervisionNotice, status: int = 200):
     return render_template("notices/notice.html", notice=notice, answers=services.answers_for(notice),
-                           can_answer=services.can_answer(current_user, notice),
+                           can_answer=access.may_answer_notice(current_user, notice),
                            cn_date=services.cn_date, light_labels=labels.translated(labels.LIGHT_LABELS)), status
 
 
 @bp.route("/<int:notice_id>")
+@access.protects("notice_id", access.can_see_notice)
 @login_required
 def show(notice_id: int):
     return _render(_notice(notice_id))
 
 
 @bp.route("/<int:notice_id>/answer", methods=["POST"])
+@access.protects("notice_id", access.can_see_notice, access.may_answer_notice)
 @login_required
 def answer(notice_id: int):
     notice = _notice(notice_id)
@@ -94,18 +93,15 @@ def answer(notice_id: int):
             flash(_("完成进度必须是 0 到 100 之间的整数。"), "danger")
             return _render(notice, 422)
         answers[item.id] = (text, int(raw) if raw else None)
-    try:
-        services.answer_notice(notice, answers, actor=current_user, now=timeutil.utcnow())
-    except services.NoticeError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return _render(db.session.get(SupervisionNotice, notice_id), 422)
+    show_again(lambda: _render(_notice(notice_id)))
+    services.answer_notice(notice, answers, actor=current_user, now=timeutil.utcnow())
     db.session.commit()
     flash(_("反馈已提交。"), "success")
     return redirect(url_for(".show", notice_id=notice_id))
 
 
 @bp.route("/<int:notice_id>.docx")
+@access.protects("notice_id", access.can_see_notice)
 @login_required
 def docx(notice_id: int):
     notice = _notice(notice_id)
@@ -115,6 +111,7 @@ def docx(notice_id: int):
 
 
 @bp.route("/<int:notice_id>.pdf")
+@access.protects("notice_id", access.can_see_notice)
 @login_required
 def pdf(notice_id: int):
     notice = _notice(notice_id)
@@ -123,17 +120,14 @@ def pdf(notice_id: int):
 
 
 @bp.route("/chase/<int:task_id>", methods=["POST"])
+@access.protects("task_id", access.can_see_task, access.may_chase)
 @supervisor_required
 def chase(task_id: int):
     task = db.session.get(Task, task_id)
     if task is None:
         abort(404)
-    try:
-        notice = services.issue_chase_notice(task, actor=current_user, now=timeutil.utcnow())
-    except services.NoticeError as exc:
-        db.session.rollback()
-        flash(str(exc), "warning")
-        return redirect(url_for(".list_notices"))
+    show_again(lambda: redirect(url_for(".list_notices")))
+    notice = services.issue_chase_notice(task, actor=current_user, now=timeutil.utcnow())
     db.session.commit()
     flash(_("已发出%(number)s。", number=notice.number_label), "success")
     return redirect(url_for(".show", notice_id=notice.id))

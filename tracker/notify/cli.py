@@ -7,7 +7,7 @@ import signal
 
 import click
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
 from tracker import timeutil
@@ -83,9 +83,3 @@ def list_outbox(status: str | None, stuck: bool, limit: int) -> None:
     for row in rows:
         click.echo(f"{row.id}\t{row.status.value}\t{row.attempts}\t{row.to_addr}\t{row.kind}\t{row.subject}")
     click.echo(f"{len(rows)} message(s)")
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(scheduler_cli)
-    app.cli.add_command(reminders_cli)
-    app.cli.add_command(outbox_cli)

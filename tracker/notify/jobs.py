@@ -15,10 +15,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Flask
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from tracker.db import utcnow
+from tracker.db import insert_ignoring, utcnow
 from tracker.extensions import db
 from tracker.notices.services import issue_due_period
 from tracker.notify.dispatch import send_pending
@@ -46,10 +44,9 @@ def acquire_lease(holder: str, *, now: datetime, name: str = LEASE_NAME, seconds
         .values(holder=holder, expires_at=expires)
     ).rowcount
     if not updated:
-        insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         updated = db.session.execute(
-            insert(_lease).values(name=name, holder=holder, expires_at=expires)
-            .on_conflict_do_nothing(index_elements=["name"]).returning(_lease.c.name)
+            insert_ignoring(_lease, "name").values(name=name, holder=holder, expires_at=expires)
+            .returning(_lease.c.name)
         ).scalar() is not None
     db.session.commit()
     return bool(updated)

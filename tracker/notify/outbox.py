@@ -13,10 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from tracker.db import utcnow
+from tracker.db import insert_ignoring, utcnow
 from tracker.extensions import db
 from tracker.notify.models import Notification, OutboxEmail, OutboxStatus
 
@@ -45,14 +43,35 @@ class Message:
     attachments: list[dict[str, str]] = field(default_factory=list)
 
 
+def row_values(*, dedupe_key: str, address: str | None, recipient_id: int | None, subject: str, body_text: str,
+               body_html: str, reason: str, kind: str, now: datetime, cc: list[str] | None = None,
+               attachments: list[dict[str, str]] | None = None, related_type: str | None = None,
+               related_id: int | None = None) -> dict[str, Any]:
+    """The columns of one outbox row, cleaned and cut to size; a recipient without an address gets
+    the in-app notice only, and the row records the fact (cancelled)."""
+    return {
+        "dedupe_key": dedupe_key[:200],
+        "to_addr": _clean_header(address or ""),
+        "cc_addrs": [_clean_header(a) for a in cc or [] if a],
+        "recipient_id": recipient_id,
+        "subject": _clean_header(subject)[:300],
+        "body_text": body_text,
+        "body_html": body_html,
+        "reason": _clean_header(reason)[:200],
+        "kind": kind,
+        "attachments": attachments or [],
+        "status": OutboxStatus.pending if address else OutboxStatus.cancelled,
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+        "related_type": related_type,
+        "related_id": related_id,
+    }
+
+
 def insert_ignoring_duplicates(values: dict[str, Any]) -> int | None:
     """Insert an outbox row unless its dedupe key exists; the new row's id, or None."""
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(OutboxEmail).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxEmail.id)
-    )
+    statement = insert_ignoring(OutboxEmail, "dedupe_key").values(**values).returning(OutboxEmail.id)
     return db.session.execute(statement).scalar()
 
 
@@ -71,30 +90,15 @@ def queue(user: Any, message: Message, dedupe_key: str, *, now: datetime | None 
         body_text = render_template(f"email/{message.template}.txt", **context)
         body_html = render_template(f"email/{message.template}.html", **context)
     address = getattr(user, "email", None) if email else None
-    values = {
-        "dedupe_key": dedupe_key[:200],
-        "to_addr": _clean_header(address or ""),
-        "cc_addrs": [_clean_header(a) for a in message.cc if a],
-        "recipient_id": getattr(user, "id", None),
-        "subject": subject[:300],
-        "body_text": body_text,
-        "body_html": body_html,
-        "reason": _clean_header(reason)[:200],
-        "kind": message.kind,
-        "attachments": message.attachments,
-        # a user without an address gets the in-app notice only; the row records the fact
-        "status": OutboxStatus.pending if address else OutboxStatus.cancelled,
-        "attempts": 0,
-        "created_at": now,
-        "next_attempt_at": now,
-        "related_type": message.related_type,
-        "related_id": message.related_id,
-    }
+    values = row_values(dedupe_key=dedupe_key, address=address, recipient_id=getattr(user, "id", None),
+                        subject=subject, body_text=body_text, body_html=body_html, reason=reason,
+                        kind=message.kind, now=now, cc=message.cc, attachments=message.attachments,
+                        related_type=message.related_type, related_id=message.related_id)
     new_id = insert_ignoring_duplicates(values)
     if new_id is None:
         return None
     if getattr(user, "id", None) is not None:
-        db.session.add(Notification(user_id=user.id, kind=message.kind, title=subject[:300],
+        db.session.add(Notification(user_id=user.id, kind=message.kind, title=values["subject"],
                                     body=body_text, link=message.link, task_id=message.task_id,
                                     created_at=now))
     return new_id

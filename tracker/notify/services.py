@@ -15,17 +15,16 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale, get_locale, get_translations
 from flask_babel import gettext as _
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from tracker import audit, timeutil
-from tracker.auth.models import Role, User
-from tracker.auth.permissions import PermissionDenied
+from tracker import access, audit, timeutil
+from tracker.auth.models import User
+from tracker.db import insert_ignoring
+from tracker.errors import Conflict
 from tracker.extensions import db
 from tracker.notices.models import NoticeItem, NoticeKind, SupervisionNotice
 from tracker.notify import rules
 from tracker.notify.models import Notification, OutboxEmail, OutboxStatus
-from tracker.notify.outbox import _clean_header
+from tracker.notify.outbox import row_values
 from tracker.plans.models import Measure, Plan
 from tracker.tasks.models import OPEN_STATES, ProgressReport, ReportingPeriod, Task
 from tracker.units.models import Unit
@@ -49,8 +48,8 @@ TASK_SUBJECT = N_("【%(label)s】%(reason)s：%(what)s")
 NOTICE_SUBJECT = N_("【%(label)s】%(what)s：%(reason)s")
 
 
-class NotifyError(ValueError):
-    """A refused notification action, with a message for the user."""
+class NotifyError(Conflict):
+    """A refused notification action (the message is not in a state for it), for the user."""
 
 
 @dataclass
@@ -81,10 +80,6 @@ class Pending:
     task_id: int | None = None
     related_type: str | None = None
     related_id: int | None = None
-
-
-def _insert():
-    return pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def existing_keys(keys: list[str]) -> set[str]:
@@ -133,18 +128,12 @@ def queue_bulk(items: list[Pending], *, now: datetime, catalog: _SweepCatalog | 
             if name not in templates:
                 templates[name] = env.get_template(name)
             bodies.append(templates[name].render(context))
-        address = getattr(item.user, "email", None)
-        values.append({
-            "dedupe_key": item.dedupe_key[:200], "to_addr": _clean_header(address or ""), "cc_addrs": [],
-            "recipient_id": getattr(item.user, "id", None), "subject": _clean_header(item.subject)[:300],
-            "body_text": bodies[0], "body_html": bodies[1], "reason": _clean_header(item.reason)[:200],
-            "kind": item.kind, "attachments": [],
-            "status": OutboxStatus.pending if address else OutboxStatus.cancelled,
-            "attempts": 0, "created_at": now, "next_attempt_at": now,
-            "related_type": item.related_type, "related_id": item.related_id,
-        })
-    statement = (_insert()(_outbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
-                 .returning(_outbox.c.dedupe_key))
+        values.append(row_values(
+            dedupe_key=item.dedupe_key, address=getattr(item.user, "email", None),
+            recipient_id=getattr(item.user, "id", None), subject=item.subject, body_text=bodies[0],
+            body_html=bodies[1], reason=item.reason, kind=item.kind, now=now, related_type=item.related_type,
+            related_id=item.related_id))
+    statement = insert_ignoring(_outbox, "dedupe_key").returning(_outbox.c.dedupe_key)
     inserted: set[str] = set()
     for start in range(0, len(values), 1000):
         inserted.update(db.session.execute(statement, values[start:start + 1000]).scalars())
@@ -196,7 +185,7 @@ def _users(ids: set[int]) -> dict[int, Person]:
 def _leads_by_unit() -> dict[int, list[Person]]:
     leads: dict[int, list[Person]] = defaultdict(list)
     for row in db.session.execute(sa.select(*_PERSON_COLUMNS).where(
-            User.role == Role.unit_lead, User.is_active.is_(True), User.unit_id.is_not(None)).order_by(User.id)):
+            access.unit_leads_condition()).order_by(User.id)):
         leads[row.unit_id].append(Person(*row))
     return leads
 
@@ -377,8 +366,7 @@ REQUEUEABLE = (OutboxStatus.failed, OutboxStatus.sending, OutboxStatus.cancelled
 
 def requeue(row: OutboxEmail, *, actor: User, now: datetime) -> OutboxEmail:
     """Send a failed or stuck ("in doubt") message again, on an administrator's decision."""
-    if actor is None or not actor.is_supervisor:
-        raise PermissionDenied
+    access.check(access.may_requeue(actor, row))
     if row.status not in REQUEUEABLE:
         raise NotifyError(_("只有发送失败或状态不明的邮件可以重新排队。"))
     if not row.to_addr:
@@ -403,8 +391,7 @@ def stuck(now: datetime, older_than: timedelta = timedelta(minutes=10)) -> list[
 
 def mark_read(notification: Notification, *, actor: User, now: datetime) -> None:
     """A user marks one of their own notices read."""
-    if actor is None or notification.user_id != actor.id:
-        raise PermissionDenied
+    access.check(access.can_see_notification(actor, notification))
     if notification.read_at is None:
         notification.read_at = now
     db.session.flush()

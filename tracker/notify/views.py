@@ -12,8 +12,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.security import safe_join
 
-from tracker import timeutil
+from tracker import access, timeutil
 from tracker.auth.permissions import supervisor_required
+from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.notify import dispatch, services
 from tracker.notify.models import Notification, OutboxEmail, OutboxStatus
@@ -45,7 +46,7 @@ def outbox():
     status = request.args.get("status") or ""
     kind = request.args.get("kind") or ""
     recipient = (request.args.get("recipient") or "").strip()
-    query = sa.select(OutboxEmail).order_by(OutboxEmail.id.desc())
+    query = sa.select(OutboxEmail).where(access.outbox_condition(current_user)).order_by(OutboxEmail.id.desc())
     if status in {s.value for s in OutboxStatus}:
         query = query.where(OutboxEmail.status == OutboxStatus(status))
     if kind:
@@ -53,9 +54,11 @@ def outbox():
     if recipient:
         query = query.where(OutboxEmail.to_addr.contains(recipient.lower()))
     page = db.paginate(query, per_page=50, error_out=False)
-    counts = dict(db.session.execute(sa.select(OutboxEmail.status, sa.func.count()).group_by(OutboxEmail.status)).all())
-    kinds = list(db.session.scalars(sa.select(OutboxEmail.kind).distinct().order_by(OutboxEmail.kind)))
-    stuck = services.stuck(timeutil.utcnow())
+    visible = access.outbox_condition(current_user)
+    counts = dict(db.session.execute(sa.select(OutboxEmail.status, sa.func.count()).where(visible)
+                                     .group_by(OutboxEmail.status)).all())
+    kinds = list(db.session.scalars(sa.select(OutboxEmail.kind).where(visible).distinct().order_by(OutboxEmail.kind)))
+    stuck = [row for row in services.stuck(timeutil.utcnow()) if access.can_see_outbox_message(current_user, row)]
     return render_template("notify/outbox.html", page=page, counts=counts, kinds=kinds, stuck=stuck,
                            filters={"status": status, "kind": kind, "recipient": recipient},
                            statuses=list(OutboxStatus), status_labels=STATUS_LABELS,
@@ -64,12 +67,13 @@ def outbox():
 
 def _row(message_id: int) -> OutboxEmail:
     row = db.session.get(OutboxEmail, message_id)
-    if row is None:
+    if row is None or not access.can_see_outbox_message(current_user, row):
         abort(404)
     return row
 
 
 @bp.route("/outbox/<int:message_id>")
+@access.protects("message_id", access.can_see_outbox_message)
 @supervisor_required
 def message(message_id: int):
     return render_template("notify/message.html", row=_row(message_id), status_labels=STATUS_LABELS,
@@ -77,6 +81,7 @@ def message(message_id: int):
 
 
 @bp.route("/outbox/<int:message_id>/body")
+@access.protects("message_id", access.can_see_outbox_message)
 @supervisor_required
 def message_body(message_id: int):
     """The HTML body at its own URL, under a sandbox CSP, for the <iframe sandbox> of the message page."""
@@ -88,6 +93,7 @@ def message_body(message_id: int):
 
 
 @bp.route("/outbox/<int:message_id>/attachments/<int:index>")
+@access.protects("message_id", access.can_see_outbox_message)
 @supervisor_required
 def attachment(message_id: int, index: int):
     row = _row(message_id)
@@ -103,16 +109,13 @@ def attachment(message_id: int, index: int):
 
 
 @bp.route("/outbox/<int:message_id>/requeue", methods=["POST"])
+@access.protects("message_id", access.can_see_outbox_message, access.may_requeue)
 @supervisor_required
 def requeue(message_id: int):
     row = _row(message_id)
-    try:
-        services.requeue(row, actor=current_user, now=timeutil.utcnow())
-    except services.NotifyError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return render_template("notify/message.html", row=_row(message_id), status_labels=STATUS_LABELS,
-                               mail_configured=dispatch.mail_configured()), 409
+    show_again(lambda: render_template("notify/message.html", row=_row(message_id), status_labels=STATUS_LABELS,
+                                       mail_configured=dispatch.mail_configured()))
+    services.requeue(row, actor=current_user, now=timeutil.utcnow())
     db.session.commit()
     flash(_("邮件已重新排队。"), "success")
     return redirect(url_for(".message", message_id=message_id))
@@ -140,6 +143,7 @@ def my_notifications():
 
 
 @bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@access.protects("notification_id", access.can_see_notification, access.can_see_notification)
 @login_required
 def mark_read(notification_id: int):
     notification = db.session.get(Notification, notification_id)

@@ -22,9 +22,9 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from tracker import audit
-from tracker.auth.models import Role, User
-from tracker.auth.permissions import PermissionDenied
+from tracker import access, audit, uploads
+from tracker.auth.models import User
+from tracker.errors import Conflict, TooLarge, UserError
 from tracker.extensions import db
 from tracker.plans import parse_document, parse_text
 from tracker.plans.errors import PlanInputError
@@ -32,7 +32,6 @@ from tracker.plans.models import Measure, MeasureKind, Plan, PlanState
 from tracker.plans.outline import Item, Outline
 from tracker.plans.readers import read_document
 from tracker.tasks.models import Task
-from tracker.units.services import descendant_ids
 from tracker.uploads import PendingUploads
 
 MAX_TITLE = 200
@@ -48,9 +47,6 @@ BODY_KEY = "body"
 MAX_BODY = 20000
 #: an upload kept between preview and save is dropped after this many seconds
 
-EDITORS = (Role.supervisor, Role.admin)
-READERS = (Role.supervisor, Role.admin, Role.viewer)
-
 STATE_TRANSITIONS: dict[PlanState, set[PlanState]] = {
     PlanState.draft: {PlanState.active, PlanState.archived},
     PlanState.active: {PlanState.archived, PlanState.draft},
@@ -58,7 +54,7 @@ STATE_TRANSITIONS: dict[PlanState, set[PlanState]] = {
 }
 
 
-class PlanError(ValueError):
+class PlanError(UserError):
     """Bad input for a plan action; the message is for the user."""
 
 
@@ -75,12 +71,23 @@ class OutlineError(PlanError):
         super().__init__(text)
 
 
-class MeasureInUse(PlanError):
+class MeasureInUse(PlanError, Conflict):
     """A measure that already has tasks cannot be deleted."""
 
 
-class UploadTooLarge(PlanError):
+class UploadTooLarge(PlanError, TooLarge):
     """The upload is over PLAN_MAX_MB; refused before it is read in full."""
+
+
+class PlanSourceError(PlanError):
+    """The parser refused the source (its PlanInputError, in the user's language); ``reason`` is
+    the parser's code. Too large or a zip bomb: 413."""
+
+    def __init__(self, exc: PlanInputError) -> None:
+        self.reason = getattr(exc, "code", "")
+        too_large = self.reason in ("too_large", "zip_bomb")
+        super().__init__(error_message(exc), status=413 if too_large else 422,
+                         code="payload_too_large" if too_large else "validation_error")
 
 
 # ---------------------------------------------------------------------------
@@ -118,18 +125,10 @@ def max_upload_bytes() -> int:
 
 def read_limited(stream: IO[bytes], limit: int | None = None) -> bytes:
     """Read an upload, stopping one chunk past the limit so a huge file is never held in memory."""
-    limit = max_upload_bytes() if limit is None else limit
-    chunks: list[bytes] = []
-    total = 0
-    while True:
-        chunk = stream.read(min(1024 * 1024, limit + 1 - total))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        total += len(chunk)
-        if total > limit:
-            raise UploadTooLarge(_("文件过大（上限 %(limit)s MB）。", limit=max_upload_mb()))
-    return b"".join(chunks)
+    try:
+        return uploads.read_limited(stream, max_upload_bytes() if limit is None else limit)
+    except uploads.UploadRefused as exc:
+        raise UploadTooLarge(_("文件过大（上限 %(limit)s MB）。", limit=max_upload_mb())) from exc
 
 
 # ---------------------------------------------------------------------------
@@ -137,16 +136,20 @@ def read_limited(stream: IO[bytes], limit: int | None = None) -> bytes:
 
 
 def preview(data: bytes | None, filename: str | None, text: str | None) -> Outline:
-    """Parse an upload (preferred when given) or pasted text; raises PlanInputError or PlanError."""
-    if data is not None and filename:
-        if len(data) > max_upload_bytes():
-            raise UploadTooLarge(_("文件过大（上限 %(limit)s MB）。", limit=max_upload_mb()))
-        return parse_document(data, filename, max_bytes=max_upload_bytes())
-    if text is not None and text.strip():
-        if len(text.encode("utf-8")) > max_upload_bytes():
-            raise UploadTooLarge(_("文字过长（上限 %(limit)s MB）。", limit=max_upload_mb()))
-        return parse_text(text.replace("\r\n", "\n").replace("\r", "\n"))
-    raise PlanError(_("请粘贴计划文字，或选择要上传的文件。"))
+    """Parse an upload (preferred when given) or pasted text; raises a PlanError (PlanSourceError
+    when the parser refuses the source)."""
+    try:
+        if data is not None and filename:
+            if len(data) > max_upload_bytes():
+                raise UploadTooLarge(_("文件过大（上限 %(limit)s MB）。", limit=max_upload_mb()))
+            return parse_document(data, filename, max_bytes=max_upload_bytes())
+        if text is not None and text.strip():
+            if len(text.encode("utf-8")) > max_upload_bytes():
+                raise UploadTooLarge(_("文字过长（上限 %(limit)s MB）。", limit=max_upload_mb()))
+            return parse_text(text.replace("\r\n", "\n").replace("\r", "\n"))
+    except PlanInputError as exc:
+        raise PlanSourceError(exc) from exc
+    raise PlanError(_("请粘贴计划文字，或选择要上传的文件。"), status=400, code="bad_request")
 
 
 def source_lines(data: bytes | None, filename: str | None, text: str | None) -> list[str]:
@@ -394,46 +397,8 @@ def validate_items(edited_items: Any) -> list[CleanItem]:
 # permissions and reading
 
 
-def can_edit(user: Any, plan: Plan | None = None) -> bool:
-    """Admins edit every plan, supervisors the plans they own (and import new ones)."""
-    role = getattr(user, "role", None)
-    if role == Role.admin:
-        return True
-    if role != Role.supervisor:
-        return False
-    return plan is None or plan.supervisor_id in (None, user.id)
-
-
-def can_view(user: Any, plan: Plan) -> bool:
-    role = getattr(user, "role", None)
-    if role in (Role.admin, Role.viewer):
-        return True
-    if role == Role.supervisor:
-        return plan.supervisor_id in (None, user.id)
-    if role in (Role.unit_lead, Role.unit_member) and user.unit_id:
-        return db.session.scalar(
-            sa.select(sa.func.count(Task.id)).where(Task.plan_id == plan.id,
-                                                   Task.unit_id.in_(descendant_ids(user.unit_id)))
-        ) > 0
-    return False
-
-
-def plans_for(user: Any) -> sa.Select:
-    """The plans a user may see, as a query the views filter and page (deleted plans never)."""
-    query = sa.select(Plan).where(Plan.is_deleted.is_(False))
-    role = getattr(user, "role", None)
-    if role in (Role.admin, Role.viewer):
-        return query
-    if role == Role.supervisor:
-        return query.where(sa.or_(Plan.supervisor_id == user.id, Plan.supervisor_id.is_(None)))
-    if role in (Role.unit_lead, Role.unit_member) and user.unit_id:
-        units = descendant_ids(user.unit_id)
-        return query.where(Plan.id.in_(sa.select(Task.plan_id).where(Task.unit_id.in_(units))))
-    return query.where(sa.false())
-
-
 def state_counts(user: Any) -> dict[PlanState, int]:
-    visible = plans_for(user).subquery()
+    visible = access.visible_plans(user).subquery()
     rows = db.session.execute(sa.select(visible.c.state, sa.func.count()).group_by(visible.c.state)).all()
     counts = {state: 0 for state in PlanState}
     for state, n in rows:
@@ -579,8 +544,7 @@ def save_outline(
     Everything is validated first; on any failure the caller rolls back and the
     file written here is removed with the transaction.
     """
-    if not can_edit(actor):
-        raise PermissionDenied
+    access.check(access.may_import_plans(actor))
     clean = validate_outline(edited)
     filename = sha = None
     if source_file is not None:
@@ -615,8 +579,7 @@ def save_outline(
 def update_plan(plan: Plan, title: str, issuer: str | None, doc_number: str | None, issued_on: date | None,
                 *, actor: User, now: datetime) -> Plan:
     """Correct the plan's title, 发文单位, 文号 and date."""
-    if not can_edit(actor, plan):
-        raise PermissionDenied
+    access.check(access.may_edit_plan(actor, plan))
     title = (title or "").strip()
     if not title:
         raise PlanError(_("标题不能为空。"))
@@ -641,12 +604,11 @@ def update_plan(plan: Plan, title: str, issuer: str | None, doc_number: str | No
 
 def set_state(plan: Plan, state: PlanState, *, actor: User, now: datetime) -> Plan:
     """Move a plan between draft, active and archived."""
-    if not can_edit(actor, plan):
-        raise PermissionDenied
+    access.check(access.may_edit_plan(actor, plan))
     if state == plan.state:
         return plan
     if state not in STATE_TRANSITIONS[plan.state]:
-        raise PlanError(_("计划当前状态不能改为该状态。"))
+        raise PlanError(_("计划当前状态不能改为该状态。"), status=409, code="state_conflict")
     old = plan.state
     plan.state = state
     plan.updated_at = now
@@ -657,8 +619,7 @@ def set_state(plan: Plan, state: PlanState, *, actor: User, now: datetime) -> Pl
 
 def edit_outline(plan: Plan, edited_items: Any, *, actor: User, now: datetime) -> Plan:
     """Correct a saved outline: change, move, add or delete measures (not ones with tasks)."""
-    if not can_edit(actor, plan):
-        raise PermissionDenied
+    access.check(access.may_edit_plan(actor, plan))
     items = validate_items(edited_items)
     existing = {m.id: m for m in plan.measures}
     seen: set[int] = set()

@@ -10,11 +10,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from tracker.auth.permissions import PermissionDenied, staff_required, supervisor_required
+from tracker import access
+from tracker.auth.permissions import supervisor_required
 from tracker.db import utcnow
+from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.plans import services
-from tracker.plans.errors import PlanInputError
 from tracker.plans.forms import ActionForm, ImportForm, OutlineForm, PlanForm, SaveForm
 from tracker.plans.models import MeasureKind, Plan, PlanState
 
@@ -37,18 +38,11 @@ def _allow_big_forms(endpoint: str | None, values: dict | None) -> None:
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(error: RequestEntityTooLarge):
     """A friendly page instead of a bare 413 when an upload is over MAX_CONTENT_LENGTH."""
-    if request.endpoint not in BIG_FORM_ENDPOINTS or not services.can_edit(current_user):
+    if request.endpoint not in BIG_FORM_ENDPOINTS or not access.may_import_plans(current_user):
         return render_template("errors/error.html", code=413, title=_("上传的文件过大"), message=None), 413
     limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
     message = _("上传的文件过大（上限 %(limit)d MB），请拆分或压缩后重试。", limit=max(1, limit // (1024 * 1024)))
     return render_template("plans/import.html", form=ImportForm(formdata=None), error=message), 413
-
-
-@bp.errorhandler(PermissionDenied)
-def _denied(error: PermissionDenied):
-    """A service refused the action: nothing of it is kept."""
-    db.session.rollback()
-    return render_template("errors/403.html", code=403, title=_("您没有权限访问此页面"), message=None), 403
 
 
 def _plan_or_404(plan_id: int) -> Plan:
@@ -58,22 +52,18 @@ def _plan_or_404(plan_id: int) -> Plan:
     return plan
 
 
-def _viewable(plan_id: int) -> Plan:
+def _viewable(plan_id: int, rule=access.can_see_plan) -> Plan:
     plan = _plan_or_404(plan_id)
-    if not services.can_view(current_user, plan):
+    if not rule(current_user, plan):
         abort(403)
     return plan
 
 
 def _editable(plan_id: int) -> Plan:
     plan = _plan_or_404(plan_id)
-    if not services.can_edit(current_user, plan):
+    if not access.may_edit_plan(current_user, plan):
         abort(403)
     return plan
-
-
-def _input_status(exc: PlanInputError) -> int:
-    return 413 if exc.code in ("too_large", "zip_bomb") else 422
 
 
 @bp.route("/")
@@ -81,7 +71,7 @@ def _input_status(exc: PlanInputError) -> int:
 def list_plans():
     """The plans this user may see, by state."""
     state = request.args.get("state") or ""
-    query = services.plans_for(current_user)
+    query = access.visible_plans(current_user)
     if state in PlanState.__members__:
         query = query.where(Plan.state == PlanState(state))
     else:
@@ -91,7 +81,7 @@ def list_plans():
     counts = services.state_counts(current_user)
     return render_template("plans/list.html", page=page, plans=page.items, state=state, counts=counts,
                            total=sum(counts.values()), measure_counts=services.measure_counts(page.items),
-                           can_import=services.can_edit(current_user), states=list(PlanState))
+                           can_import=access.may_import_plans(current_user), states=list(PlanState))
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -106,20 +96,13 @@ def import_plan():
         return render_template("plans/import.html", form=form, error=message), 400
     upload = request.files.get("file")
     data = filename = None
-    try:
-        if upload is not None and upload.filename:
-            filename = upload.filename
-            data = services.read_limited(upload.stream)
-        text = None if data is not None else (form.text.data or "")
-        outline = services.preview(data, filename, text)
-        lines = services.source_lines(data, filename, text)
-    except services.UploadTooLarge as exc:
-        return render_template("plans/import.html", form=form, error=str(exc)), 413
-    except PlanInputError as exc:
-        return render_template("plans/import.html", form=form, error=services.error_message(exc)), \
-            _input_status(exc)
-    except services.PlanError as exc:
-        return render_template("plans/import.html", form=form, error=str(exc)), 400
+    show_again(lambda: render_template("plans/import.html", form=form, error=None))
+    if upload is not None and upload.filename:
+        filename = upload.filename
+        data = services.read_limited(upload.stream)
+    text = None if data is not None else (form.text.data or "")
+    outline = services.preview(data, filename, text)
+    lines = services.source_lines(data, filename, text)
     token = services.stash_upload(data, filename) if data is not None else ""
     edited = services.outline_to_edit(outline)
     return _render_preview(edited, lines, token=token, filename=filename, source_text=text or "")
@@ -169,19 +152,20 @@ def save_import():
     else:
         source_text = form.source_text.data or ""
         lines = source_text.split("\n")
-    try:
-        if not form.validate():
-            raise services.OutlineError([str(e) for errors in form.errors.values() for e in errors])
-        plans = services.save_outline(form.outline_json.data, source_text=source_text, source_file=stashed,
-                                      actor=current_user, now=utcnow())
-        db.session.commit()
-    except services.PlanError as exc:
-        db.session.rollback()
+
+    def again():
         edited = _edited_or_reparsed(form.outline_json.data, stashed, source_text)
         if edited is None:
-            return render_template("plans/import.html", form=ImportForm(formdata=None), error=str(exc)), 422
+            return render_template("plans/import.html", form=ImportForm(formdata=None), error=None)
         return _render_preview(edited, lines, token=token, filename=stashed[1] if stashed else None,
-                               source_text="" if stashed else source_text, error=str(exc), status=422)
+                               source_text="" if stashed else source_text)
+
+    show_again(again)
+    if not form.validate():
+        raise services.OutlineError([str(e) for errors in form.errors.values() for e in errors])
+    plans = services.save_outline(form.outline_json.data, source_text=source_text, source_file=stashed,
+                                  actor=current_user, now=utcnow())
+    db.session.commit()
     services.drop_upload(token)
     flash(_("已导入 %(n)d 份计划（草稿），请核对后启用。", n=len(plans)), "success")
     return redirect(url_for(".view_plan", plan_id=plans[0].id))
@@ -198,12 +182,13 @@ def _edited_or_reparsed(raw: str | None, stashed: tuple[bytes, str] | None, sour
     try:
         outline = services.preview(stashed[0] if stashed else None, stashed[1] if stashed else None,
                                    None if stashed else source_text)
-    except (PlanInputError, services.PlanError):
+    except services.PlanError:
         return None
     return services.outline_to_edit(outline)
 
 
 @bp.route("/<int:plan_id>")
+@access.protects("plan_id", access.can_see_plan)
 @login_required
 def view_plan(plan_id: int):
     """The plan page: metadata, state, the outline with suggestions, links onward."""
@@ -212,14 +197,15 @@ def view_plan(plan_id: int):
 
 def _render_plan(plan: Plan, status: int = 200):
     return render_template(
-        "plans/view.html", plan=plan, can_edit=services.can_edit(current_user, plan),
-        is_staff=current_user.role in services.READERS, action_form=ActionForm(),
+        "plans/view.html", plan=plan, can_edit=access.may_edit_plan(current_user, plan),
+        is_staff=access.can_see_plan_tasks(current_user, plan), action_form=ActionForm(),
         in_use=services.measures_with_tasks(plan), transitions=services.STATE_TRANSITIONS[plan.state],
         MeasureKind=MeasureKind, PlanState=PlanState,
     ), status
 
 
 @bp.route("/<int:plan_id>/edit", methods=["GET", "POST"])
+@access.protects("plan_id", access.may_edit_plan, access.may_edit_plan)
 @supervisor_required
 def edit_plan(plan_id: int):
     """Correct the title, 文号, 发文单位 and date."""
@@ -228,20 +214,17 @@ def edit_plan(plan_id: int):
     if request.method == "POST":
         if not form.validate():
             return render_template("plans/edit.html", form=form, plan=plan), 422
-        try:
-            services.update_plan(plan, form.title.data or "", form.issuer.data, form.doc_number.data,
-                                 form.issued_on.data, actor=current_user, now=utcnow())
-            db.session.commit()
-        except services.PlanError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-            return render_template("plans/edit.html", form=form, plan=plan), 422
+        show_again(lambda: render_template("plans/edit.html", form=form, plan=_editable(plan_id)))
+        services.update_plan(plan, form.title.data or "", form.issuer.data, form.doc_number.data,
+                             form.issued_on.data, actor=current_user, now=utcnow())
+        db.session.commit()
         flash(_("计划信息已保存。"), "success")
         return redirect(url_for(".view_plan", plan_id=plan.id))
     return render_template("plans/edit.html", form=form, plan=plan)
 
 
 @bp.route("/<int:plan_id>/state/<state>", methods=["POST"])
+@access.protects("plan_id", access.may_edit_plan, access.may_edit_plan)
 @supervisor_required
 def change_state(plan_id: int, state: str):
     """启用 / 归档 / 退回草稿."""
@@ -249,58 +232,57 @@ def change_state(plan_id: int, state: str):
     form = ActionForm()
     if state not in PlanState.__members__ or not form.validate():
         abort(400)
-    try:
-        services.set_state(plan, PlanState(state), actor=current_user, now=utcnow())
-        db.session.commit()
-    except services.PlanError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return _render_plan(_plan_or_404(plan_id), 409)
+    show_again(lambda: _render_plan(_plan_or_404(plan_id)))
+    services.set_state(plan, PlanState(state), actor=current_user, now=utcnow())
+    db.session.commit()
     flash(_("计划状态已更新。"), "success")
     return redirect(url_for(".view_plan", plan_id=plan.id))
 
 
 @bp.route("/<int:plan_id>/outline", methods=["GET", "POST"])
+@access.protects("plan_id", access.may_edit_plan, access.may_edit_plan)
 @supervisor_required
 def edit_outline(plan_id: int):
     """Correct the saved outline; measures that already have tasks stay."""
     plan = _editable(plan_id)
     form = OutlineForm()
-    status = 200
-    error = None
-    items: Any = services.measure_tree(plan)
     if request.method == "POST":
-        try:
-            if not form.validate():
-                raise services.OutlineError([str(e) for errors in form.errors.values() for e in errors])
-            services.edit_outline(plan, form.outline_json.data, actor=current_user, now=utcnow())
-            db.session.commit()
-        except services.PlanError as exc:
-            db.session.rollback()
-            error, status = str(exc), (409 if isinstance(exc, services.MeasureInUse) else 422)
-            try:
-                posted = json.loads(form.outline_json.data or "")
-                items = posted.get("items", items) if isinstance(posted, dict) else items
-            except (ValueError, RecursionError):
-                pass
-            plan = _editable(plan_id)
-        else:
-            flash(_("提纲已更新。"), "success")
-            return redirect(url_for(".view_plan", plan_id=plan.id))
+        show_again(lambda: _outline_page(_editable(plan_id), _posted_items(form.outline_json.data)))
+        if not form.validate():
+            raise services.OutlineError([str(e) for errors in form.errors.values() for e in errors])
+        services.edit_outline(plan, form.outline_json.data, actor=current_user, now=utcnow())
+        db.session.commit()
+        flash(_("提纲已更新。"), "success")
+        return redirect(url_for(".view_plan", plan_id=plan.id))
+    return _outline_page(plan, None)
+
+
+def _posted_items(raw: str | None) -> Any:
+    """The items of a refused outline as the user sent them, to correct; None if unreadable."""
+    try:
+        posted = json.loads(raw or "")
+    except (ValueError, RecursionError):
+        return None
+    return posted.get("items") if isinstance(posted, dict) else None
+
+
+def _outline_page(plan: Plan, items: Any):
+    if items is None:
+        items = services.measure_tree(plan)
     edited = {"plans": [{"title": plan.title, "items": items}]}
     outline_json = json.dumps(edited, ensure_ascii=False)
     form = OutlineForm(formdata=None, outline_json=json.dumps({"items": items}, ensure_ascii=False))
     lines = (plan.source_text or "").split("\n")
     return render_template("plans/outline_edit.html", plan=plan, form=form, outline_json=outline_json,
-                           edited=edited, error=error, lines=lines,
-                           in_use=sorted(services.measures_with_tasks(plan))), status
+                           edited=edited, error=None, lines=lines, in_use=sorted(services.measures_with_tasks(plan)))
 
 
 @bp.route("/<int:plan_id>/source")
-@staff_required
+@access.protects("plan_id", access.can_see_plan_tasks)
+@login_required
 def source_text(plan_id: int):
     """The source text, with the lines that became measures highlighted."""
-    plan = _viewable(plan_id)
+    plan = _viewable(plan_id, access.can_see_plan_tasks)
     hits: set[int] = set()
     starts: set[int] = set()
     for m in plan.measures:
@@ -312,10 +294,11 @@ def source_text(plan_id: int):
 
 
 @bp.route("/<int:plan_id>/source/file")
-@staff_required
+@access.protects("plan_id", access.can_see_plan_tasks)
+@login_required
 def source_file(plan_id: int):
     """The uploaded file as it was sent, under its original name."""
-    plan = _viewable(plan_id)
+    plan = _viewable(plan_id, access.can_see_plan_tasks)
     path = services.source_path(plan)
     if path is None:
         abort(404)

@@ -18,15 +18,19 @@ from flask_babel import gettext as _
 from tracker import timeutil
 from tracker.auth.models import User
 from tracker.documents import HEADING_FONT, add_paragraph, add_table, add_title, cn_date, new_document, to_bytes
+from tracker.errors import UserError
 from tracker.extensions import db
 from tracker.plans.models import Measure, number_label
 from tracker.reports.queries import local_date_of, visible_condition
-from tracker.tasks.models import OPEN_STATES, Task, TaskState
+from tracker.tasks.models import Task, TaskState
 from tracker.units.models import Unit
 
 
-class PeriodError(ValueError):
+class PeriodError(UserError):
     """A period that cannot be read; the message is for the user."""
+
+    status = 400
+    code = "bad_request"
 
 
 @dataclass
@@ -143,7 +147,6 @@ def bulletin_data(user: User, period: Period, now: datetime) -> BulletinData:
     as_of = min(today, period.end)
     completed = Task.state == TaskState.completed
     done_day = local_date_of(Task.completed_at, now)
-    is_open = Task.state.in_(OPEN_STATES)
 
     def count_if(condition):
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
@@ -152,7 +155,7 @@ def bulletin_data(user: User, period: Period, now: datetime) -> BulletinData:
         sa.select(Unit.id, Unit.name, sa.func.count().label("due"),
                   count_if(sa.and_(completed, done_day <= Task.original_due_on)).label("on_time"),
                   count_if(sa.and_(completed, done_day > Task.original_due_on)).label("late"),
-                  count_if(sa.and_(is_open, Task.due_on < as_of)).label("overdue"),
+                  count_if(Task.overdue_condition(as_of)).label("overdue"),
                   sa.func.coalesce(sa.func.sum(Task.return_count), 0).label("returns"))
         .join(Unit, Unit.id == Task.unit_id)
         .where(visible_condition(user), Task.state != TaskState.cancelled,
@@ -166,7 +169,7 @@ def bulletin_data(user: User, period: Period, now: datetime) -> BulletinData:
     overdue_rows = db.session.execute(
         sa.select(Unit.name, Measure.number, Measure.text, Task.due_on)
         .join(Unit, Unit.id == Task.unit_id).join(Measure, Measure.id == Task.measure_id)
-        .where(visible_condition(user), is_open, Task.due_on < as_of, Task.original_due_on <= period.end)
+        .where(visible_condition(user), Task.overdue_condition(as_of), Task.original_due_on <= period.end)
         .order_by(Task.due_on, Unit.sort_order, Unit.id, Measure.position)
         .limit(1000)
     ).all()

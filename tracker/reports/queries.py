@@ -18,15 +18,15 @@ from flask_babel import gettext as _
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-from tracker import timeutil
-from tracker.auth.models import Role, User
+from tracker import access, timeutil
+from tracker.access import task_condition as task_visibility
+from tracker.auth.models import User
 from tracker.db import UTCDateTime
 from tracker.extensions import db
 from tracker.plans.models import Measure, Plan
 from tracker.tasks.filters import TaskFilters, filter_conditions
 from tracker.tasks.lights import LIGHTS, light_expression, open_light_case
 from tracker.tasks.models import OPEN_STATES, Evidence, ProgressReport, ReportingPeriod, Task, TaskState
-from tracker.tasks.permissions import visible_condition as task_visibility
 from tracker.units.models import Unit
 
 # --------------------------------------------------------------------------- visibility
@@ -40,12 +40,7 @@ def visible_condition(user: Any) -> ColumnElement[bool]:
 
 def visible_plans(user: User) -> list[Plan]:
     """Plans the user's dashboard shows, for the plan picker."""
-    query = sa.select(Plan).where(Plan.is_deleted.is_(False)).order_by(Plan.id)
-    if user.role is Role.supervisor:
-        query = query.where(Plan.supervisor_id == user.id)
-    elif user.role not in (Role.admin, Role.viewer):
-        query = query.where(Plan.id.in_(sa.select(Task.plan_id).where(visible_condition(user))))
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(access.visible_plans(user).order_by(Plan.id)))
 
 
 # --------------------------------------------------------------------------- local dates in SQL
@@ -480,7 +475,7 @@ def unit_tasks(user: User, now: datetime, limit: int = 50) -> dict[str, list[sa.
     )
     soon = today + timedelta(days=wd)
     return {
-        "overdue": list(db.session.execute(base.where(Task.due_on < today))),
+        "overdue": list(db.session.execute(base.where(Task.overdue_condition(today)))),
         "due_soon": list(db.session.execute(base.where(Task.due_on >= today, Task.due_on <= soon))),
         "later": list(db.session.execute(base.where(Task.due_on > soon))),
     }

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from tracker import documents as docs
 from tracker import timeutil
-from tracker.auth.models import Role, User
+from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.plans.models import Measure, MeasureKind, Plan
 from tracker.reports.bulletin import add_body
@@ -21,7 +21,6 @@ from tracker.reports.queries import visible_condition
 from tracker.tasks.labels import state_label
 from tracker.tasks.models import OPEN_STATES, Evidence, ProgressReport, Task, TaskState, UnitRole
 from tracker.units.models import Unit
-from tracker.units.services import descendant_ids
 
 
 @dataclass
@@ -77,17 +76,6 @@ class Summary:
     @property
     def completed_count(self) -> int:
         return sum(1 for line in self.lines for t in line.tasks if t.state is TaskState.completed)
-
-
-def can_view_summary(user: User, plan: Plan, unit_id: int | None) -> bool:
-    """Staff who see the plan may see all of it; unit people only their own unit's share."""
-    if user.role in (Role.admin, Role.viewer):
-        return True
-    if user.role is Role.supervisor:
-        return plan.supervisor_id == user.id
-    if user.role in (Role.unit_lead, Role.unit_member) and user.unit_id is not None:
-        return unit_id is not None and unit_id in descendant_ids(user.unit_id)
-    return False
 
 
 def build_summary(user: User, plan: Plan, now: datetime, unit_id: int | None = None) -> Summary:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from io import BytesIO
 from urllib.parse import quote, quote_plus
@@ -23,19 +22,15 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from tracker import timeutil
-from tracker.auth.models import Role
-from tracker.auth.permissions import admin_required, roles_required, staff_required
+from tracker import access, timeutil
+from tracker.auth.permissions import staff_required, unit_people_required
+from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.plans.models import Plan
-from tracker.reports import bulletin, exports, imports, queries, summary
-from tracker.reports.forms import ImportConfirmForm, ImportUploadForm
+from tracker.reports import bulletin, exports, queries, summary
 from tracker.tasks import filters as task_filters
 
 bp = Blueprint("reports", __name__)
-
-unit_people_required = roles_required(Role.unit_lead, Role.unit_member)
-
 
 def _now() -> datetime:
     return timeutil.utcnow()
@@ -65,7 +60,7 @@ def _helpers() -> dict:
 
 def _back_to_list(args: dict | None = None):
     """Back to the task list the user came from, with the same filters."""
-    if current_user.role in (Role.unit_lead, Role.unit_member):
+    if access.is_unit_person(current_user):
         return redirect(url_for("tasks.my_tasks", **(args or {})))
     return redirect(url_for("tasks.all_tasks", **(args or {})))
 
@@ -104,12 +99,6 @@ def unit_dashboard():
 
 # --------------------------------------------------------------------------- the ledger
 
-def _ledger_filters():
-    try:
-        return task_filters.parse_filters(request.args), None
-    except task_filters.FilterError as exc:
-        flash(str(exc), "danger")
-        return None, _back_to_list()
 
 
 def _ledger_name(ext: str) -> str:
@@ -125,9 +114,8 @@ LEDGER_FORMATS = {
 
 
 def _ledger(ext: str):
-    filters, response = _ledger_filters()
-    if response is not None:
-        return response
+    show_again(_back_to_list)
+    filters = task_filters.parse_filters(request.args)
     now = _now()
     if not queries.ledger_count(current_user, filters, now):
         flash(_("没有符合条件的任务，未生成台账。"), "warning")
@@ -163,10 +151,8 @@ def bulletin_page():
     args = request.args
     if not any(args.get(k) for k in ("period", "start", "end")):
         return render_template("reports/bulletin.html", error=None, args=args)
-    try:
-        period = bulletin.parse_period(args.get("period"), args.get("start"), args.get("end"))
-    except bulletin.PeriodError as exc:
-        return render_template("reports/bulletin.html", error=str(exc), args=args), 400
+    show_again(lambda: render_template("reports/bulletin.html", error=None, args=args))
+    period = bulletin.parse_period(args.get("period"), args.get("start"), args.get("end"))
     data = bulletin.bulletin_data(current_user, period, _now())
     content = bulletin.bulletin_docx(data)
     return send_file(BytesIO(content), as_attachment=True, download_name=f"{_('通报')}-{period.key}.docx",
@@ -183,14 +169,14 @@ def _summary_for(plan_id: int):
     if raw and not raw.isdigit():
         abort(400)
     unit_id = int(raw) if raw else None
-    if unit_id is None and current_user.role in (Role.unit_lead, Role.unit_member):
-        unit_id = current_user.unit_id
-    if not summary.can_view_summary(current_user, plan, unit_id):
+    unit_id = access.summary_unit(current_user, unit_id)
+    if not access.can_see_summary(current_user, plan, unit_id):
         abort(403)
     return summary.build_summary(current_user, plan, _now(), unit_id)
 
 
 @bp.route("/plans/<int:plan_id>/summary")
+@access.protects("plan_id", access.can_see_plan_summary)
 @login_required
 def plan_summary(plan_id: int):
     """The 落实情况报告 of a plan, or of one unit's share of it."""
@@ -199,59 +185,10 @@ def plan_summary(plan_id: int):
 
 
 @bp.route("/plans/<int:plan_id>/summary.docx")
+@access.protects("plan_id", access.can_see_plan_summary)
 @login_required
 def plan_summary_docx(plan_id: int):
     report = _summary_for(plan_id)
     name = f"{report.plan.title[:60]}-{_('落实情况报告')}.docx"
     return send_file(BytesIO(summary.summary_docx(report)), as_attachment=True, download_name=name,
                      mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-
-
-# --------------------------------------------------------------------------- imports
-
-@bp.route("/admin/import", methods=["GET", "POST"])
-@admin_required
-def import_upload():
-    """Upload a units or users file and see every row's problems before anything is saved."""
-    form = ImportUploadForm()
-    if not form.validate_on_submit():
-        status = 400 if request.method == "POST" else 200
-        return render_template("reports/import.html", form=form, preview=None), status
-    upload = form.file.data
-    data, filename = upload.read(), upload.filename or ""
-    try:
-        preview = imports.preview(form.kind.data, data, filename, actor=current_user, now=_now())
-    except imports.ImportError_ as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return render_template("reports/import.html", form=form, preview=None), 422
-    finally:
-        # the preview may have run the import to check it: never keep any of it
-        db.session.rollback()
-    token = imports.stash_upload(data, filename) if preview.is_valid else None
-    confirm = ImportConfirmForm(kind=form.kind.data, token=token) if token else None
-    return render_template("reports/import.html", form=form, preview=preview, confirm=confirm,
-                           filename=os.path.basename(filename)), (200 if preview.is_valid else 422)
-
-
-@bp.route("/admin/import/confirm", methods=["POST"])
-@admin_required
-def import_confirm():
-    """Save a previewed file: all rows, or none with the errors."""
-    form = ImportConfirmForm()
-    if not form.validate_on_submit():
-        flash(_("导入请求无效，请重新上传文件。"), "danger")
-        return redirect(url_for(".import_upload"))
-    try:
-        data, filename = imports.load_stash(form.token.data)
-        saved = imports.run_import(form.kind.data, data, filename, actor=current_user, now=_now())
-    except imports.ImportError_ as exc:
-        db.session.rollback()
-        for line in str(exc).splitlines():
-            flash(line, "danger")
-        return redirect(url_for(".import_upload"))
-    db.session.commit()
-    imports.drop_stash(form.token.data)
-    # initial passwords are shown on this page only, never stored in the session or flashed
-    response = render_template("reports/import_result.html", kind=form.kind.data, saved=saved)
-    return response, 200, {"Cache-Control": "no-store"}

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 
-from tracker.auth.models import Role, User
+from tracker import access
+from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.plans.models import Measure, MeasureKind, Plan
 from tracker.tasks import services
@@ -46,7 +47,7 @@ def load_demo_tasks(plan: Plan, supervisor: User, counties: list[Unit], *, now: 
                                  reporting_period=ReportingPeriod.monthly if index == 3 else ReportingPeriod.once,
                                  is_key=index == 0, actor=supervisor, now=start)
     leads = {u.unit_id: u for u in db.session.scalars(
-        sa.select(User).where(User.role == Role.unit_lead, User.unit_id.in_([c.id for c in counties])))}
+        sa.select(User).where(access.unit_leads_condition(), User.unit_id.in_([c.id for c in counties])))}
     for number, task in enumerate(tasks):
         lead = leads.get(task.unit_id)
         if lead is None:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.sql.expression import ColumnElement
 
+from tracker.errors import UserError
 from tracker.plans.models import Measure
 from tracker.tasks.lights import light_expression
 from tracker.tasks.models import OPEN_STATES, Task, TaskState
@@ -24,8 +25,11 @@ FILTER_LIGHTS = ("red", "yellow", "green")
 MAX_DUE_WITHIN = 3650
 
 
-class FilterError(ValueError):
+class FilterError(UserError):
     """A filter value that makes no sense; the message is for the user."""
+
+    status = 400
+    code = "bad_request"
 
 
 @dataclass
@@ -141,7 +145,7 @@ def filter_conditions(filters: TaskFilters, today: date, warning_days: int = 7) 
     if filters.light is not None:
         conditions.append(light_expression(today, warning_days) == filters.light)
     if filters.overdue:
-        conditions.append(sa.and_(is_open, Task.due_on < today))
+        conditions.append(Task.overdue_condition(today))
     if filters.due_within is not None:
         conditions.append(sa.and_(is_open, Task.due_on >= today,
                                   Task.due_on <= today + timedelta(days=filters.due_within)))

@@ -104,6 +104,15 @@ class Task(TimestampMixin, db.Model):
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
+    def is_overdue(self, today: date) -> bool:
+        """Overdue (超期): still open on a day past the deadline in force."""
+        return self.is_open and self.due_on < today
+
+    @classmethod
+    def overdue_condition(cls, today: date) -> sa.ColumnElement[bool]:
+        """``is_overdue`` in SQL, for lists, filters and counts."""
+        return sa.and_(cls.state.in_(OPEN_STATES), cls.due_on < today)
+
     @property
     def is_extended(self) -> bool:
         return self.due_on != self.original_due_on

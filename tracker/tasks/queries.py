@@ -14,8 +14,10 @@ import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
 from sqlalchemy.orm import joinedload, selectinload
 
+from tracker import access
+from tracker.access import task_condition as visible_condition
 from tracker.audit import AuditEntry
-from tracker.auth.models import Role, User
+from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.plans.models import Measure, MeasureKind, Plan
 from tracker.tasks.filters import TaskFilters, filter_conditions
@@ -28,7 +30,6 @@ from tracker.tasks.models import (
     Task,
     TaskState,
 )
-from tracker.tasks.permissions import visible_condition
 from tracker.units.models import Unit
 
 #: related rows for a list in the same query (all many-to-one); only the columns a list shows,
@@ -96,14 +97,6 @@ def pending_extensions_for(task_ids: list[int]) -> dict[int, sa.Row]:
     return {r.task_id: r for r in rows}
 
 
-def _reviewable_condition(user: Any) -> sa.ColumnElement[bool]:
-    if user.role is Role.admin:
-        return sa.true()
-    if user.role is Role.supervisor:
-        return Task.plan_id.in_(sa.select(Plan.id).where(Plan.supervisor_id == user.id).scalar_subquery())
-    return sa.false()
-
-
 @dataclass
 class ReviewQueue:
     submitted: list[Task]
@@ -112,7 +105,7 @@ class ReviewQueue:
 
 def review_queue(user: Any) -> ReviewQueue:
     """What waits for ``user``'s decision: submitted tasks and pending extension requests."""
-    condition = _reviewable_condition(user)
+    condition = access.review_condition(user)
     submitted = list(db.session.scalars(_eager(
         sa.select(Task).where(condition, Task.state == TaskState.submitted)
         .order_by(Task.submitted_at, Task.id))))

@@ -19,9 +19,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from tracker import audit
-from tracker.auth.models import Role, User
+from tracker import access, audit
+from tracker.auth.models import User
 from tracker.auth.permissions import PermissionDenied
+from tracker.errors import Conflict, TooLarge, UserError
 from tracker.extensions import db
 from tracker.notify.outbox import Message, queue
 from tracker.plans.models import Measure, MeasureKind, Plan
@@ -42,15 +43,15 @@ from tracker.timeutil import local_today, utcnow
 from tracker.units.models import Unit
 
 
-class TaskError(ValueError):
+class TaskError(UserError):
     """Bad input for a task action; the message is for the user."""
 
 
-class StateConflict(TaskError):
+class StateConflict(TaskError, Conflict):
     """The task is not in a state that allows this, or someone else changed it meanwhile."""
 
 
-class EvidenceTooLarge(TaskError):
+class EvidenceTooLarge(TaskError, TooLarge):
     """A file is over the per-file limit (the API answers 413)."""
 
 
@@ -137,7 +138,7 @@ def task_link(task: Task) -> str:
 
 def _unit_leads(unit_id: int) -> list[User]:
     return list(db.session.scalars(
-        sa.select(User).where(User.unit_id == unit_id, User.role == Role.unit_lead, User.is_active)
+        sa.select(User).where(access.unit_leads_condition(unit_id))
         .order_by(User.id)
     ))
 
@@ -153,7 +154,7 @@ def _supervisor_recipients(task: Task) -> list[User]:
     supervisor = task.plan.supervisor if task.plan is not None else None
     if supervisor is not None and supervisor.is_active:
         return [supervisor]
-    return list(db.session.scalars(sa.select(User).where(User.role == Role.admin, User.is_active)))
+    return list(db.session.scalars(sa.select(User).where(access.admins_condition())))
 
 
 def _notify(users: Iterable[User], task: Task, *, kind: str, subject: str, reason: str, fact: str,

@@ -11,9 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import unicodedata
 import uuid
-import zipfile
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -21,6 +19,9 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
+
+from tracker import uploads
+from tracker.errors import TooLarge, UserError
 
 CHUNK = 64 * 1024
 PENDING_KEY = "tasks.pending_evidence_files"
@@ -39,15 +40,13 @@ CONTENT_TYPES = {
     "png": "image/png",
     "zip": "application/zip",
 }
-OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class StorageError(ValueError):
+class StorageError(UserError):
     """The file was refused; the message is for the user."""
 
 
-class FileTooLarge(StorageError):
+class FileTooLarge(StorageError, TooLarge):
     """The file is over the per-file limit (EVIDENCE_MAX_MB); the API answers 413."""
 
 
@@ -75,63 +74,12 @@ def path_for(stored_name: str) -> str:
 
 
 def display_name(filename: str | None) -> str:
-    """The user's file name for display: no folders, no control characters, at most 255 characters.
-
-    Names like CON.pdf are fine here: they are never used on disk.
-    """
-    name = (filename or "").replace("\\", "/").split("/")[-1]
-    name = _CONTROL.sub("", name)
-    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
-    name = name.strip().rstrip(". ")
-    stem, dot, ext = name.rpartition(".")
-    if not dot:
-        stem, ext = name, ""
-    stem, ext = stem.strip(" ."), ext.strip()
-    if not stem:
-        stem = _("未命名")
-    suffix = f".{ext}" if ext else ""
-    if len(stem) + len(suffix) > 255:
-        suffix = suffix[:20]
-        stem = stem[: 255 - len(suffix)]
-    return stem + suffix
-
-
-def extension_of(name: str) -> str:
-    _stem, dot, ext = name.rpartition(".")
-    return ext.lower() if dot else ""
+    """The user's file name for display (see ``tracker.uploads.display_name``)."""
+    return uploads.display_name(filename, untitled=_("未命名"))
 
 
 def allowed_extensions() -> set[str]:
     return {e.lower().lstrip(".") for e in current_app.config.get("EVIDENCE_EXTENSIONS", [])}
-
-
-def detect_kind(path: str) -> str | None:
-    """What the file is, from its content: pdf, png, jpg, ole2, docx, xlsx, ofd, zip, or None."""
-    with open(path, "rb") as handle:
-        head = handle.read(8)
-    if head.startswith(b"%PDF"):
-        return "pdf"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpg"
-    if head.startswith(OLE2):
-        return "ole2"
-    if head.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(path) as archive:
-                names = archive.namelist()
-        except (zipfile.BadZipFile, OSError, ValueError):
-            return None
-        has_types = "[Content_Types].xml" in names
-        if has_types and any(n.startswith("word/") for n in names):
-            return "docx"
-        if has_types and any(n.startswith("xl/") for n in names):
-            return "xlsx"
-        if any(n.lower() == "ofd.xml" for n in names):
-            return "ofd"
-        return "zip"
-    return None
 
 
 #: which detected kinds each extension accepts
@@ -157,11 +105,12 @@ def save(file: Any, session: Session | None = None) -> StoredFile:
     does not commit.
     """
     original = display_name(getattr(file, "filename", None))
-    ext = extension_of(original)
     allowed = allowed_extensions()
-    if not ext or ext not in allowed or ext not in ACCEPTS:
+    try:
+        ext = uploads.check_extension(original, allowed & set(ACCEPTS))
+    except uploads.UploadRefused as exc:
         raise StorageError(_("不支持的文件类型：%(name)s。允许的类型：%(types)s",
-                             name=original, types="、".join(sorted(allowed))))
+                             name=original, types="、".join(sorted(allowed)))) from exc
     limit = int(current_app.config.get("EVIDENCE_MAX_MB", 50)) * 1024 * 1024
     folder = upload_folder()
     stream: BinaryIO = getattr(file, "stream", file)
@@ -183,11 +132,10 @@ def save(file: Any, session: Session | None = None) -> StoredFile:
                                          mb=limit // (1024 * 1024)))
                 digest.update(chunk)
                 out.write(chunk)
-        if size == 0:
-            raise StorageError(_("文件 %(name)s 是空文件。", name=original))
-        kind = detect_kind(temp_path)
-        if kind is None or kind not in ACCEPTS[ext]:
-            raise StorageError(_("文件 %(name)s 的内容与扩展名不符，或不是允许的文件类型。", name=original))
+        try:
+            uploads.check_content(temp_path, original, ext, ACCEPTS)
+        except uploads.UploadRefused as exc:
+            raise StorageError(uploads.refusal_message(exc)) from exc
         stored_name = f"{uuid.uuid4().hex}.{ext}"
         final_path = os.path.join(folder, stored_name)
         os.replace(temp_path, final_path)

@@ -19,11 +19,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy.orm.exc import StaleDataError
 
-from tracker.auth.models import Role, User
+from tracker import access
+from tracker.auth.models import User
 from tracker.auth.permissions import staff_required, supervisor_required
 from tracker.db import utcnow
+from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.plans.models import MeasureKind, Plan
 from tracker.tasks import filters as task_filters
@@ -67,14 +68,12 @@ def _load_task(task_id: int) -> Task:
     return task
 
 
-def _list_page(template: str, endpoint: str, *, with_unit: bool):
+def _list_page(template: str, endpoint: str, *, with_unit: bool, filters: task_filters.TaskFilters | None = None):
+    """A task list; filters that make no sense are explained, and the list is shown unfiltered."""
     today = local_today(utcnow())
-    status = 200
-    try:
+    if filters is None:
+        show_again(lambda: _list_page(template, endpoint, with_unit=with_unit, filters=task_filters.TaskFilters()))
         filters = task_filters.parse_filters(request.args)
-    except task_filters.FilterError as exc:
-        flash(str(exc), "danger")
-        filters, status = task_filters.TaskFilters(), 400
     if not with_unit:
         filters.unit_id = None
     page = forms.parse_int(request.args.get("page")) or 1
@@ -82,21 +81,20 @@ def _list_page(template: str, endpoint: str, *, with_unit: bool):
     result = queries.unit_task_page(user, filters, today, page=page, per_page=PER_PAGE,
                                     warning_days=_warning_days())
     ids = [row.task.id for row in result.rows]
-    plans = db.session.execute(sa.select(Plan.id, Plan.title).where(Plan.is_deleted.is_(False))
-                               .order_by(Plan.id.desc())).all()
+    plans = access.plan_choices(user)
     units = unit_tree() if with_unit else []
     actions = {row.task.id: services.available_actions(user, row.task, today) for row in result.rows}
     show_unit = with_unit or any(row.task.unit_id != user.unit_id for row in result.rows)
     return render_template(template, result=result, filters=filters, plans=plans, units=units, show_unit=show_unit,
                            states=list(TaskState), endpoint=endpoint, actions=actions,
-                           extensions=queries.pending_extensions_for(ids), today=today), status
+                           extensions=queries.pending_extensions_for(ids), today=today)
 
 
 @bp.route("/tasks/mine")
 @login_required
 def my_tasks():
     """Our unit's tasks, with the next step of each."""
-    if current_user.role not in (Role.unit_lead, Role.unit_member):
+    if not access.is_unit_person(current_user):
         return redirect(url_for(".all_tasks"))
     return _list_page("tasks/my_tasks.html", ".my_tasks", with_unit=False)
 
@@ -136,6 +134,7 @@ def _detail(task: Task, status: int = 200):
 
 
 @bp.route("/tasks/<int:task_id>")
+@access.protects("task_id", access.can_see_task)
 @login_required
 def view_task(task_id: int):
     """One task: what, who, when, its files, reports and history, and what the user may do."""
@@ -145,16 +144,10 @@ def view_task(task_id: int):
 def _perform(task_id: int, action, success: str, *, anchor: str = ""):
     """Run one service call for a task page form: commit and redirect, or roll back and explain."""
     task = _load_task(task_id)
-    try:
-        services.check_version(task, request.form.get("version"))
-        action(task)
-        db.session.commit()
-    except (services.TaskError, StaleDataError) as exc:
-        db.session.rollback()
-        conflict = isinstance(exc, services.StateConflict | StaleDataError)
-        flash(str(exc) if isinstance(exc, services.TaskError) else _("任务已被他人更新，请刷新后重试。"), "danger")
-        task = _load_task(task_id)
-        return _detail(task, 409 if conflict else 422)
+    show_again(lambda: _detail(_load_task(task_id)))
+    services.check_version(task, request.form.get("version"))
+    action(task)
+    db.session.commit()
     flash(success, "success")
     return redirect(_safe_next(url_for(".view_task", task_id=task_id) + anchor))
 
@@ -166,6 +159,7 @@ ACTION_MESSAGES = {
 
 
 @bp.route("/tasks/<int:task_id>/do/<action>", methods=["POST"])
+@access.protects("task_id", access.can_see_task)
 @login_required
 def act(task_id: int, action: str):
     """A workflow button: start, submit, approve, return (with a reason), cancel (with a reason)."""
@@ -178,6 +172,7 @@ def act(task_id: int, action: str):
 
 
 @bp.route("/tasks/<int:task_id>/progress", methods=["POST"])
+@access.protects("task_id", access.can_see_task, access.may_work_on)
 @login_required
 def progress(task_id: int):
     """A progress report (报送进展), optionally with files."""
@@ -189,6 +184,7 @@ def progress(task_id: int):
 
 
 @bp.route("/tasks/<int:task_id>/evidence", methods=["POST"])
+@access.protects("task_id", access.can_see_task, access.may_work_on)
 @login_required
 def evidence(task_id: int):
     """Upload evidence files (佐证材料)."""
@@ -199,6 +195,7 @@ def evidence(task_id: int):
 
 
 @bp.route("/tasks/<int:task_id>/extension", methods=["POST"])
+@access.protects("task_id", access.can_see_task, access.may_work_on)
 @login_required
 def extension(task_id: int):
     """Ask for more time (延期申请)."""
@@ -209,6 +206,7 @@ def extension(task_id: int):
 
 
 @bp.route("/tasks/<int:task_id>/deadline", methods=["POST"])
+@access.protects("task_id", access.can_see_task, access.may_review)
 @login_required
 def deadline(task_id: int):
     """Move the deadline in force (the supervisor)."""
@@ -217,6 +215,7 @@ def deadline(task_id: int):
 
 
 @bp.route("/tasks/<int:task_id>/owner", methods=["POST"])
+@access.protects("task_id", access.can_see_task, access.may_set_owner)
 @login_required
 def owner(task_id: int):
     """Name the owner (责任人)."""
@@ -225,6 +224,7 @@ def owner(task_id: int):
 
 
 @bp.route("/tasks/<int:task_id>/flags", methods=["POST"])
+@access.protects("task_id", access.can_see_task, access.may_review)
 @login_required
 def flags(task_id: int):
     """Key task and evidence-needed flags (the supervisor)."""
@@ -235,6 +235,7 @@ def flags(task_id: int):
 
 
 @bp.route("/tasks/extensions/<int:request_id>/decide", methods=["POST"])
+@access.protects("request_id", access.can_see_extension, access.may_decide_extension)
 @login_required
 def decide(request_id: int):
     """Approve or refuse an extension request."""
@@ -248,6 +249,7 @@ def decide(request_id: int):
 
 
 @bp.route("/tasks/evidence/<int:evidence_id>")
+@access.protects("evidence_id", access.can_see_evidence)
 @login_required
 def download(evidence_id: int):
     """Download an evidence file under its original (Chinese) name; never shown inline."""
@@ -290,9 +292,8 @@ def _assign_page(plan: Plan, status: int = 200, *, selected_measures: set[int], 
                  values: dict):
     measures = queries.assignable_measures(plan)
     tree = unit_tree(include_inactive=False)
-    people = list(db.session.scalars(sa.select(User).where(
-        User.role.in_([Role.unit_lead, Role.unit_member]), User.is_active, User.unit_id.is_not(None))
-        .order_by(User.unit_id, User.name)))
+    people = list(db.session.scalars(sa.select(User).where(access.assignable_people_condition())
+                                     .order_by(User.unit_id, User.name)))
     rollup = queries.measure_rollup(plan.id)
     return render_template("tasks/assign.html", plan=plan, measures=measures, tree=tree, people=people,
                            selected_measures=selected_measures, selected_units=selected_units, values=values,
@@ -302,6 +303,7 @@ def _assign_page(plan: Plan, status: int = 200, *, selected_measures: set[int], 
 
 
 @bp.route("/plans/<int:plan_id>/assign", methods=["GET", "POST"])
+@access.protects("plan_id", access.may_assign, access.may_assign)
 @login_required
 def assign(plan_id: int):
     """Hand measures to units (分解交办): many measures × many units in one go."""
@@ -335,31 +337,27 @@ def assign(plan_id: int):
     values = {"role": form.get("role", "lead"), "reporting_period": form.get("reporting_period", "once"),
               "evidence_required": forms.parse_bool(form, "evidence_required"),
               "is_key": forms.parse_bool(form, "is_key"), "due_on": form.get("due_on", ""), "owner_id": owner_id}
-    try:
-        owner_by_unit = None
-        if owner_id is not None:
-            owner_user = db.session.get(User, owner_id)
-            if owner_user is None or owner_user.unit_id is None:
-                raise services.TaskError(_("责任人必须是该责任单位的人员。"))
-            owner_by_unit = {owner_user.unit_id: owner_user.id}
-        tasks = services.assign(
-            plan, measure_ids, unit_ids, role=forms.parse_role(form.get("role")) or UnitRole.lead,
-            due_on=forms.parse_date(form.get("due_on")),
-            reporting_period=forms.parse_period(form.get("reporting_period")) or ReportingPeriod.once,
-            is_key=values["is_key"], evidence_required=values["evidence_required"], owner_by_unit=owner_by_unit,
-            actor=current_user, now=utcnow())
-        db.session.commit()
-    except (services.TaskError, StaleDataError) as exc:
-        db.session.rollback()
-        flash(str(exc) if isinstance(exc, services.TaskError) else _("任务已被他人更新，请刷新后重试。"), "danger")
-        plan = _load_plan(plan_id)
-        return _assign_page(plan, 422, selected_measures=set(measure_ids), selected_units=set(unit_ids),
-                            values=values)
+    show_again(lambda: _assign_page(_load_plan(plan_id), selected_measures=set(measure_ids),
+                                    selected_units=set(unit_ids), values=values))
+    owner_by_unit = None
+    if owner_id is not None:
+        owner_user = db.session.get(User, owner_id)
+        if owner_user is None or owner_user.unit_id is None:
+            raise services.TaskError(_("责任人必须是该责任单位的人员。"))
+        owner_by_unit = {owner_user.unit_id: owner_user.id}
+    tasks = services.assign(
+        plan, measure_ids, unit_ids, role=forms.parse_role(form.get("role")) or UnitRole.lead,
+        due_on=forms.parse_date(form.get("due_on")),
+        reporting_period=forms.parse_period(form.get("reporting_period")) or ReportingPeriod.once,
+        is_key=values["is_key"], evidence_required=values["evidence_required"], owner_by_unit=owner_by_unit,
+        actor=current_user, now=utcnow())
+    db.session.commit()
     flash(_("已交办 %(n)d 项任务。", n=len(tasks)), "success")
     return redirect(url_for(".matrix", plan_id=plan_id))
 
 
 @bp.route("/plans/<int:plan_id>/matrix")
+@access.protects("plan_id", access.can_see_plan_tasks)
 @login_required
 def matrix(plan_id: int):
     """Measures × units: each cell's state and light, each measure's 办结 count."""

@@ -9,16 +9,17 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from tracker import audit
+from tracker import access, audit
 from tracker.auth.models import User
+from tracker.errors import UserError
 from tracker.extensions import db
-from tracker.tabular import TableError, read_table
+from tracker.tabular import Preview, PreviewRow, TableError, read_table
 from tracker.units.models import Unit, UnitKind
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 
 
-class UnitError(ValueError):
+class UnitError(UserError):
     """Bad input for a unit; the message is for the user."""
 
 
@@ -57,7 +58,9 @@ def _validate(data: UnitData, unit: Unit | None) -> None:
         raise UnitError(_("所选分管领导不存在。"))
 
 
-def create_unit(data: UnitData, *, actor: User | None, now: datetime | None = None) -> Unit:
+def create_unit(data: UnitData, *, actor: User | None, now: datetime) -> Unit:
+    """A new unit (``actor`` None: the operator's command line)."""
+    access.check(actor is None or access.may_manage_unit(actor))
     _validate(data, None)
     unit = Unit(name=data.name.strip(), code=data.code, kind=data.kind, parent_id=data.parent_id,
                 contact_email=(data.contact_email or "").strip() or None, leader_id=data.leader_id,
@@ -68,7 +71,8 @@ def create_unit(data: UnitData, *, actor: User | None, now: datetime | None = No
     return unit
 
 
-def update_unit(unit: Unit, data: UnitData, *, actor: User | None, now: datetime | None = None) -> Unit:
+def update_unit(unit: Unit, data: UnitData, *, actor: User | None, now: datetime) -> Unit:
+    access.check(actor is None or access.may_manage_unit(actor, unit))
     _validate(data, unit)
     changes = {}
     for field in ("name", "code", "kind", "parent_id", "contact_email", "leader_id", "sort_order", "is_active"):
@@ -151,7 +155,29 @@ def read_rows(data: bytes, filename: str) -> list[dict[str, str]]:
     return [{k: (row[i] if i < len(row) else "") for k, i in index.items()} for row in raw[1:]]
 
 
-def import_units(rows: list[dict[str, str]], *, actor: User | None, now: datetime | None = None) -> list[Unit]:
+UNIT_PREVIEW_COLUMNS = ("code", "name", "parent", "kind", "contact_email")
+
+
+def preview_units(data: bytes, filename: str, *, actor: User | None, now: datetime) -> Preview:
+    """Check a units file by running the import itself in a transaction the caller rolls back, so
+    the preview and the import can never disagree."""
+    columns = [(k, IMPORT_COLUMNS[k][0]) for k in UNIT_PREVIEW_COLUMNS]
+    try:
+        rows = read_rows(data, filename)
+    except UnitError as exc:
+        return Preview("units", columns, [], [str(exc)])
+    out = Preview("units", columns, [PreviewRow(n, r) for n, r in enumerate(rows, start=2)])
+    if not rows:
+        out.general_errors.append(_("文件中没有数据行。"))
+        return out
+    try:
+        import_units(rows, actor=actor, now=now)
+    except UnitError as exc:
+        out.add_errors(str(exc))
+    return out
+
+
+def import_units(rows: list[dict[str, str]], *, actor: User | None, now: datetime) -> list[Unit]:
     """Create or update units from rows; all or nothing: any bad row raises with every row's error."""
     errors: list[str] = []
     existing = {u.code: u for u in db.session.scalars(sa.select(Unit))}

@@ -5,13 +5,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from tracker.auth.models import Role, User
+from tracker import access
+from tracker.auth.models import User
 from tracker.auth.permissions import admin_required
+from tracker.db import utcnow
+from tracker.errors import show_again
 from tracker.extensions import db
+from tracker.tabular import read_upload
 from tracker.units import services
 from tracker.units.forms import ImportForm, UnitForm
 from tracker.units.models import Unit, UnitKind
-from tracker.web import save_or_explain
 
 bp = Blueprint("units", __name__, url_prefix="/admin/units")
 
@@ -21,7 +24,7 @@ def _fill_choices(form: UnitForm, unit: Unit | None) -> None:
         (str(u.id), "　" * depth + u.name) for u, depth in services.unit_tree() if u is not unit
     ]
     leaders = db.session.scalars(
-        sa.select(User).where(User.role.in_([Role.viewer, Role.supervisor, Role.admin])).order_by(User.name)
+        sa.select(User).where(access.supervisor_choices_condition()).order_by(User.name)
     )
     form.leader_id.choices = [("", _("（未设置）"))] + [(str(u.id), f"{u.name} <{u.email}>") for u in leaders]
 
@@ -47,13 +50,17 @@ def list_units():
 def create():
     form = UnitForm()
     _fill_choices(form, None)
-    if form.validate_on_submit() and save_or_explain(
-            lambda: services.create_unit(_data(form), actor=current_user), services.UnitError, _("单位已创建。")):
+    if form.validate_on_submit():
+        show_again(lambda: render_template("units/edit.html", form=form, unit=None), status=200)
+        services.create_unit(_data(form), actor=current_user, now=utcnow())
+        db.session.commit()
+        flash(_("单位已创建。"), "success")
         return redirect(url_for(".list_units"))
     return render_template("units/edit.html", form=form, unit=None)
 
 
 @bp.route("/<int:unit_id>/edit", methods=["GET", "POST"])
+@access.protects("unit_id", access.may_manage_unit, access.may_manage_unit)
 @admin_required
 def edit(unit_id: int):
     unit = db.session.get(Unit, unit_id) or abort(404)
@@ -63,8 +70,12 @@ def edit(unit_id: int):
         form.kind.data = unit.kind.value
         form.parent_id.data = str(unit.parent_id or "")
         form.leader_id.data = str(unit.leader_id or "")
-    if form.validate_on_submit() and save_or_explain(
-            lambda: services.update_unit(unit, _data(form), actor=current_user), services.UnitError, _("单位已保存。")):
+    if form.validate_on_submit():
+        show_again(lambda: render_template("units/edit.html", form=form, unit=db.session.get(Unit, unit_id)),
+                   status=200)
+        services.update_unit(unit, _data(form), actor=current_user, now=utcnow())
+        db.session.commit()
+        flash(_("单位已保存。"), "success")
         return redirect(url_for(".list_units"))
     return render_template("units/edit.html", form=form, unit=unit)
 
@@ -78,14 +89,9 @@ def import_file():
         flash(_("请选择要导入的文件。"), "danger")
         return redirect(url_for(".list_units"))
     upload = form.file.data
-    try:
-        rows = services.read_rows(upload.read(), upload.filename or "")
-        units = services.import_units(rows, actor=current_user)
-    except services.UnitError as exc:
-        db.session.rollback()
-        for line in str(exc).splitlines():
-            flash(line, "danger")
-    else:
-        db.session.commit()
-        flash(_("已导入 %(n)d 个单位。", n=len(units)), "success")
+    show_again(lambda: redirect(url_for(".list_units")))
+    rows = services.read_rows(read_upload(upload), upload.filename or "")
+    units = services.import_units(rows, actor=current_user, now=utcnow())
+    db.session.commit()
+    flash(_("已导入 %(n)d 个单位。", n=len(units)), "success")
     return redirect(url_for(".list_units"))
