@@ -21,6 +21,8 @@ import struct
 import zipfile
 import zlib
 
+from tracker import uploads
+
 from ..errors import PlanInputError
 from .blocks import Block
 from .tables import split_units
@@ -32,12 +34,6 @@ __all__ = ["Block", "decode_text", "format_number", "normalize_text", "read_docu
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-
-# Zip-bomb limits for .docx/.xlsx, checked on the central directory before anything is inflated.
-ZIP_MAX_TOTAL = 200 * 1024 * 1024
-ZIP_MAX_RATIO = 100
-ZIP_RATIO_MIN_TOTAL = 10 * 1024 * 1024
-ZIP_MAX_ENTRIES = 5000
 
 TEXT_EXTENSIONS = {".txt", ".text"}
 MARKDOWN_EXTENSIONS = {".md", ".markdown"}
@@ -85,7 +81,10 @@ def read_document(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BY
     except _bad_file_errors() as exc:  # includes NotImplementedError for unknown zip versions
         raise PlanInputError(corrupt) from exc
     with archive:
-        _check_zip(archive, len(data))
+        try:
+            uploads.check_archive(archive, len(data))
+        except uploads.UploadRefused as exc:
+            raise PlanInputError("zip_bomb") from exc
         names = set(archive.namelist())
     # Trust the content over the name when a Word file was saved as .xlsx or vice versa.
     if "word/document.xml" in names:
@@ -139,18 +138,6 @@ def _extension(filename: str) -> str:
 def _format_mb(max_bytes: int) -> str:
     mb = max_bytes / (1024 * 1024)
     return str(int(mb)) if mb == int(mb) else f"{mb:.1f}"
-
-
-def _check_zip(archive: zipfile.ZipFile, compressed_size: int) -> None:
-    """Refuse archives that would inflate far beyond any real document."""
-    infos = archive.infolist()
-    if len(infos) > ZIP_MAX_ENTRIES:
-        raise PlanInputError("zip_bomb")
-    total = sum(info.file_size for info in infos)
-    if total > ZIP_MAX_TOTAL:
-        raise PlanInputError("zip_bomb")
-    if total > ZIP_RATIO_MIN_TOTAL and total > ZIP_MAX_RATIO * max(compressed_size, 1):
-        raise PlanInputError("zip_bomb")
 
 
 def _read_office(data: bytes, kind: str) -> list[Block]:
