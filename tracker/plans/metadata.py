@@ -41,9 +41,13 @@ def extract_metadata(text: str, plan_date: datetime.date | None, *, units: bool 
         out["deadline_text"] = deadline_text
         if deadline is not None:
             out["deadline"] = deadline
+            if _aimed(text, deadline_text):
+                out.setdefault("doubtful", []).append("deadline")
     period = _find_period(text)
     if period:
         out["period"] = period
+        if _PERIOD_RE.search(text) is None:
+            out.setdefault("doubtful", []).append("period")  # only 年度考核 and the like: once a year?
     quantities = _find_quantities(text)
     if quantities:
         out["quantities"] = quantities
@@ -232,19 +236,25 @@ def _extract_units(text: str, out: dict[str, Any]) -> None:
             _add_verb_list(match.group("value"), match.group("verb"), add)
         for match in _CLAUSE_RE.finditer(text):
             _add_verb_list(match.group("value"), match.group("verb"), add)
+    guessed = False
     if not any(found.values()):
         subject = _SUBJECT_RE.match(text)
         if subject and _strong_unit(subject.group("name")):
             add("units", [subject.group("name")])
+            guessed = True  # the sentence's subject, not a stated responsibility
     if text.endswith(("）", ")", "）。", ")。", "）；", ");")):
         trailing = _TRAILING_LIST_RE.search(text)
         value = trailing.group("value") if trailing else ""
         # a labelled list in brackets (（责任单位：A）) was read above, label and all
         if value and not _TRAILING_STOP_RE.match(value) and not _LABEL_RE.search(value):
-            add("units", split_unit_names(value))
+            names = split_unit_names(value)
+            add("units", names)
+            guessed = guessed or bool(names)  # names in brackets, with no word of their role
     for role, names in found.items():
         if names:
             out[role] = names
+    if guessed and found["units"]:
+        out.setdefault("doubtful", []).append("units")
 
 
 # a sentence whose subject is the unit that does it: 信息处做好智能化服务保障工作
@@ -368,6 +378,13 @@ _CUE_BEFORE_RE = re.compile(
     # an aim with its date: 力争2021年7月1日开馆, 争取三季度挂牌, 计划于下半年举办
     r"|力争于?|争取于?|计划于|计划在|预计于?)[：:为是]?\s*$"
 )
+def _aimed(text: str, words: str) -> bool:
+    """A date that is an aim (力争…, 2026年计划…) rather than a set deadline: worth a second look."""
+    at = text.find(words)
+    before = text[max(0, at - 6):at] if at >= 0 else ""
+    return bool(_AIM_RE.search(before) or _AIM_RE.search(words) or words.endswith("新增"))
+
+
 _TITLE_QUOTE_RE = re.compile(r"《[^《》]{0,60}》")
 _AIM_RE = re.compile(r"力争|争取|计划|预计")
 _SINCE_RE = re.compile(r"(?:即日起|即日|从现在起|自即日起|自发文之日起|现在起)[至到]$")

@@ -1058,6 +1058,9 @@ def _apply(item: Item, found: dict[str, Any]) -> None:
         value = found.get(key)
         if value:
             setattr(item, key, value)
+    for key in found.get("doubtful", ()):
+        if key not in item.doubtful:
+            item.doubtful.append(key)
 
 
 def _apply_row(item: Item, row: dict, ref: _dt.date | None, resolve: Any) -> None:
@@ -1071,6 +1074,7 @@ def _apply_row(item: Item, row: dict, ref: _dt.date | None, resolve: Any) -> Non
         for key in ("lead_units", "units", "support_units"):
             if not row.get(key):
                 setattr(item, key, [])
+        item.doubtful = [key for key in item.doubtful if not key.endswith("units")]
     deadline_text = row.get("deadline_text")
     for text in (row.get("period_text"), deadline_text):
         if text:
