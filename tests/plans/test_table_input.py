@@ -140,7 +140,7 @@ def test_a_section_heading_names_the_units_of_the_measures_under_it() -> None:
 
 def test_weak_suggestions_are_marked_doubtful() -> None:
     text = ("示范县2026年重点工作方案\n一、保障民生\n1.力争2026年7月1日建成县图书馆新馆。\n"
-            "2.做好困难群众救助工作（县民政局、县财政局）\n3.6月底前完成老旧小区改造（牵头单位：县住建局）\n")
+            "2.做好困难群众救助工作（县民政局、县财政局）\n3.完成老旧小区改造，6月底前完工（牵头单位：县住建局）\n")
     first, second, third = parse_text(text).plans[0].items[0].children
     assert first.deadline is not None and "deadline" in first.doubtful
     assert second.units == ["县民政局", "县财政局"] and "units" in second.doubtful
