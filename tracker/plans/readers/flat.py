@@ -305,7 +305,7 @@ def _records(grid: list[list[tuple[object, str]]], lines: list[int]) -> list[Rec
         header_texts = [text for _, text in grid[header_at]]
     else:
         texts = [[text for _, text in row] for row in grid]
-        columns = infer_columns([row for row in texts if sum(1 for t in row if t) >= 2])
+        columns = infer_columns(texts)
         if columns is None or (columns.first(NUMBER) is None and len(grid) < 3):
             return []
         body, body_lines, header_texts = grid, lines, None

@@ -340,7 +340,11 @@ def _join_wrapped_names(pieces: list[str]) -> list[str]:
 
 
 def infer_columns(rows: Sequence[Sequence[str]]) -> Columns | None:
-    """Column roles for a table without a header, from what most of each column's cells hold."""
+    """Column roles for a table without a header, from what most of each column's cells hold.
+
+    Rows with one value (a title, a section row merged across the table) say nothing of the columns.
+    """
+    rows = [row for row in rows if len({cell.strip() for cell in row if cell.strip()}) >= 2]
     width = max((len(row) for row in rows), default=0)
     if width < 2 or len(rows) < 2:
         return None
@@ -762,7 +766,7 @@ def table_rows_to_blocks(grid: Grid, search_rows: int = HEADER_SEARCH_ROWS, *,
         if not infer:
             return None
         texts = [[text for _, text in row] for row in grid]
-        columns = infer_columns([row for row in texts if sum(1 for t in row if t.strip()) >= 2])
+        columns = infer_columns(texts)
         if columns is None:
             return None
         header_texts = None
