@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from tracker import timeutil
 from tracker.auth.permissions import supervisor_required
+from tracker.db import retry_on_conflict
 from tracker.extensions import db
 from tracker.notices import documents, services
 from tracker.notices.models import SupervisionNotice
@@ -43,19 +44,25 @@ def list_notices():
 @bp.route("/issue", methods=["POST"])
 @supervisor_required
 def issue():
-    period = (request.form.get("period") or "").strip()
+    period = services.normalise_period(request.form.get("period") or "")
     unit_id = request.form.get("unit_id") or ""
     unit_ids = [int(unit_id)] if unit_id.isdigit() else None
+    supplement = request.form.get("supplement") == "1"
+    issue_service = services.issue_supplements if supplement else services.issue_notices
+    now = timeutil.utcnow()
     try:
-        notices = services.issue_notices(period, unit_ids=unit_ids, actor=current_user, now=timeutil.utcnow())
+        # a concurrent issue of the same period: wait for it, then issue what it left
+        notices = retry_on_conflict(lambda: issue_service(period, unit_ids=unit_ids, actor=current_user, now=now))
     except services.NoticeError as exc:
         db.session.rollback()
         flash(str(exc), "danger")
         return render_template("notices/list.html", **_list_context()), 422
-    db.session.commit()
     if notices:
-        flash(_("已印发 %(n)d 份督办单：%(numbers)s", n=len(notices),
+        label = _("补发督办单") if supplement else _("督办单")
+        flash(_("已印发 %(n)d 份%(label)s：%(numbers)s", n=len(notices), label=label,
                 numbers="、".join(n.number_label for n in notices)), "success")
+    elif supplement:
+        flash(_("没有需要补发的督办单：本期督办单印发后没有新交办的未办结任务。"), "info")
     else:
         flash(_("没有需要印发的督办单：相关单位本期已印发或没有未办结任务。"), "info")
     return redirect(url_for(".list_notices", period=period))
@@ -72,7 +79,7 @@ def _notice(notice_id: int) -> SupervisionNotice:
 
 def _render(notice: SupervisionNotice, status: int = 200):
     return render_template("notices/notice.html", notice=notice, answers=services.answers_for(notice),
-                           can_answer=services.can_answer(current_user, notice),
+                           can_answer=services.can_answer(current_user, notice), intro=documents.intro(notice),
                            cn_date=services.cn_date, light_labels=labels.translated(labels.LIGHT_LABELS)), status
 
 
@@ -128,12 +135,12 @@ def chase(task_id: int):
     task = db.session.get(Task, task_id)
     if task is None:
         abort(404)
+    now = timeutil.utcnow()
     try:
-        notice = services.issue_chase_notice(task, actor=current_user, now=timeutil.utcnow())
+        notice = retry_on_conflict(lambda: services.issue_chase_notice(task, actor=current_user, now=now))
     except services.NoticeError as exc:
         db.session.rollback()
         flash(str(exc), "warning")
-        return redirect(url_for(".list_notices"))
-    db.session.commit()
+        return redirect(url_for("tasks.view_task", task_id=task_id))
     flash(_("已发出%(number)s。", number=notice.number_label), "success")
     return redirect(url_for(".show", notice_id=notice.id))
