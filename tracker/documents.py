@@ -432,6 +432,7 @@ def render_pdf(document: OfficialDocument) -> bytes:
             data += [[RLParagraph(escape(str(v)).replace("\n", "<br/>"), cell) for v in row] for row in block.rows]
             table = RLTable(data, colWidths=widths, repeatRows=1, hAlign="CENTER")
             table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                                       ("FONT", (0, 0), (-1, -1), font["fangsong"], TABLE_PT),
                                        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                                        ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
                                        ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)]))
