@@ -31,6 +31,9 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "song": ("SimSun", "宋体", "AR PL UMing CN", "AR PL SungtiL GB"),
 }
 
+#: how the pages name each role
+ROLE_NAMES = {"fangsong": "仿宋", "xiaobiaosong": "小标宋", "heiti": "黑体", "kaiti": "楷体", "song": "宋体"}
+
 #: used when fc-list is absent: Debian's paths of the free fonts above
 KNOWN_FILES: dict[str, tuple[str, int]] = {
     "AR PL UMing CN": ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
@@ -89,6 +92,11 @@ def font_for(role: str) -> FontFile | None:
 def missing_roles() -> list[str]:
     """The roles that fall back to the non-embedded CID font (empty when every PDF font embeds)."""
     return [role for role in FAMILIES if font_for(role) is None]
+
+
+def missing_names() -> list[str]:
+    """The missing roles as the pages name them (仿宋, 小标宋, …)."""
+    return [ROLE_NAMES[role] for role in missing_roles()]
 
 
 def pdf_font(role: str) -> str:
