@@ -200,9 +200,15 @@ def check_pdf(data: bytes) -> list[Rule]:
                 [c for c in page.chars if _near(c["size"], d.BODY_PT, 0.2) and c["top"] / MM < body_bottom])})
             pitches += [(b - a) / MM for a, b in zip(tops, tops[1:], strict=False) if (b - a) / MM < P_MM * 1.2]
         pitch = statistics.median(pitches) if pitches else P_MM
+        advances = [(b["x0"] - a["x0"]) / MM for row in body_rows for a, b in zip(row, row[1:], strict=False)
+                    if d.is_wide(a["text"]) and d.is_wide(b["text"]) and (b["x0"] - a["x0"]) < 1.5 * d.CHAR_PITCH_PT]
+        char_pitch = statistics.median(advances) if advances else 0.0
+        expected_char = d.BODY_WIDTH_MM / d.CHARS_PER_LINE
         rules.append(Rule("body 3号 (16 pt), 22 lines of 28 characters",
-                          _near(pitch, P_MM, 0.1) and widest <= d.CHARS_PER_LINE + 1,
-                          f"line pitch {pitch:.2f} mm (expected {P_MM:.2f}), widest line {widest:g} characters"))
+                          _near(pitch, P_MM, 0.1) and _near(char_pitch, expected_char, 0.05)
+                          and widest <= d.CHARS_PER_LINE + 1,
+                          f"line pitch {pitch:.2f} mm (expected {P_MM:.2f}), character pitch {char_pitch:.2f} mm "
+                          f"(expected {expected_char:.2f}), widest line {widest:g} characters"))
         last = pages[-1]
         last_rows = _lines([c for c in last.chars if _near(c["size"], d.BODY_PT, 0.2) and c["top"] / MM < body_bottom])
         dated = [i for i, row in enumerate(last_rows) if DATE_RE.fullmatch(_text(row).strip())]

@@ -101,8 +101,10 @@ class Para:
 class Table:
     header: list[str]
     rows: list[list[str]]
-    #: the column whose text may take the remaining width
+    #: the columns whose text may take the remaining width
     wide: tuple[int, ...] = ()
+    #: captions spanning the table before the row of that index (e.g. the plan the rows belong to)
+    groups: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -152,21 +154,35 @@ def text_units(text: str) -> float:
 
 def column_widths(header: list[str], rows: list[list[str]], total: float, char_width: float,
                   wide: tuple[int, ...] = ()) -> list[float]:
-    """Columns sized to their content: a short column gets what its header and typical cell need
-    (up to five characters, more lines beyond); the long-text columns (``wide``, or else those
-    whose text is longer) share the rest in proportion to their text."""
+    """Columns sized to their content. A short column first gets its typical cell when that is
+    at most eight characters (else five, or its header), then grows towards its typical cell (up to eight
+    characters, so a date or a state stays on one line; the smallest needs first) while the
+    long-text columns (``wide``) keep at least 45% of the width; the long-text columns share
+    the rest in proportion to their text. Without ``wide`` every column grows in proportion to what it lacks."""
     count = len(header)
     padding = 0.8 * char_width
     need = []
     for column in range(count):
-        lengths = sorted(text_units(str(row[column])) for row in rows) or [0.0]
+        lengths = sorted(max(text_units(part) for part in str(row[column]).split("\n")) for row in rows) or [0.0]
         typical = lengths[int(0.9 * (len(lengths) - 1))]
         need.append(max(text_units(header[column]), typical, 1.0))
-    base = [(text_units(header[i]) if i in wide else min(need[i], max(5.0, text_units(header[i]))))
-            * char_width + padding for i in range(count)]
+    heads = [text_units(h) for h in header]
+    # a short field (a date, a state, a name: up to eight characters) on one line; a longer one
+    # starts from five characters and grows below
+    base = [(heads[i] if i in wide else need[i] if need[i] <= 8.0 else max(5.0, heads[i])) * char_width + padding
+            for i in range(count)]
     if sum(base) >= total:
         scale = total / sum(base)
         return [b * scale for b in base]
+    narrow = [i for i in range(count) if i not in wide]
+    reserve = 0.45 * total if wide else 0.0
+    want = {i: max(min(need[i], 8.0) * char_width + padding - base[i], 0.0) for i in narrow}
+    room = max(total - sum(base) - max(reserve - sum(base[i] for i in wide), 0.0), 0.0)
+    # the smallest wants first: a date or a state on one line matters more than a long name
+    for i in sorted(narrow, key=lambda i: want[i]):
+        grant = min(room, want[i])
+        base[i] += grant
+        room -= grant
     rest = total - sum(base)
     extra = [max(need[i] * char_width + padding - base[i], 0.0) for i in range(count)]
     if wide:
@@ -423,15 +439,21 @@ def render_pdf(document: OfficialDocument) -> bytes:
     cell = ParagraphStyle("cell", fontName=font["fangsong"], fontSize=TABLE_PT, leading=TABLE_PT * 1.35,
                           wordWrap="CJK")
     head = ParagraphStyle("head", parent=cell, fontName=font["heiti"], alignment=1)
+    group = ParagraphStyle("group", parent=cell, fontName=font["kaiti"])
 
     last_block = None
     for block in document.blocks:
         if isinstance(block, Table):
             widths = column_widths(block.header, block.rows, body_width, TABLE_PT + 0.5, block.wide)
             data = [[RLParagraph(escape(h), head) for h in block.header]]
-            data += [[RLParagraph(escape(str(v)).replace("\n", "<br/>"), cell) for v in row] for row in block.rows]
+            spans = []
+            for index, row in enumerate(block.rows):
+                if index in block.groups:
+                    spans.append(("SPAN", (0, len(data)), (-1, len(data))))
+                    data.append([RLParagraph(escape(block.groups[index]), group)] + [""] * (len(row) - 1))
+                data.append([RLParagraph(escape(str(v)).replace("\n", "<br/>"), cell) for v in row])
             table = RLTable(data, colWidths=widths, repeatRows=1, hAlign="CENTER")
-            table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+            table.setStyle(TableStyle(spans + [("GRID", (0, 0), (-1, -1), 0.5, colors.black),
                                        ("FONT", (0, 0), (-1, -1), font["fangsong"], TABLE_PT),
                                        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                                        ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
@@ -622,7 +644,12 @@ class _WordWriter:
             cell.paragraphs[0].alignment = self.align.CENTER
             cell.paragraphs[0].paragraph_format.line_spacing = Pt(TABLE_PT * 1.35)
             set_run_font(cell.paragraphs[0].add_run(text), "heiti", TABLE_PT)
-        for values in block.rows:
+        for index, values in enumerate(block.rows):
+            if index in block.groups:
+                caption = table.add_row()
+                merged = caption.cells[0].merge(caption.cells[-1])
+                merged.paragraphs[0].paragraph_format.line_spacing = Pt(TABLE_PT * 1.35)
+                set_run_font(merged.paragraphs[0].add_run(block.groups[index]), "kaiti", TABLE_PT)
             row = table.add_row()
             for cell, text, width in zip(row.cells, values, widths, strict=True):
                 cell.width = Pt(width)

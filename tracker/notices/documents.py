@@ -12,7 +12,7 @@ from flask import current_app
 from tracker import documents as docs
 from tracker.documents import cn_date
 
-TABLE_HEADERS = ("序号", "任务事项", "所属计划", "责任人", "完成时限", "办理状态", "最新进展")
+TABLE_HEADERS = ("序号", "任务事项", "责任人", "完成时限", "办理状态", "最新进展")
 
 
 def title_of(notice: Any) -> str:
@@ -65,27 +65,52 @@ def _owner(notice: Any, snap: dict) -> str:
     return f"{leads[0].name}（单位负责人）" if leads else "—"
 
 
+def _has_progress(notice: Any) -> bool:
+    return any((item.snapshot or {}).get("last_progress") for item in notice.items)
+
+
 def headers_of(notice: Any) -> list[str]:
+    """The table's columns; 最新进展 only when some task has reported. The plan is named in the
+    intro when there is one, else by a caption row above its tasks (``groups_of``)."""
     headers = list(TABLE_HEADERS)
-    if len(_plans(notice)) <= 1:
-        headers.remove("所属计划")
+    if not _has_progress(notice):
+        headers.remove("最新进展")
     return headers
 
 
+def groups_of(notice: Any) -> dict[int, str]:
+    """Caption rows 《plan》 before the first task of each plan, when the tasks come from several."""
+    if len(_plans(notice)) <= 1:
+        return {}
+    groups: dict[int, str] = {}
+    previous = None
+    for index, item in enumerate(notice.items):
+        plan = (item.snapshot or {}).get("plan", "")
+        if plan != previous:
+            groups[index] = f"《{plan}》"
+            previous = plan
+    return groups
+
+
 def rows_of(notice: Any) -> list[list[str]]:
-    with_plan = len(_plans(notice)) > 1
+    with_progress = _has_progress(notice)
     rows = []
     for index, item in enumerate(notice.items, start=1):
         snap = item.snapshot or {}
         due = _iso_cn(snap.get("due_on", ""))
         if snap.get("extended"):
-            due = f"{due}（原定{_iso_cn(snap.get('original_due_on', ''))}）"
+            original = _iso_cn(snap.get("original_due_on", ""))
+            if original[:5] == due[:5]:
+                original = original[5:]  # the same year: 原定1月20日
+            due = f"{due}\n（原定{original}）"
         state = snap.get("state_label", "")
         light = {"red": "（红灯）", "yellow": "（黄灯）", "green": "（绿灯）"}.get(snap.get("light", ""), "")
-        row = [str(index), snap.get("measure", ""), snap.get("plan", ""), _owner(notice, snap),
-               due, f"{state}{light}", snap.get("last_progress", "") or "—"]
-        if not with_plan:
-            del row[2]
+        # a name and its note, a state and its light on two lines: the columns stay narrow
+        row = [str(index), snap.get("measure", ""), _owner(notice, snap).replace("（", "\n（", 1), due,
+               f"{state}\n{light}" if light else state,
+               snap.get("last_progress", "") or "—"]
+        if not with_progress:
+            row.pop()
         rows.append(row)
     return rows
 
@@ -98,7 +123,7 @@ def official_document(notice: Any, config) -> docs.OfficialDocument:
         title = f"{_period_label(notice)}重点工作任务{title}"
     else:
         title = f"重点工作任务{title}"
-    blocks: list = [docs.Para(intro(notice)), docs.Table(headers, rows_of(notice), wide=wide),
+    blocks: list = [docs.Para(intro(notice)), docs.Table(headers, rows_of(notice), wide=wide, groups=groups_of(notice)),
                     docs.Para(f"督办要求：{notice.requirements}"),
                     docs.Para(f"反馈时限：{cn_date(notice.reply_by)}前。")]
     document = docs.from_config(config, number=notice.number_label, title=title, addressee=notice.unit.name,
