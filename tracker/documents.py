@@ -193,6 +193,27 @@ def column_widths(header: list[str], rows: list[list[str]], total: float, char_w
     return [b + rest * e / weight for b, e in zip(base, extra, strict=True)]
 
 
+def balanced_title(title: str) -> str:
+    """A title too long for one line, broken into lines of even length (GB/T 9704 §7.3.1: 回行时
+    排列对称), so no line holds a lone character."""
+    per_line = int(BODY_WIDTH_MM * MM_PT // (CHAR_PITCH_PT * TITLE_PT / BODY_PT))
+    units = text_units(title)
+    if units <= per_line or "\n" in title:
+        return title
+    lines = -(-int(units) // per_line)
+    # the break before character i whose running width is nearest to k/lines of the whole
+    running, widths = [0.0], []
+    for char in title:
+        widths.append(1.0 if is_wide(char) else 0.5)
+        running.append(running[-1] + widths[-1])
+    breaks = set()
+    for k in range(1, lines):
+        goal = units * k / lines
+        candidates = [i for i in range(1, len(title)) if title[i] not in _CLOSING]
+        breaks.add(min(candidates, key=lambda i: (abs(running[i] - goal), i)))
+    return "".join(("\n" if i in breaks else "") + char for i, char in enumerate(title))
+
+
 def signature_offsets(signature: str, signed_on: str, seal: bool) -> tuple[float, float]:
     """Left offsets (in characters) of the 署名 and the date inside a 28-character line, §7.3.5:
     with a seal the date stands four characters in from the right and the 署名 is centred over
@@ -433,9 +454,10 @@ def render_pdf(document: OfficialDocument) -> bytes:
     font = {role: fonts.pdf_font(role) for role in fonts.FAMILIES}
     body_width = BODY_WIDTH_MM * MM_PT
     story: list = [_header_class()(document.mark, document.number, font["xiaobiaosong"], font["fangsong"]),
-                   grid(document.title, font["xiaobiaosong"], TITLE_PT, align="center")]
+                   grid(balanced_title(document.title), font["xiaobiaosong"], TITLE_PT, align="center"),
+                   Spacer(1, LINE_PITCH_PT)]
     if document.addressee:
-        story += [Spacer(1, LINE_PITCH_PT), grid(f"{document.addressee}：", font["fangsong"])]
+        story.append(grid(f"{document.addressee}：", font["fangsong"]))
     cell = ParagraphStyle("cell", fontName=font["fangsong"], fontSize=TABLE_PT, leading=TABLE_PT * 1.35,
                           wordWrap="CJK")
     head = ParagraphStyle("head", parent=cell, fontName=font["heiti"], alignment=1)
@@ -686,9 +708,13 @@ def render_docx(document: OfficialDocument) -> bytes:
     writer = _WordWriter()
     center = writer.align.CENTER
     writer.header(document.mark, document.number)
-    writer.paragraph(document.title, role="xiaobiaosong", size=TITLE_PT, align=center)
+    title = writer.paragraph("", role="xiaobiaosong", size=TITLE_PT, align=center)
+    for number, line in enumerate(balanced_title(document.title).split("\n")):
+        if number:
+            title.add_run().add_break()
+        set_run_font(title.add_run(line), "xiaobiaosong", TITLE_PT)
+    writer.paragraph("")
     if document.addressee:
-        writer.paragraph("")
         writer.paragraph(f"{document.addressee}：")
     last = None
     for block in document.blocks:

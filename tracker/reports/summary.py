@@ -205,19 +205,43 @@ def _chapters(summary: Summary) -> list[tuple[MeasureLine | None, list[MeasureLi
     return [(head, lines) for head, lines in chapters if lines]
 
 
+def _units(names: list[str]) -> str:
+    """东城区、西城区 — or 东城区等14个单位 when there are more than three."""
+    if len(names) > 3:
+        return _("%(first)s等%(n)d个单位", first=names[0], n=len(names))
+    return "、".join(names)
+
+
+def _states(tasks: list[TaskLine]) -> str:
+    """已办结, or 2个单位已办结、10个单位办理中 when the units stand apart."""
+    counts: dict[str, int] = {}
+    for task in tasks:
+        counts[task.progress_word] = counts.get(task.progress_word, 0) + 1
+    if len(counts) == 1:
+        return next(iter(counts))
+    return "、".join(_("%(n)d个单位%(word)s", n=n, word=word) for word, n in counts.items())
+
+
 def _measure_sentence(line: MeasureLine) -> str:
     """One measure in a sentence: who, where it stands, the latest reported work, the evidence."""
     lead = [t.unit_name for t in line.tasks if t.role is UnitRole.lead]
-    words = sorted({t.progress_word for t in line.tasks})
-    state = "、".join(words)
     latest = max((r for t in line.tasks for r in t.reports), default=None, key=lambda r: r[0])
     evidence = sum(len(t.evidence) for t in line.tasks)
-    parts = [short_label(line.measure), _("（%(units)s牵头）", units="、".join(lead)) if lead else "", state]
+    parts = [short_label(line.measure), _("（%(units)s牵头）", units=_units(lead)) if lead else "",
+             _states(line.tasks)]
     if latest is not None:
         parts.append(_("，%(text)s", text=_excerpt(latest[1])))
     if evidence:
         parts.append(_("，佐证材料%(n)d份", n=evidence))
     return "".join(parts)
+
+
+def _grouped(pairs: list[tuple[MeasureLine, TaskLine]]) -> list[tuple[MeasureLine, list[TaskLine]]]:
+    """Tasks by measure, in the plan's order."""
+    groups: dict[int, tuple[MeasureLine, list[TaskLine]]] = {}
+    for line, task in pairs:
+        groups.setdefault(line.measure.id, (line, []))[1].append(task)
+    return list(groups.values())
 
 
 def summary_document(summary: Summary):
@@ -243,15 +267,18 @@ def summary_document(summary: Summary):
     blocks.append(docs.Para(_("二、存在的问题"), level=1))
     overdue, returned = summary.overdue, summary.returned
     if overdue:
-        blocks.append(docs.Para(_("超期未办结%(n)d项：", n=len(overdue)) + "；".join(
-            _("%(unit)s承担的%(measure)s（时限%(due)s，超期%(days)d天）", unit=t.unit_name,
-              measure=short_label(line.measure), due=cn_date(t.due_on), days=(summary.generated_on - t.due_on).days)
-            for line, t in overdue) + "。"))
+        parts = []
+        for line, tasks in _grouped(overdue):
+            days = max((summary.generated_on - t.due_on).days for t in tasks)
+            parts.append(_("%(measure)s（%(units)s，时限%(due)s，超期最长%(days)d天）",
+                           measure=short_label(line.measure), units=_units([t.unit_name for t in tasks]),
+                           due=cn_date(min(t.due_on for t in tasks)), days=days))
+        blocks.append(docs.Para(_("超期未办结%(n)d项：", n=len(overdue)) + "；".join(parts) + "。"))
     if returned:
-        blocks.append(docs.Para(_("退回重办%(n)d项：", n=len(returned)) + "；".join(
-            _("%(unit)s承担的%(measure)s（退回%(times)d次，%(state)s）", unit=t.unit_name,
-              measure=short_label(line.measure), times=t.return_count, state=t.progress_word)
-            for line, t in returned) + "。"))
+        parts = [_("%(measure)s（%(units)s，退回%(times)d次）", measure=short_label(line.measure),
+                   units=_units([t.unit_name for t in tasks]), times=sum(t.return_count for t in tasks))
+                 for line, tasks in _grouped(returned)]
+        blocks.append(docs.Para(_("退回重办%(n)d项：", n=len(returned)) + "；".join(parts) + "。"))
     if not overdue and not returned:
         blocks.append(docs.Para(_("各项任务均在时限内推进，没有超期或退回的任务。")))
     blocks.append(docs.Para(_("三、下一步工作打算"), level=1))
