@@ -557,9 +557,13 @@ def set_run_font(run, role: str = "fangsong", size: float = BODY_PT, bold: bool 
 class _WordWriter:
     """Appends GB/T 9704 paragraphs to a python-docx document."""
 
-    def __init__(self) -> None:
+    def __init__(self, template: bytes | None = None) -> None:
         Document, _ta, align, parse_xml, nsdecls, qn, Mm, Pt, _rgb = _docx()
         self.parse_xml, self.nsdecls, self.qn, self.Mm, self.Pt, self.align = parse_xml, nsdecls, qn, Mm, Pt, align
+        if template is not None:
+            # the page, grid, styles and footers are set once (``_template``): each document reopens them
+            self.doc = Document(io.BytesIO(template))
+            return
         self.doc = Document()
         section = self.doc.sections[0]
         section.page_width, section.page_height = Mm(PAGE_WIDTH_MM), Mm(PAGE_HEIGHT_MM)
@@ -703,9 +707,17 @@ class _WordWriter:
                     set_run_font(paragraph.add_run(text), "fangsong", COLOPHON_PT)
 
 
+@lru_cache(maxsize=1)
+def _template() -> bytes:
+    """An empty document with the page, grid, styles and page-number footers of GB/T 9704."""
+    out = io.BytesIO()
+    _WordWriter().doc.save(out)
+    return out.getvalue()
+
+
 def render_docx(document: OfficialDocument) -> bytes:
     """The document as .docx bytes, editable in Word and WPS."""
-    writer = _WordWriter()
+    writer = _WordWriter(_template())
     center = writer.align.CENTER
     writer.header(document.mark, document.number)
     title = writer.paragraph("", role="xiaobiaosong", size=TITLE_PT, align=center)
