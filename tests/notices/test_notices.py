@@ -155,3 +155,39 @@ def test_chase_notice(db, people, make_task, now):
     assert len(notice.items) == 1
     with pytest.raises(services.NoticeError):
         services.issue_chase_notice(task, actor=people.supervisor, now=now)
+
+
+def test_supplement_lists_tasks_assigned_after_the_notice(db, people, three_units, make_task, now):
+    with pytest.raises(services.NoticeError):
+        services.issue_supplements("2026-H1", actor=people.supervisor, now=now)
+    first = services.issue_notices("2026-H1", actor=people.supervisor, now=now)
+    db.session.commit()
+    assert services.issue_supplements("2026-H1", actor=people.supervisor, now=now) == []
+    later = make_task(people.unit, date(2026, 5, 31), text="新交办的任务。")
+    supplement = services.issue_supplements("2026年上半年", actor=people.supervisor, now=now)
+    db.session.commit()
+    # one 补发督办单 for the one unit with a new task, numbered on in the same series
+    assert len(supplement) == 1 and supplement[0].number_label == "督办〔2026〕4号"
+    assert [i.task_id for i in supplement[0].items] == [later.id]
+    assert supplement[0].title_label == "补发督办单" and supplement[0].period_key == "2026-H1+1"
+    main = next(n for n in first if n.unit_id == people.unit.id)
+    assert supplement[0].supplement_to_id == main.id
+    assert "督办〔2026〕1号》印发后" in documents.intro(supplement[0])
+    # listed once: a second run finds nothing new
+    assert services.issue_supplements("2026-H1", actor=people.supervisor, now=now) == []
+    with pytest.raises(PermissionDenied):
+        services.issue_supplements("2026-H1", actor=people.lead, now=now)
+
+
+def test_chase_numbers_its_own_series_and_only_late_tasks(db, people, make_task, now):
+    services.issue_notices("2026-H1", actor=people.supervisor, now=now)
+    db.session.commit()
+    late = make_task(people.unit, date(2026, 2, 20), supervisor=people.supervisor)
+    far = make_task(people.unit, date(2026, 9, 30))
+    far.progress_percent = 80  # on track: a green light
+    db.session.commit()
+    notice = services.issue_chase_notice(late, actor=people.supervisor, now=now)
+    db.session.commit()
+    assert notice.number_label == "催办〔2026〕1号" and notice.series == "chase"
+    with pytest.raises(services.NoticeError):
+        services.issue_chase_notice(far, actor=people.supervisor, now=now)

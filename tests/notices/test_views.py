@@ -39,3 +39,25 @@ def test_issue_view_download_answer(db, people, make_task, auth):
     assert notice.number_label not in auth.client_for(people.other_lead).get("/notices/").get_data(as_text=True)
     chase = supervisor.post(f"/notices/chase/{task.id}", follow_redirects=True)
     assert "催办〔2026〕1号" in chase.get_data(as_text=True)  # its own series
+
+
+def test_supplement_and_chase_buttons(db, people, make_task, auth):
+    make_task(people.unit, date(2026, 6, 30), text="第一批任务。", supervisor=people.supervisor)
+    supervisor = auth.client_for(people.supervisor)
+    listing = supervisor.get("/notices/").get_data(as_text=True)
+    assert 'name="supplement"' in listing
+    refused = supervisor.post("/notices/issue", data={"period": "2026年上半年", "supplement": "1"})
+    assert refused.status_code == 422 and "请先印发督办单" in refused.get_data(as_text=True)
+    supervisor.post("/notices/issue", data={"period": "2026年上半年"})
+    later = make_task(people.unit, date(2026, 6, 30), text="后来交办的任务。")
+    response = supervisor.post("/notices/issue", data={"period": "2026-H1", "supplement": "1"}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "已印发 1 份补发督办单：督办〔2026〕2号" in html and "2026-H1 补发" in html
+    notice = db.session.scalars(sa.select(SupervisionNotice).order_by(SupervisionNotice.id.desc())).first()
+    assert [i.task_id for i in notice.items] == [later.id]
+    page = supervisor.get(f"/notices/{notice.id}").get_data(as_text=True)
+    assert "补发督办单" in page and "后来交办的任务。" in page
+    # the task page of an overdue task offers the 催办单 to a supervisor only
+    task_page = supervisor.get(f"/tasks/{later.id}").get_data(as_text=True)
+    assert "印发催办单" in task_page
+    assert "印发催办单" not in auth.client_for(people.lead).get(f"/tasks/{later.id}").get_data(as_text=True)

@@ -23,10 +23,12 @@ bp = Blueprint("notices", __name__, url_prefix="/notices")
 
 
 def _list_context(**extra) -> dict:
-    period = (request.args.get("period") or "").strip()
+    period = services.normalise_period(request.args.get("period") or "")
     query = services.visible_notices(current_user)
     if period:
-        query = query.where(SupervisionNotice.period_key == period)
+        # the period's 督办单 and its 补发督办单 (2026-H1+1, …)
+        query = query.where(sa.or_(SupervisionNotice.period_key == period,
+                                   SupervisionNotice.period_key.like(f"{period}+%")))
     page = db.paginate(query, per_page=50, error_out=False)
     today = timeutil.local_today()
     units = list(db.session.scalars(
