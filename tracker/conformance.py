@@ -310,10 +310,17 @@ def check_docx(data: bytes) -> list[Rule]:
         run = footer.paragraphs[0].runs[0] if footer.paragraphs and footer.paragraphs[0].runs else None
         size = run.font.size.pt if run is not None and run.font.size else None
         align = footer.paragraphs[0].alignment if footer.paragraphs else None
-        ok = has_page and size == d.PAGE_NUMBER_PT and align == (2 if side == "odd" else 0)
+        spacing = footer.paragraphs[0].paragraph_format.line_spacing if footer.paragraphs else None
+        line_mm = spacing.mm if spacing is not None and hasattr(spacing, "mm") else 0.0
+        # the footer's line ends footer_distance above the page's foot: its top is line_mm higher
+        top_below_body = d.BOTTOM_MM - (section.footer_distance.mm + line_mm)
+        ok = (has_page and size == d.PAGE_NUMBER_PT and align == (2 if side == "odd" else 0)
+              and _near(top_below_body, d.PAGE_NUMBER_GAP_MM, 0.3))
         footer_ok &= ok
-        detail.append(f"{side}: PAGE field {has_page}, {size} pt, align {align}")
-    rules.append(Rule("page numbers 4号 “— N —”, odd right / even left", bool(footer_ok), "; ".join(detail)))
+        detail.append(f"{side}: PAGE field {has_page}, {size} pt, align {align}, "
+                      f"top {top_below_body:.1f} mm below the 版心")
+    rules.append(Rule("page numbers 4号 “— N —” 7 mm below the 版心, odd right / even left", bool(footer_ok),
+                      "; ".join(detail)))
     dated = [i for i, p in enumerate(paragraphs) if DATE_RE.fullmatch(p.text.strip())]
     if dated:
         index = dated[-1]

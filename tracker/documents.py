@@ -570,8 +570,8 @@ class _WordWriter:
         section.top_margin, section.bottom_margin = Mm(TOP_MM), Mm(BOTTOM_MM)
         section.left_margin, section.right_margin = Mm(LEFT_MM), Mm(RIGHT_MM)
         section.header_distance = Mm(15)
-        # the page number's top 7 mm below the 版心: its line ends one 4号 line lower
-        section.footer_distance = Mm(BOTTOM_MM - PAGE_NUMBER_GAP_MM) - Pt(PAGE_NUMBER_PT * 1.2)
+        # the page number's top 7 mm below the 版心: its line (exactly one 4号 high) ends one line lower
+        section.footer_distance = Mm(BOTTOM_MM - PAGE_NUMBER_GAP_MM) - Pt(PAGE_NUMBER_PT)
         sect = section._sectPr
         for old in sect.findall(qn("w:docGrid")):
             sect.remove(old)
@@ -599,6 +599,7 @@ class _WordWriter:
             footer.is_linked_to_previous = False
             paragraph = footer.paragraphs[0]
             paragraph.alignment = align
+            paragraph.paragraph_format.line_spacing = self.Pt(PAGE_NUMBER_PT)
             inset = self.Pt(PAGE_NUMBER_INSET_PT)
             if align == self.align.RIGHT:
                 paragraph.paragraph_format.right_indent = inset
@@ -659,8 +660,7 @@ class _WordWriter:
         table.style = "Table Grid"
         table.alignment = table_align.CENTER
         table.autofit = False
-        tbl_pr = table._tbl.tblPr
-        tbl_pr.append(parse_xml(f'<w:tblLayout {nsdecls("w")} w:type="fixed"/>'))
+        # autofit off is w:tblLayout fixed: Word keeps the widths below
         for column, width in zip(table.columns, widths, strict=True):
             column.width = Pt(width)
         header_row = table.rows[0]
@@ -691,9 +691,11 @@ class _WordWriter:
             lines.append((printer, f"{printed_on}印发"))
         table = self.doc.add_table(rows=len(lines), cols=2)
         table.autofit = False
-        table._tbl.tblPr.append(parse_xml(
+        # in the schema's order inside w:tblPr (Word rejects a file whose elements are out of order)
+        table._tbl.tblPr.insert_element_before(parse_xml(
             f'<w:tblBorders {nsdecls("w")}><w:top w:val="single" w:sz="8"/><w:bottom w:val="single" w:sz="8"/>'
-            f'<w:insideH w:val="single" w:sz="6"/></w:tblBorders>'))
+            f'<w:insideH w:val="single" w:sz="6"/></w:tblBorders>'),
+            "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription")
         for row, (left, right) in zip(table.rows, lines, strict=True):
             for cell, text, align in zip(row.cells, (left, right), (self.align.LEFT, self.align.RIGHT), strict=True):
                 cell.width = Pt(BODY_WIDTH_MM * MM_PT / 2)
