@@ -249,10 +249,15 @@ def check_docx(data: bytes) -> list[Rule]:
                       ", ".join(f"{k} {v:.1f}" for k, v in measures.items())))
     grid = section._sectPr.find(qn("w:docGrid"))
     pitch = int(grid.get(qn("w:linePitch"))) if grid is not None else 0
-    rules.append(Rule("document grid: 22 lines (line pitch 28.99 pt)",
-                      grid is not None and abs(pitch - int(d.LINE_PITCH_PT * 20)) <= 2
-                      and grid.get(qn("w:type")) == "linesAndChars", f"linePitch {pitch} twips"))
     normal = document.styles["Normal"]
+    spacing = normal.element.rPr.find(qn("w:spacing")) if normal.element.rPr is not None else None
+    condense = int(spacing.get(qn("w:val"))) if spacing is not None else 0
+    char_pitch = d.BODY_PT + condense / 20
+    chars = int((d.BODY_WIDTH_MM * MM + 0.5) // char_pitch)
+    rules.append(Rule("22 lines of 28 characters (line grid 28.99 pt, body condensed to 15.79 pt)",
+                      grid is not None and abs(pitch - int(d.LINE_PITCH_PT * 20)) <= 2
+                      and grid.get(qn("w:type")) in ("lines", "linesAndChars") and chars == d.CHARS_PER_LINE,
+                      f"linePitch {pitch} twips, character pitch {char_pitch:.2f} pt: {chars} per line"))
     rfonts = normal.element.rPr.rFonts if normal.element.rPr is not None else None
     east = rfonts.get(qn("w:eastAsia")) if rfonts is not None else None
     rules.append(Rule("body 仿宋 3号 (16 pt), East Asian font set", east in d.DOCX_FONTS["fangsong"]

@@ -37,6 +37,8 @@ LINES_PER_PAGE, CHARS_PER_LINE = 22, 28
 BODY_PT = 16.0
 LINE_PITCH_PT = BODY_HEIGHT_MM * MM_PT / LINES_PER_PAGE  # 28.99 pt, 10.23 mm
 CHAR_PITCH_PT = BODY_WIDTH_MM * MM_PT / CHARS_PER_LINE  # 15.79 pt
+#: Word's character spacing (twentieths of a point) that brings a 16 pt character to that pitch
+CHAR_CONDENSE_TWIPS = int(round((CHAR_PITCH_PT - BODY_PT) * 20))  # -4
 #: 发文机关标志: top edge below the top of the 版心; size fitted to the width, at most this
 MARK_TOP_MM = 35.0
 MARK_MAX_PT = 42.0
@@ -554,6 +556,25 @@ def set_run_font(run, role: str = "fangsong", size: float = BODY_PT, bold: bool 
     element.insert(0, deepcopy(_run_properties(role, size, bold, color)))
 
 
+_PPR_AFTER_AUTOSPACE = ("w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind",
+                        "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection",
+                        "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr",
+                        "w:sectPr", "w:pPrChange")
+_PPR_AFTER_SNAP = ("w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
+                   "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId",
+                   "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
+
+
+def _off_grid(paragraph) -> None:
+    """Lay a paragraph out by its own font (w:snapToGrid off): the 28 × 22 document grid is for the
+    3号 body text; the mark, title, tables and footers would be spread out by it."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    ppr = paragraph._p.get_or_add_pPr()
+    ppr.insert_element_before(parse_xml(f'<w:snapToGrid {nsdecls("w")} w:val="0"/>'), *_PPR_AFTER_SNAP)
+
+
 class _WordWriter:
     """Appends GB/T 9704 paragraphs to a python-docx document."""
 
@@ -575,9 +596,19 @@ class _WordWriter:
         sect = section._sectPr
         for old in sect.findall(qn("w:docGrid")):
             sect.remove(old)
-        char_space = int(round((CHAR_PITCH_PT - BODY_PT) * 4096))
-        sect.append(parse_xml(f'<w:docGrid {nsdecls("w")} w:type="linesAndChars" '
-                              f'w:linePitch="{int(LINE_PITCH_PT * 20)}" w:charSpace="{char_space}"/>'))
+        # 22 lines: a line grid; 28 characters: the body font condensed to the grid pitch (below),
+        # which Word, WPS and LibreOffice all honour (a character grid narrower than the font is
+        # compressed by Word but spread over two cells by LibreOffice)
+        sect.append(parse_xml(f'<w:docGrid {nsdecls("w")} w:type="lines" w:linePitch="{int(LINE_PITCH_PT * 20)}"/>'))
+        # the grid's character pitch counts from the default font size: 3号 everywhere
+        defaults = self.doc.styles.element.find(qn("w:docDefaults"))
+        default_rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr")) if defaults is not None else None
+        if default_rpr is not None:
+            for tag in ("w:sz", "w:szCs"):
+                for old in default_rpr.findall(qn(tag)):
+                    default_rpr.remove(old)
+            default_rpr.append(parse_xml(f'<w:sz {nsdecls("w")} w:val="{int(BODY_PT * 2)}"/>'))
+            default_rpr.append(parse_xml(f'<w:szCs {nsdecls("w")} w:val="{int(BODY_PT * 2)}"/>'))
         normal = self.doc.styles["Normal"]
         normal.font.size = Pt(BODY_PT)
         normal.element.get_or_add_rPr()
@@ -586,10 +617,19 @@ class _WordWriter:
         for attr in ("w:ascii", "w:hAnsi", "w:eastAsia"):
             rfonts.set(qn(attr), DOCX_FONTS["fangsong"][0])
         rfonts.set(qn("w:cs"), DOCX_FONTS["fangsong"][1])
+        rpr.insert_element_before(
+            parse_xml(f'<w:spacing {nsdecls("w")} w:val="{CHAR_CONDENSE_TWIPS}"/>'),
+            "w:w", "w:kern", "w:position", "w:sz", "w:szCs", "w:highlight", "w:u", "w:effect", "w:bdr", "w:shd",
+            "w:fitText", "w:vertAlign", "w:rtl", "w:cs", "w:em", "w:lang", "w:eastAsianLayout")
         fmt = normal.paragraph_format
         fmt.space_before = fmt.space_after = Pt(0)
         fmt.line_spacing = Pt(LINE_PITCH_PT)
         fmt.widow_control = True
+        # no extra space between Chinese and Latin letters or digits: 2026年12月6日 as typeset
+        normal.element.get_or_add_pPr().insert_element_before(
+            parse_xml(f'<w:autoSpaceDE {nsdecls("w")} w:val="0"/>'), *_PPR_AFTER_AUTOSPACE)
+        normal.element.pPr.insert_element_before(
+            parse_xml(f'<w:autoSpaceDN {nsdecls("w")} w:val="0"/>'), *_PPR_AFTER_AUTOSPACE[1:])
         self._page_numbers(section)
 
     def _page_numbers(self, section) -> None:
@@ -600,6 +640,7 @@ class _WordWriter:
             paragraph = footer.paragraphs[0]
             paragraph.alignment = align
             paragraph.paragraph_format.line_spacing = self.Pt(PAGE_NUMBER_PT)
+            _off_grid(paragraph)
             inset = self.Pt(PAGE_NUMBER_INSET_PT)
             if align == self.align.RIGHT:
                 paragraph.paragraph_format.right_indent = inset
@@ -619,8 +660,10 @@ class _WordWriter:
 
     def paragraph(self, text: str, *, role: str = "fangsong", size: float = BODY_PT, bold: bool = False,
                   align=None, indent_chars: float = 0.0, left_chars: float = 0.0, color: str | None = None,
-                  keep_with_next: bool = False, line: float = LINE_PITCH_PT):
+                  keep_with_next: bool = False, line: float = LINE_PITCH_PT, grid: bool = True):
         paragraph = self.doc.add_paragraph()
+        if not grid:
+            _off_grid(paragraph)
         fmt = paragraph.paragraph_format
         if align is not None:
             paragraph.alignment = align
@@ -640,11 +683,11 @@ class _WordWriter:
     def header(self, mark: str, number: str) -> None:
         mark_pt = min(MARK_MAX_PT, 0.96 * BODY_WIDTH_MM * MM_PT / max(text_units(mark), 1.0))
         first = self.paragraph(mark, role="xiaobiaosong", size=mark_pt, align=self.align.CENTER, color=RED_HEX,
-                               line=mark_pt)
+                               line=mark_pt, grid=False)
         first.paragraph_format.space_before = self.Mm(MARK_TOP_MM)
         for _blank in range(NUMBER_GAP_LINES):
             self.paragraph("")
-        numbered = self.paragraph(number, align=self.align.CENTER)
+        numbered = self.paragraph(number, align=self.align.CENTER, grid=False)
         border = self.parse_xml(
             f'<w:pBdr {self.nsdecls("w")}><w:bottom w:val="single" w:sz="{int(RULE_THICKNESS_PT * 8)}" '
             f'w:space="{int(round(RULE_GAP_MM * MM_PT))}" w:color="{RED_HEX}"/></w:pBdr>')
@@ -669,17 +712,20 @@ class _WordWriter:
             cell.width = Pt(width)
             cell.paragraphs[0].alignment = self.align.CENTER
             cell.paragraphs[0].paragraph_format.line_spacing = Pt(TABLE_PT * 1.35)
+            _off_grid(cell.paragraphs[0])
             set_run_font(cell.paragraphs[0].add_run(text), "heiti", TABLE_PT)
         for index, values in enumerate(block.rows):
             if index in block.groups:
                 caption = table.add_row()
                 merged = caption.cells[0].merge(caption.cells[-1])
                 merged.paragraphs[0].paragraph_format.line_spacing = Pt(TABLE_PT * 1.35)
+                _off_grid(merged.paragraphs[0])
                 set_run_font(merged.paragraphs[0].add_run(block.groups[index]), "kaiti", TABLE_PT)
             row = table.add_row()
             for cell, text, width in zip(row.cells, values, widths, strict=True):
                 cell.width = Pt(width)
                 cell.paragraphs[0].paragraph_format.line_spacing = Pt(TABLE_PT * 1.35)
+                _off_grid(cell.paragraphs[0])
                 set_run_font(cell.paragraphs[0].add_run(str(text)), "fangsong", TABLE_PT)
 
     def colophon(self, copy_to: str, printer: str, printed_on: str) -> None:
@@ -697,10 +743,16 @@ class _WordWriter:
             f'<w:insideH w:val="single" w:sz="6"/></w:tblBorders>'),
             "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription")
         for row, (left, right) in zip(table.rows, lines, strict=True):
-            for cell, text, align in zip(row.cells, (left, right), (self.align.LEFT, self.align.RIGHT), strict=True):
+            cells = row.cells
+            for cell in cells:
                 cell.width = Pt(BODY_WIDTH_MM * MM_PT / 2)
+            if not right:
+                # 抄送 takes the whole line
+                cells = [cells[0].merge(cells[1])]
+            for cell, text, align in zip(cells, (left, right), (self.align.LEFT, self.align.RIGHT), strict=False):
                 paragraph = cell.paragraphs[0]
                 paragraph.alignment = align
+                _off_grid(paragraph)
                 if align == self.align.LEFT:
                     paragraph.paragraph_format.left_indent = Pt(COLOPHON_PT)
                 else:
@@ -722,7 +774,7 @@ def render_docx(document: OfficialDocument) -> bytes:
     writer = _WordWriter(_template())
     center = writer.align.CENTER
     writer.header(document.mark, document.number)
-    title = writer.paragraph("", role="xiaobiaosong", size=TITLE_PT, align=center)
+    title = writer.paragraph("", role="xiaobiaosong", size=TITLE_PT, align=center, grid=False)
     for number, line in enumerate(balanced_title(document.title).split("\n")):
         if number:
             title.add_run().add_break()
