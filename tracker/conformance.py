@@ -82,6 +82,29 @@ def _fonts(pdf) -> list[tuple[str, bool]]:
     return sorted(seen.items())
 
 
+def _signature_rule(sign_row: list[dict] | None, date_row: list[dict]) -> Rule:
+    """§7.3.5: with a seal the date ends four characters in from the right and the 署名 is centred
+    over it; without, the 署名 ends two in from the right and the date starts two characters right
+    of the 署名's first character (a longer date ends two in, the 署名 centred over it)."""
+    name = "落款 placed after §7.3.5 (with or without a seal)"
+    char = d.CHAR_PITCH_PT / MM
+    right = d.LEFT_MM + d.BODY_WIDTH_MM
+    date_x0, date_x1 = date_row[0]["x0"] / MM, date_row[-1]["x1"] / MM
+    if not sign_row:
+        return Rule(name, False, "no 署名 above the date")
+    sign_x0, sign_x1 = sign_row[0]["x0"] / MM, sign_row[-1]["x1"] / MM
+    centred = _near((sign_x0 + sign_x1) / 2, (date_x0 + date_x1) / 2, 1.0)
+    tolerance = 1.0
+    if _near(date_x1, right - 4 * char, tolerance) and centred:
+        return Rule(name, True, f"with a seal: date ends {right - date_x1:.1f} mm from the right (4 characters "
+                                f"{4 * char:.1f} mm), 署名 centred over it")
+    if (_near(sign_x1, right - 2 * char, tolerance) and _near(date_x0, sign_x0 + 2 * char, tolerance)) or \
+            (_near(date_x1, right - 2 * char, tolerance) and centred):
+        return Rule(name, True, f"without a seal: 署名 ends {right - sign_x1:.1f} mm from the right, date starts "
+                                f"{date_x0 - sign_x0:.1f} mm right of it")
+    return Rule(name, False, f"署名 {sign_x0:.1f}–{sign_x1:.1f} mm, date {date_x0:.1f}–{date_x1:.1f} mm")
+
+
 def check_pdf(data: bytes) -> list[Rule]:
     import pdfplumber
 
@@ -214,9 +237,11 @@ def check_pdf(data: bytes) -> list[Rule]:
         dated = [i for i, row in enumerate(last_rows) if DATE_RE.fullmatch(_text(row).strip())]
         if dated:
             above = len(dated and last_rows[:dated[-1] - 1])
-            date_text = _text(last_rows[dated[-1]])
+            date_row = last_rows[dated[-1]]
+            date_text = _text(date_row)
             rules.append(Rule("落款 on the same page as the end of the text", above >= 1,
                               f"page {len(pages)}: {above} line(s) of text above the 署名, date {date_text}"))
+            rules.append(_signature_rule(last_rows[dated[-1] - 1] if dated[-1] else None, date_row))
         else:
             rules.append(Rule("落款 on the same page as the end of the text", False, "no date line on the last page"))
         table_pages = [(i, _lines([c for c in p.chars if _near(c["size"], d.TABLE_PT, 0.2)]))
@@ -329,8 +354,15 @@ def check_docx(data: bytes) -> list[Rule]:
     dated = [i for i, p in enumerate(paragraphs) if DATE_RE.fullmatch(p.text.strip())]
     if dated:
         index = dated[-1]
-        chain = paragraphs[max(0, index - 5):index]
-        kept = all(p.paragraph_format.keep_with_next for p in chain if p.text or p is not chain[0])
+        # back from the date: the 署名, the blank lines, and the text's last paragraph
+        chain = [paragraphs[index - 1]] if index else []
+        cursor = index - 2
+        while cursor >= 0 and not paragraphs[cursor].text.strip():
+            chain.append(paragraphs[cursor])
+            cursor -= 1
+        if cursor >= 0:
+            chain.append(paragraphs[cursor])
+        kept = bool(chain) and all(p.paragraph_format.keep_with_next for p in chain)
         rules.append(Rule("落款 kept with the end of the text (keep with next)", kept,
                           f"date {paragraphs[index].text}"))
     else:

@@ -58,6 +58,10 @@ def _kinds(db, app, people, make_task, count: int, now) -> dict[str, tuple[bytes
 
 @pytest.mark.parametrize("count", [1, 60])
 def test_every_kind_conforms(db, app, people, make_task, now, count):
+    if count == 1:
+        # one run without a seal and with a 版记: the 落款 after §7.3.5.2, 抄送 and 印发 at the foot
+        app.config.update(DOCUMENT_SEAL=False, DOCUMENT_COPY_TO="县委办公室，县人大常委会办公室",
+                          DOCUMENT_PRINTER="示范县人民政府督查室")
     if fonts.missing_roles():
         pytest.skip(f"no embeddable font for {fonts.missing_roles()}: run `make fonts`")
     kinds = _kinds(db, app, people, make_task, count, now)
@@ -69,6 +73,8 @@ def test_every_kind_conforms(db, app, people, make_task, now, count):
         assert not failed, "\n".join(failed)
         names = {r.name for r in pdf_rules}
         assert any(n.startswith("版头 mark") for n in names) and any(n.startswith("page numbers") for n in names)
+        signature = next(r for r in pdf_rules if r.name.startswith("落款 placed"))
+        assert signature.detail.startswith("without a seal" if count == 1 else "with a seal"), signature.line()
         if count == 60 and kind != "催办单":
             assert "table header row repeated on each page" in names or kind == "summary"
     # several pages at 60 tasks; a short document at 1

@@ -309,11 +309,6 @@ def notice_path(notice: SupervisionNotice, ext: str) -> str:
     return os.path.join(folder, str(notice.year), f"{notice.kind.value}-{notice.year}-{notice.serial:04d}.{ext}")
 
 
-def document_of(notice: SupervisionNotice):
-    """The notice as an official document (both formats are rendered from it)."""
-    return documents.official_document(notice, current_app.config)
-
-
 def download_name(notice: SupervisionNotice, ext: str) -> str:
     return f"{notice.number_label}-{notice.unit.name}.{ext}"
 

@@ -244,7 +244,7 @@ def bulletin_document(data: BulletinData, number: IssuedDocument) -> docs.Offici
                               "于通报印发后5个工作日内将整改情况报送督查督办室。")))
     return docs.from_config(current_app.config, number=number.number_label,
                             title=_("关于%(period)s重点工作任务落实情况的通报", period=data.period.label),
-                            addressee=current_app.config.get("BULLETIN_ADDRESSEE") or _("各责任单位"),
+                            addressee=_("各责任单位"),
                             blocks=blocks, signed_on=number.issued_on)
 
 
