@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 from urllib.parse import unquote
 
 import openpyxl
+import pdfplumber
 import pytest
 from docx import Document
 
@@ -172,6 +174,14 @@ def test_bulletin_docx_ranks_units_and_names_overdue_tasks(auth, people, seeded)
     assert body_run.font.size.pt == 16
     again = auth.client_for(people.admin).get("/reports/bulletin?period=2026年上半年")
     assert "督通〔2026〕1号" in docx_text(again.data)[1]
+    # the PDF: percentages whole on their line, dates in Chinese
+    first_half = auth.client_for(people.admin).get("/reports/bulletin?period=2026-H1&format=pdf")
+    with pdfplumber.open(io.BytesIO(first_half.data)) as pdf:
+        lines = [line for page in pdf.pages for line in (page.extract_text() or "").splitlines()]
+    rates = [line for line in lines if "%" in line]
+    assert rates and all(re.search(r"\d+\.\d%", line) for line in rates), rates
+    assert not any(line.lstrip().startswith("%") for line in lines)
+    assert "2026年1月1日至2026年6月30日" in "".join(lines).replace(" ", "")
     second_half = auth.client_for(people.admin).get("/reports/bulletin?period=2026年下半年&format=pdf")
     assert second_half.status_code == 200 and second_half.data[:4] == b"%PDF"
     assert "督通〔2026〕2号" in unquote(second_half.headers["Content-Disposition"])
