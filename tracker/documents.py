@@ -283,9 +283,18 @@ def _grid_paragraph_class():
                     line, used = [], self.left or 0.0
                     continue
                 advance = self._advance(token)
-                if used + advance > width + 0.01 and line and not (token in _CLOSING and len(token) == 1):
-                    lines.append(line)
-                    line, used = [], self.left or 0.0
+                closing = len(token) == 1 and token in _CLOSING
+                if used + advance > width + 0.01 and line:
+                    if closing and used <= width + 0.01:
+                        pass  # one closing mark hangs in the margin rather than start a line
+                    elif closing and len(line) > 1:
+                        # a second closing mark: the character before it goes down with it
+                        carry = line.pop()
+                        lines.append(line)
+                        line, used = [carry], (self.left or 0.0) + carry[1]
+                    else:
+                        lines.append(line)
+                        line, used = [], self.left or 0.0
                 line.append((token, advance))
                 used += advance
             lines.append(line)

@@ -117,24 +117,47 @@ def test_cli_prints_each_rule(db, app, people, make_task, now, tmp_path):
 
 
 def test_summary_is_short_for_a_plan_of_100_measures(db, app, people, make, now):
-    """At most a few pages for 100 measures with a report each; states in words that match."""
+    """A few pages for 100 measures of two units each, most with reports; states in words that
+    match the tasks, and all-待办理 is 未启动, not 正在办理."""
     import io
 
     import pdfplumber
 
-    plan = make.plan(supervisor=people.supervisor)
     from tracker.tasks.models import Task
 
+    plan = make.plan(supervisor=people.supervisor)
+    states = [TaskState.assigned, TaskState.in_progress, TaskState.completed]
     for index in range(100):
-        measure = Measure(plan_id=plan.id, position=index + 1, level=1, number=str(index + 1), text=LONG,
+        measure = Measure(plan_id=plan.id, position=1000 + index, level=1, number=str(index + 1), text=LONG,
                           kind=MeasureKind.measure)
         db.session.add(measure)
         db.session.flush()
-        task = Task(measure_id=measure.id, plan_id=plan.id, unit_id=people.unit.id, state=TaskState.assigned,
-                    due_on=date(2026, 12, 31), original_due_on=date(2026, 12, 31), assigned_on=date(2026, 1, 10))
-        db.session.add(task)
+        for unit in (people.unit, people.other_unit):
+            task = Task(measure_id=measure.id, plan_id=plan.id, unit_id=unit.id, state=states[index % 3],
+                        due_on=date(2026, 2, 27), original_due_on=date(2026, 2, 27), assigned_on=date(2026, 1, 10),
+                        return_count=1 if index % 10 == 0 else 0)
+            db.session.add(task)
+            db.session.flush()
+            if index % 3:
+                db.session.add(ProgressReport(task_id=task.id, author_id=people.lead.id, created_at=now,
+                                              text="已完成方案编制，组织专班推进，完成投资1200万元，群众满意度明显提升。"))
     db.session.commit()
     report = summary.build_summary(people.admin, plan, now)
-    assert "未启动100项" in report.totals_sentence and "办理中0项" in report.totals_sentence
+    assert report.totals_sentence.endswith("已办结66项，办理中66项，未启动68项。")
     with pdfplumber.open(io.BytesIO(summary.summary_pdf(report))) as pdf:
-        assert len(pdf.pages) <= 8
+        text = "".join(page.extract_text() or "" for page in pdf.pages).replace("\n", "")
+        assert len(pdf.pages) <= 6, len(pdf.pages)
+    assert "正在办理" not in text and "超期未办结" in text and "退回重办" in text and "等" in text
+
+    only_todo = make.plan(supervisor=people.supervisor)
+    for index in range(18):
+        measure = Measure(plan_id=only_todo.id, position=index + 1, level=1, number=str(index + 1), text="落实整改。",
+                          kind=MeasureKind.measure)
+        db.session.add(measure)
+        db.session.flush()
+        db.session.add(Task(measure_id=measure.id, plan_id=only_todo.id, unit_id=people.unit.id,
+                            state=TaskState.assigned, due_on=date(2026, 12, 31), original_due_on=date(2026, 12, 31),
+                            assigned_on=date(2026, 1, 10)))
+    db.session.commit()
+    todo = summary.build_summary(people.admin, only_todo, now)
+    assert todo.totals_sentence.endswith("已办结0项，办理中0项，未启动18项。")

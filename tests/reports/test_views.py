@@ -215,8 +215,8 @@ def test_summary_page_and_docx_follow_the_plans_numbering(auth, people, seeded):
     assert chapters == ["一、加强组织领导", "二、抓好重点任务"]
     first = paragraphs[paragraphs.index("一、加强组织领导") + 1]
     # per measure, in the plan's numbering: what was reported, the evidence counted
-    assert "1.成立工作专班" in first and "召开专题会议，明确责任分工" in first and "佐证材料2份" in first
-    assert "2.每季度召开一次推进会" in first
+    assert "已办结：1.成立工作专班" in first and "召开专题会议，明确责任分工" in first and "佐证材料2份" in first
+    assert "正在推进：2.每季度召开一次推" in first
     totals = next(p for p in paragraphs if p.startswith("截至"))
     assert "已办结" in totals and "办理中" in totals and "未启动" in totals and "正在办理" not in totals
     assert any(p.startswith(("超期未办结", "退回重办")) for p in paragraphs)

@@ -205,6 +205,10 @@ def _chapters(summary: Summary) -> list[tuple[MeasureLine | None, list[MeasureLi
     return [(head, lines) for head, lines in chapters if lines]
 
 
+#: overdue or returned measures named one by one; the rest are counted
+LISTED = 10
+
+
 def _units(names: list[str]) -> str:
     """东城区、西城区 — or 东城区等14个单位 when there are more than three."""
     if len(names) > 3:
@@ -212,28 +216,33 @@ def _units(names: list[str]) -> str:
     return "、".join(names)
 
 
-def _states(tasks: list[TaskLine]) -> str:
-    """已办结, or 2个单位已办结、10个单位办理中 when the units stand apart."""
-    counts: dict[str, int] = {}
-    for task in tasks:
-        counts[task.progress_word] = counts.get(task.progress_word, 0) + 1
-    if len(counts) == 1:
-        return next(iter(counts))
-    return "、".join(_("%(n)d个单位%(word)s", n=n, word=word) for word, n in counts.items())
+def _names(lines: list[MeasureLine]) -> str:
+    """Measures named by number and name; past ``LISTED`` of them, by their numbers alone
+    (第1、4、7项), so that a long list stays a line or two."""
+    if len(lines) <= LISTED:
+        return "、".join(short_label(x.measure, 8) for x in lines)
+    numbers = [number_label(x.measure.number).rstrip(".．、") for x in lines]
+    if all(n.isdigit() for n in numbers):
+        return _("第%(numbers)s项", numbers="、".join(numbers))
+    return "、".join(numbers)
 
 
-def _measure_sentence(line: MeasureLine) -> str:
-    """One measure in a sentence: who, where it stands, the latest reported work, the evidence."""
-    lead = [t.unit_name for t in line.tasks if t.role is UnitRole.lead]
+def _measure_word(line: MeasureLine) -> str:
+    """A measure's state in the tasks' words: 已办结 when all its tasks are, 未启动 when none has
+    started, else 办理中."""
+    words = {t.progress_word for t in line.tasks if t.state is not TaskState.cancelled}
+    if words == {_("已办结")}:
+        return _("已办结")
+    if words <= {_("未启动")}:
+        return _("未启动")
+    return _("办理中")
+
+
+def _measure_entry(line: MeasureLine) -> str:
+    """A measure in a few words: its number and name, and the latest work reported on it."""
     latest = max((r for t in line.tasks for r in t.reports), default=None, key=lambda r: r[0])
-    evidence = sum(len(t.evidence) for t in line.tasks)
-    parts = [short_label(line.measure), _("（%(units)s牵头）", units=_units(lead)) if lead else "",
-             _states(line.tasks)]
-    if latest is not None:
-        parts.append(_("，%(text)s", text=_excerpt(latest[1])))
-    if evidence:
-        parts.append(_("，佐证材料%(n)d份", n=evidence))
-    return "".join(parts)
+    label = short_label(line.measure, 8)
+    return f"{label}（{_excerpt(latest[1], 18)}）" if latest is not None else label
 
 
 def _grouped(pairs: list[tuple[MeasureLine, TaskLine]]) -> list[tuple[MeasureLine, list[TaskLine]]]:
@@ -259,26 +268,40 @@ def summary_document(summary: Summary):
                     counts[task.progress_word] += 1
         title = head.label if head is not None else summary.plan.title
         blocks.append(docs.Para(title, level=2))
+        evidence = sum(len(t.evidence) for line in lines for t in line.tasks)
         text = _("本部分任务%(n)d项，已办结%(done)d项，办理中%(doing)d项，未启动%(todo)d项。",
                  n=sum(counts.values()), done=counts[_("已办结")], doing=counts[_("办理中")],
                  todo=counts[_("未启动")])
-        text += "；".join(_measure_sentence(line) for line in lines) + "。"
+        if evidence:
+            text += _("各单位报送佐证材料%(n)d份。", n=evidence)
+        by_word: dict[str, list[MeasureLine]] = {}
+        for line in lines:
+            by_word.setdefault(_measure_word(line), []).append(line)
+        if by_word.get(_("已办结")):
+            text += _("已办结：%(items)s。", items="；".join(_measure_entry(x) for x in by_word[_("已办结")]))
+        if by_word.get(_("办理中")):
+            text += _("正在推进：%(items)s。", items="；".join(_measure_entry(x) for x in by_word[_("办理中")]))
+        if by_word.get(_("未启动")):
+            text += _("尚未启动：%(items)s。", items=_names(by_word[_("未启动")]))
         blocks.append(docs.Para(text))
     blocks.append(docs.Para(_("二、存在的问题"), level=1))
     overdue, returned = summary.overdue, summary.returned
     if overdue:
         parts = []
-        for line, tasks in _grouped(overdue):
+        for line, tasks in _grouped(overdue)[:LISTED]:
             days = max((summary.generated_on - t.due_on).days for t in tasks)
-            parts.append(_("%(measure)s（%(units)s，时限%(due)s，超期最长%(days)d天）",
-                           measure=short_label(line.measure), units=_units([t.unit_name for t in tasks]),
-                           due=cn_date(min(t.due_on for t in tasks)), days=days))
-        blocks.append(docs.Para(_("超期未办结%(n)d项：", n=len(overdue)) + "；".join(parts) + "。"))
+            parts.append(_("%(measure)s（%(units)s，超期%(days)d天）", measure=short_label(line.measure, 8),
+                           units=_units([t.unit_name for t in tasks]), days=days))
+        more = len(_grouped(overdue)) - LISTED
+        tail = _("等%(n)d项措施", n=len(_grouped(overdue))) if more > 0 else ""
+        blocks.append(docs.Para(_("超期未办结%(n)d项：", n=len(overdue)) + "；".join(parts) + tail + "。"))
     if returned:
-        parts = [_("%(measure)s（%(units)s，退回%(times)d次）", measure=short_label(line.measure),
+        parts = [_("%(measure)s（%(units)s，退回%(times)d次）", measure=short_label(line.measure, 8),
                    units=_units([t.unit_name for t in tasks]), times=sum(t.return_count for t in tasks))
-                 for line, tasks in _grouped(returned)]
-        blocks.append(docs.Para(_("退回重办%(n)d项：", n=len(returned)) + "；".join(parts) + "。"))
+                 for line, tasks in _grouped(returned)[:LISTED]]
+        more = len(_grouped(returned)) - LISTED
+        tail = _("等%(n)d项措施", n=len(_grouped(returned))) if more > 0 else ""
+        blocks.append(docs.Para(_("退回重办%(n)d项：", n=len(returned)) + "；".join(parts) + tail + "。"))
     if not overdue and not returned:
         blocks.append(docs.Para(_("各项任务均在时限内推进，没有超期或退回的任务。")))
     blocks.append(docs.Para(_("三、下一步工作打算"), level=1))
