@@ -277,7 +277,14 @@ def _grid_paragraph_class():
             lines: list[list[tuple[str, float]]] = []
             line: list[tuple[str, float]] = []
             used = self.first_indent + (self.left or 0.0)
+            tokens = []
             for token in _TOKEN_RE.findall(self.text):
+                # a Latin word or number longer than the line (a link, a code) breaks anywhere
+                if len(token) > 1 and self._advance(token) > width - (self.left or 0.0):
+                    tokens.extend(token)
+                else:
+                    tokens.append(token)
+            for token in tokens:
                 if token == "\n":
                     lines.append(line)
                     line, used = [], self.left or 0.0

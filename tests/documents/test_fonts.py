@@ -51,3 +51,18 @@ def test_no_warning_when_fonts_are_there(app, auth, people):
         pytest.skip("the free fonts are not installed: run `make fonts`")
     page = auth.client_for(people.admin).get("/outbox").get_data(as_text=True)
     assert "未找到可嵌入的中文字体" not in page
+
+
+def test_text_stays_in_the_body_whatever_it_holds(app):
+    """A long link breaks anywhere; runs of closing marks never start a line nor leave the 版心."""
+    from tracker import conformance
+
+    if fonts.missing_roles():
+        pytest.skip("the free fonts are not installed: run `make fonts`")
+    doc = documents.OfficialDocument(
+        mark="示范县人民政府督查室", number="督办〔2026〕3号", title="督办单", addressee="县住建局",
+        blocks=[documents.Para("链接：https://example.gov.cn/" + "a" * 150 + "。"),
+                documents.Para("（一）（二）、、。。））》》测试" * 5)],
+        signature="示范县人民政府督查室", signed_on=date(2026, 12, 6))
+    rules = {r.name: r for r in conformance.check_pdf(documents.render_pdf(doc))}
+    assert rules["text inside the 版心 (x 28–184 mm, y 37–262 mm)"].passed, rules

@@ -15,10 +15,6 @@ from tracker.documents import cn_date
 TABLE_HEADERS = ("序号", "任务事项", "责任人", "完成时限", "办理状态", "最新进展")
 
 
-def title_of(notice: Any) -> str:
-    return notice.title_label
-
-
 def _period_label(notice: Any) -> str:
     from tracker.notices.services import period_label
 
