@@ -295,10 +295,13 @@ def _grid_paragraph_class():
                     if closing and used <= width + 0.01:
                         pass  # one closing mark hangs in the margin rather than start a line
                     elif closing and len(line) > 1:
-                        # a second closing mark: the character before it goes down with it
-                        carry = line.pop()
+                        # a second closing mark: the marks before it and the character they close
+                        # go down with it, so the next line starts with that character
+                        carry = [line.pop()]
+                        while len(line) > 1 and carry[0][0] in _CLOSING:
+                            carry.insert(0, line.pop())
                         lines.append(line)
-                        line, used = [carry], (self.left or 0.0) + carry[1]
+                        line, used = carry, (self.left or 0.0) + sum(a for _t, a in carry)
                     else:
                         lines.append(line)
                         line, used = [], self.left or 0.0

@@ -64,5 +64,13 @@ def test_text_stays_in_the_body_whatever_it_holds(app):
         blocks=[documents.Para("链接：https://example.gov.cn/" + "a" * 150 + "。"),
                 documents.Para("（一）（二）、、。。））》》测试" * 5)],
         signature="示范县人民政府督查室", signed_on=date(2026, 12, 6))
-    rules = {r.name: r for r in conformance.check_pdf(documents.render_pdf(doc))}
+    pdf = documents.render_pdf(doc)
+    rules = {r.name: r for r in conformance.check_pdf(pdf)}
     assert rules["text inside the 版心 (x 28–184 mm, y 37–262 mm)"].passed, rules
+    import io
+
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(pdf)) as opened:
+        lines = [line.strip() for page in opened.pages for line in (page.extract_text() or "").splitlines()]
+    assert not [line for line in lines if line[:1] in "，。、；：）》"], lines
