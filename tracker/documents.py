@@ -756,6 +756,12 @@ class _WordWriter:
             lines.append((printer, f"{printed_on}印发"))
         table = self.doc.add_table(rows=len(lines), cols=2)
         table.autofit = False
+        # floating at the foot of the 版心 of the page it falls on, as the 版记 stands in print
+        table._tbl.tblPr.insert_element_before(parse_xml(
+            f'<w:tblpPr {nsdecls("w")} w:leftFromText="0" w:rightFromText="0" w:vertAnchor="margin" '
+            f'w:horzAnchor="margin" w:tblpYSpec="bottom"/>'),
+            "w:tblOverlap", "w:bidiVisual", "w:tblStyleRowBandSize", "w:tblStyleColBandSize", "w:tblW", "w:jc",
+            "w:tblCellSpacing", "w:tblInd", "w:tblBorders", "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook")
         # in the schema's order inside w:tblPr (Word rejects a file whose elements are out of order)
         table._tbl.tblPr.insert_element_before(parse_xml(
             f'<w:tblBorders {nsdecls("w")}><w:top w:val="single" w:sz="8"/><w:bottom w:val="single" w:sz="8"/>'
@@ -825,6 +831,8 @@ def render_docx(document: OfficialDocument) -> bytes:
         writer.paragraph("")
         printed = cn_date(document.printed_on) if document.printed_on else ""
         writer.colophon(document.copy_to, document.printer, printed)
+        # a floating table is anchored to the paragraph after it
+        writer.paragraph("")
     core = writer.doc.core_properties
     core.title, core.author, core.subject = document.number or document.title, document.author, document.title
     out = io.BytesIO()
