@@ -111,6 +111,8 @@ def check_pdf(data: bytes) -> list[Rule]:
     rules: list[Rule] = []
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         pages = pdf.pages
+        if not pages:
+            return [Rule("A4 page", False, "no page")]
         sizes = {(round(p.width / MM), round(p.height / MM)) for p in pages}
         rules.append(Rule("A4 page", sizes == {(210, 297)}, f"{len(pages)} page(s), {sorted(sizes)} mm"))
         fonts = _fonts(pdf)
@@ -390,6 +392,8 @@ def check(file: Path) -> None:
         rules = check_file(file.read_bytes(), file.name)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
+    except Exception as exc:  # a damaged or encrypted file: say so, without a traceback
+        raise click.ClickException(f"cannot read {file.name}: {exc.__class__.__name__}: {exc}") from exc
     for rule in rules:
         click.echo(rule.line())
     failed = [r for r in rules if not r.passed]

@@ -114,6 +114,10 @@ def test_cli_prints_each_rule(db, app, people, make_task, now, tmp_path):
     bad = tmp_path / "x.txt"
     bad.write_text("hello")
     assert CliRunner().invoke(conformance.check, [str(bad)]).exit_code != 0
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4\n" + b"x" * 200)
+    result = CliRunner().invoke(conformance.check, [str(broken)])
+    assert result.exit_code == 1 and "cannot read broken.pdf" in result.output and "Traceback" not in result.output
 
 
 def test_summary_is_short_for_a_plan_of_100_measures(db, app, people, make, now):
