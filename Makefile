@@ -9,7 +9,7 @@ PORT ?= 5000
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: run setup test test-sqlite test-postgres lint bench translations browser clean
+.PHONY: run setup test test-sqlite test-postgres lint bench translations browser fonts clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,17 @@ setup: translations
 	$(FLASK) db upgrade
 	$(FLASK) demo load --if-empty
 
+## fonts: the free TrueType Chinese fonts the PDF documents embed (仿宋/宋 → AR PL UMing, 楷 → UKai,
+## 黑 → WenQuanYi Zen Hei), from Debian's packages; without them PDFs fall back to a built-in font, with a warning
+FONT_PACKAGES := fontconfig fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei
+fonts:
+	@if ! fc-list 2>/dev/null | grep -q "uming" || ! fc-list | grep -q "ukai" || ! fc-list | grep -qi "zenhei"; then \
+	  (command -v apt-get >/dev/null && apt-get update -qq && \
+	   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(FONT_PACKAGES) >/dev/null) \
+	  || echo "fonts not installed: PDFs will use a built-in font that is not embedded"; fi
+
 ## run: serve on $(HOST):$(PORT) with the scheduler beside it (one scheduler process; no reloader)
-run: setup
+run: fonts setup
 	@FLASK_APP=wsgi $(BIN)/python -m tracker.devserver --host $(HOST) --port $(PORT)
 
 ## browser: Debian's chromium and a CJK font for the end-to-end tests (no browser download)
@@ -43,7 +52,7 @@ browser:
 	  || echo "chromium not installed: end-to-end tests will be skipped"; fi
 
 ## test: the suite on SQLite, then on PostgreSQL when TRACKER_TEST_DATABASE_URL is set or a server answers
-test: $(VENV)/.dev-installed translations browser
+test: $(VENV)/.dev-installed translations browser fonts
 	$(MAKE) --no-print-directory test-sqlite
 	@url="$${TRACKER_TEST_DATABASE_URL:-}"; \
 	if [ -z "$$url" ] && $(BIN)/python -c "import socket,sys; s=socket.socket(); s.settimeout(1); sys.exit(s.connect_ex(('127.0.0.1',5432)))"; then \

@@ -93,6 +93,15 @@ class Config:
     NOTICE_REPLY_DAYS = env_int("NOTICE_REPLY_DAYS", 15)
     #: the 督办要求 printed on each notice; None means the built-in text
     NOTICE_REQUIREMENTS = env("NOTICE_REQUIREMENTS")
+    #: official documents (GB/T 9704): the red 版头 text (None: ORGANISATION_NAME), the 机关代字 of
+    #: each number series, whether the 落款 leaves room for a seal, and the 版记 (shown when set)
+    DOCUMENT_MARK = env("DOCUMENT_MARK")
+    NOTICE_DOC_CODE = env("NOTICE_DOC_CODE", "督办")
+    CHASE_DOC_CODE = env("CHASE_DOC_CODE", "催办")
+    BULLETIN_DOC_CODE = env("BULLETIN_DOC_CODE", "督通")
+    DOCUMENT_SEAL = env_bool("DOCUMENT_SEAL", True)
+    DOCUMENT_COPY_TO = env("DOCUMENT_COPY_TO")
+    DOCUMENT_PRINTER = env("DOCUMENT_PRINTER")
     #: sending: rows per batch (one SMTP connection), attempts before a message is given up
     OUTBOX_BATCH = env_int("OUTBOX_BATCH", 100)
     MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 20)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
+from tracker import conformance
 from tracker.api import cli as api_cli
 from tracker.auth import services as account_services
 from tracker.auth.models import Role, User
@@ -92,5 +93,5 @@ def load_demo(if_empty: bool) -> None:
 
 def register(app: Flask) -> None:
     for group in (users_cli, units_cli, demo_cli, notify_cli.scheduler_cli, notify_cli.reminders_cli,
-                  notify_cli.outbox_cli, notice_cli.notices_cli, api_cli.tokens_cli):
+                  notify_cli.outbox_cli, notice_cli.notices_cli, api_cli.tokens_cli, conformance.documents_cli):
         app.cli.add_command(group)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -53,6 +55,7 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+T = TypeVar("T")
 
 
 class TimestampMixin:
@@ -93,3 +96,20 @@ def enable_sqlite_pragmas(engine: sa.Engine) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
+
+def retry_on_conflict(work: Callable[[], T], attempts: int = 5) -> T:
+    """Run ``work`` and commit. When a concurrent transaction won a race (a unique key already
+    taken, SQLite busy, a PostgreSQL deadlock), roll back and run it again: the loser waits and
+    retries cleanly instead of failing with a traceback."""
+    for attempt in range(attempts):
+        try:
+            result = work()
+            db.session.commit()
+            return result
+        except (sa.exc.IntegrityError, sa.exc.OperationalError):
+            db.session.rollback()
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")

@@ -11,7 +11,7 @@ from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from tracker import access, timeutil
+from tracker import access, fonts, timeutil
 from tracker.auth.models import Role, User
 from tracker.extensions import db, login_manager
 from tracker.tasks import labels
@@ -70,6 +70,9 @@ def register(app: Flask) -> None:
             "role_label": lambda role: ROLE_LABELS.get(role, role),
             "organisation_name": app.config.get("ORGANISATION_NAME"),
         }
+
+    # the outbox and admin pages warn when PDFs cannot embed their fonts
+    app.add_template_global(fonts.missing_names, "pdf_fonts_missing")
 
     # the task vocabulary (tracker.tasks.labels) for every template
     app.add_template_global(labels.state_label, "task_state_label")

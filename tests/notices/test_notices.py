@@ -13,7 +13,7 @@ from docx import Document
 from tracker.auth.models import Role
 from tracker.auth.permissions import PermissionDenied
 from tracker.notices import documents, services
-from tracker.notices.models import NoticeCounter, NoticeKind, SupervisionNotice
+from tracker.notices.models import DocumentCounter, NoticeKind, SupervisionNotice
 from tracker.notify import dispatch
 from tracker.notify.models import OutboxEmail
 from tracker.tasks.models import TaskState
@@ -38,7 +38,7 @@ def numbers(db) -> list[str]:
 def test_issue_numbers_without_gaps_or_repeats(db, people, three_units, now):
     notices = services.issue_notices("2026-H1", actor=people.supervisor, now=now)
     db.session.commit()
-    assert [n.number_label for n in notices] == ["督办〔2026〕第1号", "督办〔2026〕第2号", "督办〔2026〕第3号"]
+    assert [n.number_label for n in notices] == ["督办〔2026〕1号", "督办〔2026〕2号", "督办〔2026〕3号"]
     assert {n.unit_id for n in notices} == {u.id for u in three_units}
     # open tasks only, frozen as they stood
     first = next(n for n in notices if n.unit_id == people.unit.id)
@@ -55,7 +55,7 @@ def test_issue_numbers_without_gaps_or_repeats(db, people, three_units, now):
     second = services.issue_notices("2026-H2", actor=people.supervisor, now=later)
     db.session.commit()
     assert [n.serial for n in second] == [4, 5, 6]
-    assert db.session.get(NoticeCounter, 2026).last_serial == 6
+    assert db.session.get(DocumentCounter, ("supervision", 2026)).last_serial == 6
 
 
 def test_failure_midway_leaves_no_gap(db, people, three_units, now, monkeypatch):
@@ -77,14 +77,17 @@ def test_failure_midway_leaves_no_gap(db, people, three_units, now, monkeypatch)
     monkeypatch.setattr(documents, "render_docx", real)
     services.issue_notices("2026-H1", actor=people.supervisor, now=now)
     db.session.commit()
-    assert numbers(db) == ["督办〔2026〕第1号", "督办〔2026〕第2号", "督办〔2026〕第3号"]
+    assert numbers(db) == ["督办〔2026〕1号", "督办〔2026〕2号", "督办〔2026〕3号"]
 
 
 def test_only_supervisors_issue(db, people, three_units, now):
     with pytest.raises(PermissionDenied):
         services.issue_notices("2026-H1", actor=people.lead, now=now)
     with pytest.raises(services.NoticeError):
-        services.issue_notices("2026年上半年", actor=people.supervisor, now=now)
+        services.issue_notices("2026年第三半年", actor=people.supervisor, now=now)
+    # the Chinese name of a half year is the same period
+    assert [n.period_key for n in services.issue_notices("2026年上半年", actor=people.supervisor, now=now)] == \
+        ["2026-H1"] * 3
 
 
 def test_docx_and_pdf(db, people, three_units, now):
@@ -92,14 +95,16 @@ def test_docx_and_pdf(db, people, three_units, now):
     db.session.commit()
     doc = Document(io.BytesIO(documents.render_docx(notice)))
     text = "\n".join(p.text for p in doc.paragraphs)
-    assert "督办〔2026〕第1号" in text and "东城区：" in text and "（盖章）" in text and "督办要求" in text
+    assert "督办〔2026〕1号" in text and "东城区：" in text and "督办要求" in text and "2026年3月2日" in text
     cells = [c.text for row in doc.tables[0].rows for c in row.cells]
     assert "任务事项" in cells and any("完成老旧小区改造" in c for c in cells)
+    # no owner: the unit's lead, said to be so
+    assert any(c.endswith("（单位负责人）") for c in cells)
     section = doc.sections[0]
-    assert round(section.top_margin.cm, 1) == 3.7 and round(section.left_margin.cm, 1) == 2.8
-    title_run = doc.paragraphs[1].runs[0]
-    assert title_run.font.size.pt == 22 and title_run.font.bold
-    assert title_run._element.rPr.rFonts.get(
+    assert round(section.top_margin.mm) == 37 and round(section.left_margin.mm) == 28
+    title = next(p for p in doc.paragraphs if p.text.endswith("督办单"))
+    assert title.runs[0].font.size.pt == 22
+    assert title.runs[0]._element.rPr.rFonts.get(
         "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "方正小标宋简体"
     pdf = documents.render_pdf(notice)
     assert pdf.startswith(b"%PDF") and b"/Type /Page" in pdf
@@ -115,10 +120,10 @@ def test_notice_email_has_docx_attached(smtp, db, people, three_units, now):
     assert dispatch.send_pending(now=now).sent == 2
     message = email.message_from_bytes(smtp.messages[0])
     files = [part.get_filename() for part in message.walk() if part.get_filename()]
-    assert files == ["督办〔2026〕第1号-东城区.docx"]
+    assert files == ["督办〔2026〕1号-东城区.docx"]
     part = next(p for p in message.walk() if p.get_filename())
     doc = Document(io.BytesIO(part.get_payload(decode=True)))
-    assert any("督办〔2026〕第1号" in p.text for p in doc.paragraphs)
+    assert any("督办〔2026〕1号" in p.text for p in doc.paragraphs)
     # issuing again sends nothing more
     services.issue_notices("2026-H1", actor=people.supervisor, now=now)
     db.session.commit()
@@ -146,7 +151,43 @@ def test_chase_notice(db, people, make_task, now):
     task = make_task(people.unit, date(2026, 2, 20), supervisor=people.supervisor)
     notice = services.issue_chase_notice(task, actor=people.supervisor, now=now)
     db.session.commit()
-    assert notice.kind is NoticeKind.chase and notice.number_label == "催办〔2026〕第1号"
+    assert notice.kind is NoticeKind.chase and notice.number_label == "催办〔2026〕1号"
     assert len(notice.items) == 1
     with pytest.raises(services.NoticeError):
         services.issue_chase_notice(task, actor=people.supervisor, now=now)
+
+
+def test_supplement_lists_tasks_assigned_after_the_notice(db, people, three_units, make_task, now):
+    with pytest.raises(services.NoticeError):
+        services.issue_supplements("2026-H1", actor=people.supervisor, now=now)
+    first = services.issue_notices("2026-H1", actor=people.supervisor, now=now)
+    db.session.commit()
+    assert services.issue_supplements("2026-H1", actor=people.supervisor, now=now) == []
+    later = make_task(people.unit, date(2026, 5, 31), text="新交办的任务。")
+    supplement = services.issue_supplements("2026年上半年", actor=people.supervisor, now=now)
+    db.session.commit()
+    # one 补发督办单 for the one unit with a new task, numbered on in the same series
+    assert len(supplement) == 1 and supplement[0].number_label == "督办〔2026〕4号"
+    assert [i.task_id for i in supplement[0].items] == [later.id]
+    assert supplement[0].title_label == "补发督办单" and supplement[0].period_key == "2026-H1+1"
+    main = next(n for n in first if n.unit_id == people.unit.id)
+    assert supplement[0].supplement_to_id == main.id
+    assert "督办〔2026〕1号》印发后" in documents.intro(supplement[0])
+    # listed once: a second run finds nothing new
+    assert services.issue_supplements("2026-H1", actor=people.supervisor, now=now) == []
+    with pytest.raises(PermissionDenied):
+        services.issue_supplements("2026-H1", actor=people.lead, now=now)
+
+
+def test_chase_numbers_its_own_series_and_only_late_tasks(db, people, make_task, now):
+    services.issue_notices("2026-H1", actor=people.supervisor, now=now)
+    db.session.commit()
+    late = make_task(people.unit, date(2026, 2, 20), supervisor=people.supervisor)
+    far = make_task(people.unit, date(2026, 9, 30))
+    far.progress_percent = 80  # on track: a green light
+    db.session.commit()
+    notice = services.issue_chase_notice(late, actor=people.supervisor, now=now)
+    db.session.commit()
+    assert notice.number_label == "催办〔2026〕1号" and notice.series == "chase"
+    with pytest.raises(services.NoticeError):
+        services.issue_chase_notice(far, actor=people.supervisor, now=now)

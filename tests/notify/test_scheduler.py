@@ -129,9 +129,9 @@ def test_cli_notices_issue(runner, db, people, make_task):
     result = runner.invoke(args=["notices", "issue", "--period", "2026-H1", "--unit", people.unit.code,
                                  "--now", "2026-03-02T09:00"])
     assert result.exit_code == 0, result.output
-    assert "督办〔2026〕第1号" in result.output and "issued 1" in result.output
+    assert "督办〔2026〕1号" in result.output and "issued 1" in result.output
     result = runner.invoke(args=["notices", "issue", "--period", "2026-H1", "--now", "2026-03-02T09:00"])
-    assert "督办〔2026〕第2号" in result.output and "issued 1" in result.output
+    assert "督办〔2026〕2号" in result.output and "issued 1" in result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SupervisionNotice)) == 2
     result = runner.invoke(args=["notices", "issue", "--period", "bad"])
     assert result.exit_code != 0

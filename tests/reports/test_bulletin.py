@@ -16,6 +16,9 @@ from tracker.reports import bulletin
     ("2026-Q4", date(2026, 10, 1), date(2026, 12, 31), "2026年第四季度"),
     ("2026-02", date(2026, 2, 1), date(2026, 2, 28), "2026年2月"),
     ("2026", date(2026, 1, 1), date(2026, 12, 31), "2026年"),
+    ("2026年上半年", date(2026, 1, 1), date(2026, 6, 30), "2026年上半年"),
+    ("2026年下半年", date(2026, 7, 1), date(2026, 12, 31), "2026年下半年"),
+    ("2026年", date(2026, 1, 1), date(2026, 12, 31), "2026年"),
 ])
 def test_periods(app, text, start, end, label):
     with app.test_request_context():
@@ -23,8 +26,9 @@ def test_periods(app, text, start, end, label):
         assert (period.start, period.end, period.label) == (start, end, label)
 
 
-@pytest.mark.parametrize("args", [("2026-H3",), ("2026-13",), ("明年",), ("", "2026-03-01", "2026-01-01"),
-                                  ("", "2026-02-30", "2026-03-01"), ("", "2020-01-01", "2026-01-01"), ("",)])
+@pytest.mark.parametrize("args", [("2026-H3",), ("2026-13",), ("明年",), ("2026年中半年",),
+                                  ("", "2026-03-01", "2026-01-01"), ("", "2026-02-30", "2026-03-01"),
+                                  ("", "2020-01-01", "2026-01-01"), ("",)])
 def test_bad_periods(app, args):
     with app.test_request_context(), pytest.raises(bulletin.PeriodError):
         bulletin.parse_period(*args)

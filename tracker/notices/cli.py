@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from tracker import timeutil
+from tracker.db import retry_on_conflict
 from tracker.extensions import db
 from tracker.notices import services
 from tracker.units.models import Unit
@@ -18,8 +19,10 @@ notices_cli = AppGroup("notices", help="Supervision notices (督办单).")
 @click.option("--period", required=True, help="e.g. 2026-H1")
 @click.option("--unit", "unit_code", default=None, help="only this unit (code)")
 @click.option("--now", "now_text", default=None, help="ISO date/time of issue (local time when naive)")
-def issue(period: str, unit_code: str | None, now_text: str | None) -> None:
-    """Issue the half year's notices to units with open tasks; units that have theirs are skipped."""
+@click.option("--supplement", is_flag=True, help="补发督办单 for tasks assigned after the period's notice")
+def issue(period: str, unit_code: str | None, now_text: str | None, supplement: bool) -> None:
+    """Issue the half year's notices to units with open tasks; units that have theirs are skipped.
+    Two processes issuing at once: the second waits for the first, then issues what is left."""
     unit_ids = None
     if unit_code:
         unit = db.session.scalar(sa.select(Unit).where(Unit.code == unit_code))
@@ -27,12 +30,12 @@ def issue(period: str, unit_code: str | None, now_text: str | None) -> None:
             raise click.ClickException(f"unknown unit code: {unit_code}")
         unit_ids = [unit.id]
     now = timeutil.parse_iso(now_text) if now_text else timeutil.utcnow()
+    service = services.issue_supplements if supplement else services.issue_notices
     try:
-        notices = services.issue_notices(period, unit_ids=unit_ids, now=now)
+        notices = retry_on_conflict(lambda: service(period, unit_ids=unit_ids, now=now))
     except services.NoticeError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
-    db.session.commit()
     for notice in notices:
         click.echo(f"{notice.number_label}\t{notice.unit.code}\t{notice.unit.name}\t{len(notice.items)} task(s)")
     click.echo(f"issued {len(notices)} notice(s)")

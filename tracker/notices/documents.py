@@ -1,111 +1,139 @@
-"""A 督办单 as a Word document (python-docx) and a PDF (reportlab), in official-document layout.
-
-Layout follows GB/T 9704 roughly: A4, margins 3.7 cm top, 3.5 bottom, 2.8 left, 2.6 right; the
-title in 方正小标宋简体 (Word falls back to 宋体 where it is missing) 22 pt, the body in
-仿宋_GB2312 16 pt; East Asian fonts are set through ``w:rFonts w:eastAsia`` because Word ignores
-the Latin font name for Chinese text. The PDF uses reportlab's built-in CID font STSong-Light,
-so no font file is needed.
-"""
+"""督办单, 补发督办单 and 催办单 as official documents (GB/T 9704-2012, see ``tracker.documents``):
+the red 版头 with the office's mark and number, the unit as 主送, the tasks in a table sized to its
+content, the requirements, and the 落款 kept with them."""
 
 from __future__ import annotations
 
-import io
+from datetime import date
 from typing import Any
 
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from flask import current_app
 
 from tracker import documents as docs
 from tracker.documents import cn_date
 
-TABLE_HEADERS = ("序号", "任务事项", "所属计划", "责任人", "完成时限", "办理状态", "最新进展")
+TABLE_HEADERS = ("序号", "任务事项", "责任人", "完成时限", "办理状态", "最新进展")
 
 
-def title_of(notice: Any) -> str:
-    return "督办单" if notice.kind.value == "supervision" else "催办单"
+def _period_label(notice: Any) -> str:
+    from tracker.notices.services import period_label
+
+    return period_label(notice.period_key)
+
+
+def _iso_cn(value: str) -> str:
+    try:
+        return cn_date(date.fromisoformat(value))
+    except (TypeError, ValueError):
+        return value or ""
+
+
+def _plans(notice: Any) -> list[str]:
+    seen: list[str] = []
+    for item in notice.items:
+        plan = (item.snapshot or {}).get("plan", "")
+        if plan and plan not in seen:
+            seen.append(plan)
+    return seen
 
 
 def intro(notice: Any) -> str:
-    return f"根据工作安排，现将贵单位承担的{len(notice.items)}项任务列出督办，请认真对照办理。"
+    count = len(notice.items)
+    plans = _plans(notice)
+    source = f"根据《{plans[0]}》，" if len(plans) == 1 else "根据工作安排，"
+    if notice.title_label == "催办单":
+        return (f"{source}贵单位承担的以下任务已超过或临近完成时限，现予催办。"
+                "请抓紧办理，并按时反馈办理情况。")
+    if notice.title_label == "补发督办单":
+        first = notice.supplement_to.number_label if notice.supplement_to is not None else ""
+        after = f"《{first}》印发后" if first else "本期督办单印发后"
+        return f"{source}现将{after}交办贵单位的{count}项任务补充列出督办，请认真对照办理。"
+    return f"{source}现将贵单位承担的{count}项未办结任务列出督办，请认真对照办理。"
+
+
+def _owner(notice: Any, snap: dict) -> str:
+    if snap.get("owner"):
+        return snap["owner"]
+    # notices issued before the fallback was recorded: the unit's lead now
+    from tracker.notices.services import unit_leads
+
+    leads = unit_leads(notice.unit_id)
+    return f"{leads[0].name}（单位负责人）" if leads else "—"
+
+
+def _has_progress(notice: Any) -> bool:
+    return any((item.snapshot or {}).get("last_progress") for item in notice.items)
+
+
+def headers_of(notice: Any) -> list[str]:
+    """The table's columns; 最新进展 only when some task has reported. The plan is named in the
+    intro when there is one, else by a caption row above its tasks (``groups_of``)."""
+    headers = list(TABLE_HEADERS)
+    if not _has_progress(notice):
+        headers.remove("最新进展")
+    return headers
+
+
+def groups_of(notice: Any) -> dict[int, str]:
+    """Caption rows 《plan》 before the first task of each plan, when the tasks come from several."""
+    if len(_plans(notice)) <= 1:
+        return {}
+    groups: dict[int, str] = {}
+    previous = None
+    for index, item in enumerate(notice.items):
+        plan = (item.snapshot or {}).get("plan", "")
+        if plan != previous:
+            groups[index] = f"《{plan}》"
+            previous = plan
+    return groups
 
 
 def rows_of(notice: Any) -> list[list[str]]:
+    with_progress = _has_progress(notice)
     rows = []
     for index, item in enumerate(notice.items, start=1):
         snap = item.snapshot or {}
-        due = snap.get("due_on", "")
+        due = _iso_cn(snap.get("due_on", ""))
         if snap.get("extended"):
-            due = f"{due}（原定{snap.get('original_due_on', '')}）"
+            original = _iso_cn(snap.get("original_due_on", ""))
+            if original[:5] == due[:5]:
+                original = original[5:]  # the same year: 原定1月20日
+            due = f"{due}\n（原定{original}）"
         state = snap.get("state_label", "")
-        # full-width brackets: the PDF's built-in Chinese font has no middle dot
         light = {"red": "（红灯）", "yellow": "（黄灯）", "green": "（绿灯）"}.get(snap.get("light", ""), "")
-        rows.append([str(index), snap.get("measure", ""), snap.get("plan", ""), snap.get("owner", "") or "—",
-                     due, f"{state}{light}", snap.get("last_progress", "") or "—"])
+        # a name and its note, a state and its light on two lines: the columns stay narrow
+        row = [str(index), snap.get("measure", ""), _owner(notice, snap).replace("（", "\n（", 1), due,
+               f"{state}\n{light}" if light else state,
+               snap.get("last_progress", "") or "—"]
+        if not with_progress:
+            row.pop()
+        rows.append(row)
     return rows
+
+
+def official_document(notice: Any, config) -> docs.OfficialDocument:
+    headers = headers_of(notice)
+    wide = tuple(i for i, h in enumerate(headers) if h in ("任务事项", "最新进展"))
+    title = notice.title_label
+    if notice.title_label != "催办单":
+        title = f"{_period_label(notice)}重点工作任务{title}"
+    else:
+        title = f"重点工作任务{title}"
+    blocks: list = [docs.Para(intro(notice)), docs.Table(headers, rows_of(notice), wide=wide, groups=groups_of(notice)),
+                    docs.Para(f"督办要求：{notice.requirements}"),
+                    docs.Para(f"反馈时限：{cn_date(notice.reply_by)}前。")]
+    document = docs.from_config(config, number=notice.number_label, title=title, addressee=notice.unit.name,
+                                blocks=blocks, signed_on=notice.issued_on)
+    if notice.issuer_name:
+        document.signature = notice.issuer_name
+    return document
 
 
 def render_docx(notice: Any) -> bytes:
     """The notice as .docx bytes."""
-    doc = docs.new_document()
-    center, right = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT
-    for line in (notice.issuer_name or "", title_of(notice)):
-        docs.add_paragraph(doc, line, size=22, font=docs.TITLE_FONT, bold=True, align=center,
-                           fallback=docs.TITLE_FALLBACK_FONT)
-    docs.add_paragraph(doc, notice.number_label, align=center)
-    docs.add_paragraph(doc, "")
-    docs.add_paragraph(doc, f"{notice.unit.name}：")
-    docs.add_paragraph(doc, intro(notice), indent=True)
-    docs.add_table(doc, TABLE_HEADERS, rows_of(notice))
-    docs.add_paragraph(doc, "")
-    docs.add_paragraph(doc, f"督办要求：{notice.requirements}", indent=True)
-    docs.add_paragraph(doc, f"反馈时限：{cn_date(notice.reply_by)}前。", indent=True)
-    docs.add_paragraph(doc, "")
-    for line in (notice.issuer_name or "", cn_date(notice.issued_on), "（盖章）", "签发人："):
-        docs.add_paragraph(doc, line, align=right)
-    return docs.to_bytes(doc)
+    return docs.render_docx(official_document(notice, current_app.config))
 
 
 def render_pdf(notice: Any) -> bytes:
-    """The notice as PDF bytes, with the built-in Chinese CID font."""
-    from xml.sax.saxutils import escape
-
-    from reportlab.lib import colors
-    from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import cm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
-    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    font = "STSong-Light"
-    body = ParagraphStyle("body", fontName=font, fontSize=14, leading=24, wordWrap="CJK")
-    indent = ParagraphStyle("indent", parent=body, firstLineIndent=28)
-    title = ParagraphStyle("title", fontName=font, fontSize=22, leading=32, alignment=TA_CENTER)
-    center = ParagraphStyle("center", parent=body, alignment=TA_CENTER)
-    right = ParagraphStyle("right", parent=body, alignment=TA_RIGHT)
-    cell = ParagraphStyle("cell", fontName=font, fontSize=10, leading=14, wordWrap="CJK")
-
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, topMargin=3.7 * cm, bottomMargin=3.5 * cm,
-                            leftMargin=2.8 * cm, rightMargin=2.6 * cm, title=notice.number_label,
-                            author=notice.issuer_name or "")
-    story = [Paragraph(escape(notice.issuer_name or ""), title), Paragraph(title_of(notice), title),
-             Paragraph(escape(notice.number_label), center), Spacer(1, 12),
-             Paragraph(escape(f"{notice.unit.name}："), body),
-             Paragraph(escape(intro(notice)), indent),
-             Spacer(1, 8)]
-    data = [[Paragraph(h, cell) for h in TABLE_HEADERS]]
-    data += [[Paragraph(escape(v), cell) for v in row] for row in rows_of(notice)]
-    widths = [1.0 * cm, 4.6 * cm, 2.6 * cm, 1.6 * cm, 2.2 * cm, 1.8 * cm, 1.8 * cm]
-    table = Table(data, colWidths=widths, repeatRows=1)
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke)]))
-    story += [table, Spacer(1, 12),
-              Paragraph(escape(f"督办要求：{notice.requirements}"), indent),
-              Paragraph(escape(f"反馈时限：{cn_date(notice.reply_by)}前。"), indent), Spacer(1, 24),
-              Paragraph(escape(notice.issuer_name or ""), right), Paragraph(cn_date(notice.issued_on), right),
-              Paragraph("（盖章）", right), Paragraph("签发人：", right)]
-    doc.build(story)
-    return buffer.getvalue()
+    """The notice as PDF bytes, its fonts embedded."""
+    return docs.render_pdf(official_document(notice, current_app.config))

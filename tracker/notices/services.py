@@ -1,9 +1,12 @@
-"""督办单 and 催办单: issue numbered notices, send them once to each unit, record the answers.
+"""督办单, 补发督办单 and 催办单: issue numbered notices, send them once to each unit, record the answers.
 
-Numbers (督办〔2026〕第N号) come from ``NoticeCounter`` with one atomic
-``UPDATE … SET last_serial = last_serial + 1 … RETURNING`` in the issuing transaction: the row
-stays locked until commit (PostgreSQL row lock; SQLite's single writer), and a failed issue rolls
-its serials back with everything else, so the numbers have neither gaps nor repeats.
+Numbers (督办〔2026〕N号) come from ``DocumentCounter``, one row per series and year: 督办单 and
+补发督办单 share the 督办 series, 催办单 and 通报 have their own. An issue first locks its series'
+row (``lock_series``), then reads what is already issued, then takes serials with an atomic
+``UPDATE … SET last_serial = last_serial + 1 … RETURNING``. The lock holds until commit
+(PostgreSQL row lock; SQLite's single writer), so a second process issuing at the same time waits,
+then sees the first one's notices and skips them; a failed issue rolls its serials back with
+everything else, so the numbers have neither gaps nor repeats.
 """
 
 from __future__ import annotations
@@ -26,7 +29,14 @@ from tracker.db import insert_ignoring
 from tracker.errors import UserError
 from tracker.extensions import db
 from tracker.notices import documents
-from tracker.notices.models import NoticeCounter, NoticeItem, NoticeKind, SupervisionNotice
+from tracker.notices.models import (
+    SERIES_CHASE,
+    SERIES_SUPERVISION,
+    DocumentCounter,
+    NoticeItem,
+    NoticeKind,
+    SupervisionNotice,
+)
 from tracker.notify import outbox, workdays
 from tracker.tasks import lights
 from tracker.tasks.labels import state_label
@@ -34,6 +44,7 @@ from tracker.tasks.models import OPEN_STATES, ProgressReport, Task
 from tracker.units.models import Unit
 
 PERIOD_RE = re.compile(r"^(\d{4})-H([12])$")
+CN_PERIOD_RE = re.compile(r"^(\d{4})年?(上|下)半年$")
 DEFAULT_REQUIREMENTS = "请于{reply_by}前将办理情况书面反馈{organisation}，并在系统中逐项填报。"
 
 
@@ -62,20 +73,61 @@ def parse_period(period_key: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
+def normalise_period(text: str) -> str:
+    """2026-H1, 2026-h1, 2026年上半年 and 2026上半年 all mean "2026-H1"."""
+    text = (text or "").strip()
+    if match := CN_PERIOD_RE.match(text):
+        return f"{match.group(1)}-H{1 if match.group(2) == '上' else 2}"
+    return text.upper() if PERIOD_RE.match(text.upper()) else text
+
+
+def period_label(period_key: str) -> str:
+    """2026-H1 as 2026年上半年 (the key itself when it is not a half year)."""
+    match = PERIOD_RE.match((period_key or "").split("+")[0])
+    if not match:
+        return period_key
+    return f"{match.group(1)}年{'上' if match.group(2) == '1' else '下'}半年"
+
+
 def current_period(today: date) -> str:
     return f"{today.year}-H{1 if today.month <= 6 else 2}"
 
 
-def next_serial(year: int) -> int:
-    """The next number of ``year``, taken under the counter row's lock until the transaction ends."""
-    table = NoticeCounter.__table__
-    bump = (sa.update(table).where(table.c.year == year).values(last_serial=table.c.last_serial + 1)
-            .returning(table.c.last_serial))
+def _ensure_counter(series: str, year: int) -> None:
+    table = DocumentCounter.__table__
+    db.session.execute(insert_ignoring(table).values(series=series, year=year, last_serial=0))
+
+
+def lock_series(series: str, year: int) -> None:
+    """Hold the series' counter row until the transaction ends, before reading what is issued:
+    a concurrent issuer waits here and then sees this one's notices."""
+    table = DocumentCounter.__table__
+    _ensure_counter(series, year)
+    db.session.execute(sa.update(table).where(table.c.series == series, table.c.year == year)
+                       .values(last_serial=table.c.last_serial))
+
+
+def next_serial(series: str, year: int) -> int:
+    """The next number of ``series`` in ``year``, taken under the counter row's lock until the
+    transaction ends."""
+    table = DocumentCounter.__table__
+    bump = (sa.update(table).where(table.c.series == series, table.c.year == year)
+            .values(last_serial=table.c.last_serial + 1).returning(table.c.last_serial))
     serial = db.session.execute(bump).scalar()
     if serial is None:
-        db.session.execute(insert_ignoring(table).values(year=year, last_serial=0))
+        _ensure_counter(series, year)
         serial = db.session.execute(bump).scalar()
     return int(serial)
+
+
+def doc_code(series: str) -> str:
+    """The configured 机关代字 of a series."""
+    config = current_app.config
+    if series == SERIES_CHASE:
+        return config.get("CHASE_DOC_CODE") or "催办"
+    if series == SERIES_SUPERVISION:
+        return config.get("NOTICE_DOC_CODE") or "督办"
+    return config.get("BULLETIN_DOC_CODE") or "督通"
 
 
 def _can_issue(actor: User | None) -> bool:
@@ -88,14 +140,24 @@ def _official(label, value) -> str:
         return label(value)
 
 
+def owner_or_lead(task: Task) -> tuple[str, bool]:
+    """The task's 责任人: its owner, or else the unit's lead, said to be so."""
+    if task.owner is not None:
+        return task.owner.name, False
+    leads = unit_leads(task.unit_id)
+    return (f"{leads[0].name}（单位负责人）", True) if leads else ("", False)
+
+
 def _snapshot(task: Task, today: date, warning_days: int) -> dict[str, Any]:
     measure, plan = task.measure, task.plan
+    owner, owner_is_lead = owner_or_lead(task)
     return {
         "measure_number": measure.number if measure else "",
         "measure": measure.label if measure else "",
         "plan": plan.title if plan else "",
         "plan_doc_number": (plan.doc_number or "") if plan else "",
-        "owner": task.owner.name if task.owner else "",
+        "owner": owner,
+        "owner_is_lead": owner_is_lead,
         "due_on": task.due_on.isoformat(),
         "original_due_on": task.original_due_on.isoformat(),
         "extended": task.is_extended,
@@ -110,15 +172,17 @@ def _snapshot(task: Task, today: date, warning_days: int) -> dict[str, Any]:
 
 
 def _new_notice(unit: Unit, tasks: list[Task], kind: NoticeKind, period_key: str, *, actor: User | None,
-                now: datetime) -> SupervisionNotice:
+                now: datetime, supplement_to: SupervisionNotice | None = None) -> SupervisionNotice:
     config = current_app.config
     today = timeutil.local_today(now)
     reply_by = today + timedelta(days=int(config.get("NOTICE_REPLY_DAYS", 15)))
     organisation = config.get("ORGANISATION_NAME") or "督查督办室"
     template = config.get("NOTICE_REQUIREMENTS") or DEFAULT_REQUIREMENTS
+    series = SERIES_CHASE if kind is NoticeKind.chase else SERIES_SUPERVISION
     notice = SupervisionNotice(
-        kind=kind, unit_id=unit.id, period_key=period_key, year=today.year, serial=next_serial(today.year),
-        issued_on=today, reply_by=reply_by,
+        kind=kind, unit_id=unit.id, period_key=period_key, series=series, doc_code=doc_code(series),
+        year=today.year, serial=next_serial(series, today.year), issued_on=today, reply_by=reply_by,
+        supplement_to_id=supplement_to.id if supplement_to is not None else None,
         requirements=template.format(reply_by=f"{reply_by.month}月{reply_by.day}日", organisation=organisation),
         issuer_name=organisation, issued_by_id=getattr(actor, "id", None), created_at=now,
     )
@@ -130,7 +194,8 @@ def _new_notice(unit: Unit, tasks: list[Task], kind: NoticeKind, period_key: str
     db.session.add(notice)
     db.session.flush()
     audit.record(actor, "notice.issued", notice, {"number": notice.number_label, "unit_id": unit.id,
-                                                  "period_key": period_key, "tasks": [t.id for t in tasks]}, now=now)
+                                                  "period_key": period_key, "tasks": [t.id for t in tasks],
+                                                  "supplement_to": notice.supplement_to_id}, now=now)
     return notice
 
 
@@ -155,7 +220,9 @@ def issue_notices(period_key: str, *, unit_ids: list[int] | None = None, actor: 
     """
     if not _can_issue(actor):
         raise PermissionDenied
+    period_key = normalise_period(period_key)
     parse_period(period_key)
+    lock_series(SERIES_SUPERVISION, timeutil.local_today(now).year)
     already = set(db.session.scalars(
         sa.select(SupervisionNotice.unit_id)
         .where(SupervisionNotice.kind == NoticeKind.supervision, SupervisionNotice.period_key == period_key)
@@ -172,11 +239,59 @@ def issue_notices(period_key: str, *, unit_ids: list[int] | None = None, actor: 
     return notices
 
 
+def issue_supplements(period_key: str, *, unit_ids: list[int] | None = None, actor: User | None = None,
+                      now: datetime) -> list[SupervisionNotice]:
+    """补发督办单: for each unit that has its 督办单 for the period, the open tasks that no notice of
+    the period lists yet (assigned after it), numbered in the 督办 series; nothing when none."""
+    if not _can_issue(actor):
+        raise PermissionDenied
+    period_key = normalise_period(period_key)
+    parse_period(period_key)
+    lock_series(SERIES_SUPERVISION, timeutil.local_today(now).year)
+    period_notices = list(db.session.scalars(
+        sa.select(SupervisionNotice).where(
+            SupervisionNotice.kind == NoticeKind.supervision,
+            sa.or_(SupervisionNotice.period_key == period_key,
+                   SupervisionNotice.period_key.like(f"{period_key}+%")))
+        .options(selectinload(SupervisionNotice.items)).order_by(SupervisionNotice.id)))
+    main = {n.unit_id: n for n in period_notices if "+" not in n.period_key}
+    if not main:
+        raise NoticeError(_("本期尚未印发督办单，请先印发督办单。"))
+    listed: dict[int, set[int]] = {}
+    count: dict[int, int] = {}
+    for notice in period_notices:
+        listed.setdefault(notice.unit_id, set()).update(item.task_id for item in notice.items)
+        count[notice.unit_id] = count.get(notice.unit_id, 0) + 1
+    wanted = [u for u in main if unit_ids is None or u in unit_ids]
+    grouped = _open_tasks(wanted)
+    notices = []
+    for unit_id in sorted(wanted, key=lambda u: (main[u].unit.sort_order, main[u].unit.code, u)):
+        fresh = [t for t in grouped.get(unit_id, []) if t.id not in listed.get(unit_id, set())]
+        if not fresh:
+            continue
+        key = f"{period_key}+{count[unit_id]}"
+        notice = _new_notice(main[unit_id].unit, fresh, NoticeKind.supervision, key, actor=actor, now=now,
+                             supplement_to=main[unit_id])
+        deliver(notice, now=now)
+        notices.append(notice)
+    return notices
+
+
+def can_chase(task: Task, today: date) -> bool:
+    """A 催办单 is for an open task past or near its deadline (red or yellow light)."""
+    warning_days = int(current_app.config.get("WARNING_DAYS", 7))
+    return task.state in OPEN_STATES and lights.light_for(task, today, warning_days) in ("red", "yellow")
+
+
 def issue_chase_notice(task: Task, *, actor: User, now: datetime) -> SupervisionNotice:
-    """A 催办单 for one task, on a supervisor's demand; at most one per task per day."""
+    """A 催办单 for one overdue or nearly due task, on a supervisor's demand; at most one per task per
+    day, numbered in its own series."""
     access.check(access.may_chase(actor, task))
     if task.state not in OPEN_STATES:
         raise NoticeError(_("任务已办结或撤销，无需催办。"))
+    if not can_chase(task, timeutil.local_today(now)):
+        raise NoticeError(_("任务尚未临近完成时限，无需催办。"))
+    lock_series(SERIES_CHASE, timeutil.local_today(now).year)
     period_key = f"task-{task.id}-{timeutil.local_today(now).isoformat()}"
     exists = db.session.scalar(sa.select(SupervisionNotice.id).where(
         SupervisionNotice.unit_id == task.unit_id, SupervisionNotice.kind == NoticeKind.chase,
@@ -218,7 +333,7 @@ def deliver(notice: SupervisionNotice, *, now: datetime) -> int:
                   "content_type": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
     base = current_app.config.get("BASE_URL", "").rstrip("/")
     organisation = current_app.config.get("ORGANISATION_NAME") or ""
-    label = "督办单" if notice.kind is NoticeKind.supervision else "催办单"
+    label = notice.title_label
     recipients: list[tuple[Any, str]] = [(user, f"notice:{notice.id}:{user.id}") for user in unit_leads(unit.id)]
     lead_emails = {u.email.lower() for u, _k in recipients}
     if unit.contact_email and unit.contact_email.lower() not in lead_emails:

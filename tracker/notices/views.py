@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from tracker import access, timeutil
 from tracker.auth.permissions import supervisor_required
+from tracker.db import retry_on_conflict
 from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.notices import documents, services
@@ -23,10 +24,12 @@ bp = Blueprint("notices", __name__, url_prefix="/notices")
 
 
 def _list_context(**extra) -> dict:
-    period = (request.args.get("period") or "").strip()
+    period = services.normalise_period(request.args.get("period") or "")
     query = services.visible_notices(current_user)
     if period:
-        query = query.where(SupervisionNotice.period_key == period)
+        # the period's 督办单 and its 补发督办单 (2026-H1+1, …)
+        query = query.where(sa.or_(SupervisionNotice.period_key == period,
+                                   SupervisionNotice.period_key.like(f"{period}+%")))
     page = db.paginate(query, per_page=50, error_out=False)
     today = timeutil.local_today()
     units = list(db.session.scalars(
@@ -44,15 +47,21 @@ def list_notices():
 @bp.route("/issue", methods=["POST"])
 @supervisor_required
 def issue():
-    period = (request.form.get("period") or "").strip()
+    period = services.normalise_period(request.form.get("period") or "")
     unit_id = request.form.get("unit_id") or ""
     unit_ids = [int(unit_id)] if unit_id.isdigit() else None
-    show_again(lambda: render_template("notices/list.html", **_list_context()))
-    notices = services.issue_notices(period, unit_ids=unit_ids, actor=current_user, now=timeutil.utcnow())
-    db.session.commit()
+    supplement = request.form.get("supplement") == "1"
+    issue_service = services.issue_supplements if supplement else services.issue_notices
+    now = timeutil.utcnow()
+    show_again(lambda: render_template("notices/list.html", **_list_context()), 422)
+    # a concurrent issue of the same period: wait for it, then issue what it left
+    notices = retry_on_conflict(lambda: issue_service(period, unit_ids=unit_ids, actor=current_user, now=now))
     if notices:
-        flash(_("已印发 %(n)d 份督办单：%(numbers)s", n=len(notices),
+        label = _("补发督办单") if supplement else _("督办单")
+        flash(_("已印发 %(n)d 份%(label)s：%(numbers)s", n=len(notices), label=label,
                 numbers="、".join(n.number_label for n in notices)), "success")
+    elif supplement:
+        flash(_("没有需要补发的督办单：本期督办单印发后没有新交办的未办结任务。"), "info")
     else:
         flash(_("没有需要印发的督办单：相关单位本期已印发或没有未办结任务。"), "info")
     return redirect(url_for(".list_notices", period=period))
@@ -69,7 +78,7 @@ def _notice(notice_id: int) -> SupervisionNotice:
 
 def _render(notice: SupervisionNotice, status: int = 200):
     return render_template("notices/notice.html", notice=notice, answers=services.answers_for(notice),
-                           can_answer=access.may_answer_notice(current_user, notice),
+                           can_answer=access.may_answer_notice(current_user, notice), intro=documents.intro(notice),
                            cn_date=services.cn_date, light_labels=labels.translated(labels.LIGHT_LABELS)), status
 
 
@@ -126,8 +135,8 @@ def chase(task_id: int):
     task = db.session.get(Task, task_id)
     if task is None:
         abort(404)
-    show_again(lambda: redirect(url_for(".list_notices")))
-    notice = services.issue_chase_notice(task, actor=current_user, now=timeutil.utcnow())
-    db.session.commit()
+    now = timeutil.utcnow()
+    show_again(lambda: redirect(url_for("tasks.view_task", task_id=task_id)))
+    notice = retry_on_conflict(lambda: services.issue_chase_notice(task, actor=current_user, now=now))
     flash(_("已发出%(number)s。", number=notice.number_label), "success")
     return redirect(url_for(".show", notice_id=notice.id))

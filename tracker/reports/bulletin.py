@@ -1,8 +1,6 @@
-"""通报: a periodic circular that ranks the units and names the overdue tasks, as an editable .docx.
-
-Official style: A4, title in 小标宋 (宋体 where it is missing) bold and centred, body in 仿宋 16pt
-(三号); the East Asian font is set through w:eastAsia, which is what Word uses for Chinese text.
-"""
+"""通报: a periodic circular that ranks the units and names the overdue tasks, as an official
+document (GB/T 9704, ``tracker.documents``) in .docx and PDF, numbered once per period in its own
+series (督通〔2026〕N号)."""
 
 from __future__ import annotations
 
@@ -11,15 +9,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 from flask import current_app
 from flask_babel import gettext as _
 
-from tracker import timeutil
+from tracker import access, audit, timeutil
+from tracker import documents as docs
 from tracker.auth.models import User
-from tracker.documents import HEADING_FONT, add_paragraph, add_table, add_title, cn_date, new_document, to_bytes
+from tracker.documents import cn_date
 from tracker.errors import UserError
 from tracker.extensions import db
+from tracker.notices.models import SERIES_BULLETIN, IssuedDocument
 from tracker.plans.models import Measure, number_label
 from tracker.reports.queries import local_date_of, visible_condition
 from tracker.tasks.models import Task, TaskState
@@ -52,7 +51,7 @@ class Period:
             return _("%(y)s年%(m)d月", y=match.group(1), m=int(match.group(2)))
         if re.fullmatch(r"\d{4}", self.key):
             return _("%(y)s年", y=self.key)
-        return _("%(start)s至%(end)s", start=self.start.isoformat(), end=self.end.isoformat())
+        return _("%(start)s至%(end)s", start=cn_date(self.start), end=cn_date(self.end))
 
 
 def _month_end(year: int, month: int) -> date:
@@ -67,6 +66,11 @@ def parse_period(period: str | None, start: str | None = None, end: str | None =
             if m := re.fullmatch(r"(\d{4})", period):
                 y = int(m.group(1))
                 return Period(period, date(y, 1, 1), date(y, 12, 31))
+            if m := re.fullmatch(r"(\d{4})年?(上|下)半年", period):
+                period = f"{m.group(1)}-H{1 if m.group(2) == '上' else 2}"
+            if m := re.fullmatch(r"(\d{4})年?", period):
+                y = int(m.group(1))
+                return Period(str(y), date(y, 1, 1), date(y, 12, 31))
             if m := re.fullmatch(r"(\d{4})-H([12])", period, re.I):
                 y, h = int(m.group(1)), int(m.group(2))
                 key = f"{y}-H{h}"
@@ -78,7 +82,8 @@ def parse_period(period: str | None, start: str | None = None, end: str | None =
             if m := re.fullmatch(r"(\d{4})-(\d{1,2})", period):
                 y, mo = int(m.group(1)), int(m.group(2))
                 return Period(f"{y}-{mo:02d}", date(y, mo, 1), _month_end(y, mo))
-            raise PeriodError(_("无法识别的期间：%(p)s（例如 2026-H1、2026-Q2、2026-03）。", p=period[:20]))
+            raise PeriodError(_("无法识别的期间：%(p)s（例如 2026-H1、2026年下半年、2026-Q2、2026-03）。",
+                                p=period[:20]))
         if start and end:
             first, last = date.fromisoformat(start.strip()), date.fromisoformat(end.strip())
             if first > last:
@@ -184,41 +189,70 @@ def _measure_label(number: str, text: str) -> str:
 
 # --------------------------------------------------------------------------- the bulletin
 
-def add_body(document, text: str, *, indent: bool = True, bold: bool = False, font: str | None = None,
-             align=None) -> None:
-    """A body paragraph: 仿宋 三号, indented two characters unless told otherwise."""
-    extra = {"font": font} if font else {}
-    add_paragraph(document, text, indent=indent, bold=bold, align=align, **extra)
+def bulletin_number(period: Period, *, actor: User | None, now: datetime) -> IssuedDocument:
+    """The period's 通报 number: taken the first time the 通报 is generated, the same ever after.
+    The series is locked first, so two people generating at once get one number, not two."""
+    from tracker.notices.services import doc_code, lock_series, next_serial
+
+    if actor is not None:
+        access.check(access.can_see_reports(actor))
+    today = timeutil.local_today(now)
+    lock_series(SERIES_BULLETIN, today.year)
+    existing = db.session.scalar(sa.select(IssuedDocument).where(IssuedDocument.series == SERIES_BULLETIN,
+                                                                 IssuedDocument.key == period.key))
+    if existing is not None:
+        return existing
+    issued = IssuedDocument(series=SERIES_BULLETIN, key=period.key, doc_code=doc_code(SERIES_BULLETIN),
+                            year=today.year, serial=next_serial(SERIES_BULLETIN, today.year), issued_on=today,
+                            issued_by_id=getattr(actor, "id", None), created_at=now)
+    db.session.add(issued)
+    db.session.flush()
+    audit.record(actor, "bulletin.numbered", issued, {"number": issued.number_label, "period": period.key}, now=now)
+    return issued
 
 
-def bulletin_docx(data: BulletinData) -> bytes:
-    organisation = current_app.config.get("ORGANISATION_NAME") or ""
-    document = new_document()
-    add_title(document, _("关于%(period)s重点工作任务落实情况的通报", period=data.period.label))
-    rate = f"{100.0 * data.total_on_time / data.total_due:.1f}%" if data.total_due else "—"
-    add_body(document, _(
+def percent(value: float | None) -> str:
+    return f"{value:.1f}%" if value is not None else "—"
+
+
+def bulletin_document(data: BulletinData, number: IssuedDocument) -> docs.OfficialDocument:
+    """The 通报 as an official document: 一、 the ranking, 二、 the overdue tasks, 三、 what is asked."""
+    rate = percent(100.0 * data.total_on_time / data.total_due) if data.total_due else "—"
+    blocks: list = [docs.Para(_(
         "%(period)s（%(start)s至%(end)s），应完成重点工作任务%(due)d项，按期完成%(on_time)d项，"
         "逾期完成%(late)d项，按期完成率%(rate)s；截至%(as_of)s，仍有%(overdue)d项任务超过时限未办结。"
         "现将有关情况通报如下。",
-        period=data.period.label, start=data.period.start.isoformat(), end=data.period.end.isoformat(),
+        period=data.period.label, start=cn_date(data.period.start), end=cn_date(data.period.end),
         due=data.total_due, on_time=data.total_on_time, late=data.total_late, rate=rate,
-        as_of=data.as_of.isoformat(), overdue=data.total_overdue))
-    add_body(document, _("一、各责任单位完成情况排名"), font=HEADING_FONT)
-    add_table(document, [_("排名"), _("责任单位"), _("应完成"), _("按期完成"), _("逾期完成"), _("超期未办结"),
-                         _("退回次数"), _("按期完成率")],
-              [[str(u.rank), u.unit_name, str(u.due), str(u.on_time), str(u.late), str(u.overdue), str(u.returns),
-                f"{u.rate:.1f}%" if u.rate is not None else "—"] for u in data.units])
-    add_body(document, _("二、超期未办结任务"), font=HEADING_FONT)
-    if data.overdue:
-        add_table(document, [_("序号"), _("责任单位"), _("工作任务"), _("完成时限"), _("超期天数")],
-                  [[str(i), o.unit_name, o.measure, o.due_on.isoformat(), str(o.days)]
-                   for i, o in enumerate(data.overdue, start=1)])
+        as_of=cn_date(data.as_of), overdue=data.total_overdue))]
+    blocks.append(docs.Para(_("一、各责任单位完成情况排名"), level=1))
+    if data.units:
+        blocks.append(docs.Table(
+            [_("排名"), _("责任单位"), _("应完成"), _("按期完成"), _("逾期完成"), _("超期未办结"), _("退回次数"),
+             _("按期完成率")],
+            [[str(u.rank), u.unit_name, str(u.due), str(u.on_time), str(u.late), str(u.overdue), str(u.returns),
+              percent(u.rate)] for u in data.units], wide=(1,)))
     else:
-        add_body(document, _("本期无超期未办结任务。"))
-    add_body(document, _("三、下一步工作要求"), font=HEADING_FONT)
-    add_body(document, _("请超期未办结任务的责任单位认真分析原因，明确整改措施和完成时限，"
-                         "于通报印发后5个工作日内将整改情况报送督查督办室。"))
-    add_body(document, organisation, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
-    add_body(document, cn_date(data.as_of),
-             indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
-    return to_bytes(document)
+        blocks.append(docs.Para(_("本期没有到期的任务。")))
+    blocks.append(docs.Para(_("二、超期未办结任务"), level=1))
+    if data.overdue:
+        blocks.append(docs.Table([_("序号"), _("责任单位"), _("工作任务"), _("完成时限"), _("超期天数")],
+                                 [[str(i), o.unit_name, o.measure, cn_date(o.due_on), str(o.days)]
+                                  for i, o in enumerate(data.overdue, start=1)], wide=(2,)))
+    else:
+        blocks.append(docs.Para(_("本期无超期未办结任务。")))
+    blocks.append(docs.Para(_("三、下一步工作要求"), level=1))
+    blocks.append(docs.Para(_("请超期未办结任务的责任单位认真分析原因，明确整改措施和完成时限，"
+                              "于通报印发后5个工作日内将整改情况报送督查督办室。")))
+    return docs.from_config(current_app.config, number=number.number_label,
+                            title=_("关于%(period)s重点工作任务落实情况的通报", period=data.period.label),
+                            addressee=_("各责任单位"),
+                            blocks=blocks, signed_on=number.issued_on)
+
+
+def bulletin_docx(data: BulletinData, number: IssuedDocument) -> bytes:
+    return docs.render_docx(bulletin_document(data, number))
+
+
+def bulletin_pdf(data: BulletinData, number: IssuedDocument) -> bytes:
+    return docs.render_pdf(bulletin_document(data, number))

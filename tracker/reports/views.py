@@ -24,6 +24,7 @@ from flask_login import current_user, login_required
 
 from tracker import access, timeutil
 from tracker.auth.permissions import staff_required, unit_people_required
+from tracker.db import retry_on_conflict
 from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.plans.models import Plan
@@ -147,15 +148,21 @@ def ledger_csv():
 @bp.route("/reports/bulletin")
 @staff_required
 def bulletin_page():
-    """Pick a period; with one given, download the 通报 as .docx."""
+    """Pick a period; with one given, download the 通报 as .docx (or PDF with format=pdf). The
+    period's number is taken the first time, so the view commits."""
     args = request.args
     if not any(args.get(k) for k in ("period", "start", "end")):
         return render_template("reports/bulletin.html", error=None, args=args)
     show_again(lambda: render_template("reports/bulletin.html", error=None, args=args))
     period = bulletin.parse_period(args.get("period"), args.get("start"), args.get("end"))
-    data = bulletin.bulletin_data(current_user, period, _now())
-    content = bulletin.bulletin_docx(data)
-    return send_file(BytesIO(content), as_attachment=True, download_name=f"{_('通报')}-{period.key}.docx",
+    now = _now()
+    number = retry_on_conflict(lambda: bulletin.bulletin_number(period, actor=current_user, now=now))
+    data = bulletin.bulletin_data(current_user, period, now)
+    name = f"{number.number_label}-{_('通报')}-{period.key}"
+    if args.get("format") == "pdf":
+        return send_file(BytesIO(bulletin.bulletin_pdf(data, number)), as_attachment=True,
+                         download_name=f"{name}.pdf", mimetype="application/pdf")
+    return send_file(BytesIO(bulletin.bulletin_docx(data, number)), as_attachment=True, download_name=f"{name}.docx",
                      mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 
 
@@ -192,3 +199,13 @@ def plan_summary_docx(plan_id: int):
     name = f"{report.plan.title[:60]}-{_('落实情况报告')}.docx"
     return send_file(BytesIO(summary.summary_docx(report)), as_attachment=True, download_name=name,
                      mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+@bp.route("/plans/<int:plan_id>/summary.pdf")
+@access.protects("plan_id", access.can_see_plan_summary)
+@login_required
+def plan_summary_pdf(plan_id: int):
+    report = _summary_for(plan_id)
+    name = f"{report.plan.title[:60]}-{_('落实情况报告')}.pdf"
+    return send_file(BytesIO(summary.summary_pdf(report)), as_attachment=True, download_name=name,
+                     mimetype="application/pdf")

@@ -26,6 +26,7 @@ from tracker.auth.permissions import staff_required, supervisor_required
 from tracker.db import utcnow
 from tracker.errors import show_again
 from tracker.extensions import db
+from tracker.notices import services as notice_services
 from tracker.plans.models import MeasureKind, Plan
 from tracker.tasks import filters as task_filters
 from tracker.tasks import forms, permissions, queries, services, storage
@@ -130,6 +131,7 @@ def _detail(task: Task, status: int = 200):
         missing=services.missing_reports(task, today), expected=services.expected_periods(task, today),
         period_key=services.current_period_key(task, today), timeline=queries.task_timeline(task),
         owners=owners, plan_url=_plan_url(task.plan), today=today,
+        may_chase=access.may_chase(current_user, task) and notice_services.can_chase(task, today),
     ), status
 
 
