@@ -59,6 +59,8 @@ class Config:
     # Flask-Limiter: memory by default, e.g. redis://127.0.0.1:6379/0 past one process
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    #: keeps two installs (or test runs) apart on one Redis
+    RATELIMIT_KEY_PREFIX = env("RATELIMIT_KEY_PREFIX", "duban")
     LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10 per minute")
     #: per API token
     API_RATE_LIMIT = env("API_RATE_LIMIT", "300 per minute")
@@ -95,6 +97,9 @@ class Config:
     #: where imported plan files are kept; None means instance/plans
     PLAN_SOURCE_FOLDER = env("PLAN_SOURCE_FOLDER")
 
+    #: reverse proxies in front of the app (nginx: 1); their X-Forwarded-For/-Proto are trusted
+    PROXY_COUNT = env_int("PROXY_COUNT", 0)
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -106,9 +111,13 @@ class Config:
     DEMO_DATA = env_bool("DEMO_DATA", False)
 
 
+#: the development fallback; production refuses it (and any key it was not told)
+DEVELOPMENT_SECRET_KEY = "dev-only-not-secret"
+
+
 class DevelopmentConfig(Config):
     DEBUG = False
-    SECRET_KEY = Config.SECRET_KEY or "dev-only-not-secret"
+    SECRET_KEY = Config.SECRET_KEY or DEVELOPMENT_SECRET_KEY
 
 
 class ProductionConfig(Config):
@@ -120,7 +129,7 @@ class ProductionConfig(Config):
     def check(cls, config: dict) -> None:
         """Refuse to start with a missing or placeholder secret key."""
         key = config.get("SECRET_KEY")
-        if not key or key == DevelopmentConfig.SECRET_KEY or len(key) < 16:
+        if not key or key == DEVELOPMENT_SECRET_KEY or len(key) < 16:
             raise RuntimeError(
                 "TRACKER_SECRET_KEY must be set to a random string of at least 16 characters "
                 "in production (python -c 'import secrets; print(secrets.token_hex(32))')."

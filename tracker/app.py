@@ -60,6 +60,13 @@ def create_app(config: Any = None) -> Flask:
     if check is not None:
         check(app.config)
 
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies:
+        # the client's address (sign-in limits, history) and scheme come from the proxy's headers
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
     register_extensions(app)
     register_blueprints(app)
     errors.register(app)
