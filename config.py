@@ -72,6 +72,8 @@ class Config:
         "EVIDENCE_EXTENSIONS", "pdf,doc,docx,xls,xlsx,wps,et,ofd,jpg,jpeg,png,zip"
     )
     PLAN_MAX_MB = env_int("PLAN_MAX_MB", 20)
+    #: e.g. /_protected/evidence/: evidence is sent by nginx (X-Accel-Redirect) after the app's check
+    ACCEL_REDIRECT_PREFIX = env("ACCEL_REDIRECT_PREFIX")
 
     # status lights and reminders
     WARNING_DAYS = env_int("WARNING_DAYS", 7)
