@@ -112,14 +112,45 @@ class Config:
     # load demo data on the first start (make run)
     DEMO_DATA = env_bool("DEMO_DATA", False)
 
+    # 等保 level 3 application controls; these defaults are production's (see the README's checklist)
+    #: failed sign-ins (password or second factor) within the window that lock an account; 0: never
+    LOCKOUT_ATTEMPTS = env_int("LOCKOUT_ATTEMPTS", 5)
+    LOCKOUT_WINDOW_MINUTES = env_int("LOCKOUT_WINDOW_MINUTES", 15)
+    LOCKOUT_MINUTES = env_int("LOCKOUT_MINUTES", 30)
+    PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10)
+    #: of four: lower case, upper case, digits, other characters
+    PASSWORD_MIN_CLASSES = env_int("PASSWORD_MIN_CLASSES", 3)
+    #: a new password may not be one of the last N; 0: no check
+    PASSWORD_HISTORY = env_int("PASSWORD_HISTORY", 5)
+    #: days after which a password must be changed; 0: never
+    PASSWORD_MAX_AGE_DAYS = env_int("PASSWORD_MAX_AGE_DAYS", 0)
+    #: accounts made or reset by an admin change their password at the first sign-in
+    FORCE_FIRST_PASSWORD_CHANGE = env_bool("FORCE_FIRST_PASSWORD_CHANGE", True)
+    #: admins and supervisors must sign in with a TOTP second factor
+    TOTP_REQUIRED = env_bool("TOTP_REQUIRED", True)
+    TOTP_ISSUER = env("TOTP_ISSUER", "督办")
+    #: signed-in sessions end after this much inactivity, and after this lifetime at most; 0: never
+    IDLE_TIMEOUT_MINUTES = env_int("IDLE_TIMEOUT_MINUTES", 30)
+    SESSION_LIFETIME_HOURS = env_int("SESSION_LIFETIME_HOURS", 12)
+    #: audit rows older than this are archived to a signed export, then removed
+    AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 180)
+    #: where the signed archives go; None means instance/audit-archive
+    AUDIT_ARCHIVE_FOLDER = env("AUDIT_ARCHIVE_FOLDER")
+
 
 #: the development fallback; production refuses it (and any key it was not told)
 DEVELOPMENT_SECRET_KEY = "dev-only-not-secret"
 
 
 class DevelopmentConfig(Config):
+    """``make run``: the demo accounts sign in with their printed passwords, no second factor."""
+
     DEBUG = False
     SECRET_KEY = Config.SECRET_KEY or DEVELOPMENT_SECRET_KEY
+    PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 8)
+    PASSWORD_MIN_CLASSES = env_int("PASSWORD_MIN_CLASSES", 2)
+    FORCE_FIRST_PASSWORD_CHANGE = env_bool("FORCE_FIRST_PASSWORD_CHANGE", False)
+    TOTP_REQUIRED = env_bool("TOTP_REQUIRED", False)
 
 
 class ProductionConfig(Config):
@@ -146,6 +177,11 @@ class TestingConfig(Config):
     MAIL_SERVER = None
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     SERVER_NAME = None
+    # tests that check a control switch it on
+    PASSWORD_MIN_LENGTH = 8
+    PASSWORD_MIN_CLASSES = 1
+    FORCE_FIRST_PASSWORD_CHANGE = False
+    TOTP_REQUIRED = False
 
 
 CONFIGS = {

@@ -24,6 +24,7 @@ BLUEPRINTS = (
     "tracker.notices.views",
     "tracker.reports.views",
     "tracker.api.views",
+    "tracker.auditlog.views",
 )
 
 

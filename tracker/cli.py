@@ -21,7 +21,8 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 units_cli = AppGroup("units", help="Manage the unit tree.")
 demo_cli = AppGroup("demo", help="Demo data.")
 
-FEATURE_CLIS = ("tracker.notify.cli", "tracker.notices.cli", "tracker.api.cli")
+FEATURE_CLIS = ("tracker.notify.cli", "tracker.notices.cli", "tracker.api.cli", "tracker.auditlog.cli",
+                "tracker.backup.cli")
 
 
 @users_cli.command("create")

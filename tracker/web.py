@@ -31,6 +31,7 @@ MENU = (
     ("notify.outbox", _l("邮件发件箱"), {Role.supervisor, Role.admin}),
     ("units.list_units", _l("单位管理"), {Role.admin}),
     ("admin_users.list_users", _l("用户管理"), {Role.admin}),
+    ("auditlog.list_entries", _l("审计日志"), {Role.admin}),
     ("reports.import_upload", _l("批量导入"), {Role.admin}),
 )
 
