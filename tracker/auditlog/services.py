@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.orm import noload
+from sqlalchemy.orm import lazyload
 
 from tracker import audit, timeutil
 from tracker.audit import AuditEntry
@@ -68,7 +68,7 @@ def verify(*, since_day: str | None = None) -> VerifyResult:
     if since_day:
         query = query.where(AuditEntry.chain_day >= since_day)
     # no joined actor: read the columns as stored
-    query = query.options(noload(AuditEntry.actor))
+    query = query.options(lazyload(AuditEntry.actor))
     return check_rows(db.session.scalars(query.execution_options(yield_per=1000)))
 
 
@@ -111,7 +111,7 @@ def archive_expired(*, now: datetime, actor: Any = None, retention_days: int | N
         return ArchiveResult(0, None)
     cutoff = (timeutil.local_today(now) - timedelta(days=days)).isoformat()
     query = (sa.select(AuditEntry).where(AuditEntry.chain_day < cutoff)
-             .order_by(AuditEntry.chain_day, AuditEntry.id).options(noload(AuditEntry.actor)))
+             .order_by(AuditEntry.chain_day, AuditEntry.id).options(lazyload(AuditEntry.actor)))
     rows = list(db.session.scalars(query))
     if not rows:
         return ArchiveResult(0, None)
