@@ -4,10 +4,12 @@ real SMTP server on loopback."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from datetime import timedelta
 
+import pyotp
 import pytest
 import redis
 import requests
@@ -21,6 +23,7 @@ from tracker.extensions import db
 from tracker.notify.models import OutboxEmail
 
 ADMIN_PASSWORD = "Operator-Pass-2026"
+NEW_PASSWORD = "Second-Secret-2027"
 
 
 @pytest.fixture
@@ -43,13 +46,12 @@ def test_production_config_refuses_only_a_missing_or_development_key(tmp_path):
 
 
 def _populate(url: str, instance) -> dict:
-    """An admin, a unit with its lead and a task due in three days, written as the app would."""
+    """A unit with its lead and a task due in three days, written as the app would."""
     app = create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance)})
     with app.app_context():
         make = factories.Factory(db)
         unit = make.unit("东城区")
         lead = make.user(factories.Role.unit_lead, unit=unit, name="张主任", email="lead@example.cn")
-        make.user(factories.Role.admin, name="运维管理员", email="ops@example.cn", password=ADMIN_PASSWORD)
         db.session.commit()
         today = timeutil.local_today(timeutil.utcnow())
         task = TaskMaker(db, make)(unit, today + timedelta(days=3), owner=lead)
@@ -91,6 +93,9 @@ def test_production_recipe_serves_sends_mail_and_schedules(tmp_path, processes, 
         env = production_env(instance, url, smtp_port=smtp.port, TRACKER_LOGIN_RATE_LIMIT="3 per minute")
         flask = str(BIN / "flask")
         processes.run([flask, "db", "upgrade"], env)
+        out = processes.run([flask, "users", "create", "ops@example.cn", "--name", "运维管理员", "--role", "admin",
+                             "--password-stdin"], env, input=ADMIN_PASSWORD + "\n").stdout
+        assert "created user" in out
         ids = _populate(url, instance)
         # an operator's one-off sweep queues the reminder for the task due in three days
         out = processes.run([flask, "reminders", "run"], env).stdout
@@ -112,6 +117,22 @@ def test_production_recipe_serves_sends_mail_and_schedules(tmp_path, processes, 
                                                          "email": "ops@example.cn", "password": ADMIN_PASSWORD},
                                  timeout=10, allow_redirects=False)
         assert signed_in.status_code == 302, signed_in.text[:300]
+        # production defaults: the first sign-in changes the password set on the command line, then
+        # sets up the authenticator, before any other page opens
+        forced = browser.get(f"{base}/admin/users/", timeout=10, allow_redirects=False)
+        assert forced.status_code == 302 and forced.headers["Location"].endswith("/password")
+        page = browser.get(f"{base}/password", timeout=10)
+        changed = browser.post(f"{base}/password", data={
+            "csrf_token": csrf_token(page.text), "current": ADMIN_PASSWORD, "new": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD}, timeout=10, allow_redirects=False)
+        assert changed.status_code == 302, changed.text[:500]
+        forced = browser.get(f"{base}/admin/users/", timeout=10, allow_redirects=False)
+        assert forced.headers["Location"].endswith("/account/second-factor")
+        page = browser.get(f"{base}/account/second-factor", timeout=10)
+        secret = re.search(r'<code class="totp-secret">([A-Z2-7]+)</code>', page.text).group(1)
+        enabled = browser.post(f"{base}/account/second-factor", data={
+            "csrf_token": csrf_token(page.text), "code": pyotp.TOTP(secret).now()}, timeout=10)
+        assert enabled.status_code == 200 and enabled.text.count("<li><code>") == 10
         # the session holds whichever of the four workers answers
         for _ in range(12):
             home = browser.get(f"{base}/admin/users/", timeout=10)
