@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-TEMPLATES = ("duban-web.service", "duban-scheduler.service", "nginx-duban.conf")
+TEMPLATES = ("duban-web.service", "duban-scheduler.service", "duban-audit-archive.service",
+             "duban-audit-archive.timer", "nginx-duban.conf")
 PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
 
 
@@ -41,6 +42,7 @@ def settings(env_file: Path, **options: str) -> dict[str, str]:
         "ACCEL_REDIRECT_PREFIX": "/" + (env.get("TRACKER_ACCEL_REDIRECT_PREFIX") or "/_protected/evidence/")
         .strip("/") + "/",
         "MAX_UPLOAD_MB": env.get("TRACKER_MAX_UPLOAD_MB") or "200",
+        "AUDIT_ARCHIVE_FOLDER": env.get("TRACKER_AUDIT_ARCHIVE_FOLDER") or str(Path(instance) / "audit-archive"),
         **options,
     }
 

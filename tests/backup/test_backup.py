@@ -81,6 +81,7 @@ def snapshot(app) -> tuple[dict[str, list], dict[str, bytes]]:
     return tables, files
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_round_trip_into_an_empty_install(tmp_path, kind):
     with database(kind, tmp_path / "a") as source_url, database(kind, tmp_path / "b") as target_url:

@@ -85,6 +85,8 @@ def test_render_fills_every_placeholder_from_the_environment_file(tmp_path):
     assert f"ExecStart={ROOT}/.venv/bin/gunicorn -w 2 -b 127.0.0.1:8000" in web
     assert "ReadWritePaths=/var/lib/duban/instance /srv/shared/evidence" in web
     assert "flask scheduler run" in (out / "duban-scheduler.service").read_text(encoding="utf-8")
+    assert f"ExecStart={ROOT}/.venv/bin/flask audit archive" in (out / "duban-audit-archive.service").read_text(
+        encoding="utf-8")
     site = (out / "nginx-duban.conf").read_text(encoding="utf-8")
     assert "location /_protected/evidence/ {\n        internal;\n        alias /srv/shared/evidence/;" in site
     assert values["MAX_UPLOAD_MB"] == "200" and "client_max_body_size 200m;" in site
@@ -136,6 +138,7 @@ def test_rendered_site_passes_nginx_t(tmp_path):
     assert "test is successful" in result.stderr
 
 
+@pytest.mark.processes
 def test_nginx_serves_static_and_evidence_after_the_app_checked(tmp_path, processes, app_config, make, db, app):
     """nginx (rendered site) → gunicorn (production config, accelerated sending) on loopback."""
     nginx = _require_nginx()

@@ -11,6 +11,7 @@ import subprocess
 import time
 from datetime import timedelta
 
+import pytest
 import requests
 import sqlalchemy as sa
 
@@ -24,7 +25,7 @@ from tracker.notices.models import SupervisionNotice
 from tracker.notify.models import OutboxEmail
 from tracker.tasks.models import Evidence
 
-from .test_production import smtp  # noqa: F401  (fixture)
+pytestmark = pytest.mark.processes
 
 
 def _populate(url: str, instance) -> dict:
@@ -63,7 +64,7 @@ def _sign_in(session: requests.Session, base: str, email: str) -> None:
     assert response.status_code == 302, response.text[:300]
 
 
-def test_two_hosts_one_database(tmp_path, processes, smtp):  # noqa: F811
+def test_two_hosts_one_database(tmp_path, processes, smtp):
     require_redis()
     with postgres_database() as url:
         shared = tmp_path / "nfs" / "evidence"

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from tests import factories
 from tests.deploy.procs import BIN, ROOT, csrf_token, free_port, postgres_database, production_env, require_redis
-from tests.notify.conftest import SMTPServer, TaskMaker
+from tests.notify.conftest import TaskMaker
 from tracker import create_app, timeutil
 from tracker.extensions import db
 from tracker.notify.models import OutboxEmail
@@ -25,13 +25,7 @@ from tracker.notify.models import OutboxEmail
 ADMIN_PASSWORD = "Operator-Pass-2026"
 NEW_PASSWORD = "Second-Secret-2027"
 
-
-@pytest.fixture
-def smtp():
-    server = SMTPServer(free_port())
-    server.start()
-    yield server
-    server.stop()
+pytestmark = pytest.mark.processes
 
 
 def test_production_config_refuses_only_a_missing_or_development_key(tmp_path):
