@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError
 
 from tracker.auth.permissions import PermissionDenied
+from tracker.auth.services import record_permission_denied
+from tracker.db import utcnow
 from tracker.extensions import db
 
 
@@ -28,9 +31,6 @@ def _messages() -> dict[int, str]:
 
 def _acting_user():
     """The signed-in user, or the API token's user."""
-    from flask import g
-    from flask_login import current_user
-
     if getattr(current_user, "is_authenticated", False):
         return current_user._get_current_object()
     return g.get("api_user")
@@ -47,9 +47,6 @@ def register(app: Flask) -> None:
         if response.status_code == 403:
             user = _acting_user()
             if user is not None:
-                from tracker.auth.services import record_permission_denied
-                from tracker.db import utcnow
-
                 try:
                     db.session.rollback()
                     record_permission_denied(user, method=request.method, path=request.path,

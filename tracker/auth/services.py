@@ -42,22 +42,6 @@ def normalize_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def authenticate(email: str, password: str, *, now: datetime | None = None) -> User:
-    """The user with this email and password, or AccountError with one message for every failure
-    except a deactivated or locked account (so the person knows to ask the admin).
-
-    Records nothing; :func:`sign_in` is the web sign-in with its history, lockout and second factor.
-    """
-    now = now or utcnow()
-    user = db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
-    if user is None or not user.check_password(password or ""):
-        raise AccountError(_("邮箱或密码不正确。"))
-    if not user.is_active:
-        raise AccountError(_("该账号已停用，请联系系统管理员。"))
-    user.last_login_at = now
-    return user
-
-
 def password_classes(password: str) -> int:
     """How many of lower case, upper case, digits and other characters the password uses."""
     return sum(bool(re.search(pattern, password)) for pattern in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^a-zA-Z0-9]"))
