@@ -131,3 +131,28 @@ def test_archive_refuses_a_broken_chain(app, db, make, people, tmp_path, now):
         services.archive_expired(now=now + timedelta(days=1))
     db.session.rollback()
     assert not (tmp_path / "archive").exists()
+
+
+def test_migration_chains_the_rows_written_before_it(app, db):
+    """Upgrading an install with audit rows from before the chain links them, day by day."""
+    from flask_migrate import upgrade
+
+    from tests.test_migrations import _drop_everything
+
+    engine = db.engine
+    _drop_everything(engine)
+    upgrade(revision="0001")
+    with engine.begin() as conn:
+        for n, at in enumerate(("2026-03-01 01:00:00", "2026-03-01 02:00:00", "2026-03-02 01:00:00")):
+            conn.execute(sa.text("INSERT INTO audit_entry (at, action, object_type, object_id, data) "
+                                 "VALUES (:at, 'unit.created', 'unit', :n, :data)"),
+                         {"at": at, "n": n, "data": json.dumps({"n": n})})
+    upgrade()
+    db.session.expire_all()
+    rows = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [r.chain_day for r in rows] == ["2026-03-01", "2026-03-01", "2026-03-02"]
+    assert rows[1].prev_hash == rows[0].row_hash and rows[2].prev_hash == audit.genesis("2026-03-02")
+    assert services.verify().ok
+    db.session.remove()
+    _drop_everything(engine)
+    db.create_all()

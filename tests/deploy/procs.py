@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,7 +129,23 @@ class Processes:
         proc = self.start(name, [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
                                  "--graceful-timeout", "3", "wsgi:app"], env)
         self.wait_for_port(name, proc, port)
+        self.wait_for_app(name, proc, port)
         return proc
+
+    def wait_for_app(self, name: str, proc: subprocess.Popen, port: int, timeout: float = 90) -> None:
+        """Until a worker answers: the port listens before the workers have imported the app (slow on
+        a busy machine)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"{name} exited with {proc.returncode}:\n{self.log(name)}")
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/login", timeout=30).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.3)
+        pytest.fail(f"{name} did not answer within {timeout}s:\n{self.log(name)}")
 
     def scheduler(self, name: str, env: dict[str, str]) -> subprocess.Popen:
         return self.start(name, [str(BIN / "flask"), "scheduler", "run"], env)

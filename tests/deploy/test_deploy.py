@@ -166,23 +166,23 @@ def test_nginx_serves_static_and_evidence_after_the_app_checked(tmp_path, proces
 
     urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     base = f"https://127.0.0.1:{https_port}"
-    static = requests.get(f"{base}/static/css/app.css", verify=False, timeout=10)
+    static = requests.get(f"{base}/static/css/app.css", verify=False, timeout=30)
     assert static.status_code == 200
     assert static.content == (ROOT / "tracker" / "static" / "css" / "app.css").read_bytes()
     assert "Content-Security-Policy" not in static.headers  # nginx answered, not the app
     # the internal location is not reachable from outside
-    assert requests.get(f"{base}/_protected/evidence/{stored_name}", verify=False, timeout=10).status_code == 404
+    assert requests.get(f"{base}/_protected/evidence/{stored_name}", verify=False, timeout=30).status_code == 404
 
     from tests.deploy.procs import csrf_token
 
     browser = requests.Session()
     browser.verify, browser.trust_env = False, False
     browser.headers["Referer"] = f"{base}/login"  # as a browser sends it; CSRF checks it over HTTPS
-    page = browser.get(f"{base}/login", timeout=10)
+    page = browser.get(f"{base}/login", timeout=30)
     signed_in = browser.post(f"{base}/login", data={"csrf_token": csrf_token(page.text), "email": lead_email,
-                                                     "password": "correct-horse-9"}, timeout=10, allow_redirects=False)
+                                                     "password": "correct-horse-9"}, timeout=30, allow_redirects=False)
     assert signed_in.status_code == 302, signed_in.text[:300]
-    download = browser.get(f"{base}/tasks/evidence/{item_id}", timeout=10)
+    download = browser.get(f"{base}/tasks/evidence/{item_id}", timeout=30)
     assert download.status_code == 200 and download.content == PDF
     assert "filename*=UTF-8''" in download.headers["Content-Disposition"]
     assert download.headers["Content-Type"] == "application/pdf"
@@ -193,8 +193,8 @@ def test_nginx_serves_static_and_evidence_after_the_app_checked(tmp_path, proces
     stranger = requests.Session()
     stranger.verify, stranger.trust_env = False, False
     stranger.headers["Referer"] = f"{base}/login"
-    page = stranger.get(f"{base}/login", timeout=10)
+    page = stranger.get(f"{base}/login", timeout=30)
     stranger.post(f"{base}/login", data={"csrf_token": csrf_token(page.text), "email": stranger_email,
-                                         "password": "correct-horse-9"}, timeout=10)
-    refused = stranger.get(f"{base}/tasks/evidence/{item_id}", timeout=10)
+                                         "password": "correct-horse-9"}, timeout=30)
+    refused = stranger.get(f"{base}/tasks/evidence/{item_id}", timeout=30)
     assert refused.status_code == 404 and refused.content != PDF

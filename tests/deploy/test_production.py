@@ -100,45 +100,45 @@ def test_production_recipe_serves_sends_mail_and_schedules(tmp_path, processes, 
         processes.gunicorn("web", port, env, workers=4)
         base = f"http://127.0.0.1:{port}"
         browser = requests.Session()
-        page = browser.get(f"{base}/login", timeout=10)
+        page = browser.get(f"{base}/login", timeout=30)
         assert page.status_code == 200 and "登录督办系统" in page.text
         assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
         # CSRF is on in production: a form post without the token is refused
         bare = requests.post(f"{base}/login", data={"email": "ops@example.cn", "password": ADMIN_PASSWORD},
-                             timeout=10, allow_redirects=False)
+                             timeout=30, allow_redirects=False)
         assert bare.status_code == 400
         signed_in = browser.post(f"{base}/login", data={"csrf_token": csrf_token(page.text),
                                                          "email": "ops@example.cn", "password": ADMIN_PASSWORD},
-                                 timeout=10, allow_redirects=False)
+                                 timeout=30, allow_redirects=False)
         assert signed_in.status_code == 302, signed_in.text[:300]
         # production defaults: the first sign-in changes the password set on the command line, then
         # sets up the authenticator, before any other page opens
-        forced = browser.get(f"{base}/admin/users/", timeout=10, allow_redirects=False)
+        forced = browser.get(f"{base}/admin/users/", timeout=30, allow_redirects=False)
         assert forced.status_code == 302 and forced.headers["Location"].endswith("/password")
-        page = browser.get(f"{base}/password", timeout=10)
+        page = browser.get(f"{base}/password", timeout=30)
         changed = browser.post(f"{base}/password", data={
             "csrf_token": csrf_token(page.text), "current": ADMIN_PASSWORD, "new": NEW_PASSWORD,
-            "confirm": NEW_PASSWORD}, timeout=10, allow_redirects=False)
+            "confirm": NEW_PASSWORD}, timeout=30, allow_redirects=False)
         assert changed.status_code == 302, changed.text[:500]
-        forced = browser.get(f"{base}/admin/users/", timeout=10, allow_redirects=False)
+        forced = browser.get(f"{base}/admin/users/", timeout=30, allow_redirects=False)
         assert forced.headers["Location"].endswith("/account/second-factor")
-        page = browser.get(f"{base}/account/second-factor", timeout=10)
+        page = browser.get(f"{base}/account/second-factor", timeout=30)
         secret = re.search(r'<code class="totp-secret">([A-Z2-7]+)</code>', page.text).group(1)
         enabled = browser.post(f"{base}/account/second-factor", data={
-            "csrf_token": csrf_token(page.text), "code": pyotp.TOTP(secret).now()}, timeout=10)
+            "csrf_token": csrf_token(page.text), "code": pyotp.TOTP(secret).now()}, timeout=30)
         assert enabled.status_code == 200 and enabled.text.count("<li><code>") == 10
         # the session holds whichever of the four workers answers
         for _ in range(12):
-            home = browser.get(f"{base}/admin/users/", timeout=10)
+            home = browser.get(f"{base}/admin/users/", timeout=30)
             assert home.status_code == 200 and "运维管理员" in home.text
-        static = requests.get(f"{base}/static/css/app.css", timeout=10)
+        static = requests.get(f"{base}/static/css/app.css", timeout=30)
         assert static.status_code == 200
 
         # the sign-in limit is counted in Redis, shared by the four workers: posts 1 to 3 pass, 4 is refused
         stranger = requests.Session()
-        token = csrf_token(stranger.get(f"{base}/login", timeout=10).text)
+        token = csrf_token(stranger.get(f"{base}/login", timeout=30).text)
         codes = [stranger.post(f"{base}/login", data={"csrf_token": token, "email": "ops@example.cn",
-                                                      "password": "wrong"}, timeout=10).status_code
+                                                      "password": "wrong"}, timeout=30).status_code
                  for _ in range(3)]
         assert codes == [401, 401, 429]
         keys = redis.Redis(host="127.0.0.1", port=6379, db=0).keys(f"*{env['TRACKER_RATELIMIT_KEY_PREFIX']}/*")
@@ -148,7 +148,7 @@ def test_production_recipe_serves_sends_mail_and_schedules(tmp_path, processes, 
         second = _add_task(url, instance, ids)
         processes.scheduler("scheduler", env)
         processes.wait_for_log("scheduler", r"scheduler \S+ started")
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not (
                 smtp.messages and any(row.related_id == second for row in _outbox(url))):
             time.sleep(0.3)
