@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -96,6 +97,34 @@ def production_env(instance: Path, database_url: str, *, smtp_port: int | None =
     return env
 
 
+def clean_environment() -> dict[str, str]:
+    """This process's environment without any TRACKER_ or FLASK_ setting of its own."""
+    return {key: value for key, value in os.environ.items() if not key.startswith(("TRACKER_", "FLASK_"))}
+
+
+def env_file_from_template(path: Path, values: dict[str, str]) -> Path:
+    """deploy/duban.env.example with these values filled in; the rest as the template has them."""
+    def quoted(value: str) -> str:
+        return f'"{value}"' if " " in value else value
+
+    lines, seen = [], set()
+    for line in (ROOT / "deploy" / "duban.env.example").read_text(encoding="utf-8").splitlines():
+        key = line.partition("=")[0]
+        if not line.startswith("#") and "=" in line and key in values:
+            line = f"{key}={quoted(values[key])}"
+            seen.add(key)
+        lines.append(line)
+    lines += [f"{key}={quoted(value)}" for key, value in values.items() if key not in seen]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def sourced(env_file: Path, command: str) -> list[str]:
+    """A command run as the README says: the environment file sourced, FLASK_APP=wsgi."""
+    return ["bash", "-c", f"set -a && . {shlex.quote(str(env_file))} && set +a && export FLASK_APP=wsgi && "
+                          f"exec {command}"]
+
+
 class Processes:
     """Starts commands in the project folder, each in its own process group; ``stop_all`` ends them."""
 
@@ -126,8 +155,12 @@ class Processes:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def gunicorn(self, name: str, port: int, env: dict[str, str], workers: int = 4) -> subprocess.Popen:
-        proc = self.start(name, [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
-                                 "--graceful-timeout", "3", "wsgi:app"], env)
+        return self.serve(name, port, [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+                                       "--graceful-timeout", "3", "wsgi:app"], env)
+
+    def serve(self, name: str, port: int, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+        """Start the web server and wait until the app answers on ``port``."""
+        proc = self.start(name, args, env)
         self.wait_for_port(name, proc, port)
         self.wait_for_app(name, proc, port)
         return proc

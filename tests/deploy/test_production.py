@@ -5,8 +5,10 @@ real SMTP server on loopback."""
 from __future__ import annotations
 
 import re
+import secrets
 import subprocess
 import time
+import uuid
 from datetime import timedelta
 
 import pyotp
@@ -16,7 +18,18 @@ import requests
 import sqlalchemy as sa
 
 from tests import factories
-from tests.deploy.procs import BIN, ROOT, csrf_token, free_port, postgres_database, production_env, require_redis
+from tests.deploy.procs import (
+    BIN,
+    ROOT,
+    clean_environment,
+    csrf_token,
+    env_file_from_template,
+    free_port,
+    postgres_database,
+    production_env,
+    require_redis,
+    sourced,
+)
 from tests.notify.conftest import TaskMaker
 from tracker import create_app, timeutil
 from tracker.extensions import db
@@ -84,20 +97,30 @@ def test_production_recipe_serves_sends_mail_and_schedules(tmp_path, processes, 
     require_redis()
     with postgres_database() as url:
         instance = tmp_path / "instance"
-        env = production_env(instance, url, smtp_port=smtp.port, TRACKER_LOGIN_RATE_LIMIT="3 per minute")
-        flask = str(BIN / "flask")
-        processes.run([flask, "db", "upgrade"], env)
-        out = processes.run([flask, "users", "create", "ops@example.cn", "--name", "运维管理员", "--role", "admin",
-                             "--password-stdin"], env, input=ADMIN_PASSWORD + "\n").stdout
+        prefix = f"duban-test-{uuid.uuid4().hex[:8]}"
+        # the template of deploy/, filled in as the README says; no nginx in front here
+        env_file = env_file_from_template(tmp_path / "duban.env", {
+            "TRACKER_SECRET_KEY": secrets.token_hex(32), "TRACKER_DATABASE_URL": url,
+            "TRACKER_INSTANCE_PATH": str(instance), "TRACKER_UPLOAD_FOLDER": str(tmp_path / "evidence"),
+            "TRACKER_MAIL_SERVER": "127.0.0.1", "TRACKER_MAIL_PORT": str(smtp.port),
+            "TRACKER_ACCEL_REDIRECT_PREFIX": "", "TRACKER_PROXY_COUNT": "0",
+            "TRACKER_SECURE_COOKIES": "false",  # plain HTTP on loopback, no TLS in front
+            "TRACKER_RATELIMIT_KEY_PREFIX": prefix, "TRACKER_LOGIN_RATE_LIMIT": "3 per minute",
+        })
+        env = clean_environment()
+        venv = str(BIN)
+        processes.run(sourced(env_file, f"{venv}/flask db upgrade"), env)
+        create = f"{venv}/flask users create ops@example.cn --name 运维管理员 --role admin --password-stdin"
+        out = processes.run(sourced(env_file, create), env, input=ADMIN_PASSWORD + "\n").stdout
         assert "created user" in out
         ids = _populate(url, instance)
         # an operator's one-off sweep queues the reminder for the task due in three days
-        out = processes.run([flask, "reminders", "run"], env).stdout
+        out = processes.run(sourced(env_file, f"{venv}/flask reminders run"), env).stdout
         assert "reminders:" in out
         assert [row.related_id for row in _outbox(url)] == [ids["task"]]
 
         port = free_port()
-        processes.gunicorn("web", port, env, workers=4)
+        processes.serve("web", port, sourced(env_file, f"{venv}/gunicorn -w 4 -b 127.0.0.1:{port} wsgi:app"), env)
         base = f"http://127.0.0.1:{port}"
         browser = requests.Session()
         page = browser.get(f"{base}/login", timeout=30)
@@ -141,12 +164,12 @@ def test_production_recipe_serves_sends_mail_and_schedules(tmp_path, processes, 
                                                       "password": "wrong"}, timeout=30).status_code
                  for _ in range(3)]
         assert codes == [401, 401, 429]
-        keys = redis.Redis(host="127.0.0.1", port=6379, db=0).keys(f"*{env['TRACKER_RATELIMIT_KEY_PREFIX']}/*")
+        keys = redis.Redis(host="127.0.0.1", port=6379, db=0).keys(f"*{prefix}/*")
         assert keys, "no rate-limit counter in Redis"
 
         # the scheduler, its own process: sends the queued reminder, and its sweep queues the next one
         second = _add_task(url, instance, ids)
-        processes.scheduler("scheduler", env)
+        processes.start("scheduler", sourced(env_file, f"{venv}/flask scheduler run"), env)
         processes.wait_for_log("scheduler", r"scheduler \S+ started")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not (
