@@ -257,6 +257,6 @@ def register(app: Flask) -> None:
             flash(_("请先修改密码后再继续使用。"), "warning")
             return redirect(url_for("auth.change_password"))
         if services.second_factor_required(user) and not services.second_factor_enabled(user):
-            flash(_("您的角色须启用双因素认证，请先完成设置。"), "warning")
+            # the setup page says why
             return redirect(url_for("auth.second_factor_setup"))
         return None
