@@ -334,6 +334,11 @@ def main() -> int:
         print(f"writes acknowledged: {len(results.progress_acked)} progress reports, "
               f"{len(results.uploads_acked)} evidence files")
         print(f"data check: {'0 lost writes, nothing unacknowledged stored' if not problems else '; '.join(problems)}")
+        verify = subprocess.run([os.path.join(BIN, "flask"), "audit", "verify"], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=300)
+        print(f"audit chain: {(verify.stdout or verify.stderr).strip().splitlines()[-1]}")
+        if verify.returncode != 0:
+            problems.append("audit chain broken")
         return 0 if not results.errors and not problems else 1
     finally:
         if server is not None and server.poll() is None:

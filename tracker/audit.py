@@ -72,12 +72,15 @@ def record(
 def link(entry: AuditEntry) -> None:
     """Give a new row its place in its day's chain: the previous row's hash, and its own.
 
-    The row is inserted first (its id, and on SQLite the write lock); on PostgreSQL an advisory
-    lock held to the end of the transaction keeps two transactions from linking to the same row.
+    On PostgreSQL an advisory lock, taken before the row is inserted and held to the end of the
+    transaction, keeps two transactions from linking to the same row and gives ids in linking
+    order; on SQLite the insert takes the database's write lock, to the same effect.
     """
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
+        # before the row is inserted: ids then follow the order in which transactions link
+        with session.no_autoflush:
+            session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
     session.flush()
     entry.chain_day = chain_day(entry.at)
     previous = session.scalar(

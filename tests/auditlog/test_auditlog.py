@@ -156,3 +156,37 @@ def test_migration_chains_the_rows_written_before_it(app, db):
     db.session.remove()
     _drop_everything(engine)
     db.create_all()
+
+
+def test_concurrent_writers_keep_one_chain(app, db, make, people):
+    """Transactions in several threads (connections) at once still link each row to the one before."""
+    import threading
+
+    from tracker.auth.models import User
+
+    admin_id = people.admin.id
+    failures = []
+
+    def writer(n: int) -> None:
+        with app.app_context():
+            try:
+                for k in range(10):
+                    actor = db.session.get(User, admin_id)
+                    audit.record(actor, "test.concurrent", actor, {"writer": n, "k": k})
+                    db.session.commit()
+            except Exception as exc:  # reported below
+                failures.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == []
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
+                             .where(AuditEntry.action == "test.concurrent")) == 40
+    result = services.verify()
+    assert result.ok, result.breaks
