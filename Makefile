@@ -66,7 +66,7 @@ test-sqlite:
 
 test-postgres:
 	@echo "== tests on PostgreSQL"
-	$(BIN)/python -m pytest -q -n 2 -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 -m "not e2e and not processes" $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -59,6 +59,8 @@ class Config:
     # Flask-Limiter: memory by default, e.g. redis://127.0.0.1:6379/0 past one process
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    #: keeps two installs (or test runs) apart on one Redis
+    RATELIMIT_KEY_PREFIX = env("RATELIMIT_KEY_PREFIX", "duban")
     LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10 per minute")
     #: per API token
     API_RATE_LIMIT = env("API_RATE_LIMIT", "300 per minute")
@@ -72,6 +74,8 @@ class Config:
     PLAN_MAX_MB = env_int("PLAN_MAX_MB", 20)
     #: a units or users file (.xlsx/.csv) for the bulk import
     IMPORT_MAX_MB = env_int("IMPORT_MAX_MB", 20)
+    #: e.g. /_protected/evidence/: evidence is sent by nginx (X-Accel-Redirect) after the app's check
+    ACCEL_REDIRECT_PREFIX = env("ACCEL_REDIRECT_PREFIX")
 
     # who sees what (tracker/access.py): whether a supervisor sees, edits, assigns and reviews the
     # plans that have no supervisor (imported by an admin, or whose supervisor's account was removed)
@@ -110,6 +114,9 @@ class Config:
     #: where imported plan files are kept; None means instance/plans
     PLAN_SOURCE_FOLDER = env("PLAN_SOURCE_FOLDER")
 
+    #: reverse proxies in front of the app (nginx: 1); their X-Forwarded-For/-Proto are trusted
+    PROXY_COUNT = env_int("PROXY_COUNT", 0)
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -120,10 +127,45 @@ class Config:
     # load demo data on the first start (make run)
     DEMO_DATA = env_bool("DEMO_DATA", False)
 
+    # 等保 level 3 application controls; these defaults are production's (see the README's checklist)
+    #: failed sign-ins (password or second factor) within the window that lock an account; 0: never
+    LOCKOUT_ATTEMPTS = env_int("LOCKOUT_ATTEMPTS", 5)
+    LOCKOUT_WINDOW_MINUTES = env_int("LOCKOUT_WINDOW_MINUTES", 15)
+    LOCKOUT_MINUTES = env_int("LOCKOUT_MINUTES", 30)
+    PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10)
+    #: of four: lower case, upper case, digits, other characters
+    PASSWORD_MIN_CLASSES = env_int("PASSWORD_MIN_CLASSES", 3)
+    #: a new password may not be one of the last N; 0: no check
+    PASSWORD_HISTORY = env_int("PASSWORD_HISTORY", 5)
+    #: days after which a password must be changed; 0: never
+    PASSWORD_MAX_AGE_DAYS = env_int("PASSWORD_MAX_AGE_DAYS", 0)
+    #: accounts made or reset by an admin change their password at the first sign-in
+    FORCE_FIRST_PASSWORD_CHANGE = env_bool("FORCE_FIRST_PASSWORD_CHANGE", True)
+    #: admins and supervisors must sign in with a TOTP second factor
+    TOTP_REQUIRED = env_bool("TOTP_REQUIRED", True)
+    TOTP_ISSUER = env("TOTP_ISSUER", "督办")
+    #: signed-in sessions end after this much inactivity, and after this lifetime at most; 0: never
+    IDLE_TIMEOUT_MINUTES = env_int("IDLE_TIMEOUT_MINUTES", 30)
+    SESSION_LIFETIME_HOURS = env_int("SESSION_LIFETIME_HOURS", 12)
+    #: audit rows older than this are archived to a signed export, then removed
+    AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 180)
+    #: where the signed archives go; None means instance/audit-archive
+    AUDIT_ARCHIVE_FOLDER = env("AUDIT_ARCHIVE_FOLDER")
+
+
+#: the development fallback; production refuses it (and any key it was not told)
+DEVELOPMENT_SECRET_KEY = "dev-only-not-secret"
+
 
 class DevelopmentConfig(Config):
+    """``make run``: the demo accounts sign in with their printed passwords, no second factor."""
+
     DEBUG = False
-    SECRET_KEY = Config.SECRET_KEY or "dev-only-not-secret"
+    SECRET_KEY = Config.SECRET_KEY or DEVELOPMENT_SECRET_KEY
+    PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 8)
+    PASSWORD_MIN_CLASSES = env_int("PASSWORD_MIN_CLASSES", 2)
+    FORCE_FIRST_PASSWORD_CHANGE = env_bool("FORCE_FIRST_PASSWORD_CHANGE", False)
+    TOTP_REQUIRED = env_bool("TOTP_REQUIRED", False)
 
 
 class ProductionConfig(Config):
@@ -135,7 +177,7 @@ class ProductionConfig(Config):
     def check(cls, config: dict) -> None:
         """Refuse to start with a missing or placeholder secret key."""
         key = config.get("SECRET_KEY")
-        if not key or key == DevelopmentConfig.SECRET_KEY or len(key) < 16:
+        if not key or key == DEVELOPMENT_SECRET_KEY or len(key) < 16:
             raise RuntimeError(
                 "TRACKER_SECRET_KEY must be set to a random string of at least 16 characters "
                 "in production (python -c 'import secrets; print(secrets.token_hex(32))')."
@@ -150,6 +192,11 @@ class TestingConfig(Config):
     MAIL_SERVER = None
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     SERVER_NAME = None
+    # tests that check a control switch it on
+    PASSWORD_MIN_LENGTH = 8
+    PASSWORD_MIN_CLASSES = 1
+    FORCE_FIRST_PASSWORD_CHANGE = False
+    TOTP_REQUIRED = False
 
 
 CONFIGS = {

@@ -462,6 +462,7 @@ MENU_RULES: dict[str, Callable[[Any], bool]] = {
     "units.list_units": may_manage,
     "admin_users.list_users": may_manage,
     "admin_import.upload": may_manage,
+    "auditlog.list_entries": may_manage,
 }
 
 

@@ -11,6 +11,7 @@ from flask import Flask
 import config as config_module
 from tracker import cli, errors, i18n, security, web
 from tracker.api import views as api_views
+from tracker.auditlog import views as audit_views
 from tracker.auth import admin_views as admin_user_views
 from tracker.auth import views as auth_views
 from tracker.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
@@ -55,6 +56,13 @@ def create_app(config: Any = None) -> Flask:
     check = getattr(config_class, "check", None)
     if check is not None:
         check(app.config)
+
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies:
+        # the client's address (sign-in limits, history) and scheme come from the proxy's headers
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     register_extensions(app)
     register_blueprints(app)
@@ -111,8 +119,10 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     for module in (main_views, auth_views, admin_user_views, unit_views, plan_views, task_views, notify_views,
-                   notice_views, report_views, api_views):
+                   notice_views, report_views, api_views, audit_views):
         app.register_blueprint(module.bp)
     # the API's docs and token pages, and its CSRF exemption (bearer tokens are not ambient)
     app.register_blueprint(admin_user_views.imports_bp)
     api_views.register(app)
+    # the session rules of 等保 (idle timeout, forced password change, second factor) and their page helper
+    auth_views.register(app)

@@ -1,14 +1,26 @@
-"""One audit trail for every change: who did what to which object, when."""
+"""One audit trail for every change: who did what to which object, when.
+
+Each row carries the hash of the row before it on the same (local) day and its own hash over
+its fields and that link, so an edited, removed or inserted row shows as a break in the chain
+(``flask audit verify``, :mod:`tracker.auditlog`). A chain per day lets retention remove whole
+days of old rows without breaking the days it keeps.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tracker import timeutil
 from tracker.db import db, utcnow
+
+#: PostgreSQL advisory lock taken while a row is linked: one writer at a time extends the chain
+CHAIN_LOCK = 0x6475_6261
 
 
 class AuditEntry(db.Model):
@@ -23,6 +35,10 @@ class AuditEntry(db.Model):
     object_type: Mapped[str] = mapped_column(sa.String(32))
     object_id: Mapped[int | None]
     data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    #: the chain (tracker.auditlog): the local day of ``at``, the previous row's hash that day, this row's
+    chain_day: Mapped[str | None] = mapped_column(sa.String(10), index=True)
+    prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    row_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
     actor = db.relationship("User", lazy="joined")
 
@@ -49,7 +65,53 @@ def record(
         data=_jsonable(data or {}),
     )
     db.session.add(entry)
+    link(entry)
     return entry
+
+
+def link(entry: AuditEntry) -> None:
+    """Give a new row its place in its day's chain: the previous row's hash, and its own.
+
+    On PostgreSQL an advisory lock, taken before the row is inserted and held to the end of the
+    transaction, keeps two transactions from linking to the same row and gives ids in linking
+    order; on SQLite the insert takes the database's write lock, to the same effect.
+    """
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        # before the row is inserted: ids then follow the order in which transactions link
+        with session.no_autoflush:
+            session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
+    session.flush()
+    entry.chain_day = chain_day(entry.at)
+    previous = session.scalar(
+        sa.select(AuditEntry.row_hash)
+        .where(AuditEntry.chain_day == entry.chain_day, AuditEntry.id < entry.id)
+        .order_by(AuditEntry.id.desc()).limit(1)
+    )
+    entry.prev_hash = previous or genesis(entry.chain_day)
+    entry.row_hash = row_hash(entry)
+
+
+def chain_day(at: datetime) -> str:
+    return timeutil.to_local(at).date().isoformat()
+
+
+def genesis(day: str) -> str:
+    """The link of a day's first row."""
+    return hashlib.sha256(f"duban-audit:{day}".encode()).hexdigest()
+
+
+def canonical(entry: Any) -> str:
+    """The row's fields as hashed: the same text before and after a round trip through the database."""
+    at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)
+    return json.dumps([entry.id, at.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds"),
+                       entry.actor_id, entry.action, entry.object_type, entry.object_id, entry.data or {},
+                       entry.chain_day, entry.prev_hash],
+                      sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def row_hash(entry: Any) -> str:
+    return hashlib.sha256(canonical(entry).encode("utf-8")).hexdigest()
 
 
 def _jsonable(value: Any) -> Any:

@@ -12,8 +12,10 @@ from flask.cli import AppGroup
 
 from tracker import conformance
 from tracker.api import cli as api_cli
+from tracker.auditlog import cli as audit_cli
 from tracker.auth import services as account_services
 from tracker.auth.models import Role, User
+from tracker.backup import cli as backup_cli
 from tracker.db import utcnow
 from tracker.extensions import db
 from tracker.notices import cli as notice_cli
@@ -93,5 +95,6 @@ def load_demo(if_empty: bool) -> None:
 
 def register(app: Flask) -> None:
     for group in (users_cli, units_cli, demo_cli, notify_cli.scheduler_cli, notify_cli.reminders_cli,
-                  notify_cli.outbox_cli, notice_cli.notices_cli, api_cli.tokens_cli, conformance.documents_cli):
+                  notify_cli.outbox_cli, notice_cli.notices_cli, api_cli.tokens_cli, conformance.documents_cli,
+                  audit_cli.audit_cli, backup_cli.backup_command, backup_cli.restore_command):
         app.cli.add_command(group)

@@ -17,10 +17,12 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError
 
+from tracker.db import utcnow
 from tracker.extensions import db
 
 
@@ -98,11 +100,37 @@ def _messages() -> dict[int, str]:
     }
 
 
+def _acting_user():
+    """The signed-in user, or the API token's user."""
+    if getattr(current_user, "is_authenticated", False):
+        return current_user._get_current_object()
+    return g.get("api_user")
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
 def register(app: Flask) -> None:
+    @app.after_request
+    def record_denial(response):
+        """Every 403 to a signed-in user (page or API) is a security event in the audit log."""
+        if response.status_code == 403:
+            user = _acting_user()
+            if user is not None:
+                # imported here: the account services raise this module's errors
+                from tracker.auth.services import record_permission_denied
+
+                try:
+                    db.session.rollback()
+                    record_permission_denied(user, method=request.method, path=request.path,
+                                             endpoint=request.endpoint, now=utcnow())
+                    db.session.commit()
+                except Exception:  # the refusal itself must still reach the user
+                    db.session.rollback()
+                    app.logger.exception("could not record a permission denial")
+        return response
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         message = _("表单已过期或来源不明，请刷新页面后重试。")

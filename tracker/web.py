@@ -29,6 +29,7 @@ MENU = (
     ("notify.outbox", _l("邮件发件箱")),
     ("units.list_units", _l("单位管理")),
     ("admin_users.list_users", _l("用户管理")),
+    ("auditlog.list_entries", _l("审计日志")),
     ("admin_import.upload", _l("批量导入")),
 )
 

@@ -1,7 +1,7 @@
 """document number series: 督办/补发 and 催办 numbered apart, 通报 numbers, 机关代字 kept per notice
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-12-06 05:30:00
 
 """
@@ -13,7 +13,7 @@ import tracker.db
 
 # revision identifiers, used by Alembic.
 revision = '0004'
-down_revision = '0001'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

@@ -39,6 +39,7 @@ from tracker.api.models import ApiToken
 from tracker.api.schemas import MAX_ID, SCHEMAS
 from tracker.auth.models import User
 from tracker.db import utcnow
+from tracker.downloads import send_stored_file
 from tracker.errors import show_again
 from tracker.extensions import csrf, db, limiter
 from tracker.notices import documents as notice_documents
@@ -392,11 +393,7 @@ def evidence_file(task_id: int, evidence_id: int):
         raise NotFound() from None
     if not os.path.isfile(path):
         raise NotFound()
-    response = send_file(path, mimetype=evidence.content_type, as_attachment=True,
-                         download_name=evidence.original_name, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_stored_file(path, mimetype=evidence.content_type, download_name=evidence.original_name)
 
 
 @bp.get("/tasks/<int:task_id>/extensions")

@@ -40,7 +40,7 @@ def list_users():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     query = sa.select(User).order_by(User.role, User.name)
     pagination = db.paginate(query, page=page, per_page=50, error_out=False)
-    return render_template("admin/users.html", pagination=pagination)
+    return render_template("admin/users.html", pagination=pagination, now=utcnow(), is_locked=services.is_locked)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -54,7 +54,7 @@ def create():
         db.session.commit()
         flash(_("用户已创建。"), "success")
         return redirect(url_for(".list_users"))
-    return render_template("admin/user_edit.html", form=form, user=None)
+    return render_template("admin/user_edit.html", form=form, user=None, locked=False)
 
 
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
@@ -76,7 +76,40 @@ def edit(user_id: int):
         db.session.commit()
         flash(_("用户已保存。"), "success")
         return redirect(url_for(".list_users"))
-    return render_template("admin/user_edit.html", form=form, user=user)
+    return render_template("admin/user_edit.html", form=form, user=user, locked=services.is_locked(user, utcnow()))
+
+
+@bp.route("/<int:user_id>/sign-ins")
+@access.protects("user_id", access.may_manage_user)
+@admin_required
+def sign_ins(user_id: int):
+    """A user's sign-in history (time, address, result), for the admin."""
+    user = db.session.get(User, user_id) or abort(404)
+    return render_template("auth/sign_ins.html", events=services.sign_in_history(user, limit=500), user=user,
+                           locked=services.is_locked(user, utcnow()))
+
+
+@bp.route("/<int:user_id>/unlock", methods=["POST"])
+@access.protects("user_id", access.may_manage_user, access.may_manage_user)
+@admin_required
+def unlock(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    services.unlock(user, actor=current_user, now=utcnow())
+    db.session.commit()
+    flash(_("账号已解锁。"), "success")
+    return redirect(url_for(".edit", user_id=user.id))
+
+
+@bp.route("/<int:user_id>/reset-second-factor", methods=["POST"])
+@access.protects("user_id", access.may_manage_user, access.may_manage_user)
+@admin_required
+def reset_second_factor(user_id: int):
+    """A lost phone: the user sets up a new authenticator at the next sign-in."""
+    user = db.session.get(User, user_id) or abort(404)
+    services.reset_second_factor(user, actor=current_user, now=utcnow())
+    db.session.commit()
+    flash(_("双因素认证已重置。"), "success")
+    return redirect(url_for(".edit", user_id=user.id))
 
 
 # --------------------------------------------------------------------------- bulk import of units and users

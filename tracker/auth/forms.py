@@ -13,6 +13,10 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("记住我"))
 
 
+class SecondFactorForm(FlaskForm):
+    code = StringField(_l("验证码"), validators=[DataRequired(_l("请输入验证码。")), Length(max=32)])
+
+
 class ChangePasswordForm(FlaskForm):
     current = PasswordField(_l("当前密码"), validators=[DataRequired(_l("请输入当前密码。"))])
     new = PasswordField(_l("新密码"), validators=[DataRequired(_l("请输入新密码。")), Length(max=128)])

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from tracker.db import TimestampMixin, db, str_enum
+from tracker.db import TimestampMixin, db, str_enum, utcnow
 
 
 class Role(enum.Enum):
@@ -44,6 +44,18 @@ class User(TimestampMixin, db.Model):
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
     locale: Mapped[str | None] = mapped_column(sa.String(10))
     last_login_at: Mapped[datetime | None]
+    # 等保 controls (tracker.auth.security)
+    #: set when an admin made or reset the password (FORCE_FIRST_PASSWORD_CHANGE)
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    password_changed_at: Mapped[datetime | None]
+    #: failed sign-ins since first_failed_at; the account is locked until locked_until
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    first_failed_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
+    #: base32 TOTP secret once confirmed; the last time step used, so a code works once
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     unit = relationship("Unit", foreign_keys=[unit_id], back_populates="members")
 
@@ -67,3 +79,44 @@ class User(TimestampMixin, db.Model):
     def end_sessions(self) -> None:
         """Invalidate every login cookie of this user (other browsers included)."""
         self.session_token = new_session_token()
+
+
+class PasswordHistory(db.Model):
+    """Earlier password hashes: a new password may not be one of the last PASSWORD_HISTORY."""
+
+    __tablename__ = "password_history"
+    __table_args__ = (sa.Index("ix_password_history_user", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that stands in for a TOTP code (a lost phone); stored hashed."""
+
+    __tablename__ = "recovery_code"
+    __table_args__ = (sa.Index("ix_recovery_code_user", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[datetime | None]
+
+
+class LoginEvent(db.Model):
+    """One sign-in attempt: the history a user and the admins read (time, address, result)."""
+
+    __tablename__ = "login_event"
+    __table_args__ = (sa.Index("ix_login_event_user", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    #: what was typed, for attempts on unknown accounts
+    email: Mapped[str] = mapped_column(sa.String(254))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    address: Mapped[str | None] = mapped_column(sa.String(64))
+    #: success, bad_password, bad_code, locked, inactive, unknown
+    result: Mapped[str] = mapped_column(sa.String(20))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(200))

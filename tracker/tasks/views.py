@@ -13,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -24,6 +23,7 @@ from tracker import access
 from tracker.auth.models import User
 from tracker.auth.permissions import staff_required, supervisor_required
 from tracker.db import utcnow
+from tracker.downloads import send_stored_file
 from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.notices import services as notice_services
@@ -264,11 +264,7 @@ def download(evidence_id: int):
         abort(404)
     if not os.path.exists(path):
         abort(404)
-    response = send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.original_name,
-                         max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_stored_file(path, mimetype=item.content_type, download_name=item.original_name)
 
 
 # -- assignment and the plan matrix ----------------------------------------------------------
