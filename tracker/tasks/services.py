@@ -7,7 +7,6 @@ flushes, the view or job commits. A concurrent change to the same task surfaces 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -19,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from tracker import audit
+from tracker import audit, periods
 from tracker.auth.models import Role, User
 from tracker.auth.permissions import PermissionDenied
 from tracker.extensions import db
@@ -393,13 +392,6 @@ def transition(task: Task, action: str, *, actor: User, note: str = "", now: dat
 
 # -- progress and evidence -------------------------------------------------------------------
 
-PERIOD_PATTERNS = {
-    ReportingPeriod.monthly: r"^\d{4}-(0[1-9]|1[0-2])$",
-    ReportingPeriod.quarterly: r"^\d{4}-Q[1-4]$",
-    ReportingPeriod.half_yearly: r"^\d{4}-H[12]$",
-}
-
-
 def _check_working(task: Task) -> None:
     if task.state not in WORKING_STATES:
         raise StateConflict(_("任务当前为“%(state)s”，不能再报送或上传材料。", state=state_label(task.state)))
@@ -416,8 +408,7 @@ def report_progress(task: Task, *, actor: User, text: str, percent: int | None, 
             raise TaskError(_("完成进度必须是 0 到 100 之间的整数。"))
     period_key = (period_key or "").strip() or None
     if period_key is not None:
-        pattern = PERIOD_PATTERNS.get(task.reporting_period)
-        if pattern is None or not re.match(pattern, period_key):
+        if not periods.is_valid_key(task.reporting_period.value, period_key):
             raise TaskError(_("反馈期次格式不正确。"))
     proves = _clean_text(proves, required=False, message="", limit=50) or None
     if task.state is not TaskState.in_progress:
@@ -599,16 +590,10 @@ def decide_extension(request: ExtensionRequest, *, actor: User, approve: bool, n
 
 def _period_of(day: date, period: ReportingPeriod) -> tuple[str, date]:
     """The key of the period containing ``day`` and that period's last day."""
-    if period is ReportingPeriod.monthly:
-        first_next = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-        return f"{day.year}-{day.month:02d}", date.fromordinal(first_next.toordinal() - 1)
-    if period is ReportingPeriod.quarterly:
-        q = (day.month - 1) // 3 + 1
-        end_month = q * 3
-        first_next = date(day.year + (end_month == 12), end_month % 12 + 1, 1)
-        return f"{day.year}-Q{q}", date.fromordinal(first_next.toordinal() - 1)
-    half = 1 if day.month <= 6 else 2
-    return f"{day.year}-H{half}", date(day.year, 6, 30) if half == 1 else date(day.year, 12, 31)
+    found = periods.bounds(day, period.value)
+    if found is None:
+        raise ValueError(period)
+    return found[0], found[2]
 
 
 def expected_periods(task: Task, today: date) -> list[str]:
