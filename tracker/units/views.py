@@ -32,6 +32,7 @@ def _data(form: UnitForm) -> services.UnitData:
         parent_id=int(form.parent_id.data) if form.parent_id.data else None,
         contact_email=form.contact_email.data, leader_id=int(form.leader_id.data) if form.leader_id.data else None,
         sort_order=form.sort_order.data or 0, is_active=form.is_active.data,
+        aliases=services.split_aliases(form.aliases.data),
     )
 
 
@@ -63,6 +64,7 @@ def edit(unit_id: int):
         form.kind.data = unit.kind.value
         form.parent_id.data = str(unit.parent_id or "")
         form.leader_id.data = str(unit.leader_id or "")
+        form.aliases.data = "、".join(unit.aliases or [])
     if form.validate_on_submit() and save_or_explain(
             lambda: services.update_unit(unit, _data(form), actor=current_user), services.UnitError, _("单位已保存。")):
         return redirect(url_for(".list_units"))
