@@ -137,11 +137,18 @@ def _render_preview(edited: dict[str, Any], lines: list[str], *, token: str, fil
             if isinstance(start, int):
                 starts.add(start)
                 hits.update(range(start, (end if isinstance(end, int) and end >= start else start) + 1))
-    count = sum(1 for plan in edited.get("plans", []) for _ in _walk_dicts(plan.get("items", [])))
+    items = [item for plan in edited.get("plans", []) for item in _walk_dicts(plan.get("items", []))]
     return render_template(
         "plans/preview.html", form=form, edited=edited, outline_json=outline_json, lines=lines, hits=hits,
-        starts=starts, filename=filename, error=error, item_count=count, max_items=services.MAX_ITEMS,
+        starts=starts, filename=filename, error=error, item_count=len(items), max_items=services.MAX_ITEMS,
+        doubt_count=sum(1 for item in items if services.doubts(item)), doubt_below=services.DOUBT_BELOW,
     ), status
+
+
+@bp.app_template_global("plan_doubts")
+def _plan_doubts(item: Any) -> set[str]:
+    """What the parser doubts of an outline item (the preview's and the plan page's marks)."""
+    return services.doubts(item)
 
 
 def _walk_dicts(items: Any):

@@ -18,6 +18,7 @@ from tracker import periods
 from tracker.audit import AuditEntry
 from tracker.auth.models import Role, User
 from tracker.extensions import db
+from tracker.plans import services as plan_services
 from tracker.plans.models import Measure, MeasureKind, Plan
 from tracker.tasks.filters import TaskFilters, filter_conditions
 from tracker.tasks.lights import light_expression, light_for
@@ -271,8 +272,6 @@ def task_extensions(task: Task) -> list[ExtensionRequest]:
 
 #: the suggestion keys that name units, and the role each gives
 UNIT_KEYS = ("lead_units", "support_units", "units")
-#: an item the parser is less sure of than this is marked for checking (see plans.services)
-DOUBT_BELOW = 0.7
 
 
 @dataclass
@@ -312,15 +311,6 @@ def _names(suggestions: dict, key: str) -> list[str]:
     return [str(v).strip() for v in values if str(v).strip()]
 
 
-def _doubts(suggestions: dict) -> set[str]:
-    doubtful = suggestions.get("doubtful") or []
-    keys = {str(k) for k in doubtful} if isinstance(doubtful, list) else set()
-    confidence = suggestions.get("confidence")
-    if isinstance(confidence, int | float) and not isinstance(confidence, bool) and confidence < DOUBT_BELOW:
-        keys.add("item")
-    return keys
-
-
 def propose(measure: Measure, units: UnitDirectory, *, default_due: str = "") -> Proposal:
     """The tasks a measure's suggestions call for.
 
@@ -330,7 +320,7 @@ def propose(measure: Measure, units: UnitDirectory, *, default_due: str = "") ->
     each of its units. A unit named twice keeps its strongest role (牵头 over 配合).
     """
     suggestions = measure.suggestions if isinstance(measure.suggestions, dict) else {}
-    doubts = _doubts(suggestions)
+    doubts = plan_services.doubts(suggestions)
     deadline = suggestions.get("deadline")
     due = ""
     if isinstance(deadline, str):
