@@ -127,6 +127,17 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "is_key": {"type": "boolean"},
         "evidence_required": {"type": "boolean"},
     }, required=["measure_ids", "unit_ids", "due_on"]),
+    "AssignmentEntry": _obj({
+        "measure_id": ID, "unit_id": ID,
+        "role": {"type": "string", "enum": _values(UnitRole)},
+        "due_on": DATE,
+        "reporting_period": {"type": "string", "enum": _values(ReportingPeriod)},
+    }, required=["measure_id", "unit_id", "due_on"]),
+    "AssignmentPlanCreate": _obj({
+        "entries": {"type": "array", "items": ref("AssignmentEntry"), "minItems": 1, "maxItems": 5000},
+        "is_key": {"type": "boolean"},
+        "evidence_required": {"type": "boolean"},
+    }, required=["entries"]),
     "TransitionCreate": _obj({
         "action": {"type": "string", "enum": TRANSITIONS},
         "note": {"type": "string", "maxLength": 2000},
