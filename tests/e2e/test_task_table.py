@@ -1,0 +1,86 @@
+"""A task-breakdown table (.xlsx) imported in a real browser: the preview shows each row's units and
+deadline, and one confirmation creates the lead and supporting tasks the table names."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from tests import factories, task_tables
+from tests.e2e.conftest import shot, sign_in
+from tracker import timeutil
+from tracker.extensions import db
+from tracker.tasks.models import Task
+from tracker.units.models import Unit, UnitKind
+
+
+def _add_departments(app) -> None:
+    with app.app_context():
+        region = db.session.scalar(sa.select(Unit).where(Unit.name == "示范市"))
+        make = factories.Factory(db)
+        for name in ("市水务局", "市教育局"):
+            make.unit(name, kind=UnitKind.department, parent=region)
+        db.session.commit()
+        db.session.remove()
+
+
+def _row_values(page, measure_text: str) -> list[tuple[str, str, str, str]]:
+    """The pre-filled rows of one measure: (unit, role, deadline, period) as the supervisor sees them."""
+    block = page.locator("#plan-assign .proposal", has_text=measure_text)
+    return [tuple(row) for row in block.locator("tr.plan-row").evaluate_all("""rows => rows.map(row => {
+        const shown = name => { const s = row.querySelector(`select[name$='-${name}']`);
+                                return s.value ? s.options[s.selectedIndex].text.trim() : ''; };
+        return [shown('unit'), shown('role'), row.querySelector('input[type=date]').value, shown('period')];
+    }).filter(r => r[0])""")]
+
+
+def test_xlsx_task_table_to_tasks_in_one_action(live_server, live_app, new_page, tmp_path):
+    people = live_app.config["E2E_PEOPLE"]
+    _add_departments(live_app)
+    year = timeutil.local_today(timeutil.utcnow()).year + 1
+    table = task_tables.rows(year)
+    path = tmp_path / "重点工作任务分解表.xlsx"
+    path.write_bytes(task_tables.xlsx_bytes(table))
+    due = {number: day.isoformat() for number, day in task_tables.expected_deadlines(year).items()}
+
+    sup = new_page()
+    sign_in(sup, live_server, people.supervisor)
+    sup.goto(live_server.url + "/plans/import")
+    sup.set_input_files("input[type=file][name=file]", str(path))
+    sup.click("#preview-button")
+    sup.wait_for_selector("#outline-editor .erow")
+    first = sup.locator("#outline-editor .erow").first
+    for text in (people.unit, people.other_unit, "市水务局", due["1"]):
+        expect(first.locator(".tag", has_text=text)).to_have_count(1)
+    assert sup.locator("#outline-editor .erow").nth(1).locator(".tag-lead_units", has_text="各县区").count() == 1
+    shot(sup, "table-01-preview")
+    sup.click("#save-form button[type=submit]")
+    sup.wait_for_url("**/plans/*")
+
+    sup.click("text=分解交办")
+    sup.wait_for_url("**/assign")
+    sup.click("#assign-all")
+    sup.wait_for_selector("#plan-assign")
+    expect(sup.locator("#plan-summary")).to_have_text("将交办 6 项任务：牵头 4 项，配合 2 项。")
+    assert _row_values(sup, table[0].task) == [
+        (people.unit, "牵头", due["1"], "每半年"), (people.other_unit, "配合", due["1"], "每半年"),
+        ("市水务局", "配合", due["1"], "每半年")]
+    assert _row_values(sup, table[1].task) == [
+        (people.unit, "牵头", due["2"], "每月"), (people.other_unit, "牵头", due["2"], "每月")]
+    assert _row_values(sup, table[2].task) == [("市教育局", "牵头", due["3"], "一次性")]
+    shot(sup, "table-02-assign")
+    sup.click("#plan-submit")
+    sup.wait_for_url("**/matrix")
+    expect(sup.locator(".flash", has_text="已交办 6 项任务")).to_be_visible()
+
+    with live_app.app_context():
+        tasks = db.session.scalars(sa.select(Task)).all()
+        got = sorted((t.measure.number, t.unit.name, t.role.value, t.due_on.isoformat(), t.reporting_period.value)
+                     for t in tasks)
+        db.session.remove()
+    assert got == sorted([
+        ("1", people.unit, "lead", due["1"], "half_yearly"),
+        ("1", people.other_unit, "support", due["1"], "half_yearly"),
+        ("1", "市水务局", "support", due["1"], "half_yearly"),
+        ("2", people.unit, "lead", due["2"], "monthly"), ("2", people.other_unit, "lead", due["2"], "monthly"),
+        ("3", "市教育局", "lead", due["3"], "once")])
