@@ -84,3 +84,30 @@ def test_xlsx_task_table_to_tasks_in_one_action(live_server, live_app, new_page,
         ("1", "市水务局", "support", due["1"], "half_yearly"),
         ("2", people.unit, "lead", due["2"], "monthly"), ("2", people.other_unit, "lead", due["2"], "monthly"),
         ("3", "市教育局", "lead", due["3"], "once")])
+
+
+def test_the_outline_editor_marks_what_the_parser_doubts(live_server, live_app, new_page):
+    people = live_app.config["E2E_PEOPLE"]
+    with live_app.app_context():
+        from tracker.auth.models import User
+
+        supervisor = db.session.scalar(sa.select(User).where(User.email == people.supervisor))
+        plan = factories.Factory(db).plan("2026年民生实事", supervisor=supervisor)
+        sure, unsure, low = [m for m in plan.measures if m.level == 2]
+        sure.suggestions = {"lead_units": ["东城区"], "leaders": ["王副市长"]}
+        unsure.suggestions = {"units": ["县水务局"], "period": "quarterly", "doubtful": ["units"], "confidence": 0.9}
+        low.suggestions = {"confidence": 0.3}
+        db.session.commit()
+        plan_id = plan.id
+        db.session.remove()
+    page = new_page()
+    sign_in(page, live_server, people.supervisor)
+    page.goto(f"{live_server.url}/plans/{plan_id}/outline")
+    page.wait_for_selector("#outline-editor .erow")
+    doubtful = page.locator("#outline-editor .erow-doubtful")
+    expect(doubtful).to_have_count(2)
+    assert page.locator("#doubt-1").get_attribute("class").count("erow-doubtful") == 1
+    expect(doubtful.first.locator(".tag-doubtful")).to_have_text("县水务局")
+    expect(doubtful.first.locator(".badge-doubt")).to_have_text("需确认")
+    expect(page.locator("#outline-editor .tag-leader")).to_have_text("王副市长")
+    expect(page.locator("#outline-static [id^='doubt-']")).to_have_count(0)

@@ -299,7 +299,7 @@ def edit_outline(plan_id: int):
     form = OutlineForm(formdata=None, outline_json=json.dumps({"items": items}, ensure_ascii=False))
     lines = (plan.source_text or "").split("\n")
     return render_template("plans/outline_edit.html", plan=plan, form=form, outline_json=outline_json,
-                           edited=edited, error=error, lines=lines,
+                           edited=edited, error=error, lines=lines, doubt_below=services.DOUBT_BELOW,
                            in_use=sorted(services.measures_with_tasks(plan))), status
 
 
