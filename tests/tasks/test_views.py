@@ -141,6 +141,20 @@ def test_a_bad_row_saves_nothing_and_keeps_the_list(db, auth, people, plan, meas
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail)) == 0
 
 
+def test_a_long_assignment_list_is_not_refused_for_its_size(db, auth, people, plan, measures):
+    """A long plan's list (2000 rows, over a megabyte of form) is read in full; empty rows are skipped."""
+    client = auth.client_for(people.supervisor)
+    rows = {"mode": "plan", "rows": "2000"}
+    for i in range(2000):
+        rows.update({f"row-{i}-measure": str(measures[0].id), f"row-{i}-unit": "", f"row-{i}-role": "support",
+                     f"row-{i}-due_on": "2030-06-30", f"row-{i}-period": "once", f"row-{i}-keep": "1",
+                     f"row-{i}-written": "各乡镇（街道）有关责任单位" * 4})
+    rows.update({"row-0-unit": str(people.unit.id), "row-0-role": "lead"})
+    response = client.post(f"/plans/{plan.id}/assign", data=rows)
+    assert response.status_code == 302
+    assert [(t.unit_id, t.role.value) for t in db.session.scalars(sa.select(Task))] == [(people.unit.id, "lead")]
+
+
 def test_unmatched_names_are_mapped_once_and_remembered(db, auth, people, make, plan, measures):
     tree = make.directory(people)
     measures[0].suggestions = {"lead_units": ["县农业农村局"], "deadline": "2030-06-30"}

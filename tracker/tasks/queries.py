@@ -299,8 +299,9 @@ class Proposal:
     rows: list[ProposedRow]
     leaders: list[str] = field(default_factory=list)
     deadline_text: str = ""
-    #: names that matched no unit (or several), and a rhythm no one reports on (每日)
+    #: names that matched no unit (or several units equally)
     unmatched: list[str] = field(default_factory=list)
+    #: the plan asks for daily work: no period is pre-filled, the page says why
     daily: bool = False
     doubtful: bool = False
 
@@ -311,7 +312,7 @@ def _names(suggestions: dict, key: str) -> list[str]:
     return [str(v).strip() for v in values if str(v).strip()]
 
 
-def propose(measure: Measure, units: UnitDirectory, *, default_due: str = "") -> Proposal:
+def propose(measure: Measure, units: UnitDirectory) -> Proposal:
     """The tasks a measure's suggestions call for.
 
     Roles follow what the document says: 牵头单位 lead, 配合单位 support. Units listed with no role
@@ -328,20 +329,18 @@ def propose(measure: Measure, units: UnitDirectory, *, default_due: str = "") ->
             due = date.fromisoformat(deadline).isoformat()
         except ValueError:
             due = ""
-    due = due or default_due
     period_code = str(suggestions.get("period") or "")
     period = periods.from_suggestion(period_code) or "once"
     has_lead = bool(_names(suggestions, "lead_units"))
     roles = {"lead_units": UnitRole.lead, "support_units": UnitRole.support,
              "units": UnitRole.support if has_lead else UnitRole.lead}
     rows: dict[int, ProposedRow] = {}
-    unmatched: list[str] = []
+    unmatched: dict[str, UnitRole] = {}
     for key in UNIT_KEYS:
         for name in _names(suggestions, key):
             match = units.match(name)
             if not match.matched:
-                if name not in unmatched:
-                    unmatched.append(name)
+                unmatched.setdefault(name, roles[key])
                 continue
             for unit in match.units:
                 role = roles[key]
@@ -351,12 +350,12 @@ def propose(measure: Measure, units: UnitDirectory, *, default_due: str = "") ->
                 rows[unit.id] = ProposedRow(measure.id, unit.id, role, due, period, written=name, how=match.how,
                                             doubtful=key in doubts or "item" in doubts)
     ordered = sorted(rows.values(), key=lambda r: (r.role is not UnitRole.lead,))
-    for name in unmatched:
-        ordered.append(ProposedRow(measure.id, None, roles["units"] if has_lead else UnitRole.lead, due, period,
-                                   written=name, doubtful=True, keep=False))
+    # a name that matched nothing: a row to place by hand (ignored while no unit is chosen)
+    for name, role in unmatched.items():
+        ordered.append(ProposedRow(measure.id, None, role, due, period, written=name, doubtful=True))
     leaders = _names(suggestions, "leaders")
     return Proposal(measure=measure, rows=ordered, leaders=leaders,
-                    deadline_text=str(suggestions.get("deadline_text") or ""), unmatched=unmatched,
+                    deadline_text=str(suggestions.get("deadline_text") or ""), unmatched=list(unmatched),
                     daily=period_code == "daily", doubtful=bool(doubts))
 
 
