@@ -118,9 +118,12 @@ def test_extension_request_and_decision(api_for, people, tasks):
                            json={"approve": True}).status_code == 404
 
 
-def test_units(api_for, people):
+def test_units(api_for, people, db):
+    people.unit.aliases = ["东城"]
+    db.session.commit()
     items = api_for(people.member).get("/units").get_json()["items"]
     assert {u["name"] for u in items} >= {"示范市", "东城区", "西城区"}
+    assert {u["name"]: u["aliases"] for u in items}["东城区"] == ["东城"]
 
 
 def test_malformed_and_invalid_bodies(api_for, people, tasks):
