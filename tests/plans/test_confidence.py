@@ -83,3 +83,23 @@ def test_a_sure_preview_has_no_summary(sup):
     page = sup.post("/plans/import", data={"text": "某县工作方案\n一、加强组织领导\n二、抓好重点任务\n"}).get_data(
         as_text=True)
     assert "识别出 1 份计划" in page and "doubt-summary" not in page
+
+
+def hidden(page: str, name: str) -> str:
+    return lxml.html.fromstring(page).xpath(f"//input[@name='{name}']/@value")[0]
+
+
+@pytest.mark.parametrize("known", [False, True])
+def test_saving_says_which_unit_names_match_no_unit(sup, make, people, db, known):
+    if known:
+        make.unit("发改局", parent=people.region)
+        db.session.commit()
+    text = "某县2026年营商环境提升工作方案\n一、加强组织领导\n（一）成立工作专班，由县发改局牵头，东城区配合。\n"
+    body = sup.post("/plans/import", data={"text": text}).get_data(as_text=True)
+    response = sup.post("/plans/import/save", data={"outline_json": hidden(body, "outline_json"),
+                                                    "source_text": hidden(body, "source_text")},
+                        follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "已导入 1 份计划" in page
+    warned = "计划中有 1 个单位名称在单位目录中找不到（如“县发改局”）" in page
+    assert warned is not known

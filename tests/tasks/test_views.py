@@ -99,6 +99,20 @@ def test_one_post_creates_lead_and_support_tasks_as_the_plan_says(db, auth, peop
     assert db.session.get(Task, tasks[(first, "市教育局")].id).due_on == date(2030, 9, 30)
 
 
+def test_all_measures_means_those_not_yet_assigned(db, auth, people, plan, measures, assign):
+    client = auth.client_for(people.supervisor)
+
+    def listed() -> list[str]:
+        page = client.get(f"/plans/{plan.id}/assign?all=1").get_data(as_text=True)
+        return lxml.html.fromstring(page).xpath("//form[@id='plan-assign']//div[@data-measure]/@data-measure")
+
+    assert listed() == [str(m.id) for m in measures]
+    assign(measures[:1], due_on=date(2030, 6, 30))
+    assert listed() == [str(m.id) for m in measures[1:]]
+    assign(measures[1:], due_on=date(2030, 6, 30))
+    assert listed() == [str(m.id) for m in measures]  # all assigned: all of them, to adjust
+
+
 def test_the_list_is_corrected_before_confirming(db, auth, people, make, plan, measures):
     make.directory(people)
     measures[0].suggestions = {"lead_units": ["西城区"], "support_units": ["东城区"], "deadline": "2030-06-30"}

@@ -17,6 +17,8 @@ from tracker.plans import services
 from tracker.plans.errors import PlanInputError
 from tracker.plans.forms import ActionForm, ImportForm, OutlineForm, PlanForm, SaveForm
 from tracker.plans.models import MeasureKind, Plan, PlanState
+from tracker.tasks import queries as task_queries
+from tracker.units import queries as unit_queries
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
@@ -191,6 +193,11 @@ def save_import():
                                source_text="" if stashed else source_text, error=str(exc), status=422)
     services.drop_upload(token)
     flash(_("已导入 %(n)d 份计划（草稿），请核对后启用。", n=len(plans)), "success")
+    directory = unit_queries.directory()
+    unmatched = {name for plan in plans for name, _count in task_queries.unmatched_names(plan, directory)}
+    if unmatched:
+        flash(_("计划中有 %(n)d 个单位名称在单位目录中找不到（如“%(name)s”），分解交办时请先指定对应单位。",
+                n=len(unmatched), name=sorted(unmatched)[0]), "warning")
     return redirect(url_for(".view_plan", plan_id=plans[0].id))
 
 

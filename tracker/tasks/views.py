@@ -386,7 +386,10 @@ def assign(plan_id: int):
         abort(403)
     if request.method == "GET":
         if request.args.get("all"):
-            selected = [m.id for m in queries.assignable_measures(plan) if m.kind is not MeasureKind.heading]
+            # the measures not yet handed out: re-confirming assigned ones would reset what was changed since
+            measures = [m for m in queries.assignable_measures(plan) if m.kind is not MeasureKind.heading]
+            assigned = queries.measure_rollup(plan.id)
+            selected = [m.id for m in measures if m.id not in assigned] or [m.id for m in measures]
         else:
             selected = forms.parse_ids(request.args.getlist("measure_id"))
         return _assign_page(plan, selected_measures=set(selected), selected_units=set(),
