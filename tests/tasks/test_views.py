@@ -135,6 +135,8 @@ def test_a_bad_row_saves_nothing_and_keeps_the_list(db, auth, people, plan, meas
     client = auth.client_for(people.supervisor)
     data = plan_form(client.get(f"/plans/{plan.id}/assign?measure_id={measures[0].id}").get_data(as_text=True))
     data["row-1-due_on"] = ["2020-01-01"]
+    assert "原文时限已过" not in client.get(f"/plans/{plan.id}/assign?measure_id={measures[0].id}").get_data(
+        as_text=True)
     response = client.post(f"/plans/{plan.id}/assign", data=data)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -147,6 +149,11 @@ def test_a_bad_row_saves_nothing_and_keeps_the_list(db, auth, people, plan, meas
     data["row-1-due_on"] = ["2030-06-30"]
     response = client.post(f"/plans/{plan.id}/assign", data=data)
     assert response.status_code == 422 and "只能交办一次" in response.get_data(as_text=True)
+    # a plan of past years: its deadlines have passed, the page says so before anything is sent
+    measures[0].suggestions = {**measures[0].suggestions, "deadline": "2016-12-31"}
+    db.session.commit()
+    assert "原文时限已过" in client.get(f"/plans/{plan.id}/assign?measure_id={measures[0].id}").get_data(
+        as_text=True)
     data = {"mode": "plan", "rows": "1", "row-0-measure": str(measures[0].id), "row-0-unit": "",
             "row-0-keep": "1"}
     response = client.post(f"/plans/{plan.id}/assign", data=data)
