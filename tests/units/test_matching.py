@@ -34,6 +34,8 @@ def names(match) -> list[str]:
     ("教育局", "市教育局", PREFIX),
     ("县市场监管局", "市场监督管理局", PREFIX),
     ("东城区城关街道", "城关街道", PREFIX),
+    ("宣城市水务局", "市水务局", PREFIX),
+    ("安徽省宣城市教育局", "市教育局", PREFIX),
 ])
 def test_one_name_one_unit(tree, written, unit, how):
     [match] = match_unit_names([written])
@@ -74,6 +76,14 @@ def test_a_group_with_no_unit_of_its_kind_is_unmatched(people):
 def test_unmatched_names(tree, written):
     [match] = match_unit_names([written])
     assert not match.matched and match.units == ()
+
+
+def test_words_that_end_like_a_place_are_not_one(tree, make, people):
+    make.unit("服务中心", kind=UnitKind.department, parent=people.region)
+    make.unit("管理局", kind=UnitKind.department, parent=people.region)
+    for written in ("社区服务中心", "城市管理局", "园区服务中心"):
+        assert not match_unit_names([written])[0].matched, written
+    assert [u.name for u in match_unit_names(["青山县服务中心"])[0].units] == ["服务中心"]
 
 
 def test_a_tie_is_left_to_the_supervisor(tree):

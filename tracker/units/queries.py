@@ -8,9 +8,10 @@ A plan writes units as its authors know them: 县水务局 where the tree says �
 3. a group word, expanded by unit kind: 各县区 → the counties, 各乡镇（街道） → the townships,
    各部门 / 各成员单位 → the departments that are not under a county (offices where the tree has no
    departments);
-4. the name without its region prefix: 市/县/区/镇/乡/省/州/旗 or a region unit's full name (示范市,
-   东城区) in front, on either side (县水务局 ↔ 水务局, 区教育局 ↔ 市教育局). When several units
-   match so, the one highest in the tree wins; a tie is left for the supervisor to decide.
+4. the name without its region prefix: 市/县/区/镇/乡/省/州/旗, a region unit's full name (示范市,
+   东城区) or another place name ending so (宣城市, 安徽省宣城市) in front, on either side
+   (县水务局 ↔ 水务局, 区教育局 ↔ 市教育局, 宣城市民政局 ↔ 市民政局). When several units match so,
+   the one highest in the tree wins; a tie is left for the supervisor to decide.
 
 A name that matches nothing comes back unmatched, for the supervisor to map once.
 """
@@ -31,6 +32,11 @@ EXACT, ALIAS, GROUP, PREFIX = "exact", "alias", "group", "prefix"
 LEVEL_PREFIXES = "省市州盟县区旗镇乡"
 #: what is left of 市政府 / 区委 without the prefix names a different body at each level: never matched so
 GENERIC = frozenset({"政府", "人民政府", "党委", "人大", "政协", "纪委", "人大常委会", "委员会", "党工委"})
+#: a place name in front of a unit's name: a few characters ending in a level (宣城市, 安徽省, 东城区)
+_PLACE = re.compile(r"^[\u4e00-\u9fff]{1,6}?(?:自治区|自治州|自治县|省|市|州|盟|县|区|旗)")
+#: words that end like a place but are not one (城市管理局 is not 城市 + 管理局)
+NOT_PLACES = frozenset({"城市", "社区", "小区", "园区", "景区", "街区", "辖区", "市区", "山区", "片区", "城区",
+                        "都市", "校区", "厂区", "矿区", "林区", "牧区", "库区", "湾区", "灾区"})
 #: units whose names are region prefixes of other names
 REGION_KINDS = (UnitKind.region, UnitKind.county, UnitKind.township)
 _PARENS = re.compile(r"[(（][^()（）]*[)）]")
@@ -118,6 +124,13 @@ class UnitDirectory:
             if key.startswith(region) and len(key) - len(region) >= 2:
                 found.add(key[len(region):])
                 break
+        rest = key
+        for _level in range(2):  # 安徽省宣城市民政局 → 宣城市民政局 → 民政局
+            place = _PLACE.match(rest)
+            if place is None or place.group() in NOT_PLACES or len(rest) - place.end() < 2:
+                break
+            rest = rest[place.end():]
+            found.add(rest)
         for form in list(found):
             if form[:1] in LEVEL_PREFIXES and len(form) >= 3:
                 found.add(form[1:])
