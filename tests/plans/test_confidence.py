@@ -29,7 +29,7 @@ def outline() -> Outline:
     return Outline([PlanOutline("2026年民生实事任务分解表", items=[section])])
 
 
-def test_the_suggestions_survive_preview_edit_and_save(db, people, now):
+def test_the_suggestions_survive_preview_edit_and_save(db, people, now, sup):
     edited = services.outline_to_edit(outline())
     items = edited["plans"][0]["items"][0]["children"]
     assert items[0]["leaders"] == ["王副县长"] and "confidence" not in items[0] and "doubtful" not in items[0]
@@ -49,9 +49,12 @@ def test_the_suggestions_survive_preview_edit_and_save(db, people, now):
     assert services.doubts(second.suggestions) == {"units"}
     assert services.doubts(third.suggestions) == {"item"}
     assert services.doubts(first.suggestions) == set()
-    # and back into the outline editor of the saved plan
+    # and back into the outline editor of the saved plan, and marked on the plan page
     tree = services.measure_tree(plan)
     assert tree[0]["children"][1]["doubtful"] == ["units"]
+    page = lxml.html.fromstring(sup.get(f"/plans/{plan.id}").get_data(as_text=True))
+    assert [t.text_content() for t in page.xpath("//span[contains(@class, 'tag-doubtful')]")] == ["县水务局"]
+    assert [t.text_content() for t in page.xpath("//span[contains(@class, 'tag-leader')]")] == ["王副县长"]
 
 
 @pytest.fixture
