@@ -38,7 +38,9 @@ def test_xlsx_task_table_to_tasks_in_one_action(live_server, live_app, new_page,
     people = live_app.config["E2E_PEOPLE"]
     _add_departments(live_app)
     year = timeutil.local_today(timeutil.utcnow()).year + 1
-    table = task_tables.rows(year)
+    # a fourth row names a unit the directory does not have, and townships the tree does not hold
+    table = [*task_tables.rows(year),
+             task_tables.Row("4", "推进乡村振兴示范村建设。", "县乡村振兴局", "各乡镇（街道）", f"{year}年11月底前")]
     path = tmp_path / "重点工作任务分解表.xlsx"
     path.write_bytes(task_tables.xlsx_bytes(table))
     due = {number: day.isoformat() for number, day in task_tables.expected_deadlines(year).items()}
@@ -57,21 +59,32 @@ def test_xlsx_task_table_to_tasks_in_one_action(live_server, live_app, new_page,
     sup.click("#save-form button[type=submit]")
     sup.wait_for_url("**/plans/*")
 
-    sup.click("text=分解交办")
+    expect(sup.locator(".flash-warning", has_text="2 个单位名称在单位目录中找不到")).to_be_visible()
+    sup.click("a.btn:has-text('分解交办')")
     sup.wait_for_url("**/assign")
     sup.click("#assign-all")
     sup.wait_for_selector("#plan-assign")
     expect(sup.locator("#plan-summary")).to_have_text("将交办 6 项任务：牵头 4 项，配合 2 项。")
+    # the names that match nothing, once for the plan: 县乡村振兴局 becomes a new department
+    panel = sup.locator("#unmatched-names")
+    expect(panel.locator("tbody tr")).to_have_count(2)
+    panel.locator("tr", has_text="县乡村振兴局").locator("select").select_option(label="新建为部门")
+    shot(sup, "table-02-names")
+    panel.locator("button[type=submit]").click()
+    expect(sup.locator(".flash", has_text="已记住 1 个单位名称")).to_be_visible()
+    expect(panel.locator("tbody tr")).to_have_count(1)
+    expect(sup.locator("#plan-summary")).to_have_text("将交办 7 项任务：牵头 5 项，配合 2 项。")
+    assert _row_values(sup, table[3].task) == [("县乡村振兴局", "牵头", f"{year}-11-30", "一次性")]
     assert _row_values(sup, table[0].task) == [
         (people.unit, "牵头", due["1"], "每半年"), (people.other_unit, "配合", due["1"], "每半年"),
         ("市水务局", "配合", due["1"], "每半年")]
     assert _row_values(sup, table[1].task) == [
         (people.unit, "牵头", due["2"], "每月"), (people.other_unit, "牵头", due["2"], "每月")]
     assert _row_values(sup, table[2].task) == [("市教育局", "牵头", due["3"], "一次性")]
-    shot(sup, "table-02-assign")
+    shot(sup, "table-03-assign")
     sup.click("#plan-submit")
     sup.wait_for_url("**/matrix")
-    expect(sup.locator(".flash", has_text="已交办 6 项任务")).to_be_visible()
+    expect(sup.locator(".flash", has_text="已交办 7 项任务")).to_be_visible()
 
     with live_app.app_context():
         tasks = db.session.scalars(sa.select(Task)).all()
@@ -83,7 +96,7 @@ def test_xlsx_task_table_to_tasks_in_one_action(live_server, live_app, new_page,
         ("1", people.other_unit, "support", due["1"], "half_yearly"),
         ("1", "市水务局", "support", due["1"], "half_yearly"),
         ("2", people.unit, "lead", due["2"], "monthly"), ("2", people.other_unit, "lead", due["2"], "monthly"),
-        ("3", "市教育局", "lead", due["3"], "once")])
+        ("3", "市教育局", "lead", due["3"], "once"), ("4", "县乡村振兴局", "lead", f"{year}-11-30", "once")])
 
 
 def test_the_outline_editor_marks_what_the_parser_doubts(live_server, live_app, new_page):
