@@ -124,3 +124,26 @@ def test_the_outline_editor_marks_what_the_parser_doubts(live_server, live_app, 
     expect(doubtful.first.locator(".badge-doubt")).to_have_text("需确认")
     expect(page.locator("#outline-editor .tag-leader")).to_have_text("王副市长")
     expect(page.locator("#outline-static [id^='doubt-']")).to_have_count(0)
+
+
+def test_the_assignment_list_fits_a_phone(live_server, live_app, new_page):
+    from tests.e2e.test_phone import PHONE, assert_fits
+
+    people = live_app.config["E2E_PEOPLE"]
+    with live_app.app_context():
+        from tracker.auth.models import User
+
+        supervisor = db.session.scalar(sa.select(User).where(User.email == people.supervisor))
+        plan = factories.Factory(db).plan("2026年民生实事", supervisor=supervisor)
+        for measure in plan.measures:
+            measure.suggestions = {"lead_units": [people.unit], "support_units": [people.other_unit, "县乡村振兴局"],
+                                   "deadline": "2099-06-30", "period": "quarterly"}
+        db.session.commit()
+        plan_id = plan.id
+        db.session.remove()
+    page = new_page(**PHONE)
+    sign_in(page, live_server, people.supervisor)
+    page.goto(f"{live_server.url}/plans/{plan_id}/assign?all=1")
+    page.wait_for_selector("#plan-assign")
+    shot(page, "table-04-phone")
+    assert_fits(page)
