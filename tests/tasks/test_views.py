@@ -48,7 +48,7 @@ def test_assign_page_prefills_from_suggestions(db, auth, people, plan, measures)
     assert f'name="measure_id" value="{measures[0].id}" checked' in page
     heading = next(m for m in plan.measures if m not in measures)
     assert f'name="measure_id" value="{heading.id}"' not in page
-    assert "全选县区" in page and "js/tasks.js" in page
+    assert "全选县区" in page and "js/tasks.js" in page and "全选乡镇" not in page
 
 
 def plan_form(page: str) -> dict[str, list[str]]:
@@ -70,6 +70,7 @@ def test_one_post_creates_lead_and_support_tasks_as_the_plan_says(db, auth, peop
     client = auth.client_for(people.supervisor)
     page = client.get(f"/plans/{plan.id}/assign?all=1").get_data(as_text=True)
     assert "李副市长" in page and "长期坚持" in page and "不设每日反馈" in page
+    assert 'data-check-kind="township"' in page  # the tree has townships: they can be ticked at once
     assert "将交办 8 项任务：牵头 6 项，配合 2 项" in page
     data = plan_form(page)
     # the third measure has no deadline in the text: the supervisor fills it in
