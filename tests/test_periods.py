@@ -9,6 +9,7 @@ from flask_babel import force_locale
 
 from tracker import periods
 from tracker.api.schemas import SCHEMAS
+from tracker.plans import metadata
 from tracker.tasks import forms, labels
 from tracker.tasks.models import ReportingPeriod
 
@@ -17,8 +18,9 @@ WORDS = {"weekly": ("每周", "Weekly"), "monthly": ("每月", "Monthly"), "quar
          "half-yearly": ("每半年", "Half-yearly"), "yearly": ("每年", "Yearly")}
 
 
-def test_the_vocabulary_is_the_models():
+def test_the_vocabulary_is_the_models_and_the_parsers():
     assert periods.PERIODS == tuple(p.value for p in ReportingPeriod)
+    assert set(metadata.PERIODS) == set(periods.SUGGESTED)  # every code the parser writes has a meaning
     assert [value for value, _label in forms.PERIOD_CHOICES] == list(periods.PERIODS)
 
 
