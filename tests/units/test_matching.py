@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracker.audit import AuditEntry
 from tracker.auth.permissions import PermissionDenied
 from tracker.units import services
 from tracker.units.models import Unit, UnitKind
-from tracker.units.queries import ALIAS, EXACT, GROUP, PREFIX, group_kind, match_unit_names
+from tracker.units.queries import ALIAS, EXACT, GROUP, PREFIX, UnitDirectory, group_kind, match_unit_names
 
 
 @pytest.fixture
@@ -177,3 +179,31 @@ def test_import_reads_the_alias_column(people, db):
     clash = services.read_rows("代码,名称,别名\nx1,甲局,乙局\nx2,乙局,\n".encode(), "u.csv")
     with pytest.raises(services.UnitError, match="别名“乙局”已属于 x2"):
         services.import_units(clash, actor=people.admin)
+
+
+BODIES = ("教育局", "水务局", "民政局", "财政局", "商务局", "卫健委", "住建局", "交通运输局", "农业农村局", "文旅局")
+PLACES = ("", "县", "区", "市", "示范市", "青山县", "宣城市", "安徽省宣城市", "东城区")
+
+
+@given(present=st.sets(st.sampled_from(BODIES), max_size=len(BODIES)), body=st.sampled_from(BODIES),
+       place=st.sampled_from(PLACES), spaces=st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_a_department_is_found_under_any_place_name(present, body, place, spaces):
+    """Whatever place a plan writes in front of a department, the city's department of that name is
+    found, and only when the tree has it."""
+    region = Unit(id=1, name="示范市", code="r", kind=UnitKind.region, sort_order=0, is_active=True, aliases=[])
+    counties = [Unit(id=2, name="东城区", code="dc", kind=UnitKind.county, parent_id=1, sort_order=1, is_active=True,
+                     aliases=[]),
+                Unit(id=3, name="青山县", code="qs", kind=UnitKind.county, parent_id=1, sort_order=2, is_active=True,
+                     aliases=[])]
+    departments = [Unit(id=10 + i, name="市" + name, code=f"d{i}", kind=UnitKind.department, parent_id=1,
+                        sort_order=10 + i, is_active=True, aliases=[]) for i, name in enumerate(sorted(present))]
+    directory = UnitDirectory([region, *counties, *departments])
+    written = place + body
+    if spaces:
+        written = " ".join(written)
+    match = directory.match(written)
+    if body in present:
+        assert [u.name for u in match.units] == ["市" + body]
+    else:
+        assert not match.matched
