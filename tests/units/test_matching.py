@@ -207,3 +207,13 @@ def test_a_department_is_found_under_any_place_name(present, body, place, spaces
         assert [u.name for u in match.units] == ["市" + body]
     else:
         assert not match.matched
+
+
+def test_an_update_that_says_nothing_of_aliases_keeps_them(tree, people, db, now):
+    unit = tree["市场监督管理局"]
+    data = services.UnitData(name="市市场监督管理局", code=unit.code, kind=unit.kind, parent_id=unit.parent_id)
+    services.update_unit(unit, data, actor=people.admin, now=now)
+    assert unit.aliases == ["市场监管局"] and unit.name == "市市场监督管理局"
+    services.update_unit(unit, services.UnitData(name=unit.name, code=unit.code, kind=unit.kind,
+                                                 parent_id=unit.parent_id, aliases=[]), actor=people.admin, now=now)
+    assert unit.aliases == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -37,7 +37,8 @@ class UnitData:
     leader_id: int | None = None
     sort_order: int = 0
     is_active: bool = True
-    aliases: list[str] = field(default_factory=list)
+    #: None: leave the unit's aliases as they are
+    aliases: list[str] | None = None
 
 
 def split_aliases(text: str | None) -> list[str]:
@@ -97,7 +98,7 @@ def _validate(data: UnitData, unit: Unit | None) -> None:
 
 def create_unit(data: UnitData, *, actor: User | None, now: datetime | None = None) -> Unit:
     _validate(data, None)
-    aliases = _clean_aliases(data.aliases, data.name, None)
+    aliases = _clean_aliases(data.aliases or [], data.name, None)
     unit = Unit(name=data.name.strip(), code=data.code, kind=data.kind, parent_id=data.parent_id,
                 contact_email=(data.contact_email or "").strip() or None, leader_id=data.leader_id,
                 sort_order=data.sort_order, is_active=data.is_active, aliases=aliases)
@@ -109,7 +110,7 @@ def create_unit(data: UnitData, *, actor: User | None, now: datetime | None = No
 
 def update_unit(unit: Unit, data: UnitData, *, actor: User | None, now: datetime | None = None) -> Unit:
     _validate(data, unit)
-    aliases = _clean_aliases(data.aliases, data.name, unit)
+    aliases = _clean_aliases(data.aliases, data.name, unit) if data.aliases is not None else None
     changes = {}
     for name in ("name", "code", "kind", "parent_id", "contact_email", "leader_id", "sort_order", "is_active"):
         value = getattr(data, name)
@@ -118,7 +119,7 @@ def update_unit(unit: Unit, data: UnitData, *, actor: User | None, now: datetime
         if getattr(unit, name) != value:
             changes[name] = [getattr(unit, name), value]
             setattr(unit, name, value)
-    if list(unit.aliases or []) != aliases:
+    if aliases is not None and list(unit.aliases or []) != aliases:
         changes["aliases"] = [list(unit.aliases or []), aliases]
         unit.aliases = aliases
     if changes:
