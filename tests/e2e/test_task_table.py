@@ -30,7 +30,8 @@ def _row_values(page, measure_text: str) -> list[tuple[str, str, str, str]]:
     return [tuple(row) for row in block.locator("tr.plan-row").evaluate_all("""rows => rows.map(row => {
         const shown = name => { const s = row.querySelector(`select[name$='-${name}']`);
                                 return s.value ? s.options[s.selectedIndex].text.trim() : ''; };
-        return [shown('unit'), shown('role'), row.querySelector('input[type=date]').value, shown('period')];
+        return [row.querySelector("input[name$='-unit_name']").value, shown('role'),
+                row.querySelector('input[type=date]').value, shown('period')];
     }).filter(r => r[0])""")]
 
 

@@ -16,14 +16,16 @@ from tracker.units.models import Unit, UnitKind
 
 
 def plan_rows(page: str) -> list[tuple[str, str, str, str]]:
-    """The assignment list's rows as the page pre-fills them: (unit id, role, deadline, period)."""
+    """The assignment list's rows as the page pre-fills them: (unit, role, deadline, period)."""
     rows = []
     for tr in lxml.html.fromstring(page).xpath("//form[@id='plan-assign']//tr[contains(@class, 'plan-row')]"):
         def chosen(name: str, tr=tr) -> str:
             found = tr.xpath(f".//select[substring(@name, string-length(@name) - {len(name)})='-{name}']"
                              "/option[@selected]/@value")
             return found[0] if found else ""
-        rows.append((chosen("unit"), chosen("role"), tr.xpath(".//input[@type='date']/@value")[0], chosen("period")))
+        unit = tr.xpath(".//input[contains(@name, '-unit_name')]/@value")
+        rows.append((unit[0] if unit else "", chosen("role"), tr.xpath(".//input[@type='date']/@value")[0],
+                     chosen("period")))
     return rows
 
 
@@ -39,8 +41,8 @@ def test_assign_page_prefills_from_suggestions(db, auth, people, plan, measures)
     page = client.get(f"/plans/{plan.id}/assign?measure_id={measures[0].id}").get_data(as_text=True)
     rows = plan_rows(page)
     assert len(rows) == 4  # the three names, and an empty row to add a unit
-    assert rows[:2] == [(str(people.unit.id), "lead", "2030-06-30", "half_yearly"),
-                        (str(people.other_unit.id), "support", "2030-06-30", "half_yearly")]
+    assert rows[:2] == [("东城区", "lead", "2030-06-30", "half_yearly"),
+                        ("西城区", "support", "2030-06-30", "half_yearly")]
     # the unmatched name: a row to place by hand, and the panel to map it once
     # (listed as 责任单位 beside a named 牵头单位: it would support)
     assert rows[2] == ("", "support", "2030-06-30", "half_yearly") and "原文：不存在的单位" in page
@@ -130,6 +132,31 @@ def test_the_list_is_corrected_before_confirming(db, auth, people, make, plan, m
                    "青山县": ("support", "2030-05-31")}
 
 
+def test_a_unit_is_picked_or_typed_by_name(db, auth, people, make, plan, measures):
+    tree = make.directory(people)
+    make.unit("教育局", kind=UnitKind.department, parent=people.unit)  # a second 教育局 name in the tree
+    make.unit("教育局", kind=UnitKind.department, parent=people.other_unit)
+    db.session.commit()
+    client = auth.client_for(people.supervisor)
+    page = client.get(f"/plans/{plan.id}/assign?measure_id={measures[0].id}").get_data(as_text=True)
+    options = lxml.html.fromstring(page).xpath("//datalist[@id='unit-options']/option/@value")
+    assert {"市水务局", "教育局（东城区）", "教育局（西城区）"} <= set(options) and len(options) == len(set(options))
+    data = plan_form(page)
+    data.update({"row-0-unit_name": "县水务局", "row-0-due_on": "2030-06-30", "row-0-role": "lead"})
+    data["row-0-unit_name"] = "县水务局"  # typed as the plan writes it: the one unit it means
+    response = client.post(f"/plans/{plan.id}/assign", data=data)
+    assert response.status_code == 302
+    assert [(t.unit_id, t.role.value) for t in db.session.scalars(sa.select(Task))] == [(tree["市水务局"].id, "lead")]
+    for typed in ("不存在的局", "各县区", "教育局"):
+        data.update({"row-0-unit_name": typed, "row-0-measure": str(measures[1].id)})
+        response = client.post(f"/plans/{plan.id}/assign", data=data)
+        assert response.status_code == 422 and f"单位“{typed}”不在单位目录中" in response.get_data(as_text=True)
+        assert plan_rows(response.get_data(as_text=True))[0][0] == typed  # kept to correct
+    data["row-0-unit_name"] = "教育局（西城区）"
+    assert client.post(f"/plans/{plan.id}/assign", data=data).status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Task)) == 2
+
+
 def test_a_bad_row_saves_nothing_and_keeps_the_list(db, auth, people, plan, measures):
     measures[0].suggestions = {"lead_units": ["东城区"], "support_units": ["西城区"], "deadline": "2030-06-30"}
     db.session.commit()
@@ -142,8 +169,8 @@ def test_a_bad_row_saves_nothing_and_keeps_the_list(db, auth, people, plan, meas
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "交西城区：完成时限不能早于今天" in page
-    assert plan_rows(page)[:2] == [(str(people.unit.id), "lead", "2030-06-30", "once"),
-                                   (str(people.other_unit.id), "support", "2020-01-01", "once")]
+    assert plan_rows(page)[:2] == [("东城区", "lead", "2030-06-30", "once"),
+                                   ("西城区", "support", "2020-01-01", "once")]
     for row in plan_rows(page)[:2]:
         assert row[0]
     data["row-1-unit"] = [str(people.unit.id)]
@@ -192,7 +219,7 @@ def test_unmatched_names_are_mapped_once_and_remembered(db, auth, people, make, 
     assert response.status_code == 302 and f"measure_id={measures[0].id}" in response.headers["Location"]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'id="unmatched-names"' not in page
-    assert plan_rows(page)[0] == (str(tree["市水务局"].id), "lead", "2030-06-30", "once")
+    assert plan_rows(page)[0] == ("市水务局", "lead", "2030-06-30", "once")
     created = db.session.scalar(sa.select(Unit).where(Unit.name == "县乡村振兴局"))
     assert created is not None and created.kind is UnitKind.department
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)

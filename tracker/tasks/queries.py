@@ -283,6 +283,8 @@ class ProposedRow:
     role: UnitRole
     due_on: str
     reporting_period: str
+    #: the unit as the page names it (UnitDirectory.label), or as the supervisor typed it
+    unit_label: str = ""
     #: the name as the plan wrote it, and how it matched (exact, alias, group, prefix, or "")
     written: str = ""
     how: str = ""
@@ -347,8 +349,8 @@ def propose(measure: Measure, units: UnitDirectory) -> Proposal:
                 known = rows.get(unit.id)
                 if known is not None and (known.role is UnitRole.lead or role is UnitRole.support):
                     continue
-                rows[unit.id] = ProposedRow(measure.id, unit.id, role, due, period, written=name, how=match.how,
-                                            doubtful=key in doubts or "item" in doubts)
+                rows[unit.id] = ProposedRow(measure.id, unit.id, role, due, period, unit_label=units.label(unit),
+                                            written=name, how=match.how, doubtful=key in doubts or "item" in doubts)
     ordered = sorted(rows.values(), key=lambda r: (r.role is not UnitRole.lead,))
     # a name that matched nothing: a row to place by hand (ignored while no unit is chosen)
     for name, role in unmatched.items():

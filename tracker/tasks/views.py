@@ -307,6 +307,7 @@ def _assign_page(plan: Plan, status: int = 200, *, selected_measures: set[int], 
         User.role.in_([Role.unit_lead, Role.unit_member]), User.is_active, User.unit_id.is_not(None))
         .order_by(User.unit_id, User.name)))
     rollup = queries.measure_rollup(plan.id)
+    directory = unit_queries.directory()
     proposals = proposals or []
     rows = [row for proposal in proposals for row in proposal.rows if row.unit_id is not None and row.keep]
     counts = {"total": len(rows), "lead": sum(1 for r in rows if r.role is UnitRole.lead)}
@@ -317,7 +318,8 @@ def _assign_page(plan: Plan, status: int = 200, *, selected_measures: set[int], 
                            township=UnitKind.township,
                            role_choices=forms.ROLE_CHOICES, period_choices=forms.PERIOD_CHOICES,
                            proposals=proposals, counts=counts, plan_values=plan_values or PLAN_DEFAULTS,
-                           unmatched=queries.unmatched_names(plan, unit_queries.directory()),
+                           unmatched=queries.unmatched_names(plan, directory),
+                           unit_options=[label for label, _unit in directory.labelled()] if proposals else [],
                            new_unit_kinds=NEW_UNIT_KINDS, lead=UnitRole.lead,
                            plan_url=_plan_url(plan), today=local_today(utcnow())), status
 
@@ -328,27 +330,40 @@ NEW_UNIT_KINDS = [(UnitKind.department, _l("新建为部门")), (UnitKind.county
                   (UnitKind.township, _l("新建为乡镇（街道）"))]
 
 
-def _posted_rows(form) -> list[queries.ProposedRow]:
-    """The rows of the assignment list as sent, in order (unit-less rows kept, to show them again)."""
+def _posted_rows(form, directory: unit_queries.UnitDirectory) -> tuple[list[queries.ProposedRow], list[str]]:
+    """The rows of the assignment list as sent, in order (unit-less rows kept, to show them again), and
+    the unit names typed that mean no one unit. A row names its unit by id (``row-N-unit``) or by the
+    name picked from the page's list (``row-N-unit_name``)."""
     count = min(forms.parse_int(form.get("rows")) or 0, MAX_PLAN_ROWS)
-    rows = []
+    rows, unknown = [], []
     for i in range(count):
         measure_id = forms.parse_int(form.get(f"row-{i}-measure"))
         if measure_id is None:
             continue
         role = forms.parse_role(form.get(f"row-{i}-role"))
+        keep = forms.parse_bool(form, f"row-{i}-keep")
+        unit_id = forms.parse_int(form.get(f"row-{i}-unit"))
+        label = (form.get(f"row-{i}-unit_name") or "").strip()[:200]
+        if unit_id is None and label:
+            unit = directory.resolve(label)
+            if unit is not None:
+                unit_id, label = unit.id, directory.label(unit)
+            elif keep:
+                unknown.append(label)
+        elif unit_id is not None and unit_id in directory.by_id:
+            label = directory.label(directory.by_id[unit_id])
         rows.append(queries.ProposedRow(
-            measure_id=measure_id, unit_id=forms.parse_int(form.get(f"row-{i}-unit")),
-            role=role or UnitRole.lead, due_on=form.get(f"row-{i}-due_on", "")[:20],
+            measure_id=measure_id, unit_id=unit_id, role=role or UnitRole.lead,
+            due_on=form.get(f"row-{i}-due_on", "")[:20],
             reporting_period=(forms.parse_period(form.get(f"row-{i}-period")) or ReportingPeriod.once).value,
-            written=form.get(f"row-{i}-written", "")[:200], keep=forms.parse_bool(form, f"row-{i}-keep")))
-    return rows
+            unit_label=label, written=form.get(f"row-{i}-written", "")[:200], keep=keep))
+    return rows, unknown
 
 
 def _assign_plan(plan: Plan):
     """POST of the assignment list: every kept row with a unit becomes a task, in one transaction."""
     form = request.form
-    rows = _posted_rows(form)
+    rows, unknown = _posted_rows(form, unit_queries.directory())
     plan_values = {"evidence_required": forms.parse_bool(form, "evidence_required"),
                    "is_key": forms.parse_bool(form, "is_key")}
     entries = [services.Assignment(measure_id=row.measure_id, unit_id=row.unit_id, role=row.role,
@@ -356,6 +371,8 @@ def _assign_plan(plan: Plan):
                                    reporting_period=ReportingPeriod(row.reporting_period))
                for row in rows if row.keep and row.unit_id is not None]
     try:
+        if unknown:
+            raise services.TaskError(_("单位“%(name)s”不在单位目录中，请从列表中选择。", name=unknown[0]))
         tasks = services.assign_many(plan, entries, is_key=plan_values["is_key"],
                                      evidence_required=plan_values["evidence_required"], actor=current_user,
                                      now=utcnow())

@@ -90,12 +90,16 @@ class UnitDirectory:
         self.units = [u for u in units if u.is_active]
         self.by_id = {u.id: u for u in self.units}
         self.depth = {u.id: self._depth(u) for u in self.units}
-        self.exact: dict[str, Unit] = {}
-        self.alias: dict[str, Unit] = {}
+        self.exact: dict[str, list[Unit]] = {}
+        self.alias: dict[str, list[Unit]] = {}
         for unit in sorted(self.units, key=lambda u: (self.depth[u.id], u.sort_order, u.id)):
-            self.exact.setdefault(clean_name(unit.name), unit)
+            self.exact.setdefault(clean_name(unit.name), []).append(unit)
             for alias in unit.aliases or []:
-                self.alias.setdefault(clean_name(alias), unit)
+                self.alias.setdefault(clean_name(alias), []).append(unit)
+        self._name_counts: dict[str, int] = {}
+        for unit in self.units:
+            self._name_counts[unit.name] = self._name_counts.get(unit.name, 0) + 1
+        self._labels = {clean_name(self.label(u)): u for u in self.units}
         regions = {clean_name(u.name) for u in self.units if u.kind in REGION_KINDS}
         self.regions = sorted((r for r in regions if len(r) >= 2), key=len, reverse=True)
         self.by_form: dict[str, list[Unit]] = {}
@@ -105,6 +109,26 @@ class UnitDirectory:
                 forms |= self.forms(name)
             for form in forms:
                 self.by_form.setdefault(form, []).append(unit)
+
+    def label(self, unit: Unit) -> str:
+        """How a page names the unit for picking: its name, with its parent's where the name is not unique."""
+        if self._name_counts.get(unit.name, 0) > 1 and unit.parent_id in self.by_id:
+            return f"{unit.name}（{self.by_id[unit.parent_id].name}）"
+        return unit.name
+
+    def labelled(self) -> list[tuple[str, Unit]]:
+        """Every unit's label, in tree order (sort order, then id)."""
+        return [(self.label(u), u) for u in sorted(self.units, key=lambda u: (self.depth[u.id], u.sort_order, u.id))]
+
+    def resolve(self, text: str) -> Unit | None:
+        """The one unit a picked or typed name means: a label, or a name that matches exactly one unit."""
+        key = clean_name(text)
+        if not key:
+            return None
+        if key in self._labels:
+            return self._labels[key]
+        match = self.match(text)
+        return match.units[0] if match.how != GROUP and len(match.units) == 1 else None
 
     def _depth(self, unit: Unit) -> int:
         depth, node, seen = 0, unit, set()
@@ -159,10 +183,9 @@ class UnitDirectory:
         key = clean_name(name)
         if not key:
             return Match(name)
-        if key in self.exact:
-            return Match(name, (self.exact[key],), EXACT)
-        if key in self.alias:
-            return Match(name, (self.alias[key],), ALIAS)
+        for how, index in ((EXACT, self.exact), (ALIAS, self.alias)):
+            if key in index:
+                return self._one(name, index[key], how)
         kind = group_kind(key)
         if kind is not None:
             members = self.expand(kind)
@@ -173,11 +196,15 @@ class UnitDirectory:
                 candidates[unit.id] = unit
         if not candidates:
             return Match(name)
-        top = min(self.depth[u.id] for u in candidates.values())
-        best = [u for u in candidates.values() if self.depth[u.id] == top]
+        return self._one(name, list(candidates.values()), PREFIX)
+
+    def _one(self, name: str, units: list[Unit], how: str) -> Match:
+        """The unit highest in the tree among ``units``; a tie is ambiguous (no unit, the candidates)."""
+        top = min(self.depth[u.id] for u in units)
+        best = [u for u in units if self.depth[u.id] == top]
         if len(best) == 1:
-            return Match(name, (best[0],), PREFIX)
-        return Match(name, candidates=tuple(sorted(candidates.values(), key=lambda u: u.id)))
+            return Match(name, (best[0],), how)
+        return Match(name, candidates=tuple(sorted(units, key=lambda u: u.id)))
 
 
 def directory() -> UnitDirectory:
