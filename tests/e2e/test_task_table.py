@@ -56,6 +56,9 @@ def test_xlsx_task_table_to_tasks_in_one_action(live_server, live_app, new_page,
     for text in (people.unit, people.other_unit, "市水务局", due["1"]):
         expect(first.locator(".tag", has_text=text)).to_have_count(1)
     assert sup.locator("#outline-editor .erow").nth(1).locator(".tag-lead_units", has_text="各县区").count() == 1
+    # the names the directory lacks are marked where the supervisor reads them
+    unmatched = sup.locator("#outline-editor .tag-unmatched").all_inner_texts()
+    assert unmatched == ["县乡村振兴局", "各乡镇（街道）"], unmatched
     shot(sup, "table-01-preview")
     sup.click("#save-form button[type=submit]")
     sup.wait_for_url("**/plans/*")

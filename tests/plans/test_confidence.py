@@ -106,3 +106,16 @@ def test_saving_says_which_unit_names_match_no_unit(sup, make, people, db, known
     assert response.status_code == 200 and "已导入 1 份计划" in page
     warned = "计划中有 1 个单位名称在单位目录中找不到（如“县发改局”）" in page
     assert warned is not known
+
+
+def test_the_preview_marks_unit_names_the_directory_lacks(sup, make, people, db):
+    make.unit("发改局", parent=people.region)
+    db.session.commit()
+    text = "某县2026年营商环境提升工作方案\n一、加强组织领导\n（一）成立工作专班，由县发改局牵头，县乡村振兴局配合。\n"
+    page = sup.post("/plans/import", data={"text": text}).get_data(as_text=True)
+    tree = lxml.html.fromstring(page)
+    marked = [t.text_content()
+              for t in tree.xpath("//*[@id='outline-static']//span[contains(@class, 'tag-unmatched')]")]
+    assert marked == ["县乡村振兴局"]
+    assert "县乡村振兴局" in tree.get_element_by_id("unmatched-summary").text_content()
+    assert json.loads(tree.get_element_by_id("outline-editor").get("data-unmatched")) == ["县乡村振兴局"]

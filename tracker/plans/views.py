@@ -140,10 +140,15 @@ def _render_preview(edited: dict[str, Any], lines: list[str], *, token: str, fil
                 starts.add(start)
                 hits.update(range(start, (end if isinstance(end, int) and end >= start else start) + 1))
     items = [item for plan in edited.get("plans", []) for item in _walk_dicts(plan.get("items", []))]
+    directory = unit_queries.directory()
+    names = {name for item in items for key in task_queries.UNIT_KEYS
+             for name in (item.get(key) if isinstance(item.get(key), list) else []) if isinstance(name, str)}
+    unmatched = sorted(name for name in names if not directory.match(name).matched)
     return render_template(
         "plans/preview.html", form=form, edited=edited, outline_json=outline_json, lines=lines, hits=hits,
         starts=starts, filename=filename, error=error, item_count=len(items), max_items=services.MAX_ITEMS,
         doubt_count=sum(1 for item in items if services.doubts(item)), doubt_below=services.DOUBT_BELOW,
+        unmatched_units=unmatched,
     ), status
 
 

@@ -210,11 +210,19 @@
     return found;
   }
 
+  // unit names that match no unit of the directory (the import preview says which)
+  var unmatched = {};
+  try {
+    (JSON.parse(root.getAttribute("data-unmatched") || "[]") || []).forEach(function (name) { unmatched[name] = true; });
+  } catch (e) { /* none marked */ }
+
   function tags(row) {
     var box = el("span", "etags");
     var doubt = doubts(row);
     function tag(key, cls, text) {
-      box.appendChild(el("span", "tag " + cls + (doubt[key] ? " tag-doubtful" : ""), text));
+      var unit = key === "lead_units" || key === "units" || key === "support_units";
+      box.appendChild(el("span", "tag " + cls + (doubt[key] ? " tag-doubtful" : "") +
+                         (unit && unmatched[text] ? " tag-unmatched" : ""), text));
     }
     ["lead_units", "units", "support_units", "quantities"].forEach(function (key) {
       (row[key] || []).forEach(function (value) { tag(key, "tag-" + key, value); });
