@@ -73,6 +73,25 @@ class Factory:
         self.db.session.commit()
         return people
 
+    def directory(self, people: People) -> dict[str, Unit]:
+        """A unit tree as plans name it, around ``people``'s region and two counties: a third county,
+        townships under 东城区, city departments (one with an alias), and county departments."""
+        region, east, west = people.region, people.unit, people.other_unit
+        units = {"示范市": region, "东城区": east, "西城区": west}
+        rows = [("青山县", UnitKind.county, region, ()),
+                ("城关街道", UnitKind.township, east, ()), ("东湖镇", UnitKind.township, east, ()),
+                ("市教育局", UnitKind.department, region, ()), ("市水务局", UnitKind.department, region, ()),
+                ("市场监督管理局", UnitKind.department, region, ("市场监管局",)),
+                ("市委督查室", UnitKind.office, region, ()),
+                ("东城区教育局", UnitKind.department, east, ()), ("东城区卫健委", UnitKind.department, east, ()),
+                ("西城区卫健委", UnitKind.department, west, ())]
+        for name, kind, parent, aliases in rows:
+            unit = self.unit(name, kind=kind, parent=parent)
+            unit.aliases = list(aliases)
+            units[name] = unit
+        self.db.session.commit()
+        return units
+
     def plan(self, title: str = "2026年重点工作实施方案", *, supervisor: User | None = None,
              measures: list[tuple[str, str, int]] | None = None, issued_on: date | None = None):
         """A saved, active plan; ``measures`` as (number, text, level) in document order."""

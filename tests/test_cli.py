@@ -34,6 +34,11 @@ def test_units_import(runner, db, tmp_path):
     result = runner.invoke(args=["units", "import", str(path)])
     assert result.exit_code == 0, result.output
     assert db.session.scalar(sa.select(Unit).where(Unit.code == "c1")).parent.code == "r"
+    path.write_text("代码,名称,上级代码,类型,别名\nr,示范市,,地区,\nt1,城关街道,c1,乡镇,城关办；城关\n",
+                    encoding="utf-8")
+    assert runner.invoke(args=["units", "import", str(path)]).exit_code == 0
+    township = db.session.scalar(sa.select(Unit).where(Unit.code == "t1"))
+    assert township.kind.value == "township" and township.aliases == ["城关办", "城关"]
     path.write_text("代码,名称,上级代码\nx,甲,y\n", encoding="utf-8")
     result = runner.invoke(args=["units", "import", str(path)])
     assert result.exit_code != 0 and "不存在" in result.output
@@ -45,6 +50,12 @@ def test_demo_load_once(runner, db):
     assert "admin@demo.duban.local" in result.output
     counties = db.session.scalar(sa.select(sa.func.count()).select_from(Unit).where(Unit.kind == "county"))
     assert counties == 14
+    # 各乡镇（街道） and 市卫健委 mean units of the demo tree
+    from tracker.units.queries import match_unit_names
+
+    townships, health = match_unit_names(["各乡镇（街道）", "市卫健委"])
+    assert [u.name for u in townships.units] == ["城关街道", "东湖街道", "南山镇"]
+    assert [u.name for u in health.units] == ["市卫生健康委"]
     roles = set(db.session.scalars(sa.select(User.role)))
     assert roles == set(Role)
     # the seed plans, and a few months of work on the first one: every state and light is there to see

@@ -19,6 +19,10 @@ COUNTIES = [
     ("fx", "丰县"), ("jx", "金溪县"), ("bs", "白沙县"), ("tx", "桃溪县"),
 ]
 DEPARTMENTS = [("jyj", "市教育局"), ("wjw", "市卫生健康委"), ("gaj", "市公安局"), ("xjs", "宣教室")]
+#: other names plans use for a department: matched like its name when a plan is assigned
+ALIASES = {"wjw": ["市卫健委"]}
+#: 乡镇、街道 of the first county: what 各乡镇（街道） in a plan expands to
+TOWNSHIPS = [("dc-cg", "城关街道"), ("dc-dh", "东湖街道"), ("dc-ns", "南山镇")]
 
 
 def _password() -> str:
@@ -40,8 +44,12 @@ def load() -> list[tuple[str, str, str, str]]:
     departments = []
     for order, (code, name) in enumerate(DEPARTMENTS, start=50):
         departments.append(Unit(code=code, name=name, kind=UnitKind.department, parent_id=region.id,
-                                sort_order=order, contact_email=f"{code}@demo.duban.local"))
+                                sort_order=order, contact_email=f"{code}@demo.duban.local",
+                                aliases=ALIASES.get(code, [])))
     db.session.add_all(counties + departments)
+    db.session.flush()
+    db.session.add_all([Unit(code=code, name=name, kind=UnitKind.township, parent_id=counties[0].id,
+                             sort_order=order) for order, (code, name) in enumerate(TOWNSHIPS, start=1)])
     db.session.flush()
 
     accounts: list[tuple[str, str, str, str]] = []

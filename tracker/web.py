@@ -78,6 +78,7 @@ def register(app: Flask) -> None:
     # the task vocabulary (tracker.tasks.labels) for every template
     app.add_template_global(labels.state_label, "task_state_label")
     app.add_template_global(labels.role_label, "task_role_label")
+    app.add_template_global(labels.period_label, "task_period_label")
     app.add_template_global(lambda: labels.translated(labels.STATE_LABELS), "task_state_labels")
     app.add_template_global(lambda: labels.translated(labels.LIGHT_MEANINGS), "task_light_meanings")
     app.add_template_global(lambda: labels.translated(labels.SUGGESTED_PERIOD_LABELS), "suggested_period_labels")

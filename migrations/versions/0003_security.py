@@ -1,7 +1,7 @@
 """security: 等保 account controls, sign-in history, the audit chain
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-06 05:10:00
 
 """
@@ -15,7 +15,7 @@ import tracker.db
 
 # revision identifiers, used by Alembic.
 revision = '0003'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -118,9 +118,12 @@ def test_extension_request_and_decision(api_for, people, tasks):
                            json={"approve": True}).status_code == 404
 
 
-def test_units(api_for, people):
+def test_units(api_for, people, db):
+    people.unit.aliases = ["东城"]
+    db.session.commit()
     items = api_for(people.member).get("/units").get_json()["items"]
     assert {u["name"] for u in items} >= {"示范市", "东城区", "西城区"}
+    assert {u["name"]: u["aliases"] for u in items}["东城区"] == ["东城"]
 
 
 def test_malformed_and_invalid_bodies(api_for, people, tasks):
@@ -199,3 +202,27 @@ def test_me_names_the_tokens_user(api_for, people):
     assert me.get_json() == {"id": people.lead.id, "name": people.lead.name, "email": people.lead.email,
                              "role": "unit_lead", "unit_id": people.unit.id, "locale": people.lead.locale}
     assert api_for(None).get("/me").status_code == 401
+
+
+def test_assign_as_planned_with_entries(api_for, people, db):
+    """Each entry its own role, deadline and period; one transaction, an error saves nothing."""
+    supervisor = api_for(people.supervisor)
+    plan = supervisor.post("/plans", json={"text": PLAN_TEXT, "activate": True}).get_json()["plans"][0]
+    measure_id = plan["items"][0]["children"][0]["id"]
+    entries = [{"measure_id": measure_id, "unit_id": people.unit.id, "role": "lead", "due_on": "2030-06-30",
+                "reporting_period": "weekly"},
+               {"measure_id": measure_id, "unit_id": people.other_unit.id, "role": "support",
+                "due_on": "2030-05-31", "reporting_period": "yearly"}]
+    late = {**entries[0], "due_on": "2020-01-01", "unit_id": people.region.id}
+    bad = supervisor.post(f"/plans/{plan['id']}/assignment-plans", json={"entries": [*entries, late]})
+    assert bad.status_code == 422 and "不能早于今天" in bad.get_json()["error"]["message"]
+    assert db.session.query(Task).count() == 0
+    response = supervisor.post(f"/plans/{plan['id']}/assignment-plans", json={"entries": entries})
+    assert response.status_code == 201, response.get_json()
+    got = {(t["unit_id"], t["role"], t["due_on"], t["reporting_period"]) for t in response.get_json()["tasks"]}
+    assert got == {(people.unit.id, "lead", "2030-06-30", "weekly"),
+                   (people.other_unit.id, "support", "2030-05-31", "yearly")}
+    again = supervisor.post(f"/plans/{plan['id']}/assignment-plans", json={"entries": entries[:1]})
+    assert again.status_code == 201 and db.session.query(Task).count() == 2
+    lead = api_for(people.lead)
+    assert lead.post(f"/plans/{plan['id']}/assignment-plans", json={"entries": entries}).status_code in (403, 404)

@@ -113,6 +113,26 @@ def test_periodic_report_reminder(db, people, make_task):
     assert len(keys(db)) == 1
 
 
+def test_weekly_and_yearly_report_reminders(db, people, make_task):
+    """A weekly task is reminded near the end of each ISO week, a yearly one in late December;
+    a report for the week stops that week's reminder."""
+    weekly = make_task(people.unit, date(2026, 12, 31), owner=people.member, period=ReportingPeriod.weekly)
+    yearly = make_task(people.other_unit, date(2027, 6, 30), period=ReportingPeriod.yearly)
+    sweep(db, at(date(2026, 3, 2)))  # a Monday: six days left in week 10, more than REPORT_REMIND_DAYS
+    assert keys(db) == []
+    sweep(db, at(date(2026, 3, 4)))
+    assert keys(db) == [f"task-report:{weekly.id}:2026-W10:user-{people.member.id}"]
+    db.session.add(ProgressReport(task_id=weekly.id, text="本周完成两所学校验收。", period_key="2026-W11"))
+    db.session.commit()
+    sweep(db, at(date(2026, 3, 12)))
+    assert len(keys(db)) == 1
+    sweep(db, at(date(2026, 12, 28)))  # week 53 runs to 2027-01-03: too early for it
+    assert f"task-report:{weekly.id}:2026-W53:user-{people.member.id}" not in keys(db)
+    sweep(db, at(date(2026, 12, 30)))
+    assert f"task-report:{yearly.id}:2026:user-{people.other_lead.id}" in keys(db)
+    assert f"task-report:{weekly.id}:2026-W53:user-{people.member.id}" in keys(db)
+
+
 def test_unanswered_notice_is_chased(db, people, make_task, now):
     make_task(people.unit, date(2026, 6, 30))
     notice = notice_services.issue_notices("2026-H1", now=now)[0]
@@ -148,7 +168,8 @@ def test_working_days(app, db, people, make_task):
 
 @pytest.mark.parametrize("period,today,key", [
     ("monthly", date(2026, 12, 5), "2026-12"), ("quarterly", date(2026, 11, 5), "2026-Q4"),
-    ("half_yearly", date(2026, 6, 1), "2026-H1"),
+    ("half_yearly", date(2026, 6, 1), "2026-H1"), ("weekly", date(2026, 1, 28), "2026-W05"),
+    ("weekly", date(2027, 1, 1), "2026-W53"), ("yearly", date(2026, 7, 1), "2026"),
 ])
 def test_period_of(period, today, key):
     assert rules.period_of(today, period)[0] == key

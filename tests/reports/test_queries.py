@@ -104,6 +104,10 @@ def test_last_closed_period_keys():
                                                                               date(2026, 6, 30))
     assert queries.last_closed_period(P.half_yearly, date(2026, 7, 1))[0] == "2026-H1"
     assert queries.last_closed_period(P.half_yearly, date(2026, 6, 30))[0] == "2025-H2"
+    assert queries.last_closed_period(P.weekly, date(2026, 3, 2)) == ("2026-W09", date(2026, 2, 23),
+                                                                      date(2026, 3, 1))
+    assert queries.last_closed_period(P.weekly, date(2027, 1, 5))[0] == "2026-W53"
+    assert queries.last_closed_period(P.yearly, date(2026, 3, 2)) == ("2025", date(2025, 1, 1), date(2025, 12, 31))
 
 
 def test_trend_counts_completions_per_week_and_open_overdue(db, seeded, people, now):
@@ -205,7 +209,7 @@ def test_missing_and_late_reports_equal_a_python_recount(db, seeded, people, now
 
     at = now + timedelta(days=days)
     measure = seeded.tasks[0].measure
-    periods = [P.monthly, P.quarterly, P.half_yearly, P.monthly, P.quarterly, P.once]
+    periods = [P.monthly, P.quarterly, P.half_yearly, P.monthly, P.quarterly, P.once, P.weekly, P.yearly]
     added = []
     for i, period in enumerate(periods * 2):
         unit = make.unit()
@@ -215,7 +219,8 @@ def test_missing_and_late_reports_equal_a_python_recount(db, seeded, people, now
                               assigned=date(2026, 1, 5) + timedelta(days=9 * i)))
     # on time, late and for the wrong period; several for one task (the first one counts)
     for i, task in enumerate(added):
-        for key in ("2026-02", "2026-03", "2026-Q1", "2026-04", "2026-05", "2026-H1"):
+        for key in ("2026-02", "2026-03", "2026-Q1", "2026-04", "2026-05", "2026-H1", "2026-W11", "2026-W15",
+                    "2026-W29", "2026"):
             if (i + len(key)) % 3 == 0:
                 db.session.add(ProgressReport(task_id=task.id, text="按期报送进展。", period_key=key,
                                               created_at=datetime(2026, 3, 3, tzinfo=UTC) + timedelta(days=7 * i)))

@@ -314,6 +314,26 @@ def test_monthly_and_half_yearly_period_keys(db, people, make, plan, measures, n
     assert services.expected_periods(tasks[0], date(2027, 1, 1)) == []
 
 
+def test_weekly_and_yearly_period_keys(db, people, plan, measures, now):
+    tasks = services.assign(plan, [measures[1].id], [people.unit.id], role=UnitRole.lead, due_on=date(2027, 3, 31),
+                            reporting_period=ReportingPeriod.weekly, actor=people.supervisor, now=now)
+    task = tasks[0]  # assigned on Monday 2026-03-02, ISO week 10
+    assert services.expected_periods(task, date(2026, 3, 8)) == []
+    assert services.expected_periods(task, date(2026, 3, 16)) == ["2026-W10", "2026-W11"]
+    services.report_progress(task, actor=people.lead, text="第10周完成摸底。", percent=10, period_key="2026-W10",
+                             now=now)
+    assert services.missing_reports(task, date(2026, 3, 16)) == ["2026-W11"]
+    assert services.current_period_key(task, date(2026, 3, 16)) == "2026-W11"
+    for bad in ("2026-10", "2026-W54", "2026-W00", "2026"):
+        with pytest.raises(services.TaskError):
+            services.report_progress(task, actor=people.lead, text="报送", percent=None, period_key=bad, now=now)
+    task.reporting_period = ReportingPeriod.yearly
+    assert services.expected_periods(task, date(2027, 1, 1)) == ["2026"]
+    assert services.current_period_key(task, date(2026, 6, 1)) == "2026"
+    services.report_progress(task, actor=people.lead, text="年度总结", percent=100, period_key="2026", now=now)
+    assert services.missing_reports(task, date(2027, 1, 5)) == []
+
+
 def test_more_time_is_offered_only_before_the_deadline(db, people, task, now):
     services.start(task, actor=people.lead, now=now)
     db.session.commit()

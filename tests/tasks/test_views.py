@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import lxml.html
 import sqlalchemy as sa
 
 from tests.tasks.conftest import upload
@@ -11,6 +12,21 @@ from tracker.audit import AuditEntry
 from tracker.notify.models import OutboxEmail
 from tracker.tasks import services
 from tracker.tasks.models import Task, TaskState
+from tracker.units.models import Unit, UnitKind
+
+
+def plan_rows(page: str) -> list[tuple[str, str, str, str]]:
+    """The assignment list's rows as the page pre-fills them: (unit, role, deadline, period)."""
+    rows = []
+    for tr in lxml.html.fromstring(page).xpath("//form[@id='plan-assign']//tr[contains(@class, 'plan-row')]"):
+        def chosen(name: str, tr=tr) -> str:
+            found = tr.xpath(f".//select[substring(@name, string-length(@name) - {len(name)})='-{name}']"
+                             "/option[@selected]/@value")
+            return found[0] if found else ""
+        unit = tr.xpath(".//input[contains(@name, '-unit_name')]/@value")
+        rows.append((unit[0] if unit else "", chosen("role"), tr.xpath(".//input[@type='date']/@value")[0],
+                     chosen("period")))
+    return rows
 
 
 def audit_count(db):
@@ -19,17 +35,198 @@ def audit_count(db):
 
 def test_assign_page_prefills_from_suggestions(db, auth, people, plan, measures):
     measures[0].suggestions = {"deadline": "2030-06-30", "lead_units": ["东城区"], "support_units": ["西城区"],
-                               "units": ["不存在的单位"]}
+                               "units": ["不存在的单位"], "period": "half-yearly"}
     db.session.commit()
     client = auth.client_for(people.supervisor)
     page = client.get(f"/plans/{plan.id}/assign?measure_id={measures[0].id}").get_data(as_text=True)
-    assert 'value="2030-06-30"' in page
-    assert f'name="unit_id" value="{people.unit.id}" data-kind="county" checked' in page
-    assert f'name="unit_id" value="{people.other_unit.id}" data-kind="county" checked' in page
+    rows = plan_rows(page)
+    assert len(rows) == 4  # the three names, and an empty row to add a unit
+    assert rows[:2] == [("东城区", "lead", "2030-06-30", "half_yearly"),
+                        ("西城区", "support", "2030-06-30", "half_yearly")]
+    # the unmatched name: a row to place by hand, and the panel to map it once
+    # (listed as 责任单位 beside a named 牵头单位: it would support)
+    assert rows[2] == ("", "support", "2030-06-30", "half_yearly") and "原文：不存在的单位" in page
+    assert 'id="unmatched-names"' in page
     assert f'name="measure_id" value="{measures[0].id}" checked' in page
     heading = next(m for m in plan.measures if m not in measures)
     assert f'name="measure_id" value="{heading.id}"' not in page
-    assert "全选县区" in page and "js/tasks.js" in page
+    assert "全选县区" in page and "js/tasks.js" in page and "全选乡镇" not in page
+
+
+def plan_form(page: str) -> dict[str, list[str]]:
+    """What the browser would send from the assignment list as pre-filled (checked boxes, selected options)."""
+    form = lxml.html.fromstring(page).xpath("//form[@id='plan-assign']")[0]
+    data: dict[str, list[str]] = {}
+    for name, value in form.form_values():
+        data.setdefault(name, []).append(value)
+    return data
+
+
+def test_one_post_creates_lead_and_support_tasks_as_the_plan_says(db, auth, people, make, plan, measures):
+    tree = make.directory(people)
+    measures[0].suggestions = {"lead_units": ["县教育局"], "support_units": ["东城区", "西城区"],
+                               "deadline": "2030-06-30", "period": "half-yearly", "leaders": ["李副市长"]}
+    measures[1].suggestions = {"units": ["各县区"], "deadline": "2030-12-31", "period": "weekly"}
+    measures[2].suggestions = {"units": ["市水务局", "市场监管局"], "deadline_text": "长期坚持", "period": "daily"}
+    db.session.commit()
+    client = auth.client_for(people.supervisor)
+    page = client.get(f"/plans/{plan.id}/assign?all=1").get_data(as_text=True)
+    assert "李副市长" in page and "长期坚持" in page and "不设每日反馈" in page
+    assert 'data-check-kind="township"' in page  # the tree has townships: they can be ticked at once
+    assert "将交办 8 项任务：牵头 6 项，配合 2 项" in page
+    data = plan_form(page)
+    # the third measure has no deadline in the text: the supervisor fills it in
+    for key in [k for k in data if k.endswith("-due_on") and not data[k][0]]:
+        data[key] = ["2031-03-31"]
+    response = client.post(f"/plans/{plan.id}/assign", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    tasks = {(t.measure_id, t.unit.name): t for t in db.session.scalars(sa.select(Task))}
+    got = {key: (t.role.value, t.due_on.isoformat(), t.reporting_period.value) for key, t in tasks.items()}
+    first, second, third = (m.id for m in measures)
+    assert got == {
+        (first, "市教育局"): ("lead", "2030-06-30", "half_yearly"),
+        (first, "东城区"): ("support", "2030-06-30", "half_yearly"),
+        (first, "西城区"): ("support", "2030-06-30", "half_yearly"),
+        (second, "东城区"): ("lead", "2030-12-31", "weekly"),
+        (second, "西城区"): ("lead", "2030-12-31", "weekly"),
+        (second, "青山县"): ("lead", "2030-12-31", "weekly"),
+        (third, "市水务局"): ("lead", "2031-03-31", "once"),
+        (third, "市场监督管理局"): ("lead", "2031-03-31", "once"),
+    }
+    assert tree["市教育局"].id in {t.unit_id for t in tasks.values()}
+    # the same list sent again updates the pairs in place, never duplicates them
+    data["row-0-due_on"] = ["2030-09-30"]  # row 0: the first measure's lead, 市教育局
+    assert client.post(f"/plans/{plan.id}/assign", data=data).status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Task)) == 8
+    assert db.session.get(Task, tasks[(first, "市教育局")].id).due_on == date(2030, 9, 30)
+
+
+def test_all_measures_means_those_not_yet_assigned(db, auth, people, plan, measures, assign):
+    client = auth.client_for(people.supervisor)
+
+    def listed() -> list[str]:
+        page = client.get(f"/plans/{plan.id}/assign?all=1").get_data(as_text=True)
+        return lxml.html.fromstring(page).xpath("//form[@id='plan-assign']//div[@data-measure]/@data-measure")
+
+    assert listed() == [str(m.id) for m in measures]
+    assign(measures[:1], due_on=date(2030, 6, 30))
+    assert listed() == [str(m.id) for m in measures[1:]]
+    assign(measures[1:], due_on=date(2030, 6, 30))
+    assert listed() == [str(m.id) for m in measures]  # all assigned: all of them, to adjust
+
+
+def test_the_list_is_corrected_before_confirming(db, auth, people, make, plan, measures):
+    make.directory(people)
+    measures[0].suggestions = {"lead_units": ["西城区"], "support_units": ["东城区"], "deadline": "2030-06-30"}
+    db.session.commit()
+    client = auth.client_for(people.supervisor)
+    data = plan_form(client.get(f"/plans/{plan.id}/assign?measure_id={measures[0].id}").get_data(as_text=True))
+    # swap the roles, untick nothing, add 青山县 as a supporting unit in the empty row
+    data["row-0-role"], data["row-1-role"] = ["support"], ["lead"]
+    qs = db.session.scalar(sa.select(Unit.id).where(Unit.name == "青山县"))
+    data["row-2-unit"], data["row-2-role"], data["row-2-due_on"] = [str(qs)], ["support"], ["2030-05-31"]
+    assert client.post(f"/plans/{plan.id}/assign", data=data).status_code == 302
+    got = {t.unit.name: (t.role.value, t.due_on.isoformat()) for t in db.session.scalars(sa.select(Task))}
+    assert got == {"西城区": ("support", "2030-06-30"), "东城区": ("lead", "2030-06-30"),
+                   "青山县": ("support", "2030-05-31")}
+
+
+def test_a_unit_is_picked_or_typed_by_name(db, auth, people, make, plan, measures):
+    tree = make.directory(people)
+    make.unit("教育局", kind=UnitKind.department, parent=people.unit)  # a second 教育局 name in the tree
+    make.unit("教育局", kind=UnitKind.department, parent=people.other_unit)
+    db.session.commit()
+    client = auth.client_for(people.supervisor)
+    page = client.get(f"/plans/{plan.id}/assign?measure_id={measures[0].id}").get_data(as_text=True)
+    options = lxml.html.fromstring(page).xpath("//datalist[@id='unit-options']/option/@value")
+    assert {"市水务局", "教育局（东城区）", "教育局（西城区）"} <= set(options) and len(options) == len(set(options))
+    data = plan_form(page)
+    data.update({"row-0-unit_name": "县水务局", "row-0-due_on": "2030-06-30", "row-0-role": "lead"})
+    data["row-0-unit_name"] = "县水务局"  # typed as the plan writes it: the one unit it means
+    response = client.post(f"/plans/{plan.id}/assign", data=data)
+    assert response.status_code == 302
+    assert [(t.unit_id, t.role.value) for t in db.session.scalars(sa.select(Task))] == [(tree["市水务局"].id, "lead")]
+    for typed in ("不存在的局", "各县区", "教育局"):
+        data.update({"row-0-unit_name": typed, "row-0-measure": str(measures[1].id)})
+        response = client.post(f"/plans/{plan.id}/assign", data=data)
+        assert response.status_code == 422 and f"单位“{typed}”不在单位目录中" in response.get_data(as_text=True)
+        assert plan_rows(response.get_data(as_text=True))[0][0] == typed  # kept to correct
+    data["row-0-unit_name"] = "教育局（西城区）"
+    assert client.post(f"/plans/{plan.id}/assign", data=data).status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Task)) == 2
+
+
+def test_a_bad_row_saves_nothing_and_keeps_the_list(db, auth, people, plan, measures):
+    measures[0].suggestions = {"lead_units": ["东城区"], "support_units": ["西城区"], "deadline": "2030-06-30"}
+    db.session.commit()
+    client = auth.client_for(people.supervisor)
+    data = plan_form(client.get(f"/plans/{plan.id}/assign?measure_id={measures[0].id}").get_data(as_text=True))
+    data["row-1-due_on"] = ["2020-01-01"]
+    assert "原文时限已过" not in client.get(f"/plans/{plan.id}/assign?measure_id={measures[0].id}").get_data(
+        as_text=True)
+    response = client.post(f"/plans/{plan.id}/assign", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "交西城区：完成时限不能早于今天" in page
+    assert plan_rows(page)[:2] == [("东城区", "lead", "2030-06-30", "once"),
+                                   ("西城区", "support", "2020-01-01", "once")]
+    for row in plan_rows(page)[:2]:
+        assert row[0]
+    data["row-1-unit"] = [str(people.unit.id)]
+    data["row-1-due_on"] = ["2030-06-30"]
+    response = client.post(f"/plans/{plan.id}/assign", data=data)
+    assert response.status_code == 422 and "只能交办一次" in response.get_data(as_text=True)
+    # a plan of past years: its deadlines have passed, the page says so before anything is sent
+    measures[0].suggestions = {**measures[0].suggestions, "deadline": "2016-12-31"}
+    db.session.commit()
+    assert "原文时限已过" in client.get(f"/plans/{plan.id}/assign?measure_id={measures[0].id}").get_data(
+        as_text=True)
+    data = {"mode": "plan", "rows": "1", "row-0-measure": str(measures[0].id), "row-0-unit": "",
+            "row-0-keep": "1"}
+    response = client.post(f"/plans/{plan.id}/assign", data=data)
+    assert response.status_code == 422 and "请至少保留一项" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Task)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail)) == 0
+
+
+def test_a_long_assignment_list_is_not_refused_for_its_size(db, auth, people, plan, measures):
+    """A long plan's list (2000 rows, over a megabyte of form) is read in full; empty rows are skipped."""
+    client = auth.client_for(people.supervisor)
+    rows = {"mode": "plan", "rows": "2000"}
+    for i in range(2000):
+        rows.update({f"row-{i}-measure": str(measures[0].id), f"row-{i}-unit": "", f"row-{i}-role": "support",
+                     f"row-{i}-due_on": "2030-06-30", f"row-{i}-period": "once", f"row-{i}-keep": "1",
+                     f"row-{i}-written": "各乡镇（街道）有关责任单位" * 4})
+    rows.update({"row-0-unit": str(people.unit.id), "row-0-role": "lead"})
+    response = client.post(f"/plans/{plan.id}/assign", data=rows)
+    assert response.status_code == 302
+    assert [(t.unit_id, t.role.value) for t in db.session.scalars(sa.select(Task))] == [(people.unit.id, "lead")]
+
+
+def test_unmatched_names_are_mapped_once_and_remembered(db, auth, people, make, plan, measures):
+    tree = make.directory(people)
+    measures[0].suggestions = {"lead_units": ["县农业农村局"], "deadline": "2030-06-30"}
+    measures[1].suggestions = {"lead_units": ["县农业农村局"], "support_units": ["县乡村振兴局"]}
+    db.session.commit()
+    client = auth.client_for(people.supervisor)
+    page = client.get(f"/plans/{plan.id}/assign").get_data(as_text=True)
+    panel = lxml.html.fromstring(page).xpath("//section[@id='unmatched-names']")[0].text_content()
+    assert panel.count("县农业农村局") == 1 and "2 项" in panel and "县乡村振兴局" in panel
+    names = {"names": "2", "name-0": "县农业农村局", "choice-0": f"unit:{tree['市水务局'].id}",
+             "name-1": "县乡村振兴局", "choice-1": "new:department", "measure_id": [str(measures[0].id)]}
+    response = client.post(f"/plans/{plan.id}/assign/names", data=names)
+    assert response.status_code == 302 and f"measure_id={measures[0].id}" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'id="unmatched-names"' not in page
+    assert plan_rows(page)[0] == ("市水务局", "lead", "2030-06-30", "once")
+    created = db.session.scalar(sa.select(Unit).where(Unit.name == "县乡村振兴局"))
+    assert created is not None and created.kind is UnitKind.department
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
+                             .where(AuditEntry.action == "unit.alias_added")) == 1
+    # a unit lead may not
+    lead = auth.client_for(people.lead)
+    assert lead.post(f"/plans/{plan.id}/assign/names", data=names).status_code == 403
 
 
 def test_assign_through_the_page_many_measures_many_units(db, auth, people, plan, measures):

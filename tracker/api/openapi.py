@@ -62,6 +62,11 @@ OPERATIONS: list[Operation] = [
     Operation("get", "/plans/{plan_id}", "getPlan", "计划及其条目提纲", "plans", "PlanDetail"),
     Operation("post", "/plans/{plan_id}/assignments", "assignMeasures", "把措施分解交办给单位", "tasks",
               "TaskList", status=201, body="AssignmentCreate"),
+    Operation("post", "/plans/{plan_id}/assignment-plans", "assignAsPlanned",
+              "按计划逐项交办（每项各自的单位、承担方式、时限和反馈周期）", "tasks", "TaskList", status=201,
+              body="AssignmentPlanCreate",
+              description="One entry per (measure, unit), all created in one transaction; an existing pair is "
+                          "updated, never duplicated."),
     Operation("get", "/tasks", "listTasks", "可见的任务（分页）", "tasks", "TaskPage", query=[
         _q("unit_id", ID), _q("plan_id", ID),
         _q("state", {"type": "string", "enum": [s.value for s in TaskState]}),

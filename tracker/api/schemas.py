@@ -64,6 +64,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Unit": _obj({
         "id": ID, "name": TEXT, "code": TEXT, "kind": {"type": "string", "enum": _values(UnitKind)},
         "parent_id": _nullable(ID), "is_active": {"type": "boolean"},
+        "aliases": {"type": "array", "items": TEXT, "description": "other names plans use for the unit"},
     }),
     "UnitList": _obj({"items": {"type": "array", "items": ref("Unit")}}),
     "Me": _obj({
@@ -127,6 +128,17 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "is_key": {"type": "boolean"},
         "evidence_required": {"type": "boolean"},
     }, required=["measure_ids", "unit_ids", "due_on"]),
+    "AssignmentEntry": _obj({
+        "measure_id": ID, "unit_id": ID,
+        "role": {"type": "string", "enum": _values(UnitRole)},
+        "due_on": DATE,
+        "reporting_period": {"type": "string", "enum": _values(ReportingPeriod)},
+    }, required=["measure_id", "unit_id", "due_on"]),
+    "AssignmentPlanCreate": _obj({
+        "entries": {"type": "array", "items": ref("AssignmentEntry"), "minItems": 1, "maxItems": 5000},
+        "is_key": {"type": "boolean"},
+        "evidence_required": {"type": "boolean"},
+    }, required=["entries"]),
     "TransitionCreate": _obj({
         "action": {"type": "string", "enum": TRANSITIONS},
         "note": {"type": "string", "maxLength": 2000},
@@ -278,7 +290,7 @@ def me_json(user: User) -> dict[str, Any]:
 
 def unit_json(unit: Unit) -> dict[str, Any]:
     return {"id": unit.id, "name": unit.name, "code": unit.code, "kind": unit.kind.value,
-            "parent_id": unit.parent_id, "is_active": unit.is_active}
+            "parent_id": unit.parent_id, "is_active": unit.is_active, "aliases": list(unit.aliases or [])}
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:

@@ -289,6 +289,23 @@ def assign_measures(plan_id: int):
     return _created({"tasks": [schemas.task_json(task, today) for task in tasks]})
 
 
+@bp.post("/plans/<int:plan_id>/assignment-plans")
+def assign_as_planned(plan_id: int):
+    """Hand measures to units as the plan says: each (measure, unit) with its own role, deadline and period."""
+    plan = _plan_or_404(plan_id)
+    body = _body("AssignmentPlanCreate")
+    entries = [task_services.Assignment(
+        measure_id=e["measure_id"], unit_id=e["unit_id"], role=UnitRole(e.get("role", "lead")),
+        due_on=schemas.parse_date(e["due_on"], "due_on"),
+        reporting_period=ReportingPeriod(e.get("reporting_period", "once"))) for e in body["entries"]]
+    tasks = task_services.assign_many(plan, entries, is_key=body.get("is_key", False),
+                                      evidence_required=body.get("evidence_required", True), actor=_user(),
+                                      now=utcnow())
+    db.session.commit()
+    today = _today()
+    return _created({"tasks": [schemas.task_json(task, today) for task in tasks]})
+
+
 # ---------------------------------------------------------------------------
 # tasks
 

@@ -380,7 +380,7 @@ def second_factor_enabled(user: User) -> bool:
 
 def second_factor_required(user: User) -> bool:
     """TOTP_REQUIRED switches the second factor on for admins and supervisors."""
-    return bool(current_app.config.get("TOTP_REQUIRED")) and user.role in (Role.admin, Role.supervisor)
+    return bool(current_app.config.get("TOTP_REQUIRED")) and access.may_supervise(user)  # the privileged roles
 
 
 def sign_in(email: str, password: str, *, now: datetime, client: Client) -> SignIn:

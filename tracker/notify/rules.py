@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
 
+from tracker import periods
 from tracker.notify import workdays
 
 
@@ -134,20 +135,10 @@ def task_facts(task: TaskRow, today: date, *, offsets: Iterable[int], chase_days
 
 
 def period_of(today: date, period: str) -> tuple[str, date] | None:
-    """The reporting period containing ``today``: its key ("2026-03", "2026-Q1", "2026-H1") and last day."""
-    year = today.year
-    if period == "monthly":
-        first_next = date(year + (today.month == 12), today.month % 12 + 1, 1)
-        return f"{year}-{today.month:02d}", first_next - timedelta(days=1)
-    if period == "quarterly":
-        quarter = (today.month - 1) // 3 + 1
-        end_month = quarter * 3
-        first_next = date(year + (end_month == 12), end_month % 12 + 1, 1)
-        return f"{year}-Q{quarter}", first_next - timedelta(days=1)
-    if period == "half_yearly":
-        half = 1 if today.month <= 6 else 2
-        return f"{year}-H{half}", date(year, 6, 30) if half == 1 else date(year, 12, 31)
-    return None
+    """The reporting period containing ``today``: its key ("2026-W05", "2026-03", "2026-Q1",
+    "2026-H1", "2026") and last day; None for a task that reports once."""
+    found = periods.bounds(today, period)
+    return (found[0], found[2]) if found is not None else None
 
 
 def report_fact(task: TaskRow, today: date, remind_days: int, reported: bool) -> Fact | None:

@@ -6,13 +6,13 @@ from flask_wtf.file import FileAllowed, FileField
 from wtforms import DateField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-PLAN_EXTENSIONS = ["txt", "md", "docx", "xlsx"]
+PLAN_EXTENSIONS = ["txt", "md", "csv", "docx", "xlsx"]
 
 
 class ImportForm(FlaskForm):
     text = TextAreaField(_l("粘贴计划文字"), validators=[Optional()])
-    file = FileField(_l("或上传文件（.txt .md .docx .xlsx）"), validators=[
-        Optional(), FileAllowed(PLAN_EXTENSIONS, _l("只支持 .txt、.md、.docx、.xlsx 文件。"))])
+    file = FileField(_l("或上传文件（.txt .md .csv .docx .xlsx）"), validators=[
+        Optional(), FileAllowed(PLAN_EXTENSIONS, _l("只支持 .txt、.md、.csv、.docx、.xlsx 文件。"))])
 
 
 class SaveForm(FlaskForm):

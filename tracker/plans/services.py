@@ -40,8 +40,12 @@ MAX_DOC_NUMBER = 100
 MAX_NUMBER = 20
 MAX_ITEMS = 2000
 MAX_DEPTH = 9
-SUGGESTION_LIST_KEYS = ("lead_units", "units", "support_units", "quantities")
+SUGGESTION_LIST_KEYS = ("lead_units", "units", "support_units", "leaders", "quantities")
 SUGGESTION_TEXT_KEYS = ("deadline_text", "period")
+#: what the parser may doubt: the item itself, or one of its suggestions
+DOUBT_KEYS = ("item", "lead_units", "units", "support_units", "leaders", "deadline", "period")
+#: an item the parser is less sure of than this is marked for the supervisor to check first
+DOUBT_BELOW = 0.7
 #: the item's unnumbered body paragraphs, kept with the suggestions (Measure has no column for them)
 BODY_KEY = "body"
 MAX_BODY = 20000
@@ -107,9 +111,11 @@ def error_message(exc: PlanInputError) -> str:
         "corrupt_xlsx": _("Excel 文件已损坏或不是有效的 .xlsx 文件。"),
         "zip_bomb": _("文件解压后过大，已拒绝导入。"),
         "too_large": _("文件过大（上限 %(limit)s MB）。", limit=params.get("limit_mb", max_upload_mb())),
-        "unsupported_type": _("不支持的文件类型：%(ext)s。支持 .txt、.md、.docx、.xlsx。", ext=params.get("ext", "?")),
+        "unsupported_type": _("不支持的文件类型：%(ext)s。支持 .txt、.md、.csv、.docx、.xlsx。", ext=params.get("ext", "?")),
         "no_items": _("没有找到带编号的条目（如 一、 1、 （1）），请检查内容。"),
         "no_table": _("表格中没有找到“工作任务/具体措施”一列。"),
+        "table_empty": _("表格只有表头，没有任务行。"),
+        "corrupt_csv": _("CSV 文件格式有误，无法读取。"),
         "legacy_office": _("这是旧版 Word/Excel 文件（.doc/.xls）或加密文件，请另存为 .docx/.xlsx 后重试。"),
     }
     return messages.get(code) or str(exc) or _("无法导入该文件。")
@@ -183,6 +189,12 @@ def _item_to_dict(item: Item, depth: int) -> dict[str, Any]:
     body = getattr(item, "body", "")
     if body:
         out[BODY_KEY] = body
+    confidence = getattr(item, "confidence", 1.0)
+    if isinstance(confidence, int | float) and not isinstance(confidence, bool) and 0 <= confidence < 1:
+        out["confidence"] = round(float(confidence), 3)
+    doubtful = [key for key in DOUBT_KEYS if key in set(getattr(item, "doubtful", None) or [])]
+    if doubtful:
+        out["doubtful"] = doubtful
     out["children"] = [_item_to_dict(child, depth + 1) for child in item.children]
     return out
 
@@ -276,7 +288,29 @@ def _clean_suggestions(raw: dict[str, Any], where: str, problems: list[str]) -> 
     body = raw.get(BODY_KEY)
     if isinstance(body, str) and body.strip():
         out[BODY_KEY] = body.strip()[:MAX_BODY]
+    # how sure the parser was: advisory, so a malformed value is dropped rather than refused
+    confidence = raw.get("confidence")
+    if isinstance(confidence, int | float) and not isinstance(confidence, bool) and 0 <= confidence < 1:
+        out["confidence"] = round(float(confidence), 3)
+    doubtful = raw.get("doubtful")
+    if isinstance(doubtful, list):
+        kept = [key for key in DOUBT_KEYS if key in {d for d in doubtful if isinstance(d, str)}]
+        if kept:
+            out["doubtful"] = kept
     return out
+
+
+def doubts(suggestions: Any) -> set[str]:
+    """What the parser doubts of an item (its saved suggestions or the editor's item): the keys it
+    marked, and "item" when its confidence is low."""
+    if not isinstance(suggestions, dict):
+        return set()
+    found = {d for d in suggestions.get("doubtful") or [] if d in DOUBT_KEYS} \
+        if isinstance(suggestions.get("doubtful"), list) else set()
+    confidence = suggestions.get("confidence")
+    if isinstance(confidence, int | float) and not isinstance(confidence, bool) and confidence < DOUBT_BELOW:
+        found.add("item")
+    return found
 
 
 def _clean_items(raw_items: Any, parent_level: int, where_plan: str, problems: list[str],

@@ -18,6 +18,8 @@ from tracker.extensions import db
 from tracker.plans import services
 from tracker.plans.forms import ActionForm, ImportForm, OutlineForm, PlanForm, SaveForm
 from tracker.plans.models import MeasureKind, Plan, PlanState
+from tracker.tasks import queries as task_queries
+from tracker.units import queries as unit_queries
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
@@ -120,11 +122,23 @@ def _render_preview(edited: dict[str, Any], lines: list[str], *, token: str, fil
             if isinstance(start, int):
                 starts.add(start)
                 hits.update(range(start, (end if isinstance(end, int) and end >= start else start) + 1))
-    count = sum(1 for plan in edited.get("plans", []) for _ in _walk_dicts(plan.get("items", [])))
+    items = [item for plan in edited.get("plans", []) for item in _walk_dicts(plan.get("items", []))]
+    directory = unit_queries.directory()
+    names = {name for item in items for key in task_queries.UNIT_KEYS
+             for name in (item.get(key) if isinstance(item.get(key), list) else []) if isinstance(name, str)}
+    unmatched = sorted(name for name in names if not directory.match(name).matched)
     return render_template(
         "plans/preview.html", form=form, edited=edited, outline_json=outline_json, lines=lines, hits=hits,
-        starts=starts, filename=filename, error=error, item_count=count, max_items=services.MAX_ITEMS,
+        starts=starts, filename=filename, error=error, item_count=len(items), max_items=services.MAX_ITEMS,
+        doubt_count=sum(1 for item in items if services.doubts(item)), doubt_below=services.DOUBT_BELOW,
+        unmatched_units=unmatched,
     ), status
+
+
+@bp.app_template_global("plan_doubts")
+def _plan_doubts(item: Any) -> set[str]:
+    """What the parser doubts of an outline item (the preview's and the plan page's marks)."""
+    return services.doubts(item)
 
 
 def _walk_dicts(items: Any):
@@ -168,6 +182,11 @@ def save_import():
     db.session.commit()
     services.drop_upload(token)
     flash(_("已导入 %(n)d 份计划（草稿），请核对后启用。", n=len(plans)), "success")
+    directory = unit_queries.directory()
+    unmatched = {name for plan in plans for name, _count in task_queries.unmatched_names(plan, directory)}
+    if unmatched:
+        flash(_("计划中有 %(n)d 个单位名称在单位目录中找不到（如“%(name)s”），分解交办时请先指定对应单位。",
+                n=len(unmatched), name=sorted(unmatched)[0]), "warning")
     return redirect(url_for(".view_plan", plan_id=plans[0].id))
 
 
@@ -274,7 +293,8 @@ def _outline_page(plan: Plan, items: Any):
     form = OutlineForm(formdata=None, outline_json=json.dumps({"items": items}, ensure_ascii=False))
     lines = (plan.source_text or "").split("\n")
     return render_template("plans/outline_edit.html", plan=plan, form=form, outline_json=outline_json,
-                           edited=edited, error=None, lines=lines, in_use=sorted(services.measures_with_tasks(plan)))
+                           edited=edited, error=None, lines=lines, doubt_below=services.DOUBT_BELOW,
+                           in_use=sorted(services.measures_with_tasks(plan)))
 
 
 @bp.route("/<int:plan_id>/source")

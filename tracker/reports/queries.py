@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-from tracker import access, timeutil
+from tracker import access, periods, timeutil
 from tracker.access import task_condition as task_visibility
 from tracker.auth.models import User
 from tracker.db import UTCDateTime
@@ -178,26 +178,12 @@ def _tally_rows(user: User, now: datetime, plan_id: int | None = None,
     return _plain_rows(query)
 
 
-REPORT_PERIODS = (ReportingPeriod.monthly, ReportingPeriod.quarterly, ReportingPeriod.half_yearly)
+REPORT_PERIODS = tuple(p for p in ReportingPeriod if p is not ReportingPeriod.once)
 
 
 def last_closed_period(period: ReportingPeriod, today: date) -> tuple[str, date, date]:
     """The key, first day and last day of the latest whole period before today."""
-    if period is ReportingPeriod.monthly:
-        end = today.replace(day=1) - timedelta(days=1)
-        return f"{end.year}-{end.month:02d}", end.replace(day=1), end
-    if period is ReportingPeriod.quarterly:
-        quarter = (today.month - 1) // 3
-        year = today.year if quarter else today.year - 1
-        quarter = quarter or 4
-        start = date(year, 3 * quarter - 2, 1)
-        end = (date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)) - timedelta(days=1)
-        return f"{year}-Q{quarter}", start, end
-    if period is ReportingPeriod.half_yearly:
-        if today.month > 6:
-            return f"{today.year}-H1", date(today.year, 1, 1), date(today.year, 6, 30)
-        return f"{today.year - 1}-H2", date(today.year - 1, 7, 1), date(today.year - 1, 12, 31)
-    raise ValueError(period)
+    return periods.last_closed(period.value, today)
 
 
 def report_grace_days() -> int:

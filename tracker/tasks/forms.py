@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
+from tracker import periods
+from tracker.tasks.labels import PERIOD_LABELS, ROLE_LABELS
 from tracker.tasks.models import ReportingPeriod, UnitRole
 
 
@@ -38,7 +38,9 @@ def parse_role(value: str | None) -> UnitRole | None:
 
 
 def parse_period(value: str | None) -> ReportingPeriod | None:
-    return ReportingPeriod.__members__.get(value or "")
+    """A period from a form's value, or from a parser code (``half-yearly``); None for daily or unknown."""
+    found = periods.from_suggestion(value)
+    return ReportingPeriod(found) if found else None
 
 
 def parse_percent(value: str | None) -> int | str | None:
@@ -54,6 +56,5 @@ def uploaded_files(files: Any, name: str = "files") -> list[Any]:
     return [f for f in files.getlist(name) if f and f.filename]
 
 
-ROLE_CHOICES = [("lead", _l("牵头")), ("support", _l("配合"))]
-PERIOD_CHOICES = [("once", _l("一次性")), ("monthly", _l("每月")), ("quarterly", _l("每季度")),
-                  ("half_yearly", _l("每半年"))]
+ROLE_CHOICES = [(role.value, label) for role, label in ROLE_LABELS.items()]
+PERIOD_CHOICES = [(period.value, label) for period, label in PERIOD_LABELS.items()]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from tracker.tasks.models import TaskState, UnitRole
+from tracker import periods
+from tracker.tasks.models import ReportingPeriod, TaskState, UnitRole
 
 STATE_LABELS = {
     TaskState.assigned: _l("待办理"), TaskState.in_progress: _l("办理中"), TaskState.submitted: _l("待审核"),
@@ -15,10 +16,17 @@ LIGHT_LABELS = {"red": _l("红灯"), "yellow": _l("黄灯"), "green": _l("绿灯
 #: what the colour means, as a task list says it beside the light
 LIGHT_MEANINGS = {"red": _l("已逾期"), "yellow": _l("临期或滞后"), "green": _l("正常"), "none": _l("不适用")}
 ROLE_LABELS = {UnitRole.lead: _l("牵头"), UnitRole.support: _l("配合")}
-#: the rhythms a plan's text may state (the parser's ``period`` suggestion)
+#: how often a task reports (反馈周期), in the order forms list them (tracker.periods)
+PERIOD_LABELS = {
+    ReportingPeriod.once: _l("一次性"), ReportingPeriod.weekly: _l("每周"), ReportingPeriod.monthly: _l("每月"),
+    ReportingPeriod.quarterly: _l("每季度"), ReportingPeriod.half_yearly: _l("每半年"),
+    ReportingPeriod.yearly: _l("每年"),
+}
+#: the rhythms a plan's text may state (the parser's ``period`` codes): the period each means,
+#: and 每日, which no task reports on
 SUGGESTED_PERIOD_LABELS = {
-    "daily": _l("每日"), "weekly": _l("每周"), "monthly": _l("每月"), "quarterly": _l("每季度"),
-    "half-yearly": _l("每半年"), "yearly": _l("每年"),
+    code: (PERIOD_LABELS[ReportingPeriod(value)] if value else _l("每日"))
+    for code, value in periods.SUGGESTED.items()
 }
 
 
@@ -32,6 +40,10 @@ def light_label(light: str) -> str:
 
 def role_label(role: UnitRole) -> str:
     return str(ROLE_LABELS[role])
+
+
+def period_label(period: ReportingPeriod | str) -> str:
+    return str(PERIOD_LABELS[ReportingPeriod(getattr(period, "value", period))])
 
 
 def translated(labels: dict) -> dict:

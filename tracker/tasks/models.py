@@ -29,10 +29,14 @@ class UnitRole(enum.Enum):
 
 
 class ReportingPeriod(enum.Enum):
+    """How often a task reports (反馈周期); the vocabulary and period keys live in tracker.periods."""
+
     once = "once"
+    weekly = "weekly"
     monthly = "monthly"
     quarterly = "quarterly"
     half_yearly = "half_yearly"
+    yearly = "yearly"
 
 
 class Task(TimestampMixin, db.Model):
@@ -132,7 +136,7 @@ class ProgressReport(db.Model):
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(sa.Text)
     percent: Mapped[int | None]
-    #: the reporting period this report answers, e.g. "2026-Q1", "2026-H1", "2026-03"
+    #: the reporting period this report answers, e.g. "2026-W05", "2026-03", "2026-Q1", "2026-H1", "2026"
     period_key: Mapped[str | None] = mapped_column(sa.String(16))
     #: set when the report answers a 督办单
     notice_id: Mapped[int | None] = mapped_column(sa.ForeignKey("supervision_notice.id", ondelete="SET NULL"))

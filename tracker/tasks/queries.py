@@ -14,11 +14,12 @@ import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
 from sqlalchemy.orm import joinedload, selectinload
 
-from tracker import access
+from tracker import access, periods
 from tracker.access import task_condition as visible_condition
 from tracker.audit import AuditEntry
 from tracker.auth.models import User
 from tracker.extensions import db
+from tracker.plans import services as plan_services
 from tracker.plans.models import Measure, MeasureKind, Plan
 from tracker.tasks.filters import TaskFilters, filter_conditions
 from tracker.tasks.lights import light_expression, light_for
@@ -29,8 +30,10 @@ from tracker.tasks.models import (
     ProgressReport,
     Task,
     TaskState,
+    UnitRole,
 )
 from tracker.units.models import Unit
+from tracker.units.queries import UnitDirectory
 
 #: related rows for a list in the same query (all many-to-one); only the columns a list shows,
 #: since a plan's source text can be long. Built once: option objects are immutable, and building
@@ -255,3 +258,111 @@ def task_reports(task: Task) -> list[ProgressReport]:
 def task_extensions(task: Task) -> list[ExtensionRequest]:
     return list(db.session.scalars(sa.select(ExtensionRequest).where(ExtensionRequest.task_id == task.id)
                                    .order_by(ExtensionRequest.id.desc())))
+
+
+# -- what the plan says: assignments proposed from the parser's suggestions ----------------------
+
+#: the suggestion keys that name units, and the role each gives
+UNIT_KEYS = ("lead_units", "support_units", "units")
+
+
+@dataclass
+class ProposedRow:
+    """One task the page proposes: a unit (None when a name matched nothing), its role, deadline and period."""
+
+    measure_id: int
+    unit_id: int | None
+    role: UnitRole
+    due_on: str
+    reporting_period: str
+    #: the unit as the page names it (UnitDirectory.label), or as the supervisor typed it
+    unit_label: str = ""
+    #: the name as the plan wrote it, and how it matched (exact, alias, group, prefix, or "")
+    written: str = ""
+    how: str = ""
+    #: the parser was unsure of this suggestion: the supervisor checks it
+    doubtful: bool = False
+    keep: bool = True
+
+
+@dataclass
+class Proposal:
+    """A measure and the tasks its suggestions propose, with what the page notes beside them."""
+
+    measure: Measure
+    rows: list[ProposedRow]
+    leaders: list[str] = field(default_factory=list)
+    deadline_text: str = ""
+    #: names that matched no unit (or several units equally)
+    unmatched: list[str] = field(default_factory=list)
+    #: the plan asks for daily work: no period is pre-filled, the page says why
+    daily: bool = False
+    doubtful: bool = False
+
+
+def _names(suggestions: dict, key: str) -> list[str]:
+    value = suggestions.get(key) or []
+    values = value if isinstance(value, list) else [value]
+    return [str(v).strip() for v in values if str(v).strip()]
+
+
+def propose(measure: Measure, units: UnitDirectory) -> Proposal:
+    """The tasks a measure's suggestions call for.
+
+    Roles follow what the document says: 牵头单位 lead, 配合单位 support. Units listed with no role
+    (责任单位) are each responsible, so each gets a lead task, unless the document names a 牵头
+    单位 as well: then they carry the work under that lead, as 配合. A group word (各县区) stands for
+    each of its units. A unit named twice keeps its strongest role (牵头 over 配合).
+    """
+    suggestions = measure.suggestions if isinstance(measure.suggestions, dict) else {}
+    doubts = plan_services.doubts(suggestions)
+    deadline = suggestions.get("deadline")
+    due = ""
+    if isinstance(deadline, str):
+        try:
+            due = date.fromisoformat(deadline).isoformat()
+        except ValueError:
+            due = ""
+    period_code = str(suggestions.get("period") or "")
+    period = periods.from_suggestion(period_code) or "once"
+    has_lead = bool(_names(suggestions, "lead_units"))
+    roles = {"lead_units": UnitRole.lead, "support_units": UnitRole.support,
+             "units": UnitRole.support if has_lead else UnitRole.lead}
+    rows: dict[int, ProposedRow] = {}
+    unmatched: dict[str, UnitRole] = {}
+    for key in UNIT_KEYS:
+        for name in _names(suggestions, key):
+            match = units.match(name)
+            if not match.matched:
+                unmatched.setdefault(name, roles[key])
+                continue
+            for unit in match.units:
+                role = roles[key]
+                known = rows.get(unit.id)
+                if known is not None and (known.role is UnitRole.lead or role is UnitRole.support):
+                    continue
+                rows[unit.id] = ProposedRow(measure.id, unit.id, role, due, period, unit_label=units.label(unit),
+                                            written=name, how=match.how, doubtful=key in doubts or "item" in doubts)
+    ordered = sorted(rows.values(), key=lambda r: (r.role is not UnitRole.lead,))
+    # a name that matched nothing: a row to place by hand (ignored while no unit is chosen)
+    for name, role in unmatched.items():
+        ordered.append(ProposedRow(measure.id, None, role, due, period, written=name, doubtful=True))
+    leaders = _names(suggestions, "leaders")
+    return Proposal(measure=measure, rows=ordered, leaders=leaders,
+                    deadline_text=str(suggestions.get("deadline_text") or ""), unmatched=list(unmatched),
+                    daily=period_code == "daily", doubtful=bool(doubts))
+
+
+def unmatched_names(plan: Plan, units: UnitDirectory) -> list[tuple[str, int]]:
+    """Every unit name the plan's suggestions use that matches no unit, with how many measures use it:
+    listed once per plan for the supervisor to map."""
+    counts: dict[str, int] = {}
+    for measure in assignable_measures(plan):
+        suggestions = measure.suggestions if isinstance(measure.suggestions, dict) else {}
+        seen: set[str] = set()
+        for key in UNIT_KEYS:
+            for name in _names(suggestions, key):
+                if name not in seen and not units.match(name).matched:
+                    seen.add(name)
+                    counts[name] = counts.get(name, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))

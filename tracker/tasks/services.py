@@ -7,8 +7,8 @@ flushes, the view or job commits. A concurrent change to the same task surfaces 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from tracker import access, audit
+from tracker import access, audit, periods
 from tracker.auth.models import User
 from tracker.auth.permissions import PermissionDenied
 from tracker.errors import Conflict, TooLarge, UserError
@@ -173,10 +173,24 @@ def _notify(users: Iterable[User], task: Task, *, kind: str, subject: str, reaso
 
 # -- assignment ------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Assignment:
+    """One task to create or update: a measure handed to a unit as 牵头 or 配合, with its deadline
+    and reporting period (one row of the assignment page, or of the API's ``entries``)."""
+
+    measure_id: int
+    unit_id: int
+    role: UnitRole
+    due_on: date | None
+    reporting_period: ReportingPeriod
+    owner_id: int | None = None
+
+
 def assign(plan: Plan, measure_ids: Sequence[int], unit_ids: Sequence[int], *, role: UnitRole, due_on: date,
            reporting_period: ReportingPeriod, is_key: bool = False, evidence_required: bool = True,
            owner_by_unit: dict[int, int] | None = None, actor: User, now: datetime) -> list[Task]:
-    """One task per (measure, unit); an existing pair is updated in place, never duplicated."""
+    """One task per (measure, unit), all with the same role, deadline and period; an existing pair
+    is updated in place, never duplicated."""
     _require(permissions.can_assign(actor, plan))
     if plan.is_deleted:
         raise TaskError(_("该计划已删除。"))
@@ -191,62 +205,136 @@ def assign(plan: Plan, measure_ids: Sequence[int], unit_ids: Sequence[int], *, r
         raise TaskError(_("请选择牵头或配合。"))
     if not isinstance(reporting_period, ReportingPeriod):
         raise TaskError(_("请选择反馈周期。"))
-    measures = {m.id: m for m in db.session.scalars(
-        sa.select(Measure).where(Measure.id.in_(measure_ids), Measure.plan_id == plan.id))}
-    if len(measures) != len(measure_ids):
-        raise TaskError(_("所选措施不属于该计划。"))
-    if any(m.kind is MeasureKind.heading for m in measures.values()):
-        raise TaskError(_("标题不能交办，请选择具体措施。"))
-    units = {u.id: u for u in db.session.scalars(sa.select(Unit).where(Unit.id.in_(unit_ids)))}
-    if len(units) != len(unit_ids):
-        raise TaskError(_("所选单位不存在。"))
+    measures = _plan_measures(plan, measure_ids)
+    units = _units(unit_ids)
     owners: dict[int, User] = {}
     for unit_id, owner_id in (owner_by_unit or {}).items():
         if owner_id in (None, ""):
             continue
         if int(unit_id) not in units:
             raise TaskError(_("责任人必须是所选责任单位的人员。"))
-        owner = db.session.get(User, int(owner_id))
-        if owner is None or owner.unit_id != int(unit_id) or not owner.is_active:
-            raise TaskError(_("责任人必须是该责任单位的人员。"))
-        owners[int(unit_id)] = owner
-    existing = {(t.measure_id, t.unit_id): t for t in db.session.scalars(
-        sa.select(Task).where(Task.measure_id.in_(measure_ids), Task.unit_id.in_(unit_ids)))}
+        owners[int(unit_id)] = _owner(int(owner_id), int(unit_id))
+    entries = [Assignment(m, u, role, due_on, reporting_period, owners[u].id if u in owners else None)
+               for m in measure_ids for u in unit_ids]
+    return _apply_assignments(plan, entries, measures, units, is_key=is_key, evidence_required=evidence_required,
+                              actor=actor, now=now)
+
+
+def assign_many(plan: Plan, entries: Sequence[Assignment], *, is_key: bool = False, evidence_required: bool = True,
+                actor: User, now: datetime) -> list[Task]:
+    """Hand many measures to their units at once, each (measure, unit) with its own role, deadline
+    and period: what the plan says for each measure, as the supervisor confirmed it. All or nothing;
+    an existing pair is updated in place, never duplicated."""
+    _require(permissions.can_assign(actor, plan))
+    if plan.is_deleted:
+        raise TaskError(_("该计划已删除。"))
+    entries = list(entries)
+    if not entries:
+        raise TaskError(_("请至少保留一项要交办的任务。"))
+    if len(entries) > MAX_ASSIGNMENTS:
+        raise TaskError(_("一次最多交办 %(n)d 项任务。", n=MAX_ASSIGNMENTS))
+    measures = _plan_measures(plan, [e.measure_id for e in entries])
+    units = _units([e.unit_id for e in entries])
+    seen: set[tuple[int, int]] = set()
+    checked: list[Assignment] = []
+    for entry in entries:
+        where = _("“%(measure)s”交%(unit)s", measure=_short(measures[entry.measure_id].label, 20),
+                  unit=units[entry.unit_id].name)
+        if (entry.measure_id, entry.unit_id) in seen:
+            raise TaskError(_("%(where)s：同一措施对同一单位只能交办一次。", where=where))
+        seen.add((entry.measure_id, entry.unit_id))
+        if not isinstance(entry.role, UnitRole):
+            raise TaskError(_("%(where)s：请选择牵头或配合。", where=where))
+        if not isinstance(entry.reporting_period, ReportingPeriod):
+            raise TaskError(_("%(where)s：请选择反馈周期。", where=where))
+        try:
+            due_on = _check_due(entry.due_on, now)
+        except TaskError as exc:
+            raise TaskError(_("%(where)s：%(problem)s", where=where, problem=str(exc))) from exc
+        if entry.owner_id is not None:
+            _owner(entry.owner_id, entry.unit_id)
+        checked.append(Assignment(entry.measure_id, entry.unit_id, entry.role, due_on, entry.reporting_period,
+                                  entry.owner_id))
+    return _apply_assignments(plan, checked, measures, units, is_key=is_key, evidence_required=evidence_required,
+                              actor=actor, now=now)
+
+
+#: the most (measure, unit) pairs one assignment may create
+MAX_ASSIGNMENTS = 5000
+
+
+def _plan_measures(plan: Plan, measure_ids: Sequence[int]) -> dict[int, Measure]:
+    ids = set(int(m) for m in measure_ids)
+    measures = {m.id: m for m in db.session.scalars(
+        sa.select(Measure).where(Measure.id.in_(ids), Measure.plan_id == plan.id))}
+    if len(measures) != len(ids):
+        raise TaskError(_("所选措施不属于该计划。"))
+    if any(m.kind is MeasureKind.heading for m in measures.values()):
+        raise TaskError(_("标题不能交办，请选择具体措施。"))
+    return measures
+
+
+def _units(unit_ids: Sequence[int]) -> dict[int, Unit]:
+    ids = set(int(u) for u in unit_ids)
+    units = {u.id: u for u in db.session.scalars(sa.select(Unit).where(Unit.id.in_(ids)))}
+    if len(units) != len(ids):
+        raise TaskError(_("所选单位不存在。"))
+    return units
+
+
+def _owner(owner_id: int, unit_id: int) -> User:
+    owner = db.session.get(User, int(owner_id))
+    if owner is None or owner.unit_id != int(unit_id) or not owner.is_active:
+        raise TaskError(_("责任人必须是该责任单位的人员。"))
+    return owner
+
+
+def _apply_assignments(plan: Plan, entries: list[Assignment], measures: dict[int, Measure], units: dict[int, Unit],
+                       *, is_key: bool, evidence_required: bool, actor: User, now: datetime) -> list[Task]:
+    """Create or update the checked tasks, then audit and notify each: the one write path of both
+    ways to assign."""
+    pairs = [(e.measure_id, e.unit_id) for e in entries]
+    existing: dict[tuple[int, int], Task] = {}
+    if pairs:
+        for task in db.session.scalars(sa.select(Task).where(
+                Task.measure_id.in_({m for m, _u in pairs}), Task.unit_id.in_({u for _m, u in pairs}))):
+            existing[(task.measure_id, task.unit_id)] = task
     today = local_today(now)
     tasks: list[Task] = []
     updated: dict[int, dict[str, Any]] = {}
-    for measure_id in measure_ids:
-        for unit_id in unit_ids:
-            task = existing.get((measure_id, unit_id))
-            owner = owners.get(unit_id)
-            if task is None:
-                task = Task(measure_id=measure_id, plan_id=plan.id, unit_id=unit_id, role=role, due_on=due_on,
-                            original_due_on=due_on, assigned_on=today, reporting_period=reporting_period,
-                            is_key=is_key, evidence_required=evidence_required, state=TaskState.assigned,
-                            owner_id=owner.id if owner else None, assigned_by_id=actor.id, return_count=0,
-                            progress_percent=0)
-                db.session.add(task)
-            else:
-                before = {"role": task.role, "due_on": task.due_on, "reporting_period": task.reporting_period,
-                          "is_key": task.is_key, "evidence_required": task.evidence_required,
-                          "owner_id": task.owner_id, "state": task.state}
-                task.role, task.reporting_period = role, reporting_period
-                task.is_key, task.evidence_required = is_key, evidence_required
-                if task.due_on != due_on:
-                    # an approved extension keeps the original deadline; otherwise both move
-                    if not task.is_extended:
-                        task.original_due_on = due_on
-                    task.due_on = due_on
-                if owner is not None:
-                    task.owner_id = owner.id
-                if task.state is TaskState.cancelled:
-                    # handing a cancelled task out again reopens it
-                    task.state, task.cancelled_at, task.assigned_on = TaskState.assigned, None, today
-                updated[id(task)] = before
-            task.measure, task.unit, task.plan = measures[measure_id], units[unit_id], plan
+    for entry in entries:
+        measure_id, unit_id, role, due_on = entry.measure_id, entry.unit_id, entry.role, entry.due_on
+        reporting_period = entry.reporting_period
+        task = existing.get((measure_id, unit_id))
+        owner = db.session.get(User, entry.owner_id) if entry.owner_id is not None else None
+        if task is None:
+            task = Task(measure_id=measure_id, plan_id=plan.id, unit_id=unit_id, role=role, due_on=due_on,
+                        original_due_on=due_on, assigned_on=today, reporting_period=reporting_period,
+                        is_key=is_key, evidence_required=evidence_required, state=TaskState.assigned,
+                        owner_id=owner.id if owner else None, assigned_by_id=actor.id, return_count=0,
+                        progress_percent=0)
+            db.session.add(task)
+        else:
+            before = {"role": task.role, "due_on": task.due_on, "reporting_period": task.reporting_period,
+                      "is_key": task.is_key, "evidence_required": task.evidence_required,
+                      "owner_id": task.owner_id, "state": task.state}
+            task.role, task.reporting_period = role, reporting_period
+            task.is_key, task.evidence_required = is_key, evidence_required
+            if task.due_on != due_on:
+                # an approved extension keeps the original deadline; otherwise both move
+                if not task.is_extended:
+                    task.original_due_on = due_on
+                task.due_on = due_on
             if owner is not None:
-                task.owner = owner
-            tasks.append(task)
+                task.owner_id = owner.id
+            if task.state is TaskState.cancelled:
+                # handing a cancelled task out again reopens it
+                task.state, task.cancelled_at, task.assigned_on = TaskState.assigned, None, today
+            updated[id(task)] = before
+        task.measure, task.unit, task.plan = measures[measure_id], units[unit_id], plan
+        if owner is not None:
+            task.owner = owner
+        tasks.append(task)
     _flush()
     for task in tasks:
         before = updated.get(id(task))
@@ -394,13 +482,6 @@ def transition(task: Task, action: str, *, actor: User, note: str = "", now: dat
 
 # -- progress and evidence -------------------------------------------------------------------
 
-PERIOD_PATTERNS = {
-    ReportingPeriod.monthly: r"^\d{4}-(0[1-9]|1[0-2])$",
-    ReportingPeriod.quarterly: r"^\d{4}-Q[1-4]$",
-    ReportingPeriod.half_yearly: r"^\d{4}-H[12]$",
-}
-
-
 def _check_working(task: Task) -> None:
     if task.state not in WORKING_STATES:
         raise StateConflict(_("任务当前为“%(state)s”，不能再报送或上传材料。", state=state_label(task.state)))
@@ -417,8 +498,7 @@ def report_progress(task: Task, *, actor: User, text: str, percent: int | None, 
             raise TaskError(_("完成进度必须是 0 到 100 之间的整数。"))
     period_key = (period_key or "").strip() or None
     if period_key is not None:
-        pattern = PERIOD_PATTERNS.get(task.reporting_period)
-        if pattern is None or not re.match(pattern, period_key):
+        if not periods.is_valid_key(task.reporting_period.value, period_key):
             raise TaskError(_("反馈期次格式不正确。"))
     proves = _clean_text(proves, required=False, message="", limit=50) or None
     if task.state is not TaskState.in_progress:
@@ -600,16 +680,10 @@ def decide_extension(request: ExtensionRequest, *, actor: User, approve: bool, n
 
 def _period_of(day: date, period: ReportingPeriod) -> tuple[str, date]:
     """The key of the period containing ``day`` and that period's last day."""
-    if period is ReportingPeriod.monthly:
-        first_next = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-        return f"{day.year}-{day.month:02d}", date.fromordinal(first_next.toordinal() - 1)
-    if period is ReportingPeriod.quarterly:
-        q = (day.month - 1) // 3 + 1
-        end_month = q * 3
-        first_next = date(day.year + (end_month == 12), end_month % 12 + 1, 1)
-        return f"{day.year}-Q{q}", date.fromordinal(first_next.toordinal() - 1)
-    half = 1 if day.month <= 6 else 2
-    return f"{day.year}-H{half}", date(day.year, 6, 30) if half == 1 else date(day.year, 12, 31)
+    found = periods.bounds(day, period.value)
+    if found is None:
+        raise ValueError(period)
+    return found[0], found[2]
 
 
 def expected_periods(task: Task, today: date) -> list[str]:
@@ -648,7 +722,8 @@ def current_period_key(task: Task, today: date) -> str | None:
 
 
 __all__ = [
-    "ALLOWED_TRANSITIONS", "OPEN_STATES", "StateConflict", "TaskError", "add_evidence", "approve", "assign",
+    "ALLOWED_TRANSITIONS", "OPEN_STATES", "Assignment", "StateConflict", "TaskError", "add_evidence", "approve",
+    "assign", "assign_many",
     "cancel", "change_deadline", "check_version", "decide_extension", "expected_periods", "missing_reports",
     "report_progress", "request_extension", "return_task", "set_flags", "set_owner", "start", "submit", "transition",
 ]

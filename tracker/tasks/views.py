@@ -33,7 +33,9 @@ from tracker.tasks import forms, permissions, queries, services, storage
 from tracker.tasks.lights import light_for
 from tracker.tasks.models import Evidence, ExtensionRequest, ReportingPeriod, Task, TaskState, UnitRole
 from tracker.timeutil import local_today
-from tracker.units.models import Unit, UnitKind
+from tracker.units import queries as unit_queries
+from tracker.units import services as unit_services
+from tracker.units.models import UnitKind
 from tracker.units.services import unit_tree
 
 bp = Blueprint("tasks", __name__)
@@ -276,57 +278,143 @@ def _load_plan(plan_id: int) -> Plan:
     return plan
 
 
-def _suggested_unit_ids(measure, units: list[Unit]) -> set[int]:
-    """Units named in the parser's suggestions, matched by name as written."""
-    suggestions = measure.suggestions or {}
-    names: set[str] = set()
-    for key in ("lead_units", "units", "support_units"):
-        value = suggestions.get(key) or []
-        names.update(str(v).strip() for v in (value if isinstance(value, list) else [value]))
-    return {u.id for u in units if u.name in names}
+#: the most rows one assignment page carries (measures × units)
+MAX_PLAN_ROWS = services.MAX_ASSIGNMENTS
+
+
+def _proposals(plan: Plan, selected: list[int], posted: list[queries.ProposedRow] | None = None
+               ) -> list[queries.Proposal]:
+    """The selected measures with the tasks their suggestions propose; after a refused POST, with the
+    rows as the supervisor sent them instead."""
+    directory = unit_queries.directory()
+    chosen = [m for m in queries.assignable_measures(plan)
+              if m.id in set(selected) and m.kind is not MeasureKind.heading]
+    proposals = [queries.propose(m, directory) for m in chosen]
+    if posted is not None:
+        by_measure: dict[int, list[queries.ProposedRow]] = {}
+        for row in posted:
+            by_measure.setdefault(row.measure_id, []).append(row)
+        for proposal in proposals:
+            proposal.rows = by_measure.get(proposal.measure.id, [])
+    return proposals
 
 
 def _assign_page(plan: Plan, status: int = 200, *, selected_measures: set[int], selected_units: set[int],
-                 values: dict):
+                 values: dict, proposals: list[queries.Proposal] | None = None, plan_values: dict | None = None):
     measures = queries.assignable_measures(plan)
     tree = unit_tree(include_inactive=False)
     people = list(db.session.scalars(sa.select(User).where(access.assignable_people_condition())
                                      .order_by(User.unit_id, User.name)))
     rollup = queries.measure_rollup(plan.id)
+    directory = unit_queries.directory()
+    proposals = proposals or []
+    rows = [row for proposal in proposals for row in proposal.rows if row.unit_id is not None and row.keep]
+    counts = {"total": len(rows), "lead": sum(1 for r in rows if r.role is UnitRole.lead)}
+    counts["support"] = counts["total"] - counts["lead"]
     return render_template("tasks/assign.html", plan=plan, measures=measures, tree=tree, people=people,
                            selected_measures=selected_measures, selected_units=selected_units, values=values,
                            rollup=rollup, heading=MeasureKind.heading, county=UnitKind.county,
+                           township=UnitKind.township,
                            role_choices=forms.ROLE_CHOICES, period_choices=forms.PERIOD_CHOICES,
+                           proposals=proposals, counts=counts, plan_values=plan_values or PLAN_DEFAULTS,
+                           unmatched=queries.unmatched_names(plan, directory),
+                           unit_options=[label for label, _unit in directory.labelled()] if proposals else [],
+                           new_unit_kinds=NEW_UNIT_KINDS, lead=UnitRole.lead,
                            plan_url=_plan_url(plan), today=local_today(utcnow())), status
+
+
+PLAN_DEFAULTS = {"evidence_required": True, "is_key": False}
+#: the kinds a name that matched nothing may become, as the mapping panel offers them
+NEW_UNIT_KINDS = [(UnitKind.department, _l("新建为部门")), (UnitKind.county, _l("新建为县区")),
+                  (UnitKind.township, _l("新建为乡镇（街道）"))]
+
+
+def _posted_rows(form, directory: unit_queries.UnitDirectory) -> tuple[list[queries.ProposedRow], list[str]]:
+    """The rows of the assignment list as sent, in order (unit-less rows kept, to show them again), and
+    the unit names typed that mean no one unit. A row names its unit by id (``row-N-unit``) or by the
+    name picked from the page's list (``row-N-unit_name``)."""
+    count = min(forms.parse_int(form.get("rows")) or 0, MAX_PLAN_ROWS)
+    rows, unknown = [], []
+    for i in range(count):
+        measure_id = forms.parse_int(form.get(f"row-{i}-measure"))
+        if measure_id is None:
+            continue
+        role = forms.parse_role(form.get(f"row-{i}-role"))
+        keep = forms.parse_bool(form, f"row-{i}-keep")
+        unit_id = forms.parse_int(form.get(f"row-{i}-unit"))
+        label = (form.get(f"row-{i}-unit_name") or "").strip()[:200]
+        if unit_id is None and label:
+            unit = directory.resolve(label)
+            if unit is not None:
+                unit_id, label = unit.id, directory.label(unit)
+            elif keep:
+                unknown.append(label)
+        elif unit_id is not None and unit_id in directory.by_id:
+            label = directory.label(directory.by_id[unit_id])
+        rows.append(queries.ProposedRow(
+            measure_id=measure_id, unit_id=unit_id, role=role or UnitRole.lead,
+            due_on=form.get(f"row-{i}-due_on", "")[:20],
+            reporting_period=(forms.parse_period(form.get(f"row-{i}-period")) or ReportingPeriod.once).value,
+            unit_label=label, written=form.get(f"row-{i}-written", "")[:200], keep=keep))
+    return rows, unknown
+
+
+def _assign_plan(plan: Plan):
+    """POST of the assignment list: every kept row with a unit becomes a task, in one transaction."""
+    form = request.form
+    rows, unknown = _posted_rows(form, unit_queries.directory())
+    plan_values = {"evidence_required": forms.parse_bool(form, "evidence_required"),
+                   "is_key": forms.parse_bool(form, "is_key")}
+    entries = [services.Assignment(measure_id=row.measure_id, unit_id=row.unit_id, role=row.role,
+                                   due_on=forms.parse_date(row.due_on),
+                                   reporting_period=ReportingPeriod(row.reporting_period))
+               for row in rows if row.keep and row.unit_id is not None]
+    plan_id = plan.id
+
+    def again():
+        fresh = _load_plan(plan_id)
+        selected = list(dict.fromkeys(row.measure_id for row in rows))
+        return _assign_page(fresh, 422, selected_measures=set(selected), selected_units=set(),
+                            values=dict(MANUAL_DEFAULTS), proposals=_proposals(fresh, selected, rows),
+                            plan_values=plan_values)
+
+    show_again(again, 422)
+    if unknown:
+        raise services.TaskError(_("单位“%(name)s”不在单位目录中，请从列表中选择。", name=unknown[0]))
+    tasks = services.assign_many(plan, entries, is_key=plan_values["is_key"],
+                                 evidence_required=plan_values["evidence_required"], actor=current_user,
+                                 now=utcnow())
+    db.session.commit()
+    flash(_("已交办 %(n)d 项任务。", n=len(tasks)), "success")
+    return redirect(url_for(".matrix", plan_id=plan.id))
+
+
+MANUAL_DEFAULTS = {"role": "lead", "reporting_period": "once", "evidence_required": True, "is_key": False,
+                   "due_on": ""}
 
 
 @bp.route("/plans/<int:plan_id>/assign", methods=["GET", "POST"])
 @access.protects("plan_id", access.may_assign, access.may_assign)
 @login_required
 def assign(plan_id: int):
-    """Hand measures to units (分解交办): many measures × many units in one go."""
+    """Hand measures to units (分解交办): the selected measures as the plan says (each with its own
+    units, roles, deadline and period, pre-filled from the suggestions), or many measures × many
+    units with one role and deadline picked by hand."""
     plan = _load_plan(plan_id)
     if not permissions.can_assign(current_user, plan):
         abort(403)
     if request.method == "GET":
-        selected = set(forms.parse_ids(request.args.getlist("measure_id")))
-        values = {"role": "lead", "reporting_period": "once", "evidence_required": True, "is_key": False,
-                  "due_on": ""}
-        units: set[int] = set()
-        if selected:
-            chosen = [m for m in queries.assignable_measures(plan) if m.id in selected]
-            tree_units = [u for u, _depth in unit_tree(include_inactive=False)]
-            for measure in chosen:
-                units |= _suggested_unit_ids(measure, tree_units)
-            if len(chosen) == 1:
-                suggestions = chosen[0].suggestions or {}
-                deadline = forms.parse_date(str(suggestions.get("deadline") or ""))
-                if deadline is not None:
-                    values["due_on"] = deadline.isoformat()
-                period = forms.parse_period(str(suggestions.get("period") or ""))
-                if period is not None:
-                    values["reporting_period"] = period.value
-        return _assign_page(plan, selected_measures=selected, selected_units=units, values=values)
+        if request.args.get("all"):
+            # the measures not yet handed out: re-confirming assigned ones would reset what was changed since
+            measures = [m for m in queries.assignable_measures(plan) if m.kind is not MeasureKind.heading]
+            assigned = queries.measure_rollup(plan.id)
+            selected = [m.id for m in measures if m.id not in assigned] or [m.id for m in measures]
+        else:
+            selected = forms.parse_ids(request.args.getlist("measure_id"))
+        return _assign_page(plan, selected_measures=set(selected), selected_units=set(),
+                            values=dict(MANUAL_DEFAULTS), proposals=_proposals(plan, selected))
+    if request.form.get("mode") == "plan":
+        return _assign_plan(plan)
 
     form = request.form
     measure_ids = forms.parse_ids(form.getlist("measure_id"))
@@ -352,6 +440,36 @@ def assign(plan_id: int):
     db.session.commit()
     flash(_("已交办 %(n)d 项任务。", n=len(tasks)), "success")
     return redirect(url_for(".matrix", plan_id=plan_id))
+
+
+@bp.route("/plans/<int:plan_id>/assign/names", methods=["POST"])
+@login_required
+def map_names(plan_id: int):
+    """Place the unit names the plan uses that matched no unit: each becomes an alias of the unit
+    chosen (remembered for every later plan) or a new unit."""
+    plan = _load_plan(plan_id)
+    if not permissions.can_assign(current_user, plan):
+        abort(403)
+    form = request.form
+    choices = []
+    for i in range(min(forms.parse_int(form.get("names")) or 0, 500)):
+        name, choice = form.get(f"name-{i}", ""), form.get(f"choice-{i}", "")
+        kind, _sep, value = choice.partition(":")
+        if kind == "unit" and value.isdigit():
+            choices.append(unit_services.NameChoice(name, unit_id=int(value)))
+        elif kind == "new" and value in UnitKind.__members__:
+            choices.append(unit_services.NameChoice(name, new_kind=UnitKind(value)))
+    back = url_for(".assign", plan_id=plan.id, measure_id=forms.parse_ids(form.getlist("measure_id")))
+    try:
+        units = unit_services.resolve_names(choices, actor=current_user, now=utcnow(),
+                                            context={"plan_id": plan.id})
+        db.session.commit()
+    except unit_services.UnitError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(back)
+    flash(_("已记住 %(n)d 个单位名称。", n=len(units)), "success")
+    return redirect(back)
 
 
 @bp.route("/plans/<int:plan_id>/matrix")

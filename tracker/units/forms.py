@@ -1,12 +1,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 KIND_CHOICES = [
     ("region", _l("地区")),
     ("county", _l("县区")),
+    ("township", _l("乡镇（街道）")),
     ("department", _l("部门")),
     ("office", _l("科室")),
 ]
@@ -21,6 +22,8 @@ class UnitForm(FlaskForm):
     leader_id = SelectField(_l("分管领导"), coerce=str)
     sort_order = IntegerField(_l("排序"), default=0, validators=[Optional(), NumberRange(-9999, 9999)])
     is_active = BooleanField(_l("启用"), default=True)
+    #: other names plans use for the unit, separated by 、 or ；
+    aliases = TextAreaField(_l("别名（计划里的其他叫法，用、或；分隔）"), validators=[Optional(), Length(max=5000)])
 
 
 class ImportForm(FlaskForm):

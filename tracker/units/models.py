@@ -1,4 +1,4 @@
-"""Responsible units (责任单位): a tree, region → county → office."""
+"""Responsible units (责任单位): a tree, region → county → township, and departments and offices."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from tracker.db import TimestampMixin, db, str_enum
 class UnitKind(enum.Enum):
     region = "region"
     county = "county"
+    #: 乡镇、街道: what 各乡镇（街道） in a plan expands to
+    township = "township"
     department = "department"
     office = "office"
 
@@ -31,6 +33,8 @@ class Unit(TimestampMixin, db.Model):
     leader_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     sort_order: Mapped[int] = mapped_column(default=0)
     is_active: Mapped[bool] = mapped_column(default=True)
+    #: other names plans use for the unit (区政府办 for 区人民政府办公室); matched like the name
+    aliases: Mapped[list] = mapped_column(sa.JSON, default=list, server_default=sa.text("'[]'"))
 
     parent = relationship("Unit", remote_side=[id], back_populates="children")
     children = relationship("Unit", back_populates="parent", order_by="(Unit.sort_order, Unit.id)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +18,9 @@ from tracker.tabular import Preview, PreviewRow, TableError, read_table
 from tracker.units.models import Unit, UnitKind
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+#: how a list of aliases is written in a form field or an import cell
+ALIAS_SEPARATORS = re.compile(r"[、;；,，\n]+")
+MAX_ALIASES = 50
 
 
 class UnitError(UserError):
@@ -33,6 +37,40 @@ class UnitData:
     leader_id: int | None = None
     sort_order: int = 0
     is_active: bool = True
+    #: None: leave the unit's aliases as they are
+    aliases: list[str] | None = None
+
+
+def split_aliases(text: str | None) -> list[str]:
+    """Names written in one field, separated by 、 ; or commas; blanks and repeats dropped."""
+    return list(dict.fromkeys(part.strip() for part in ALIAS_SEPARATORS.split(text or "") if part.strip()))
+
+
+def _clean_aliases(aliases: list[str], name: str, unit: Unit | None) -> list[str]:
+    """The aliases to keep: not the unit's own name, each at most 100 characters, none another unit's."""
+    cleaned = [a for a in dict.fromkeys((a or "").strip() for a in aliases) if a and a != name.strip()]
+    if len(cleaned) > MAX_ALIASES:
+        raise UnitError(_("别名最多 %(n)d 个。", n=MAX_ALIASES))
+    for alias in cleaned:
+        if len(alias) > 100:
+            raise UnitError(_("别名不能超过 100 个字符。"))
+    taken = _alias_owners(exclude=unit)
+    for alias in cleaned:
+        other = taken.get(alias)
+        if other is not None:
+            raise UnitError(_("“%(alias)s”已是单位 %(unit)s 的名称或别名。", alias=alias, unit=other.name))
+    return cleaned
+
+
+def _alias_owners(exclude: Unit | None = None) -> dict[str, Unit]:
+    """Every unit's name and aliases, to the unit: a name may mean one unit only."""
+    owners: dict[str, Unit] = {}
+    for other in db.session.scalars(sa.select(Unit).order_by(Unit.id)):
+        if other is exclude:
+            continue
+        for alias in [other.name, *(other.aliases or [])]:
+            owners.setdefault(alias, other)
+    return owners
 
 
 def _validate(data: UnitData, unit: Unit | None) -> None:
@@ -62,9 +100,10 @@ def create_unit(data: UnitData, *, actor: User | None, now: datetime) -> Unit:
     """A new unit (``actor`` None: the operator's command line)."""
     access.check(actor is None or access.may_manage_unit(actor))
     _validate(data, None)
+    aliases = _clean_aliases(data.aliases or [], data.name, None)
     unit = Unit(name=data.name.strip(), code=data.code, kind=data.kind, parent_id=data.parent_id,
                 contact_email=(data.contact_email or "").strip() or None, leader_id=data.leader_id,
-                sort_order=data.sort_order, is_active=data.is_active)
+                sort_order=data.sort_order, is_active=data.is_active, aliases=aliases)
     db.session.add(unit)
     db.session.flush()
     audit.record(actor, "unit.created", unit, {"code": unit.code, "name": unit.name}, now=now)
@@ -74,14 +113,18 @@ def create_unit(data: UnitData, *, actor: User | None, now: datetime) -> Unit:
 def update_unit(unit: Unit, data: UnitData, *, actor: User | None, now: datetime) -> Unit:
     access.check(actor is None or access.may_manage_unit(actor, unit))
     _validate(data, unit)
+    aliases = _clean_aliases(data.aliases, data.name, unit) if data.aliases is not None else None
     changes = {}
-    for field in ("name", "code", "kind", "parent_id", "contact_email", "leader_id", "sort_order", "is_active"):
-        value = getattr(data, field)
+    for name in ("name", "code", "kind", "parent_id", "contact_email", "leader_id", "sort_order", "is_active"):
+        value = getattr(data, name)
         if isinstance(value, str):
-            value = value.strip() or (None if field == "contact_email" else value)
-        if getattr(unit, field) != value:
-            changes[field] = [getattr(unit, field), value]
-            setattr(unit, field, value)
+            value = value.strip() or (None if name == "contact_email" else value)
+        if getattr(unit, name) != value:
+            changes[name] = [getattr(unit, name), value]
+            setattr(unit, name, value)
+    if aliases is not None and list(unit.aliases or []) != aliases:
+        changes["aliases"] = [list(unit.aliases or []), aliases]
+        unit.aliases = aliases
     if changes:
         db.session.flush()
         audit.record(actor, "unit.updated", unit, changes, now=now)
@@ -132,9 +175,11 @@ IMPORT_COLUMNS = {
     "parent": ("上级代码", "上级单位代码", "parent", "parent_code"),
     "kind": ("类型", "kind"),
     "contact_email": ("联系邮箱", "邮箱", "email", "contact_email"),
+    "aliases": ("别名", "aliases"),
 }
 KIND_WORDS = {"地区": UnitKind.region, "县区": UnitKind.county, "县": UnitKind.county, "部门": UnitKind.department,
-              "科室": UnitKind.office, "处室": UnitKind.office}
+              "科室": UnitKind.office, "处室": UnitKind.office, "乡镇": UnitKind.township, "街道": UnitKind.township,
+              "乡镇（街道）": UnitKind.township, "乡镇街道": UnitKind.township}
 
 
 def read_rows(data: bytes, filename: str) -> list[dict[str, str]]:
@@ -182,6 +227,16 @@ def import_units(rows: list[dict[str, str]], *, actor: User | None, now: datetim
     errors: list[str] = []
     existing = {u.code: u for u in db.session.scalars(sa.select(Unit))}
     file_codes: dict[str, int] = {}
+    # names and aliases: each means one unit (the file's rows replace those units' own)
+    in_file = {r.get("code", "") for r in rows}
+    alias_rows: dict[str, str] = {}
+    for unit in existing.values():
+        if unit.code not in in_file:
+            for alias in [unit.name, *(unit.aliases or [])]:
+                alias_rows.setdefault(alias, unit.code)
+    for row in rows:
+        if row.get("name"):
+            alias_rows.setdefault(row["name"], row.get("code", ""))
     for number, row in enumerate(rows, start=2):
         code = row.get("code", "")
         if code in file_codes:
@@ -197,6 +252,12 @@ def import_units(rows: list[dict[str, str]], *, actor: User | None, now: datetim
         kind = row.get("kind") or ""
         if kind and kind not in KIND_WORDS and kind not in UnitKind.__members__:
             errors.append(_("第 %(n)d 行：未知的单位类型 %(kind)s。", n=number, kind=kind))
+        for alias in split_aliases(row.get("aliases")):
+            if len(alias) > 100:
+                errors.append(_("第 %(n)d 行：别名不能超过 100 个字符。", n=number))
+            owner = alias_rows.setdefault(alias, code)
+            if owner != code:
+                errors.append(_("第 %(n)d 行：别名“%(alias)s”已属于 %(code)s。", n=number, alias=alias, code=owner))
     # cycles: follow parents through the file's rows and the database
     parent_of = {u.code: (u.parent.code if u.parent else "") for u in existing.values()}
     parent_of.update({r.get("code", ""): r.get("parent") or "" for r in rows})
@@ -223,6 +284,8 @@ def import_units(rows: list[dict[str, str]], *, actor: User | None, now: datetim
             unit.name, unit.kind = row["name"], kind
         if row.get("contact_email"):
             unit.contact_email = row["contact_email"]
+        if "aliases" in row:
+            unit.aliases = [a for a in split_aliases(row["aliases"]) if a != unit.name]
         result.append(unit)
     db.session.flush()
     for row in rows:
@@ -231,3 +294,66 @@ def import_units(rows: list[dict[str, str]], *, actor: User | None, now: datetim
     db.session.flush()
     audit.record(actor, "unit.imported", None, {"count": len(rows)}, now=now, object_type="unit")
     return result
+
+
+# -- names a plan uses ---------------------------------------------------------------------------
+
+@dataclass
+class NameChoice:
+    """The supervisor's answer for one name a plan uses that matched no unit: map it to a unit,
+    or create a unit of that kind under it."""
+
+    name: str
+    unit_id: int | None = None
+    new_kind: UnitKind | None = None
+
+
+def _new_code() -> str:
+    while True:
+        code = "n-" + secrets.token_hex(4)
+        if db.session.scalar(sa.select(Unit.id).where(Unit.code == code)) is None:
+            return code
+
+
+def add_alias(unit: Unit, alias: str, *, actor: User | None, now: datetime | None = None,
+              context: dict | None = None) -> Unit:
+    """Remember another name for a unit, so plans naming it so match it from now on (audited)."""
+    alias = (alias or "").strip()
+    if not alias or alias == unit.name or alias in (unit.aliases or []):
+        return unit
+    aliases = _clean_aliases([*(unit.aliases or []), alias], unit.name, unit)
+    unit.aliases = aliases
+    db.session.flush()
+    audit.record(actor, "unit.alias_added", unit, {"alias": alias, **(context or {})}, now=now)
+    return unit
+
+
+def resolve_names(choices: list[NameChoice], *, actor: User, now: datetime | None = None,
+                  context: dict | None = None) -> list[Unit]:
+    """Map names to units or create units for them, all or nothing; choices with neither are skipped.
+
+    Supervisors do this from the assignment page (a name a plan uses is theirs to place); the unit
+    stays editable by the admin (a new unit goes under the top region, with a generated code).
+    """
+    access.check(access.may_supervise(actor))
+    done: list[Unit] = []
+    for choice in choices:
+        name = (choice.name or "").strip()
+        if not name or len(name) > 100:
+            raise UnitError(_("单位名称不能为空，且不能超过 100 个字符。"))
+        if choice.unit_id is not None:
+            unit = db.session.get(Unit, choice.unit_id)
+            if unit is None or not unit.is_active:
+                raise UnitError(_("所选单位不存在。"))
+            done.append(add_alias(unit, name, actor=actor, now=now, context=context))
+        elif choice.new_kind is not None:
+            clash = db.session.scalar(sa.select(Unit).where(Unit.name == name))
+            if clash is not None:
+                raise UnitError(_("单位 %(name)s 已存在。", name=name))
+            top = db.session.scalar(sa.select(Unit).where(Unit.parent_id.is_(None), Unit.kind == UnitKind.region)
+                                    .order_by(Unit.sort_order, Unit.id))
+            unit = create_unit(UnitData(name=name, code=_new_code(), kind=choice.new_kind,
+                                        parent_id=top.id if top is not None else None, sort_order=900),
+                               actor=actor, now=now)
+            done.append(unit)
+    return done

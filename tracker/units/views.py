@@ -35,6 +35,7 @@ def _data(form: UnitForm) -> services.UnitData:
         parent_id=int(form.parent_id.data) if form.parent_id.data else None,
         contact_email=form.contact_email.data, leader_id=int(form.leader_id.data) if form.leader_id.data else None,
         sort_order=form.sort_order.data or 0, is_active=form.is_active.data,
+        aliases=services.split_aliases(form.aliases.data),
     )
 
 
@@ -70,6 +71,7 @@ def edit(unit_id: int):
         form.kind.data = unit.kind.value
         form.parent_id.data = str(unit.parent_id or "")
         form.leader_id.data = str(unit.leader_id or "")
+        form.aliases.data = "、".join(unit.aliases or [])
     if form.validate_on_submit():
         show_again(lambda: render_template("units/edit.html", form=form, unit=db.session.get(Unit, unit_id)),
                    status=200)

@@ -201,13 +201,35 @@
     return b;
   }
 
+  // what the parser doubts of a row: the keys it marked, and "item" below the confidence threshold
+  var doubtBelow = parseFloat(root.getAttribute("data-doubt-below") || "0");
+  function doubts(row) {
+    var found = {};
+    (Array.isArray(row.doubtful) ? row.doubtful : []).forEach(function (key) { found[key] = true; });
+    if (typeof row.confidence === "number" && row.confidence < doubtBelow) { found.item = true; }
+    return found;
+  }
+
+  // unit names that match no unit of the directory (the import preview says which)
+  var unmatched = {};
+  try {
+    (JSON.parse(root.getAttribute("data-unmatched") || "[]") || []).forEach(function (name) { unmatched[name] = true; });
+  } catch (e) { /* none marked */ }
+
   function tags(row) {
     var box = el("span", "etags");
+    var doubt = doubts(row);
+    function tag(key, cls, text) {
+      var unit = key === "lead_units" || key === "units" || key === "support_units";
+      box.appendChild(el("span", "tag " + cls + (doubt[key] ? " tag-doubtful" : "") +
+                         (unit && unmatched[text] ? " tag-unmatched" : ""), text));
+    }
     ["lead_units", "units", "support_units", "quantities"].forEach(function (key) {
-      (row[key] || []).forEach(function (value) { box.appendChild(el("span", "tag tag-" + key, value)); });
+      (row[key] || []).forEach(function (value) { tag(key, "tag-" + key, value); });
     });
-    if (row.deadline || row.deadline_text) { box.appendChild(el("span", "tag tag-deadline", row.deadline || row.deadline_text)); }
-    if (row.period) { box.appendChild(el("span", "tag tag-period", label("period-" + row.period))); }
+    (row.leaders || []).forEach(function (value) { tag("leaders", "tag-leader", value); });
+    if (row.deadline || row.deadline_text) { tag("deadline", "tag-deadline", row.deadline || row.deadline_text); }
+    if (row.period) { tag("period", "tag-period", label("period-" + row.period)); }
     return box;
   }
 
@@ -258,13 +280,25 @@
     bar.appendChild(del);
     if (row.kind === "heading") { bar.appendChild(el("span", "badge", msg("kind-heading"))); }
     if (row.id && inUse[row.id]) { bar.appendChild(el("span", "badge badge-assigned", label("in-use"))); }
+    if (Object.keys(doubts(row)).length) {
+      li.className += " erow-doubtful";
+      doubtCount += 1;
+      li.id = "doubt-" + doubtCount;
+      bar.appendChild(el("span", "badge badge-doubt", label("doubt")));
+    }
     bar.appendChild(tags(row));
     li.appendChild(bar);
     return li;
   }
 
+  // the rows the parser doubts are numbered doubt-1, doubt-2… like the static tree's items, which
+  // give up their ids to the editor (the summary's links jump to the editor's rows)
+  var doubtCount = 0;
+  document.querySelectorAll("#outline-static [id^='doubt-']").forEach(function (node) { node.removeAttribute("id"); });
+
   function render() {
     var focusIndex = null;
+    doubtCount = 0;
     root.textContent = "";
     plans.forEach(function (plan, p) {
       var block = el("div", "plan-block eplan");
