@@ -58,3 +58,12 @@ def tab_text(table: list[Row], title: str = "2026年重点工作任务分解表"
     lines = [title, "\t".join(HEADER)]
     lines += ["\t".join((r.number, r.task, r.lead, r.support, r.deadline)) for r in table]
     return "\n".join(lines) + "\n"
+
+
+def flat_text(table: list[Row], title: str = "2026年重点工作任务分解表") -> str:
+    """The table copied off a web page: every cell on a line of its own, blank lines between, and
+    several units one per line; an empty cell leaves nothing behind."""
+    cells = [title, *HEADER]
+    for r in table:
+        cells += [r.number, r.task, *r.lead.split("、"), *[u for u in r.support.split("、") if u], r.deadline]
+    return "\n\n".join(cells) + "\n"

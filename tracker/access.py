@@ -404,6 +404,12 @@ def can_see_unit(user: Any, unit: Unit) -> bool:
     return unit is not None and _role(user) is not None
 
 
+def may_place_unit_names(user: Any) -> bool:
+    """Map a name a plan uses to a unit, or create a unit for it, from the assignment page: those who
+    assign (the unit stays the admin's to edit)."""
+    return may_supervise(user)
+
+
 def may_manage_unit(user: Any, unit: Unit | None = None) -> bool:
     return may_manage(user)
 

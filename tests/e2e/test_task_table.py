@@ -3,6 +3,7 @@ deadline, and one confirmation creates the lead and supporting tasks the table n
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
@@ -151,3 +152,50 @@ def test_the_assignment_list_fits_a_phone(live_server, live_app, new_page):
     page.wait_for_selector("#plan-assign")
     shot(page, "table-04-phone")
     assert_fits(page)
+
+
+@pytest.mark.parametrize("shape", ["tab_text", "flat_text"])
+def test_a_pasted_task_table_to_tasks_in_one_action(live_server, live_app, new_page, shape):
+    """A table pasted from Word (tabs) or copied off a web page (a cell a line): the preview shows
+    each row's units and deadline, and one confirmation creates the lead and supporting tasks."""
+    people = live_app.config["E2E_PEOPLE"]
+    _add_departments(live_app)
+    year = timeutil.local_today(timeutil.utcnow()).year + 1
+    table = task_tables.rows(year)
+    due = {number: day.isoformat() for number, day in task_tables.expected_deadlines(year).items()}
+
+    sup = new_page()
+    sign_in(sup, live_server, people.supervisor)
+    sup.goto(live_server.url + "/plans/import")
+    sup.fill("textarea[name=text]", getattr(task_tables, shape)(table))
+    sup.click("#preview-button")
+    sup.wait_for_selector("#outline-editor .erow")
+    rows = sup.locator("#outline-editor .erow")
+    expect(rows).to_have_count(3)
+    for text in (people.unit, people.other_unit, "市水务局", due["1"]):
+        expect(rows.first.locator(".tag", has_text=text)).to_have_count(1)
+    expect(rows.nth(2).locator(".tag", has_text="市教育局")).to_have_count(1)
+    shot(sup, f"table-paste-{shape}-01-preview")
+    sup.click("#save-form button[type=submit]")
+    sup.wait_for_url("**/plans/*")
+    sup.click("a.btn:has-text('分解交办')")
+    sup.wait_for_url("**/assign")
+    sup.click("#assign-all")
+    sup.wait_for_selector("#plan-assign")
+    assert _row_values(sup, table[0].task) == [
+        (people.unit, "牵头", due["1"], "每半年"), (people.other_unit, "配合", due["1"], "每半年"),
+        ("市水务局", "配合", due["1"], "每半年")]
+    assert _row_values(sup, table[2].task) == [("市教育局", "牵头", due["3"], "一次性")]
+    shot(sup, f"table-paste-{shape}-02-assign")
+    sup.click("#plan-submit")
+    sup.wait_for_url("**/matrix")
+    with live_app.app_context():
+        got = sorted((t.measure.number, t.unit.name, t.role.value, t.due_on.isoformat(), t.reporting_period.value)
+                     for t in db.session.scalars(sa.select(Task)))
+        db.session.remove()
+    assert got == sorted([
+        ("1", people.unit, "lead", due["1"], "half_yearly"),
+        ("1", people.other_unit, "support", due["1"], "half_yearly"),
+        ("1", "市水务局", "support", due["1"], "half_yearly"),
+        ("2", people.unit, "lead", due["2"], "monthly"), ("2", people.other_unit, "lead", due["2"], "monthly"),
+        ("3", "市教育局", "lead", due["3"], "once")])

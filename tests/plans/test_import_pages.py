@@ -31,7 +31,7 @@ def sup(auth, people):
 def test_import_page_has_paste_upload_and_progress(sup):
     response = sup.get("/plans/import")
     body = response.get_data(as_text=True)
-    assert 'name="text"' in body and 'type="file"' in body and 'accept=".txt,.md,.docx,.xlsx"' in body
+    assert 'name="text"' in body and 'type="file"' in body and 'accept=".txt,.md,.csv,.docx,.xlsx"' in body
     assert 'enctype="multipart/form-data"' in body
     assert 'id="import-busy"' in body and "js/outline-editor.js" in body
     assert "css/plans.css" in body

@@ -167,10 +167,10 @@ def test_admin_edits_aliases_and_a_clash_is_refused(tree, people, auth, db):
     assert db.session.scalar(sa.select(Unit).where(Unit.code == "cn")).kind is UnitKind.township
 
 
-def test_import_reads_the_alias_column(people, db):
+def test_import_reads_the_alias_column(people, db, now):
     rows = services.read_rows("代码,名称,上级代码,类型,别名\nsw,水务局,,部门,县水利局、水利局;治水办\n"
                               "cg,城关镇,,乡镇,\n".encode(), "u.csv")
-    services.import_units(rows, actor=people.admin)
+    services.import_units(rows, actor=people.admin, now=now)
     db.session.commit()
     water = db.session.scalar(sa.select(Unit).where(Unit.code == "sw"))
     assert water.aliases == ["县水利局", "水利局", "治水办"]
@@ -178,7 +178,7 @@ def test_import_reads_the_alias_column(people, db):
     assert names(match_unit_names(["治水办"])[0]) == ["水务局"]
     clash = services.read_rows("代码,名称,别名\nx1,甲局,乙局\nx2,乙局,\n".encode(), "u.csv")
     with pytest.raises(services.UnitError, match="别名“乙局”已属于 x2"):
-        services.import_units(clash, actor=people.admin)
+        services.import_units(clash, actor=people.admin, now=now)
 
 
 BODIES = ("教育局", "水务局", "民政局", "财政局", "商务局", "卫健委", "住建局", "交通运输局", "农业农村局", "文旅局")

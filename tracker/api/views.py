@@ -290,9 +290,11 @@ def assign_measures(plan_id: int):
 
 
 @bp.post("/plans/<int:plan_id>/assignment-plans")
+@access.protects("plan_id", access.can_see_plan, access.may_assign)
 def assign_as_planned(plan_id: int):
     """Hand measures to units as the plan says: each (measure, unit) with its own role, deadline and period."""
     plan = _plan_or_404(plan_id)
+    access.check(access.may_assign(_user(), plan))
     body = _body("AssignmentPlanCreate")
     entries = [task_services.Assignment(
         measure_id=e["measure_id"], unit_id=e["unit_id"], role=UnitRole(e.get("role", "lead")),

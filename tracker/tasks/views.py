@@ -443,13 +443,13 @@ def assign(plan_id: int):
 
 
 @bp.route("/plans/<int:plan_id>/assign/names", methods=["POST"])
+@access.protects("plan_id", access.may_assign, access.may_assign)
 @login_required
 def map_names(plan_id: int):
     """Place the unit names the plan uses that matched no unit: each becomes an alias of the unit
     chosen (remembered for every later plan) or a new unit."""
     plan = _load_plan(plan_id)
-    if not permissions.can_assign(current_user, plan):
-        abort(403)
+    access.check(access.may_assign(current_user, plan))
     form = request.form
     choices = []
     for i in range(min(forms.parse_int(form.get("names")) or 0, 500)):
@@ -460,14 +460,9 @@ def map_names(plan_id: int):
         elif kind == "new" and value in UnitKind.__members__:
             choices.append(unit_services.NameChoice(name, new_kind=UnitKind(value)))
     back = url_for(".assign", plan_id=plan.id, measure_id=forms.parse_ids(form.getlist("measure_id")))
-    try:
-        units = unit_services.resolve_names(choices, actor=current_user, now=utcnow(),
-                                            context={"plan_id": plan.id})
-        db.session.commit()
-    except unit_services.UnitError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return redirect(back)
+    show_again(lambda: redirect(back))
+    units = unit_services.resolve_names(choices, actor=current_user, now=utcnow(), context={"plan_id": plan.id})
+    db.session.commit()
     flash(_("已记住 %(n)d 个单位名称。", n=len(units)), "success")
     return redirect(back)
 

@@ -99,6 +99,10 @@ def _validate(data: UnitData, unit: Unit | None) -> None:
 def create_unit(data: UnitData, *, actor: User | None, now: datetime) -> Unit:
     """A new unit (``actor`` None: the operator's command line)."""
     access.check(actor is None or access.may_manage_unit(actor))
+    return _add_unit(data, actor=actor, now=now)
+
+
+def _add_unit(data: UnitData, *, actor: User | None, now: datetime) -> Unit:
     _validate(data, None)
     aliases = _clean_aliases(data.aliases or [], data.name, None)
     unit = Unit(name=data.name.strip(), code=data.code, kind=data.kind, parent_id=data.parent_id,
@@ -335,7 +339,7 @@ def resolve_names(choices: list[NameChoice], *, actor: User, now: datetime | Non
     Supervisors do this from the assignment page (a name a plan uses is theirs to place); the unit
     stays editable by the admin (a new unit goes under the top region, with a generated code).
     """
-    access.check(access.may_supervise(actor))
+    access.check(access.may_place_unit_names(actor))
     done: list[Unit] = []
     for choice in choices:
         name = (choice.name or "").strip()
@@ -352,7 +356,7 @@ def resolve_names(choices: list[NameChoice], *, actor: User, now: datetime | Non
                 raise UnitError(_("单位 %(name)s 已存在。", name=name))
             top = db.session.scalar(sa.select(Unit).where(Unit.parent_id.is_(None), Unit.kind == UnitKind.region)
                                     .order_by(Unit.sort_order, Unit.id))
-            unit = create_unit(UnitData(name=name, code=_new_code(), kind=choice.new_kind,
+            unit = _add_unit(UnitData(name=name, code=_new_code(), kind=choice.new_kind,
                                         parent_id=top.id if top is not None else None, sort_order=900),
                                actor=actor, now=now)
             done.append(unit)
