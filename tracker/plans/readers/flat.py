@@ -181,9 +181,17 @@ def _cells_of(line: str, kind: str) -> list[str] | None:
 
 def _delimited_regions(lines: Sequence[str]) -> list[Region]:
     out: list[Region] = []
-    for kind in ("tab", "pipe"):
+    for kind, marks in (("tab", ("\t",)), ("pipe", ("|", "｜"))):
+        # only lines with the delimiter can start a table: jump from one to the next
+        starts = [k for k, line in enumerate(lines) if any(mark in line for mark in marks)]
+        next_start = 0
         i = 0
         while i < len(lines):
+            while next_start < len(starts) and starts[next_start] < i:
+                next_start += 1
+            if next_start >= len(starts):
+                break
+            i = starts[next_start]
             if _cells_of(lines[i], kind) is None:
                 i += 1
                 continue
@@ -550,7 +558,14 @@ _SUBROW = 2.0
 _CONTINUE = {"list": 0.3, "lead": 1.2, "text": 0.8, "wrapped": 0.1, "short": 1.5}
 
 
-def _skip(roles: list[str | None], after: int, before: int) -> float:
+@functools.lru_cache(maxsize=256)
+def _skips(roles: tuple[str | None, ...]) -> list[list[float]]:
+    """The cost of going from column p (row p + 1; -1 before the first) to column c, per table."""
+    m = len(roles)
+    return [[_skip(roles, p, c) for c in range(m)] for p in range(-1, m)]
+
+
+def _skip(roles: tuple[str | None, ...] | list[str | None], after: int, before: int) -> float:
     """Leaving the columns between empty: a missing cell; a 牵头单位 is seldom the one missing."""
     return sum(_SKIP_LEAD if roles[c] == LEAD else _SKIP for c in range(after + 1, before))
 
@@ -574,8 +589,8 @@ def _align(pieces: list[tuple[int, str]], roles: list[str | None]) -> list[list[
     if not pieces:
         return [[""] * m]
     texts = [p for _, p in pieces]
-    fits = [[_fit(t, roles[c]) for c in range(m)] for t in texts]
-    skips = [[_skip(roles, p, c) for c in range(m)] for p in range(-1, m)]  # row p + 1: from column p
+    fits = [[_fit(t, role) for role in roles] for t in texts]
+    skips = _skips(tuple(roles))
     score = [fits[0][c] - skips[0][c] for c in range(m)]
     back: list[list[int]] = []  # per line after the first: the column the best path came from
     for n in range(1, len(texts)):
