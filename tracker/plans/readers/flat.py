@@ -496,12 +496,13 @@ def _read_one_cell(lines: list[str], header_line: int, first_row: int, header: l
         end = pieces[-1][0] + 1 if pieces else line_no + 1
     grid: list[list[tuple[object, str]]] = []
     row_lines: list[int | None] = []
+    wrap = wrap_width([text for _, n, pieces in rows if n != _SECTION for _, text in pieces])
     for r, (line_no, number, pieces) in enumerate(rows):
         if number == _SECTION:
             grid.append([((r, 0, 0), pieces[0][1])] + [((r, 0, c + 1), "") for c in range(width)])
             row_lines.append(line_no)
             continue
-        for s, cells in enumerate(_align(pieces, roles)):
+        for s, cells in enumerate(_align(pieces, roles, wrap)):
             grid.append([((r, s, 0), number if s == 0 else "")] +
                         [((r, s, c + 1), cell) for c, cell in enumerate(cells)])
             row_lines.append(line_no if s == 0 else None)
@@ -570,19 +571,31 @@ def _skip(roles: tuple[str | None, ...] | list[str | None], after: int, before: 
     return sum(_SKIP_LEAD if roles[c] == LEAD else _SKIP for c in range(after + 1, before))
 
 
-def _continue_cost(role: str | None, previous: str) -> float:
+def _continue_cost(role: str | None, previous: str, wrap: int | None) -> float:
     if role == LEAD:
         return _CONTINUE["lead"]  # a flattened copy keeps no border before 配合单位: one lead, the rest support
     if role in UNIT_ROLES or role in (LEADERS, OWNERS):
         return _CONTINUE["list"]
-    if len(previous) >= 12 and previous[-1] not in "。；;！？!?）)”":
-        return _CONTINUE["wrapped"]  # a line cut by the page's width goes on in the next
+    if wrap and len(previous) >= wrap - 1 and previous[-1] not in "。；;！？!?）)”":
+        return _CONTINUE["wrapped"]  # a line cut at the page's width goes on in the next
     if role in (DEADLINE, WHEN, PERIOD):
         return _CONTINUE["short"]
     return _CONTINUE["text"]
 
 
-def _align(pieces: list[tuple[int, str]], roles: list[str | None]) -> list[list[str]]:
+def wrap_width(pieces: list[str]) -> int | None:
+    """The width a copy cut its long cells at: the one length many long lines share, if any."""
+    lengths = [len(p) for p in pieces if len(p) >= 10]
+    if len(lengths) < 3:
+        return None
+    counts: dict[int, int] = {}
+    for n in lengths:
+        counts[n] = counts.get(n, 0) + 1
+    width, count = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    return width if count >= max(3, 0.25 * len(lengths)) else None
+
+
+def _align(pieces: list[tuple[int, str]], roles: list[str | None], wrap: int | None = None) -> list[list[str]]:
     """Place each line of a row in a column, in order; going back to an earlier column starts a
     sub-row. Returns the row's cells, then each sub-row's."""
     m = len(roles)
@@ -594,7 +607,7 @@ def _align(pieces: list[tuple[int, str]], roles: list[str | None]) -> list[list[
     score = [fits[0][c] - skips[0][c] for c in range(m)]
     back: list[list[int]] = []  # per line after the first: the column the best path came from
     for n in range(1, len(texts)):
-        cont = [_continue_cost(roles[c], texts[n - 1]) for c in range(m)]
+        cont = [_continue_cost(roles[c], texts[n - 1], wrap) for c in range(m)]
         new = [0.0] * m
         came = [0] * m
         for c in range(m):

@@ -222,8 +222,10 @@ def unit_share(text: str, names: list[tuple[str, str | None]] | None = None) -> 
     names = split_units(text) if names is None else names
     if not names:
         return 0.0
-    return sum(1 for name, hint in names
-               if strong_unit(name) or name.startswith("各") or (hint and unit_like(name))) / len(names)
+    strong = [strong_unit(name) or name.startswith("各") for name, _ in names]
+    # a weaker name (年段) counts beside a sure one (体育组、年段) or with a role word (年段落实)
+    return sum(1 for (name, hint), sure in zip(names, strong, strict=True)
+               if sure or (unit_like(name) and (hint or any(strong)))) / len(names)
 
 
 # ---------------------------------------------------------------------------
