@@ -507,6 +507,10 @@ def _read_one_cell(lines: list[str], header_line: int, first_row: int, header: l
                         [((r, s, c + 1), cell) for c, cell in enumerate(cells)])
             row_lines.append(line_no if s == 0 else None)
     records = grid_records(grid, columns, lines=row_lines, header_texts=None)
+    ends = {line_no: pieces[-1][0] for line_no, _, pieces in rows if pieces}
+    for record in records:
+        if record.line in ends and (record.last_line or 0) < ends[record.line]:
+            record.last_line = ends[record.line]  # the row's lines, for the preview to highlight
     last = max((p[0] for _, _, pieces in rows for p in pieces), default=rows[-1][0])
     end = min(end, last + 1)
     return Region(header_line, end, records, {})
