@@ -39,6 +39,7 @@ from .numbering import (
     match_marker,
 )
 from .outline import Heading, Item, Outline, PlanOutline
+from .readers.blocks import Block
 from .readers.flat import table_regions, text_with_tables
 
 __all__ = ["parse_blocks", "parse_lines", "parse_text"]
@@ -1129,12 +1130,19 @@ def _source_from_blocks(blocks: Iterable[Any]) -> _Source:
     titles: list[bool] = []
     moved = False
     for index, block in enumerate(blocks):
-        titles.append(bool(getattr(block, "title", False)))
-        texts.append(str(getattr(block, "text", "") or ""))
-        rows.append(getattr(block, "row", None))
-        levels.append(getattr(block, "heading_level", None))
-        numbered.append(bool(getattr(block, "numbered", False)))
-        line = getattr(block, "line", None)
+        if type(block) is Block:  # the readers' own blocks: no need to ask for each attribute
+            text, row, level, is_numbered, line, title = (block.text, block.row, block.heading_level,
+                                                          block.numbered, block.line, block.title)
+        else:
+            text, row, level = getattr(block, "text", ""), getattr(block, "row", None), \
+                getattr(block, "heading_level", None)
+            is_numbered, line = getattr(block, "numbered", False), getattr(block, "line", None)
+            title = getattr(block, "title", False)
+        texts.append(str(text or ""))
+        rows.append(row)
+        levels.append(level)
+        numbered.append(bool(is_numbered))
+        titles.append(bool(title))
         lines.append(index if line is None else line)
         moved = moved or (line is not None and line != index)
     return _Source(texts, rows, levels, numbered, lines if moved else None, titles if any(titles) else None)
