@@ -490,7 +490,7 @@ def grid_records(grid: Grid, columns: Columns, *, lines: Sequence[int | None] | 
                 groups[-1].lines.append(line)
                 continue
             number = ""
-        if number and groups and groups[-1].number == number and not sections_after(sections, len(groups)):
+        if number and groups and groups[-1].number == number and not _section_since(sections, len(groups)):
             groups[-1].rows.append(texts)  # filled down: the same task, another measure
             groups[-1].lines.append(line)
             continue
@@ -511,14 +511,15 @@ def grid_records(grid: Grid, columns: Columns, *, lines: Sequence[int | None] | 
         for col in category_cols:
             value = _cell(group.rows[0], col)
             if value and value != last_category.get(col):
-                out.append(_section_record(value, group.lines[0], heading_only=True))
+                out.append(_section_record(value, group.lines[0]))
                 last_category[col] = value
         out.extend(_group_records(group, columns, task_col, measure_col, category_cols))
     out.extend(record for _, record in sections[section_at:])
     return out
 
 
-def sections_after(sections: list[tuple[int, Record]], index: int) -> bool:
+def _section_since(sections: list[tuple[int, Record]], index: int) -> bool:
+    """A section row stands between the last group and this row: the same 序号 starts a new task."""
     return bool(sections) and sections[-1][0] == index
 
 
@@ -675,12 +676,9 @@ def _add_cells(record: Record, row: list[str], columns: Columns, skip: set[int],
             record.notes.append(value)
 
 
-def _section_record(text: str, line: int | None, *, heading_only: bool = False) -> Record:
+def _section_record(text: str, line: int | None) -> Record:
     """A row that names a part of the table (一、促进就业（3项）) rather than a task."""
-    record = Record(number="", text=text, section=True, line=line)
-    if heading_only:
-        record.confidence = 1.0
-    return record
+    return Record(number="", text=text, section=True, line=line)
 
 
 def _cell(row: Sequence[str], col: int | None) -> str:
