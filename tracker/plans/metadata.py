@@ -24,7 +24,8 @@ __all__ = ["PERIODS", "extract_metadata", "resolve_deadline", "split_unit_names"
 PERIODS = ("daily", "weekly", "monthly", "quarterly", "half-yearly", "yearly")
 
 
-def extract_metadata(text: str, plan_date: datetime.date | None, *, units: bool = True) -> dict[str, Any]:
+def extract_metadata(text: str, plan_date: datetime.date | None, *, units: bool = True,
+                     deadline: bool = True) -> dict[str, Any]:
     """Units, deadline, period and quantities stated in ``text``; only the keys found are returned.
 
     ``plan_date`` gives the year that 6月底前 or 年底前 belong to; without it a
@@ -36,11 +37,11 @@ def extract_metadata(text: str, plan_date: datetime.date | None, *, units: bool 
     text = text.replace("\n", "")
     if units:
         _extract_units(text, out)
-    deadline, deadline_text = _find_deadline(text, plan_date, need_cue=True)
+    found, deadline_text = _find_deadline(text, plan_date, need_cue=True) if deadline else (None, None)
     if deadline_text:
         out["deadline_text"] = deadline_text
-        if deadline is not None:
-            out["deadline"] = deadline
+        if found is not None:
+            out["deadline"] = found
             if _aimed(text, deadline_text):
                 out.setdefault("doubtful", []).append("deadline")
     period = _find_period(text)

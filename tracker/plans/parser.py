@@ -1018,7 +1018,8 @@ class _Parser:
             row = frame.row
             # a row's unit columns say who does it: its words need not be searched for units
             units = row is None or not (row.get("lead_units") or row.get("units") or row.get("support_units"))
-            _apply(item, extract(text, ref, units=units))
+            # and its 完成时限 cell says when: the task's words are not searched for a date either
+            _apply(item, extract(text, ref, units=units, deadline=row is None or not row.get("deadline_text")))
             if frame.row is not None:
                 _apply_row(item, frame.row, ref, resolve)
             for child in item.children:
@@ -1174,11 +1175,13 @@ def _parse_source(source: _Source, plan_date: _dt.date | None, default_title: st
 
 def parse_lines(lines: list[str], *, plan_date: _dt.date | None = None, default_title: str = "") -> Outline:
     """Parse a list of text lines (index = source line number); task tables among them are read as tables."""
-    regions = table_regions(lines)
-    if not regions:
-        source = _Source(list(lines), [None] * len(lines), [None] * len(lines))  # prose only: the lines as they are
+    with _no_cycle_collection():  # the tables' records and blocks are no cycles either
+        regions = table_regions(lines)
+        if not regions:
+            source = _Source(list(lines), [None] * len(lines), [None] * len(lines))  # prose: the lines as they are
+        else:
+            source = _source_from_blocks(text_with_tables(lines, regions=regions))
         return _parse_source(source, plan_date, default_title)
-    return parse_blocks(text_with_tables(lines, regions=regions), plan_date=plan_date, default_title=default_title)
 
 
 def parse_text(text: str, *, plan_date: _dt.date | None = None, default_title: str = "") -> Outline:

@@ -181,9 +181,12 @@ def _cells_of(line: str, kind: str) -> list[str] | None:
 
 def _delimited_regions(lines: Sequence[str]) -> list[Region]:
     out: list[Region] = []
-    for kind, marks in (("tab", ("\t",)), ("pipe", ("|", "｜"))):
+    for kind in ("tab", "pipe"):
         # only lines with the delimiter can start a table: jump from one to the next
-        starts = [k for k, line in enumerate(lines) if any(mark in line for mark in marks)]
+        if kind == "tab":
+            starts = [k for k, line in enumerate(lines) if "\t" in line]
+        else:
+            starts = [k for k, line in enumerate(lines) if "|" in line or "｜" in line]
         next_start = 0
         i = 0
         while i < len(lines):
