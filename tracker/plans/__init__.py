@@ -12,7 +12,7 @@ from typing import Any
 from . import readers
 from .errors import PlanInputError
 from .outline import Heading, Item, Outline, PlanOutline
-from .parser import parse_blocks, parse_text
+from .parser import no_cycle_collection, parse_blocks, parse_text
 
 __all__ = [
     "Heading",
@@ -29,5 +29,11 @@ __all__ = [
 def parse_document(data: bytes, filename: str, *, plan_date: _dt.date | None = None,
                    default_title: str = "", **read_options: Any) -> Outline:
     """Read an uploaded file (.txt, .md, .docx, .xlsx) and parse it; errors are PlanInputError."""
-    blocks = readers.read_document(data, filename, **read_options)
+    if not filename.lower().endswith((".docx", ".xlsx")):
+        # text: the tables found in it make no reference cycles, like the parse (Word and Excel
+        # files are read with the collector on, their libraries' trees may hold cycles)
+        with no_cycle_collection():
+            blocks = readers.read_document(data, filename, **read_options)
+    else:
+        blocks = readers.read_document(data, filename, **read_options)
     return parse_blocks(blocks, plan_date=plan_date, default_title=default_title)

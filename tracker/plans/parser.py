@@ -1106,7 +1106,7 @@ def _apply_row(item: Item, row: dict, ref: _dt.date | None, resolve: Any) -> Non
 
 
 @contextmanager
-def _no_cycle_collection() -> Iterator[None]:
+def no_cycle_collection() -> Iterator[None]:
     """Pause the cycle collector while parsing.
 
     The parser builds a tree without reference cycles, so the collector finds
@@ -1166,7 +1166,7 @@ def _to_source_lines(outline: Outline, lines: list[int]) -> Outline:
 
 
 def _parse_source(source: _Source, plan_date: _dt.date | None, default_title: str) -> Outline:
-    with _no_cycle_collection():
+    with no_cycle_collection():
         outline = _Parser(source, plan_date, default_title).run()
     if source.source_lines is not None:
         _to_source_lines(outline, source.source_lines)
@@ -1175,7 +1175,7 @@ def _parse_source(source: _Source, plan_date: _dt.date | None, default_title: st
 
 def parse_lines(lines: list[str], *, plan_date: _dt.date | None = None, default_title: str = "") -> Outline:
     """Parse a list of text lines (index = source line number); task tables among them are read as tables."""
-    with _no_cycle_collection():  # the tables' records and blocks are no cycles either
+    with no_cycle_collection():  # the tables' records and blocks are no cycles either
         regions = table_regions(lines)
         if not regions:
             source = _Source(list(lines), [None] * len(lines), [None] * len(lines))  # prose: the lines as they are
