@@ -617,19 +617,25 @@ def _align(pieces: list[tuple[int, str]], roles: list[str | None], wrap: int | N
         cont = [_continue_cost(roles[c], texts[n - 1], wrap) for c in range(m)]
         new = [0.0] * m
         came = [0] * m
+        # back to an earlier column starts a sub-row, at one cost whatever the column: for each c
+        # the best column after it (the first of equals, as a scan in order would find)
+        later: list[tuple[float, int]] = [(float("-inf"), 0)] * m
+        for c in range(m - 2, -1, -1):
+            value, column = later[c + 1]
+            later[c] = (score[c + 1], c + 1) if score[c + 1] >= value else (value, column)
         for c in range(m):
-            fit = fits[n][c]
             best_value, best_from = float("-inf"), 0
-            for p in range(m):
-                if c == p:
-                    value = score[p] - cont[c]  # the same cell goes on
-                elif c > p:
-                    value = score[p] - skips[p + 1][c]  # the next cell, perhaps past empty ones
-                else:
-                    value = score[p] - _SUBROW  # back to an earlier column: a sub-row
+            for p in range(c):
+                value = score[p] - skips[p + 1][c]  # the next cell, perhaps past empty ones
                 if value > best_value:
                     best_value, best_from = value, p
-            new[c] = best_value + fit
+            value = score[c] - cont[c]  # the same cell goes on
+            if value > best_value:
+                best_value, best_from = value, c
+            value, column = later[c]
+            if value - _SUBROW > best_value:
+                best_value, best_from = value - _SUBROW, column
+            new[c] = best_value + fits[n][c]
             came[c] = best_from
         back.append(came)
         score = new
