@@ -16,7 +16,7 @@ from tracker import access
 from tracker.audit import AuditEntry
 from tracker.auth.models import Role
 from tracker.auth.permissions import PermissionDenied
-from tracker.plans import services
+from tracker.plans import queries, services, storage, validation
 from tracker.plans.errors import PlanInputError
 from tracker.plans.models import Measure, MeasureKind, Plan, PlanState
 from tracker.tasks.models import Task
@@ -38,7 +38,7 @@ def seed_text() -> str:
 
 
 def small_outline() -> dict:
-    return services.outline_to_edit(services.preview(None, None, SMALL))
+    return queries.outline_to_edit(queries.preview(None, None, SMALL))
 
 
 def count(db, model) -> int:
@@ -51,7 +51,7 @@ def measures(plan: Plan) -> list[tuple[str, str, int, str]]:
 
 def test_seed_gives_five_plans_with_their_items(db, people, now):
     text = seed_text()
-    edited = services.outline_to_edit(services.preview(None, None, text))
+    edited = queries.outline_to_edit(queries.preview(None, None, text))
     plans = services.save_outline(edited, source_text=text, source_file=None, actor=people.supervisor, now=now)
     db.session.commit()
     assert len(plans) == 5
@@ -143,7 +143,7 @@ def test_outdent_moves_an_item_to_the_top(db, people, now):
 def test_inconsistent_outline_is_refused_and_nothing_saved(db, people, now, mutate, fragment):
     edited = small_outline()
     mutate(edited)
-    with pytest.raises(services.OutlineError) as info:
+    with pytest.raises(validation.OutlineError) as info:
         services.save_outline(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
     db.session.rollback()
     assert fragment in str(info.value)
@@ -152,14 +152,14 @@ def test_inconsistent_outline_is_refused_and_nothing_saved(db, people, now, muta
 
 @pytest.mark.parametrize("raw", ["{not json", "[]", '{"plans": "x"}', "null", "[" * 5000])
 def test_malformed_json_is_refused(db, people, now, raw):
-    with pytest.raises(services.OutlineError):
+    with pytest.raises(validation.OutlineError):
         services.save_outline(raw, source_text="", source_file=None, actor=people.supervisor, now=now)
     assert count(db, Plan) == 0
 
 
 def test_at_most_2000_items(db, people, now):
     items = [{"number": str(n), "text": f"第{n}项措施", "level": 1, "children": []} for n in range(1, 2002)]
-    with pytest.raises(services.OutlineError, match="条目过多"):
+    with pytest.raises(validation.OutlineError, match="条目过多"):
         services.save_outline({"plans": [{"title": "大计划", "items": items}]}, source_text="", source_file=None,
                               actor=people.supervisor, now=now)
     items.pop()
@@ -177,14 +177,14 @@ def test_only_supervisors_and_admins_save(db, people, now):
 
 def test_source_file_is_stored_with_name_and_hash(app, db, people, now):
     data = SMALL.encode("gb18030")
-    outline = services.outline_to_edit(services.preview(data, "营商环境方案.txt", None))
+    outline = queries.outline_to_edit(queries.preview(data, "营商环境方案.txt", None))
     [plan] = services.save_outline(outline, source_text=SMALL, source_file=(data, "营商环境方案.txt"),
                                    actor=people.supervisor, now=now)
     db.session.commit()
     assert plan.source_filename == "营商环境方案.txt"
     assert len(plan.source_sha256) == 64
     assert plan.source_stored_name.endswith(".txt") and "营商" not in plan.source_stored_name
-    with open(services.source_path(plan), "rb") as handle:
+    with open(storage.source_path(plan), "rb") as handle:
         assert handle.read() == data
 
 
@@ -197,8 +197,8 @@ def test_failing_file_store_leaves_nothing(app, db, people, now, monkeypatch):
     def broken(data, filename):
         raise OSError("disk full")
 
-    monkeypatch.setattr(services, "store_source_file", broken)
-    with pytest.raises(services.PlanError, match="原文件未能保存"):
+    monkeypatch.setattr(storage, "store_source_file", broken)
+    with pytest.raises(validation.PlanError, match="原文件未能保存"):
         services.save_outline(small_outline(), source_text=SMALL, source_file=(SMALL.encode(), "a.txt"),
                               actor=people.supervisor, now=now)
     db.session.rollback()
@@ -235,7 +235,7 @@ def test_committed_file_stays_after_a_later_rollback(app, db, people, now):
 ])
 def test_every_input_error_has_a_message(app, code, params):
     with app.test_request_context():
-        message = services.error_message(PlanInputError(code, **params))
+        message = queries.error_message(PlanInputError(code, **params))
     assert message and message != code
     for value in params.values():
         assert value in message
@@ -243,22 +243,22 @@ def test_every_input_error_has_a_message(app, code, params):
 
 def test_preview_refuses_bad_input(app):
     with app.test_request_context():
-        with pytest.raises(services.PlanError):
-            services.preview(None, None, "   ")
-        with pytest.raises(services.PlanSourceError) as info:
-            services.preview(None, None, "没有编号的一段话。\n第二段也没有。")
+        with pytest.raises(validation.PlanError):
+            queries.preview(None, None, "   ")
+        with pytest.raises(queries.PlanSourceError) as info:
+            queries.preview(None, None, "没有编号的一段话。\n第二段也没有。")
         assert info.value.reason == "no_items" and isinstance(info.value.__cause__, PlanInputError)
         assert info.value.status == 422 and "带编号的条目" in str(info.value)
-        with pytest.raises(services.PlanSourceError) as info:
-            services.preview(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)) * 4, "plan.txt", None)
+        with pytest.raises(queries.PlanSourceError) as info:
+            queries.preview(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)) * 4, "plan.txt", None)
         assert info.value.reason == "binary"
 
 
 def test_read_limited_stops_past_the_limit(app):
     with app.test_request_context():
-        assert services.read_limited(io.BytesIO(b"x" * 100), limit=100) == b"x" * 100
-        with pytest.raises(services.UploadTooLarge):
-            services.read_limited(io.BytesIO(b"x" * 101), limit=100)
+        assert storage.read_limited(io.BytesIO(b"x" * 100), limit=100) == b"x" * 100
+        with pytest.raises(storage.UploadTooLarge):
+            storage.read_limited(io.BytesIO(b"x" * 101), limit=100)
 
 
 def test_update_plan(db, people, now):
@@ -271,9 +271,9 @@ def test_update_plan(db, people, now):
         "修订后的方案", "某县人民政府办公室", "某政办发〔2026〕3号", date(2026, 2, 1))
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "plan.updated"))
     assert entry.data["title"] == ["某县2026年营商环境提升工作方案", "修订后的方案"]
-    with pytest.raises(services.PlanError):
+    with pytest.raises(validation.PlanError):
         services.update_plan(plan, "长" * 201, None, None, None, actor=people.supervisor, now=now)
-    with pytest.raises(services.PlanError):
+    with pytest.raises(validation.PlanError):
         services.update_plan(plan, " ", None, None, None, actor=people.supervisor, now=now)
     with pytest.raises(PermissionDenied):
         services.update_plan(plan, "别人改", None, None, None, actor=people.viewer, now=now)
@@ -285,7 +285,7 @@ def test_set_state(db, people, now, make):
     services.set_state(plan, PlanState.active, actor=people.supervisor, now=now)
     services.set_state(plan, PlanState.archived, actor=people.supervisor, now=now)
     assert plan.state == PlanState.archived
-    with pytest.raises(services.PlanError):
+    with pytest.raises(validation.PlanError):
         services.set_state(plan, PlanState.draft, actor=people.supervisor, now=now)
     other = make.user(Role.supervisor, name="赵督办")
     with pytest.raises(PermissionDenied):
@@ -308,7 +308,7 @@ def test_edit_outline_after_save(db, people, now):
     plan = services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
                                  now=now)[0]
     db.session.commit()
-    tree = services.measure_tree(plan)
+    tree = queries.measure_tree(plan)
     ids = [m.id for m in plan.measures]
     # move 二's child under 一, rename 一, make 二 a heading, add a new item
     moved = tree[1]["children"].pop()
@@ -340,7 +340,7 @@ def test_measures_with_tasks_cannot_be_deleted(db, people, now):
     busy = plan.measures[4]
     _task(db, busy, people.unit)
     db.session.commit()
-    tree = services.measure_tree(plan)
+    tree = queries.measure_tree(plan)
     without = copy.deepcopy(tree)
     without[1]["children"] = []
     with pytest.raises(services.MeasureInUse, match="已分解交办"):
@@ -362,11 +362,11 @@ def test_edit_outline_refuses_foreign_ids(db, people, now):
                                 now=now)[0]
     two = services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
                                 now=now)[0]
-    tree = services.measure_tree(one)
+    tree = queries.measure_tree(one)
     tree[0]["id"] = two.measures[0].id
-    with pytest.raises(services.OutlineError):
+    with pytest.raises(validation.OutlineError):
         services.edit_outline(one, {"items": tree}, actor=people.supervisor, now=now)
-    with pytest.raises(services.OutlineError):
+    with pytest.raises(validation.OutlineError):
         services.edit_outline(one, {"items": [{"text": "", "level": 1}]}, actor=people.supervisor, now=now)
 
 
@@ -388,7 +388,7 @@ def test_plans_for_each_role(db, people, now, make):
     assert visible(people.lead) == visible(people.member) == {theirs.id}
     assert visible(people.other_lead) == set()
     assert access.can_see_plan(people.lead, theirs) and not access.can_see_plan(people.lead, mine)
-    counts = services.state_counts(people.admin)
+    counts = queries.state_counts(people.admin)
     assert counts[PlanState.draft] == 2 and counts[PlanState.active] == 0
 
 
@@ -398,4 +398,4 @@ def test_measure_kind_heading_counts(db, people, now):
     [plan] = services.save_outline(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
     db.session.commit()
     assert plan.measures[0].kind == MeasureKind.heading
-    assert services.measure_counts([plan]) == {plan.id: 4}
+    assert queries.measure_counts([plan]) == {plan.id: 4}

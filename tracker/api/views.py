@@ -45,7 +45,9 @@ from tracker.extensions import csrf, db, limiter
 from tracker.notices import documents as notice_documents
 from tracker.notices import services as notice_services
 from tracker.notices.models import SupervisionNotice
+from tracker.plans import queries as plan_queries
 from tracker.plans import services as plan_services
+from tracker.plans import storage as plan_storage
 from tracker.plans.models import Plan, PlanState
 from tracker.tasks import queries as task_queries
 from tracker.tasks import services as task_services
@@ -231,7 +233,7 @@ def import_plan():
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             raise Invalid(_("缺少字段 %(field)s。", field="file"))
-        data = plan_services.read_limited(upload.stream)
+        data = plan_storage.read_limited(upload.stream)
         filename = upload.filename
         title = (request.form.get("title") or "").strip()
         schemas.check(title, SCHEMAS["PlanCreate"]["properties"]["title"], "title")
@@ -241,13 +243,13 @@ def import_plan():
         text, title, activate = body["text"], (body.get("title") or "").strip(), bool(body.get("activate"))
     access.check(access.may_import_plans(user))
     try:
-        outline = plan_services.preview(data, filename, text)
-    except plan_services.PlanSourceError as exc:
+        outline = plan_queries.preview(data, filename, text)
+    except plan_queries.PlanSourceError as exc:
         raise Invalid(str(exc)) from exc  # the API has always answered an unreadable source with 422
-    edited = plan_services.outline_to_edit(outline)
+    edited = plan_queries.outline_to_edit(outline)
     if title and edited["plans"]:
         edited["plans"][0]["title"] = title
-    source_text = text if text is not None else "\n".join(plan_services.source_lines(data, filename, None))
+    source_text = text if text is not None else "\n".join(plan_queries.source_lines(data, filename, None))
     plans = plan_services.save_outline(edited, source_text=source_text,
                                        source_file=(data, filename) if data is not None else None,
                                        actor=user, now=now)

@@ -6,7 +6,7 @@ import os
 from datetime import datetime
 
 from tracker.auth.models import User
-from tracker.plans import services
+from tracker.plans import queries, services
 from tracker.plans.models import Plan, PlanState
 
 SEED_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo_data", "seed-work-plans.txt")
@@ -17,9 +17,9 @@ def load_seed_plans(supervisor: User, *, now: datetime) -> list[Plan]:
     with open(SEED_FILE, "rb") as handle:
         data = handle.read()
     filename = os.path.basename(SEED_FILE)
-    outline = services.preview(data, filename, None)
-    source_text = "\n".join(services.source_lines(data, filename, None))
-    plans = services.save_outline(services.outline_to_edit(outline), source_text=source_text,
+    outline = queries.preview(data, filename, None)
+    source_text = "\n".join(queries.source_lines(data, filename, None))
+    plans = services.save_outline(queries.outline_to_edit(outline), source_text=source_text,
                                   source_file=(data, filename), actor=supervisor, now=now)
     for plan in plans:
         services.set_state(plan, PlanState.active, actor=supervisor, now=now)

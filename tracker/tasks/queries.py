@@ -19,7 +19,7 @@ from tracker.access import task_condition as visible_condition
 from tracker.audit import AuditEntry
 from tracker.auth.models import User
 from tracker.extensions import db
-from tracker.plans import services as plan_services
+from tracker.plans import queries as plan_queries
 from tracker.plans.models import Measure, MeasureKind, Plan
 from tracker.tasks.filters import TaskFilters, filter_conditions
 from tracker.tasks.lights import light_expression, light_for
@@ -315,7 +315,7 @@ def propose(measure: Measure, units: UnitDirectory) -> Proposal:
     each of its units. A unit named twice keeps its strongest role (牵头 over 配合).
     """
     suggestions = measure.suggestions if isinstance(measure.suggestions, dict) else {}
-    doubts = plan_services.doubts(suggestions)
+    doubts = plan_queries.doubts(suggestions)
     deadline = suggestions.get("deadline")
     due = ""
     if isinstance(deadline, str):
