@@ -83,7 +83,7 @@ def _plan(supervisor: User, title: str, text: str, now) -> Any:
     data = f"一、总体要求\n1. {text}\n2. 每季度召开一次推进会。\n".encode()
     edited = plan_queries.outline_to_edit(plan_queries.preview(data, "plan.txt", None))
     edited["plans"][0]["title"] = title
-    [plan] = plan_services.save_outline(edited, source_text=data.decode(), source_file=(data, "plan.txt"),
+    [plan] = plan_services.import_plan(edited, source_text=data.decode(), source_file=(data, "plan.txt"),
                                         actor=supervisor, now=now)
     plan_services.set_state(plan, PlanState.active, actor=supervisor, now=now)
     return plan

@@ -38,7 +38,7 @@ def test_the_suggestions_survive_preview_edit_and_save(db, people, now, sup):
     # the browser sends it back as JSON, a malformed confidence is dropped, not refused
     sent = json.loads(json.dumps(edited, ensure_ascii=False))
     sent["plans"][0]["items"][0]["confidence"] = "high"
-    [plan] = services.save_outline(json.dumps(sent, ensure_ascii=False), source_text="", source_file=None,
+    [plan] = services.import_plan(json.dumps(sent, ensure_ascii=False), source_text="", source_file=None,
                                    actor=people.supervisor, now=now)
     db.session.commit()
     section, first, second, third = plan.measures

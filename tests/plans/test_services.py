@@ -52,7 +52,7 @@ def measures(plan: Plan) -> list[tuple[str, str, int, str]]:
 def test_seed_gives_five_plans_with_their_items(db, people, now):
     text = seed_text()
     edited = queries.outline_to_edit(queries.preview(None, None, text))
-    plans = services.save_outline(edited, source_text=text, source_file=None, actor=people.supervisor, now=now)
+    plans = services.import_plan(edited, source_text=text, source_file=None, actor=people.supervisor, now=now)
     db.session.commit()
     assert len(plans) == 5
     assert [len(p.measures) for p in plans] == SEED_COUNTS
@@ -70,9 +70,28 @@ def test_seed_gives_five_plans_with_their_items(db, people, now):
     assert actions.count("plan.imported") == 5
 
 
+def test_import_plan_reads_the_source_itself_when_no_outline_was_reviewed(app, db, people, now):
+    """The API and the demo data import a source as parsed: same plans as the page's reviewed outline."""
+    data = SMALL.encode()
+    [reviewed] = services.import_plan(small_outline(), source_text=SMALL, source_file=None,
+                                      actor=people.supervisor, now=now)
+    [parsed] = services.import_plan(source_file=(data, "方案.txt"), title="改过的标题", activate=True,
+                                    actor=people.supervisor, now=now)
+    db.session.commit()
+    assert measures(parsed) == measures(reviewed)
+    assert parsed.title == "改过的标题" and reviewed.title == "某县2026年营商环境提升工作方案"
+    assert parsed.state == PlanState.active and reviewed.state == PlanState.draft
+    assert parsed.source_filename == "方案.txt" and parsed.source_text == SMALL
+    assert open(storage.source_path(parsed), "rb").read() == data
+    actions = db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions == ["plan.imported", "plan.imported", "plan.state_changed"]
+    with pytest.raises(PermissionDenied):
+        services.import_plan(source_text=SMALL, actor=people.member, now=now)
+
+
 def test_suggestions_and_lines_are_kept(db, people, now):
     edited = small_outline()
-    [plan] = services.save_outline(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
+    [plan] = services.import_plan(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
     first = plan.measures[1]
     assert first.number == "（一）"
     assert "县发改局" in first.suggestions.get("lead_units", []) + first.suggestions.get("units", [])
@@ -98,7 +117,7 @@ def test_edits_level_join_split_heading_delete(db, people, now):
     # level change: a new level-3 item under the split-off one
     items[1]["children"][1]["children"] = [{"number": "1", "text": "月底前完成验收。", "level": 3, "children": []}]
     # delete: a third top-level item added and removed again leaves nothing behind
-    [plan] = services.save_outline(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
+    [plan] = services.import_plan(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
     db.session.commit()
     assert measures(plan) == [
         ("一", "加强组织领导", 1, "heading"),
@@ -119,7 +138,7 @@ def test_outdent_moves_an_item_to_the_top(db, people, now):
     moved = items[0]["children"].pop()
     moved["level"] = 1
     items.insert(1, moved)
-    [plan] = services.save_outline(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
+    [plan] = services.import_plan(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
     assert [(m.text[:4], m.level, m.parent_id is None) for m in plan.measures] == [
         ("加强组织", 1, True), ("成立工作", 2, False), ("每季度召", 1, True), ("抓好重点", 1, True),
         ("完成88", 2, False)]
@@ -144,7 +163,7 @@ def test_inconsistent_outline_is_refused_and_nothing_saved(db, people, now, muta
     edited = small_outline()
     mutate(edited)
     with pytest.raises(validation.OutlineError) as info:
-        services.save_outline(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
+        services.import_plan(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
     db.session.rollback()
     assert fragment in str(info.value)
     assert count(db, Plan) == 0 and count(db, Measure) == 0
@@ -153,17 +172,17 @@ def test_inconsistent_outline_is_refused_and_nothing_saved(db, people, now, muta
 @pytest.mark.parametrize("raw", ["{not json", "[]", '{"plans": "x"}', "null", "[" * 5000])
 def test_malformed_json_is_refused(db, people, now, raw):
     with pytest.raises(validation.OutlineError):
-        services.save_outline(raw, source_text="", source_file=None, actor=people.supervisor, now=now)
+        services.import_plan(raw, source_text="", source_file=None, actor=people.supervisor, now=now)
     assert count(db, Plan) == 0
 
 
 def test_at_most_2000_items(db, people, now):
     items = [{"number": str(n), "text": f"第{n}项措施", "level": 1, "children": []} for n in range(1, 2002)]
     with pytest.raises(validation.OutlineError, match="条目过多"):
-        services.save_outline({"plans": [{"title": "大计划", "items": items}]}, source_text="", source_file=None,
+        services.import_plan({"plans": [{"title": "大计划", "items": items}]}, source_text="", source_file=None,
                               actor=people.supervisor, now=now)
     items.pop()
-    plans = services.save_outline({"plans": [{"title": "大计划", "items": items}]}, source_text="",
+    plans = services.import_plan({"plans": [{"title": "大计划", "items": items}]}, source_text="",
                                   source_file=None, actor=people.supervisor, now=now)
     assert len(plans[0].measures) == 2000
 
@@ -171,14 +190,14 @@ def test_at_most_2000_items(db, people, now):
 def test_only_supervisors_and_admins_save(db, people, now):
     for user in (people.viewer, people.lead, people.member):
         with pytest.raises(PermissionDenied):
-            services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=user, now=now)
-    assert services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=people.admin, now=now)
+            services.import_plan(small_outline(), source_text=SMALL, source_file=None, actor=user, now=now)
+    assert services.import_plan(small_outline(), source_text=SMALL, source_file=None, actor=people.admin, now=now)
 
 
 def test_source_file_is_stored_with_name_and_hash(app, db, people, now):
     data = SMALL.encode("gb18030")
     outline = queries.outline_to_edit(queries.preview(data, "营商环境方案.txt", None))
-    [plan] = services.save_outline(outline, source_text=SMALL, source_file=(data, "营商环境方案.txt"),
+    [plan] = services.import_plan(outline, source_text=SMALL, source_file=(data, "营商环境方案.txt"),
                                    actor=people.supervisor, now=now)
     db.session.commit()
     assert plan.source_filename == "营商环境方案.txt"
@@ -199,7 +218,7 @@ def test_failing_file_store_leaves_nothing(app, db, people, now, monkeypatch):
 
     monkeypatch.setattr(storage, "store_source_file", broken)
     with pytest.raises(validation.PlanError, match="原文件未能保存"):
-        services.save_outline(small_outline(), source_text=SMALL, source_file=(SMALL.encode(), "a.txt"),
+        services.import_plan(small_outline(), source_text=SMALL, source_file=(SMALL.encode(), "a.txt"),
                               actor=people.supervisor, now=now)
     db.session.rollback()
     assert count(db, Plan) == 0 and count(db, Measure) == 0
@@ -212,7 +231,7 @@ def test_failure_after_the_file_is_written_removes_it(app, db, people, now, monk
 
     monkeypatch.setattr(services.audit, "record", broken)
     with pytest.raises(RuntimeError):
-        services.save_outline(small_outline(), source_text=SMALL, source_file=(SMALL.encode(), "a.txt"),
+        services.import_plan(small_outline(), source_text=SMALL, source_file=(SMALL.encode(), "a.txt"),
                               actor=people.supervisor, now=now)
     assert len(_folder_files(app)) == 1  # written, not yet committed
     db.session.rollback()
@@ -221,7 +240,7 @@ def test_failure_after_the_file_is_written_removes_it(app, db, people, now, monk
 
 
 def test_committed_file_stays_after_a_later_rollback(app, db, people, now):
-    services.save_outline(small_outline(), source_text=SMALL, source_file=(SMALL.encode(), "a.txt"),
+    services.import_plan(small_outline(), source_text=SMALL, source_file=(SMALL.encode(), "a.txt"),
                           actor=people.supervisor, now=now)
     db.session.commit()
     db.session.rollback()
@@ -262,7 +281,7 @@ def test_read_limited_stops_past_the_limit(app):
 
 
 def test_update_plan(db, people, now):
-    plan = services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
+    plan = services.import_plan(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
                                  now=now)[0]
     services.update_plan(plan, "修订后的方案", "某县人民政府办公室", "某政办发〔2026〕3号", date(2026, 2, 1),
                          actor=people.supervisor, now=now)
@@ -280,7 +299,7 @@ def test_update_plan(db, people, now):
 
 
 def test_set_state(db, people, now, make):
-    plan = services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
+    plan = services.import_plan(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
                                  now=now)[0]
     services.set_state(plan, PlanState.active, actor=people.supervisor, now=now)
     services.set_state(plan, PlanState.archived, actor=people.supervisor, now=now)
@@ -305,7 +324,7 @@ def _task(db, measure: Measure, unit) -> Task:
 
 
 def test_edit_outline_after_save(db, people, now):
-    plan = services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
+    plan = services.import_plan(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
                                  now=now)[0]
     db.session.commit()
     tree = queries.measure_tree(plan)
@@ -334,7 +353,7 @@ def test_edit_outline_after_save(db, people, now):
 
 
 def test_measures_with_tasks_cannot_be_deleted(db, people, now):
-    plan = services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
+    plan = services.import_plan(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
                                  now=now)[0]
     db.session.commit()
     busy = plan.measures[4]
@@ -358,9 +377,9 @@ def test_measures_with_tasks_cannot_be_deleted(db, people, now):
 
 
 def test_edit_outline_refuses_foreign_ids(db, people, now):
-    one = services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
+    one = services.import_plan(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
                                 now=now)[0]
-    two = services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
+    two = services.import_plan(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
                                 now=now)[0]
     tree = queries.measure_tree(one)
     tree[0]["id"] = two.measures[0].id
@@ -371,10 +390,10 @@ def test_edit_outline_refuses_foreign_ids(db, people, now):
 
 
 def test_plans_for_each_role(db, people, now, make):
-    mine = services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
+    mine = services.import_plan(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
                                  now=now)[0]
     other_sup = make.user(Role.supervisor, name="赵督办")
-    theirs = services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=other_sup,
+    theirs = services.import_plan(small_outline(), source_text=SMALL, source_file=None, actor=other_sup,
                                    now=now)[0]
     _task(db, theirs.measures[1], people.unit)
     db.session.commit()
@@ -395,7 +414,7 @@ def test_plans_for_each_role(db, people, now, make):
 def test_measure_kind_heading_counts(db, people, now):
     edited = small_outline()
     edited["plans"][0]["items"][0]["kind"] = "heading"
-    [plan] = services.save_outline(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
+    [plan] = services.import_plan(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
     db.session.commit()
     assert plan.measures[0].kind == MeasureKind.heading
     assert queries.measure_counts([plan]) == {plan.id: 4}

@@ -313,7 +313,7 @@ def test_permission_matrix(app, db, auth, people, role, method, path, expected):
 
 
 def _plan_with_file(db, people) -> list[Plan]:
-    return services.save_outline(
+    return services.import_plan(
         queries.outline_to_edit(queries.preview(None, None, SMALL)), source_text=SMALL,
         source_file=(SMALL.encode(), "方案.txt"), actor=people.supervisor, now=utcnow())
 

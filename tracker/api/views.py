@@ -241,21 +241,11 @@ def import_plan():
     else:
         body = _body("PlanCreate")
         text, title, activate = body["text"], (body.get("title") or "").strip(), bool(body.get("activate"))
-    access.check(access.may_import_plans(user))
     try:
-        outline = plan_queries.preview(data, filename, text)
+        plans = plan_services.import_plan(source_text=text, source_file=(data, filename) if data is not None else None,
+                                          title=title, activate=activate, actor=user, now=now)
     except plan_queries.PlanSourceError as exc:
         raise Invalid(str(exc)) from exc  # the API has always answered an unreadable source with 422
-    edited = plan_queries.outline_to_edit(outline)
-    if title and edited["plans"]:
-        edited["plans"][0]["title"] = title
-    source_text = text if text is not None else "\n".join(plan_queries.source_lines(data, filename, None))
-    plans = plan_services.save_outline(edited, source_text=source_text,
-                                       source_file=(data, filename) if data is not None else None,
-                                       actor=user, now=now)
-    if activate:
-        for plan in plans:
-            plan_services.set_state(plan, PlanState.active, actor=user, now=now)
     db.session.commit()
     return _created({"plans": [schemas.plan_detail_json(plan) for plan in plans]})
 

@@ -66,20 +66,41 @@ def _add_measures(plan: Plan, items: list[CleanItem]) -> int:
     return position
 
 
-def save_outline(
-    edited: Any,
+def import_plan(
+    edited: Any = None,
     *,
-    source_text: str,
-    source_file: tuple[bytes, str] | None,
+    source_text: str | None = None,
+    source_file: tuple[bytes, str] | None = None,
+    title: str = "",
+    activate: bool = False,
     actor: User,
     now: datetime,
 ) -> list[Plan]:
-    """Create one draft plan per outline plan with its measures, and keep the source file.
+    """The one way plans come in: the import page, the API and the demo data all call it.
 
-    Everything is validated first; on any failure the caller rolls back and the
-    file written here is removed with the transaction.
+    ``edited`` is the outline the supervisor reviewed on the preview page; without it the source
+    (``source_file``, else the pasted ``source_text``) is imported as the parser reads it, its first
+    plan titled ``title`` when given. One draft plan per outline plan, with its measures and the
+    source file kept; ``activate`` makes them active at once. Everything is validated first; on any
+    failure the caller rolls back and the file written here is removed with the transaction.
     """
     access.check(access.may_import_plans(actor))
+    data, filename = source_file if source_file is not None else (None, None)
+    if edited is None:
+        edited = queries.outline_to_edit(queries.preview(data, filename, source_text))
+        if title and edited["plans"]:
+            edited["plans"][0]["title"] = title
+    if source_text is None:
+        source_text = "\n".join(queries.source_lines(data, filename, None)) if source_file is not None else ""
+    plans = _save_outline(edited, source_text=source_text, source_file=source_file, actor=actor, now=now)
+    if activate:
+        for plan in plans:
+            set_state(plan, PlanState.active, actor=actor, now=now)
+    return plans
+
+
+def _save_outline(edited: Any, *, source_text: str, source_file: tuple[bytes, str] | None, actor: User,
+                  now: datetime) -> list[Plan]:
     clean = validate_outline(edited)
     filename = sha = None
     if source_file is not None:

@@ -177,8 +177,8 @@ def save_import():
     show_again(again)
     if not form.validate():
         raise validation.OutlineError([str(e) for errors in form.errors.values() for e in errors])
-    plans = services.save_outline(form.outline_json.data, source_text=source_text, source_file=stashed,
-                                  actor=current_user, now=utcnow())
+    plans = services.import_plan(form.outline_json.data, source_text=source_text, source_file=stashed,
+                                 actor=current_user, now=utcnow())
     db.session.commit()
     storage.drop_upload(token)
     flash(_("已导入 %(n)d 份计划（草稿），请核对后启用。", n=len(plans)), "success")
