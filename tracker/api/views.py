@@ -7,7 +7,6 @@ see answer 404, exactly like objects that do not exist.
 
 from __future__ import annotations
 
-import io
 import os
 from datetime import date, datetime
 from typing import Any
@@ -23,7 +22,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import get_locale
@@ -39,7 +37,7 @@ from tracker.api.models import ApiToken
 from tracker.api.schemas import MAX_ID, SCHEMAS
 from tracker.auth.models import User
 from tracker.db import utcnow
-from tracker.downloads import send_stored_file
+from tracker.downloads import send_document, send_stored_file
 from tracker.errors import show_again
 from tracker.extensions import csrf, db, limiter
 from tracker.notices import documents as notice_documents
@@ -472,26 +470,18 @@ def get_notice(notice_id: int):
     return jsonify(schemas.notice_detail_json(_notice_or_404(notice_id)))
 
 
-def _notice_file(notice: SupervisionNotice, ext: str, mimetype: str, content: bytes):
-    response = send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True,
-                         download_name=notice_services.download_name(notice, ext), max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 @bp.get("/notices/<int:notice_id>.docx")
 @access.protects("notice_id", access.can_see_notice)
 def get_notice_docx(notice_id: int):
     notice = _notice_or_404(notice_id)
-    return _notice_file(notice, "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                        notice_documents.render_docx(notice))
+    return send_document(notice_documents.render_docx(notice), notice_services.download_name(notice, "docx"), "docx")
 
 
 @bp.get("/notices/<int:notice_id>.pdf")
 @access.protects("notice_id", access.can_see_notice)
 def get_notice_pdf(notice_id: int):
     notice = _notice_or_404(notice_id)
-    return _notice_file(notice, "pdf", "application/pdf", notice_documents.render_pdf(notice))
+    return send_document(notice_documents.render_pdf(notice), notice_services.download_name(notice, "pdf"), "pdf")
 
 
 # ---------------------------------------------------------------------------
