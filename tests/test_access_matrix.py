@@ -31,6 +31,7 @@ from tracker.audit import AuditEntry
 from tracker.auth.models import Role, User
 from tracker.notices import services as notice_services
 from tracker.notify.models import Notification, OutboxEmail
+from tracker.plans import queries as plan_queries
 from tracker.plans import services as plan_services
 from tracker.plans.models import MeasureKind, PlanState
 from tracker.tasks import services as task_services
@@ -80,9 +81,9 @@ class World:
 
 def _plan(supervisor: User, title: str, text: str, now) -> Any:
     data = f"一、总体要求\n1. {text}\n2. 每季度召开一次推进会。\n".encode()
-    edited = plan_services.outline_to_edit(plan_services.preview(data, "plan.txt", None))
+    edited = plan_queries.outline_to_edit(plan_queries.preview(data, "plan.txt", None))
     edited["plans"][0]["title"] = title
-    [plan] = plan_services.save_outline(edited, source_text=data.decode(), source_file=(data, "plan.txt"),
+    [plan] = plan_services.import_plan(edited, source_text=data.decode(), source_file=(data, "plan.txt"),
                                         actor=supervisor, now=now)
     plan_services.set_state(plan, PlanState.active, actor=supervisor, now=now)
     return plan

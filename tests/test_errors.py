@@ -18,7 +18,10 @@ def test_every_feature_error_is_a_user_error():
     from tracker.auth.services import AccountError
     from tracker.notices.services import NoticeError
     from tracker.notify.services import NotifyError
-    from tracker.plans.services import MeasureInUse, OutlineError, PlanError, PlanSourceError, UploadTooLarge
+    from tracker.plans.queries import PlanSourceError
+    from tracker.plans.services import MeasureInUse
+    from tracker.plans.storage import UploadTooLarge
+    from tracker.plans.validation import OutlineError, PlanError
     from tracker.reports.bulletin import PeriodError
     from tracker.tabular import TableError
     from tracker.tasks.filters import FilterError

@@ -17,6 +17,7 @@ from tracker.auth import services as account_services
 from tracker.auth.models import Role, User
 from tracker.backup import cli as backup_cli
 from tracker.db import utcnow
+from tracker.errors import cli_errors
 from tracker.extensions import db
 from tracker.notices import cli as notice_cli
 from tracker.notify import cli as notify_cli
@@ -46,11 +47,8 @@ def create_user(email: str, name: str, role: str, unit_code: str | None, passwor
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     data = account_services.UserData(email=email, name=name, role=Role(role), unit_id=unit.id if unit else None)
-    try:
+    with cli_errors(account_services.AccountError):
         user = account_services.create_user(data, password, actor=None, now=utcnow())
-    except account_services.AccountError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"created user {user.id} {user.email} ({user.role.value})")
 
@@ -67,12 +65,9 @@ def list_users() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_units(file: Path) -> None:
     """Import units from .xlsx or .csv (columns 代码, 名称, 上级代码, 类型, 联系邮箱); all or nothing."""
-    try:
+    with cli_errors(unit_services.UnitError):
         rows = unit_services.read_rows(file.read_bytes(), file.name)
         units = unit_services.import_units(rows, actor=None, now=utcnow())
-    except unit_services.UnitError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"imported {len(units)} units")
 

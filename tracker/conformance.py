@@ -40,6 +40,12 @@ def _near(value: float, expected: float, tolerance: float) -> bool:
     return abs(value - expected) <= tolerance
 
 
+def _placed(name: str, top: float, expected: float, centre: float, more: str = "") -> Rule:
+    """A block whose top stands at ``expected`` (within 1 mm), centred on the 版心 (within 2 mm)."""
+    return Rule(name, _near(top, expected, 1.0) and _near(centre, d.LEFT_MM + d.BODY_WIDTH_MM / 2, 2.0),
+                f"top {top:.1f} mm (expected {expected:.1f}), centre {centre:.1f} mm{more}")
+
+
 def _is_red(color) -> bool:
     if not color or len(color) != 3:
         return False
@@ -127,10 +133,8 @@ def check_pdf(data: bytes) -> list[Rule]:
             mark_bottom = max(c["bottom"] for c in red) / MM
             centre = (min(c["x0"] for c in red) + max(c["x1"] for c in red)) / 2 / MM
             expected = d.TOP_MM + d.MARK_TOP_MM
-            rules.append(Rule("版头 mark: red, top 35 mm below the 版心 (72 mm), centred",
-                              _near(top, expected, 1.0) and _near(centre, d.LEFT_MM + d.BODY_WIDTH_MM / 2, 2.0),
-                              f"top {top:.1f} mm (expected {expected:.1f}), centre {centre:.1f} mm "
-                              f"(expected {d.LEFT_MM + d.BODY_WIDTH_MM / 2:.1f}), text {_text(_lines(red)[0])}"))
+            rules.append(_placed("版头 mark: red, top 35 mm below the 版心 (72 mm), centred", top, expected, centre,
+                                 f" (expected {d.LEFT_MM + d.BODY_WIDTH_MM / 2:.1f}), text {_text(_lines(red)[0])}"))
         else:
             rules.append(Rule("版头 mark: red, top 35 mm below the 版心 (72 mm), centred", False, "no red mark"))
         rule_lines = [ln for ln in first.lines + first.rects if _is_red(ln.get("stroking_color"))
@@ -147,9 +151,7 @@ def check_pdf(data: bytes) -> list[Rule]:
             expected = (mark_bottom or 0) + d.NUMBER_GAP_LINES * P_MM + (d.LINE_PITCH_PT - d.BODY_PT) / 2 / MM
             rules.append(Rule("发文字号 机关代字〔YYYY〕N号: no 第, no leading zero",
                               bool(d.NUMBER_RE.match(text)) and "第" not in text, text))
-            rules.append(Rule("发文字号 centred two lines below the mark",
-                              _near(top, expected, 1.0) and _near(centre, d.LEFT_MM + d.BODY_WIDTH_MM / 2, 2.0),
-                              f"top {top:.1f} mm (expected {expected:.1f}), centre {centre:.1f} mm"))
+            rules.append(_placed("发文字号 centred two lines below the mark", top, expected, centre))
         else:
             rules.append(Rule("发文字号", True, "none: a draft, numbered when the office issues it"))
         rule_y = None
@@ -177,10 +179,8 @@ def check_pdf(data: bytes) -> list[Rule]:
             top = row[0]["top"] / MM
             expected = rule_y + d.TITLE_GAP_LINES * P_MM + (d.LINE_PITCH_PT - d.TITLE_PT) / 2 / MM
             centre = (row[0]["x0"] + row[-1]["x1"]) / 2 / MM
-            rules.append(Rule("title 2号 (22 pt), two lines below the rule, centred",
-                              _near(top, expected, 1.0) and _near(centre, d.LEFT_MM + d.BODY_WIDTH_MM / 2, 2.0),
-                              f"top {top:.1f} mm (expected {expected:.1f}), centre {centre:.1f} mm, "
-                              f"{_text(row)[:20]}"))
+            rules.append(_placed("title 2号 (22 pt), two lines below the rule, centred", top, expected, centre,
+                                 f", {_text(row)[:20]}"))
         else:
             rules.append(Rule("title 2号 (22 pt), two lines below the rule, centred", False, "no title"))
         # the text block and the page numbers, page by page

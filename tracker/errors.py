@@ -11,10 +11,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+import click
 from flask import Flask, Response, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -63,6 +65,17 @@ class TooLarge(UserError):
 
     status = 413
     code = "payload_too_large"
+
+
+@contextmanager
+def cli_errors(*kinds: type[Exception]) -> Iterator[None]:
+    """In a CLI command: an error of ``kinds`` (the command's expected refusals) rolls the session
+    back and ends the command with its message and exit status 1."""
+    try:
+        yield
+    except kinds as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
 
 
 def stale_message() -> str:

@@ -10,7 +10,7 @@ import lxml.html
 import pytest
 import sqlalchemy as sa
 
-from tracker.plans import services
+from tracker.plans import queries, services
 from tracker.plans.models import Plan
 from tracker.plans.outline import Item, Outline, PlanOutline
 
@@ -30,7 +30,7 @@ def outline() -> Outline:
 
 
 def test_the_suggestions_survive_preview_edit_and_save(db, people, now, sup):
-    edited = services.outline_to_edit(outline())
+    edited = queries.outline_to_edit(outline())
     items = edited["plans"][0]["items"][0]["children"]
     assert items[0]["leaders"] == ["王副县长"] and "confidence" not in items[0] and "doubtful" not in items[0]
     assert items[1]["confidence"] == 0.9 and items[1]["doubtful"] == ["units"]
@@ -38,7 +38,7 @@ def test_the_suggestions_survive_preview_edit_and_save(db, people, now, sup):
     # the browser sends it back as JSON, a malformed confidence is dropped, not refused
     sent = json.loads(json.dumps(edited, ensure_ascii=False))
     sent["plans"][0]["items"][0]["confidence"] = "high"
-    [plan] = services.save_outline(json.dumps(sent, ensure_ascii=False), source_text="", source_file=None,
+    [plan] = services.import_plan(json.dumps(sent, ensure_ascii=False), source_text="", source_file=None,
                                    actor=people.supervisor, now=now)
     db.session.commit()
     section, first, second, third = plan.measures
@@ -46,11 +46,11 @@ def test_the_suggestions_survive_preview_edit_and_save(db, people, now, sup):
     assert first.suggestions["leaders"] == ["王副县长"] and first.suggestions["period"] == "half-yearly"
     assert first.suggestions["support_units"] == ["县财政局", "各乡镇（街道）"]
     assert second.suggestions["doubtful"] == ["units"] and second.suggestions["confidence"] == 0.9
-    assert services.doubts(second.suggestions) == {"units"}
-    assert services.doubts(third.suggestions) == {"item"}
-    assert services.doubts(first.suggestions) == set()
+    assert queries.doubts(second.suggestions) == {"units"}
+    assert queries.doubts(third.suggestions) == {"item"}
+    assert queries.doubts(first.suggestions) == set()
     # and back into the outline editor of the saved plan, and marked on the plan page
-    tree = services.measure_tree(plan)
+    tree = queries.measure_tree(plan)
     assert tree[0]["children"][1]["doubtful"] == ["units"]
     page = lxml.html.fromstring(sup.get(f"/plans/{plan.id}").get_data(as_text=True))
     assert [t.text_content() for t in page.xpath("//span[contains(@class, 'tag-doubtful')]")] == ["县水务局"]
@@ -63,7 +63,7 @@ def sup(auth, people):
 
 
 def test_the_preview_marks_and_counts_what_to_check(sup, db):
-    edited = services.outline_to_edit(outline())
+    edited = queries.outline_to_edit(outline())
     edited["plans"][0]["title"] = ""  # refused: the preview comes back with the user's outline
     response = sup.post("/plans/import/save", data={"outline_json": json.dumps(edited, ensure_ascii=False),
                                                     "source_text": "原文"})

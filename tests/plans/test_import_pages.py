@@ -9,7 +9,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from tracker.plans import services
+from tracker.plans import storage
 from tracker.plans.models import Plan, PlanState
 
 SMALL = ("某县2026年营商环境提升工作方案\n一、加强组织领导\n（一）成立工作专班，由县发改局牵头，2026年6月底前完成。\n"
@@ -119,7 +119,7 @@ def test_demo_data_imports_the_seed_plans(app, db, runner):
     assert all(p.state == PlanState.active for p in plans)
     assert [len(p.measures) for p in plans] == [34, 6, 17, 11, 107]
     assert plans[0].source_filename == "seed-work-plans.txt"
-    with open(services.source_path(plans[0]), "rb") as handle:
+    with open(storage.source_path(plans[0]), "rb") as handle:
         assert len(handle.read()) > 1000
 
 

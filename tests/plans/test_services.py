@@ -16,7 +16,7 @@ from tracker import access
 from tracker.audit import AuditEntry
 from tracker.auth.models import Role
 from tracker.auth.permissions import PermissionDenied
-from tracker.plans import services
+from tracker.plans import queries, services, storage, validation
 from tracker.plans.errors import PlanInputError
 from tracker.plans.models import Measure, MeasureKind, Plan, PlanState
 from tracker.tasks.models import Task
@@ -38,7 +38,7 @@ def seed_text() -> str:
 
 
 def small_outline() -> dict:
-    return services.outline_to_edit(services.preview(None, None, SMALL))
+    return queries.outline_to_edit(queries.preview(None, None, SMALL))
 
 
 def count(db, model) -> int:
@@ -51,8 +51,8 @@ def measures(plan: Plan) -> list[tuple[str, str, int, str]]:
 
 def test_seed_gives_five_plans_with_their_items(db, people, now):
     text = seed_text()
-    edited = services.outline_to_edit(services.preview(None, None, text))
-    plans = services.save_outline(edited, source_text=text, source_file=None, actor=people.supervisor, now=now)
+    edited = queries.outline_to_edit(queries.preview(None, None, text))
+    plans = services.import_plan(edited, source_text=text, source_file=None, actor=people.supervisor, now=now)
     db.session.commit()
     assert len(plans) == 5
     assert [len(p.measures) for p in plans] == SEED_COUNTS
@@ -70,9 +70,28 @@ def test_seed_gives_five_plans_with_their_items(db, people, now):
     assert actions.count("plan.imported") == 5
 
 
+def test_import_plan_reads_the_source_itself_when_no_outline_was_reviewed(app, db, people, now):
+    """The API and the demo data import a source as parsed: same plans as the page's reviewed outline."""
+    data = SMALL.encode()
+    [reviewed] = services.import_plan(small_outline(), source_text=SMALL, source_file=None,
+                                      actor=people.supervisor, now=now)
+    [parsed] = services.import_plan(source_file=(data, "方案.txt"), title="改过的标题", activate=True,
+                                    actor=people.supervisor, now=now)
+    db.session.commit()
+    assert measures(parsed) == measures(reviewed)
+    assert parsed.title == "改过的标题" and reviewed.title == "某县2026年营商环境提升工作方案"
+    assert parsed.state == PlanState.active and reviewed.state == PlanState.draft
+    assert parsed.source_filename == "方案.txt" and parsed.source_text == SMALL
+    assert open(storage.source_path(parsed), "rb").read() == data
+    actions = db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions == ["plan.imported", "plan.imported", "plan.state_changed"]
+    with pytest.raises(PermissionDenied):
+        services.import_plan(source_text=SMALL, actor=people.member, now=now)
+
+
 def test_suggestions_and_lines_are_kept(db, people, now):
     edited = small_outline()
-    [plan] = services.save_outline(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
+    [plan] = services.import_plan(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
     first = plan.measures[1]
     assert first.number == "（一）"
     assert "县发改局" in first.suggestions.get("lead_units", []) + first.suggestions.get("units", [])
@@ -98,7 +117,7 @@ def test_edits_level_join_split_heading_delete(db, people, now):
     # level change: a new level-3 item under the split-off one
     items[1]["children"][1]["children"] = [{"number": "1", "text": "月底前完成验收。", "level": 3, "children": []}]
     # delete: a third top-level item added and removed again leaves nothing behind
-    [plan] = services.save_outline(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
+    [plan] = services.import_plan(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
     db.session.commit()
     assert measures(plan) == [
         ("一", "加强组织领导", 1, "heading"),
@@ -119,7 +138,7 @@ def test_outdent_moves_an_item_to_the_top(db, people, now):
     moved = items[0]["children"].pop()
     moved["level"] = 1
     items.insert(1, moved)
-    [plan] = services.save_outline(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
+    [plan] = services.import_plan(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
     assert [(m.text[:4], m.level, m.parent_id is None) for m in plan.measures] == [
         ("加强组织", 1, True), ("成立工作", 2, False), ("每季度召", 1, True), ("抓好重点", 1, True),
         ("完成88", 2, False)]
@@ -143,8 +162,8 @@ def test_outdent_moves_an_item_to_the_top(db, people, now):
 def test_inconsistent_outline_is_refused_and_nothing_saved(db, people, now, mutate, fragment):
     edited = small_outline()
     mutate(edited)
-    with pytest.raises(services.OutlineError) as info:
-        services.save_outline(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
+    with pytest.raises(validation.OutlineError) as info:
+        services.import_plan(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
     db.session.rollback()
     assert fragment in str(info.value)
     assert count(db, Plan) == 0 and count(db, Measure) == 0
@@ -152,18 +171,18 @@ def test_inconsistent_outline_is_refused_and_nothing_saved(db, people, now, muta
 
 @pytest.mark.parametrize("raw", ["{not json", "[]", '{"plans": "x"}', "null", "[" * 5000])
 def test_malformed_json_is_refused(db, people, now, raw):
-    with pytest.raises(services.OutlineError):
-        services.save_outline(raw, source_text="", source_file=None, actor=people.supervisor, now=now)
+    with pytest.raises(validation.OutlineError):
+        services.import_plan(raw, source_text="", source_file=None, actor=people.supervisor, now=now)
     assert count(db, Plan) == 0
 
 
 def test_at_most_2000_items(db, people, now):
     items = [{"number": str(n), "text": f"第{n}项措施", "level": 1, "children": []} for n in range(1, 2002)]
-    with pytest.raises(services.OutlineError, match="条目过多"):
-        services.save_outline({"plans": [{"title": "大计划", "items": items}]}, source_text="", source_file=None,
+    with pytest.raises(validation.OutlineError, match="条目过多"):
+        services.import_plan({"plans": [{"title": "大计划", "items": items}]}, source_text="", source_file=None,
                               actor=people.supervisor, now=now)
     items.pop()
-    plans = services.save_outline({"plans": [{"title": "大计划", "items": items}]}, source_text="",
+    plans = services.import_plan({"plans": [{"title": "大计划", "items": items}]}, source_text="",
                                   source_file=None, actor=people.supervisor, now=now)
     assert len(plans[0].measures) == 2000
 
@@ -171,20 +190,20 @@ def test_at_most_2000_items(db, people, now):
 def test_only_supervisors_and_admins_save(db, people, now):
     for user in (people.viewer, people.lead, people.member):
         with pytest.raises(PermissionDenied):
-            services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=user, now=now)
-    assert services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=people.admin, now=now)
+            services.import_plan(small_outline(), source_text=SMALL, source_file=None, actor=user, now=now)
+    assert services.import_plan(small_outline(), source_text=SMALL, source_file=None, actor=people.admin, now=now)
 
 
 def test_source_file_is_stored_with_name_and_hash(app, db, people, now):
     data = SMALL.encode("gb18030")
-    outline = services.outline_to_edit(services.preview(data, "营商环境方案.txt", None))
-    [plan] = services.save_outline(outline, source_text=SMALL, source_file=(data, "营商环境方案.txt"),
+    outline = queries.outline_to_edit(queries.preview(data, "营商环境方案.txt", None))
+    [plan] = services.import_plan(outline, source_text=SMALL, source_file=(data, "营商环境方案.txt"),
                                    actor=people.supervisor, now=now)
     db.session.commit()
     assert plan.source_filename == "营商环境方案.txt"
     assert len(plan.source_sha256) == 64
     assert plan.source_stored_name.endswith(".txt") and "营商" not in plan.source_stored_name
-    with open(services.source_path(plan), "rb") as handle:
+    with open(storage.source_path(plan), "rb") as handle:
         assert handle.read() == data
 
 
@@ -197,9 +216,9 @@ def test_failing_file_store_leaves_nothing(app, db, people, now, monkeypatch):
     def broken(data, filename):
         raise OSError("disk full")
 
-    monkeypatch.setattr(services, "store_source_file", broken)
-    with pytest.raises(services.PlanError, match="原文件未能保存"):
-        services.save_outline(small_outline(), source_text=SMALL, source_file=(SMALL.encode(), "a.txt"),
+    monkeypatch.setattr(storage, "store_source_file", broken)
+    with pytest.raises(validation.PlanError, match="原文件未能保存"):
+        services.import_plan(small_outline(), source_text=SMALL, source_file=(SMALL.encode(), "a.txt"),
                               actor=people.supervisor, now=now)
     db.session.rollback()
     assert count(db, Plan) == 0 and count(db, Measure) == 0
@@ -212,7 +231,7 @@ def test_failure_after_the_file_is_written_removes_it(app, db, people, now, monk
 
     monkeypatch.setattr(services.audit, "record", broken)
     with pytest.raises(RuntimeError):
-        services.save_outline(small_outline(), source_text=SMALL, source_file=(SMALL.encode(), "a.txt"),
+        services.import_plan(small_outline(), source_text=SMALL, source_file=(SMALL.encode(), "a.txt"),
                               actor=people.supervisor, now=now)
     assert len(_folder_files(app)) == 1  # written, not yet committed
     db.session.rollback()
@@ -221,7 +240,7 @@ def test_failure_after_the_file_is_written_removes_it(app, db, people, now, monk
 
 
 def test_committed_file_stays_after_a_later_rollback(app, db, people, now):
-    services.save_outline(small_outline(), source_text=SMALL, source_file=(SMALL.encode(), "a.txt"),
+    services.import_plan(small_outline(), source_text=SMALL, source_file=(SMALL.encode(), "a.txt"),
                           actor=people.supervisor, now=now)
     db.session.commit()
     db.session.rollback()
@@ -235,7 +254,7 @@ def test_committed_file_stays_after_a_later_rollback(app, db, people, now):
 ])
 def test_every_input_error_has_a_message(app, code, params):
     with app.test_request_context():
-        message = services.error_message(PlanInputError(code, **params))
+        message = queries.error_message(PlanInputError(code, **params))
     assert message and message != code
     for value in params.values():
         assert value in message
@@ -243,26 +262,26 @@ def test_every_input_error_has_a_message(app, code, params):
 
 def test_preview_refuses_bad_input(app):
     with app.test_request_context():
-        with pytest.raises(services.PlanError):
-            services.preview(None, None, "   ")
-        with pytest.raises(services.PlanSourceError) as info:
-            services.preview(None, None, "没有编号的一段话。\n第二段也没有。")
+        with pytest.raises(validation.PlanError):
+            queries.preview(None, None, "   ")
+        with pytest.raises(queries.PlanSourceError) as info:
+            queries.preview(None, None, "没有编号的一段话。\n第二段也没有。")
         assert info.value.reason == "no_items" and isinstance(info.value.__cause__, PlanInputError)
         assert info.value.status == 422 and "带编号的条目" in str(info.value)
-        with pytest.raises(services.PlanSourceError) as info:
-            services.preview(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)) * 4, "plan.txt", None)
+        with pytest.raises(queries.PlanSourceError) as info:
+            queries.preview(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)) * 4, "plan.txt", None)
         assert info.value.reason == "binary"
 
 
 def test_read_limited_stops_past_the_limit(app):
     with app.test_request_context():
-        assert services.read_limited(io.BytesIO(b"x" * 100), limit=100) == b"x" * 100
-        with pytest.raises(services.UploadTooLarge):
-            services.read_limited(io.BytesIO(b"x" * 101), limit=100)
+        assert storage.read_limited(io.BytesIO(b"x" * 100), limit=100) == b"x" * 100
+        with pytest.raises(storage.UploadTooLarge):
+            storage.read_limited(io.BytesIO(b"x" * 101), limit=100)
 
 
 def test_update_plan(db, people, now):
-    plan = services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
+    plan = services.import_plan(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
                                  now=now)[0]
     services.update_plan(plan, "修订后的方案", "某县人民政府办公室", "某政办发〔2026〕3号", date(2026, 2, 1),
                          actor=people.supervisor, now=now)
@@ -271,21 +290,21 @@ def test_update_plan(db, people, now):
         "修订后的方案", "某县人民政府办公室", "某政办发〔2026〕3号", date(2026, 2, 1))
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "plan.updated"))
     assert entry.data["title"] == ["某县2026年营商环境提升工作方案", "修订后的方案"]
-    with pytest.raises(services.PlanError):
+    with pytest.raises(validation.PlanError):
         services.update_plan(plan, "长" * 201, None, None, None, actor=people.supervisor, now=now)
-    with pytest.raises(services.PlanError):
+    with pytest.raises(validation.PlanError):
         services.update_plan(plan, " ", None, None, None, actor=people.supervisor, now=now)
     with pytest.raises(PermissionDenied):
         services.update_plan(plan, "别人改", None, None, None, actor=people.viewer, now=now)
 
 
 def test_set_state(db, people, now, make):
-    plan = services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
+    plan = services.import_plan(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
                                  now=now)[0]
     services.set_state(plan, PlanState.active, actor=people.supervisor, now=now)
     services.set_state(plan, PlanState.archived, actor=people.supervisor, now=now)
     assert plan.state == PlanState.archived
-    with pytest.raises(services.PlanError):
+    with pytest.raises(validation.PlanError):
         services.set_state(plan, PlanState.draft, actor=people.supervisor, now=now)
     other = make.user(Role.supervisor, name="赵督办")
     with pytest.raises(PermissionDenied):
@@ -305,10 +324,10 @@ def _task(db, measure: Measure, unit) -> Task:
 
 
 def test_edit_outline_after_save(db, people, now):
-    plan = services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
+    plan = services.import_plan(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
                                  now=now)[0]
     db.session.commit()
-    tree = services.measure_tree(plan)
+    tree = queries.measure_tree(plan)
     ids = [m.id for m in plan.measures]
     # move 二's child under 一, rename 一, make 二 a heading, add a new item
     moved = tree[1]["children"].pop()
@@ -334,13 +353,13 @@ def test_edit_outline_after_save(db, people, now):
 
 
 def test_measures_with_tasks_cannot_be_deleted(db, people, now):
-    plan = services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
+    plan = services.import_plan(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
                                  now=now)[0]
     db.session.commit()
     busy = plan.measures[4]
     _task(db, busy, people.unit)
     db.session.commit()
-    tree = services.measure_tree(plan)
+    tree = queries.measure_tree(plan)
     without = copy.deepcopy(tree)
     without[1]["children"] = []
     with pytest.raises(services.MeasureInUse, match="已分解交办"):
@@ -358,23 +377,23 @@ def test_measures_with_tasks_cannot_be_deleted(db, people, now):
 
 
 def test_edit_outline_refuses_foreign_ids(db, people, now):
-    one = services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
+    one = services.import_plan(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
                                 now=now)[0]
-    two = services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
+    two = services.import_plan(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
                                 now=now)[0]
-    tree = services.measure_tree(one)
+    tree = queries.measure_tree(one)
     tree[0]["id"] = two.measures[0].id
-    with pytest.raises(services.OutlineError):
+    with pytest.raises(validation.OutlineError):
         services.edit_outline(one, {"items": tree}, actor=people.supervisor, now=now)
-    with pytest.raises(services.OutlineError):
+    with pytest.raises(validation.OutlineError):
         services.edit_outline(one, {"items": [{"text": "", "level": 1}]}, actor=people.supervisor, now=now)
 
 
 def test_plans_for_each_role(db, people, now, make):
-    mine = services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
+    mine = services.import_plan(small_outline(), source_text=SMALL, source_file=None, actor=people.supervisor,
                                  now=now)[0]
     other_sup = make.user(Role.supervisor, name="赵督办")
-    theirs = services.save_outline(small_outline(), source_text=SMALL, source_file=None, actor=other_sup,
+    theirs = services.import_plan(small_outline(), source_text=SMALL, source_file=None, actor=other_sup,
                                    now=now)[0]
     _task(db, theirs.measures[1], people.unit)
     db.session.commit()
@@ -388,14 +407,14 @@ def test_plans_for_each_role(db, people, now, make):
     assert visible(people.lead) == visible(people.member) == {theirs.id}
     assert visible(people.other_lead) == set()
     assert access.can_see_plan(people.lead, theirs) and not access.can_see_plan(people.lead, mine)
-    counts = services.state_counts(people.admin)
+    counts = queries.state_counts(people.admin)
     assert counts[PlanState.draft] == 2 and counts[PlanState.active] == 0
 
 
 def test_measure_kind_heading_counts(db, people, now):
     edited = small_outline()
     edited["plans"][0]["items"][0]["kind"] = "heading"
-    [plan] = services.save_outline(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
+    [plan] = services.import_plan(edited, source_text=SMALL, source_file=None, actor=people.supervisor, now=now)
     db.session.commit()
     assert plan.measures[0].kind == MeasureKind.heading
-    assert services.measure_counts([plan]) == {plan.id: 4}
+    assert queries.measure_counts([plan]) == {plan.id: 4}

@@ -17,7 +17,7 @@ from tests.conftest import ROLES
 from tests.plans import docx_factory
 from tracker.auth.models import Role
 from tracker.db import utcnow
-from tracker.plans import services
+from tracker.plans import queries, services, storage
 from tracker.plans.models import Measure, Plan, PlanState
 from tracker.tasks.models import Task
 
@@ -92,7 +92,7 @@ def test_docx_with_automatic_numbering_through_the_page(sup, db, app):
     assert download.status_code == 200 and download.data == data
     assert "attachment" in download.headers["Content-Disposition"]
     # the stash is gone after saving
-    assert services.load_upload(token) is None
+    assert storage.load_upload(token) is None
 
 
 def test_save_as_parsed_without_changes(sup, db):
@@ -205,7 +205,7 @@ def test_failing_file_store_through_the_page_leaves_nothing(sup, db, app, monkey
     def broken(data, filename):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(services, "store_source_file", broken)
+    monkeypatch.setattr(storage, "store_source_file", broken)
     response = sup.post("/plans/import/save", data={"outline_json": hidden(body, "outline_json"),
                                                     "token": hidden(body, "token")})
     assert response.status_code == 422
@@ -241,7 +241,7 @@ def test_state_buttons(sup, db, people, make):
 
 def test_outline_page_saves_edits(sup, db, people, make):
     plan = make.plan(supervisor=people.supervisor)
-    tree = services.measure_tree(plan)
+    tree = queries.measure_tree(plan)
     tree[0]["children"].pop()  # delete 2
     tree[1]["kind"] = "heading"
     response = sup.post(f"/plans/{plan.id}/outline", data={"outline_json": json.dumps({"items": tree})})
@@ -313,8 +313,8 @@ def test_permission_matrix(app, db, auth, people, role, method, path, expected):
 
 
 def _plan_with_file(db, people) -> list[Plan]:
-    return services.save_outline(
-        services.outline_to_edit(services.preview(None, None, SMALL)), source_text=SMALL,
+    return services.import_plan(
+        queries.outline_to_edit(queries.preview(None, None, SMALL)), source_text=SMALL,
         source_file=(SMALL.encode(), "方案.txt"), actor=people.supervisor, now=utcnow())
 
 

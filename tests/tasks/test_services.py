@@ -22,6 +22,7 @@ from tracker.tasks.models import (
     UnitRole,
 )
 from tracker.tasks.services import StateConflict, TaskError
+from tracker.timeutil import local_today
 
 
 def actions(db, task):
@@ -158,6 +159,40 @@ def test_transition_dispatch_and_unknown_action(db, people, task, now):
     assert task.state is TaskState.cancelled and task.cancelled_at == now
     with pytest.raises(StateConflict):
         services.transition(task, "start", actor=people.lead, now=now)
+
+
+def test_reopening_a_cancelled_task_is_its_own_transition(db, people, task, now, assign):
+    services.start(task, actor=people.lead, now=now)
+    with pytest.raises(StateConflict):
+        services.reopen(task, actor=people.supervisor, now=now)
+    services.cancel(task, actor=people.supervisor, reason="交错单位", now=now)
+    db.session.commit()
+    for stranger in (people.lead, people.viewer, people.member):
+        with pytest.raises(PermissionDenied):
+            services.reopen(task, actor=stranger, now=now)
+    db.session.rollback()
+    later = now + timedelta(days=3)
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail))
+    services.reopen(task, actor=people.supervisor, now=later)
+    db.session.commit()
+    assert task.state is TaskState.assigned and task.cancelled_at is None
+    assert task.assigned_on == local_today(later) != task.original_due_on
+    assert actions(db, task)[-2:] == ["task.cancelled", "task.reopened"]
+    rows = db.session.scalars(sa.select(OutboxEmail).order_by(OutboxEmail.id)).all()[before:]
+    assert [(r.kind, r.recipient_id) for r in rows] == [("task_assigned", people.lead.id)]
+    assert "重新交办" in rows[0].subject
+    with pytest.raises(StateConflict):
+        services.reopen(task, actor=people.supervisor, now=later)
+    db.session.rollback()
+    # assigning a cancelled task again goes through the same transition: one message, not two
+    services.cancel(task, actor=people.supervisor, reason="再次撤销", now=later)
+    db.session.commit()
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail))
+    [again] = assign(due_on=date(2026, 7, 31))
+    assert again.id == task.id and again.state is TaskState.assigned
+    assert actions(db, task)[-3:] == ["task.cancelled", "task.reopened", "task.assigned"]
+    rows = db.session.scalars(sa.select(OutboxEmail).order_by(OutboxEmail.id)).all()[before:]
+    assert len(rows) == 1 and "重新交办" in rows[0].subject
 
 
 def test_completed_task_cannot_be_cancelled_or_restarted(db, people, task, now):

@@ -13,6 +13,7 @@ from tracker.api import auth as api_auth
 from tracker.api.models import ApiToken
 from tracker.auth.models import User
 from tracker.db import utcnow
+from tracker.errors import cli_errors
 from tracker.extensions import db
 
 tokens_cli = AppGroup("tokens", help="Personal API tokens.")
@@ -40,11 +41,8 @@ def create(email: str, name: str, expires_on: str | None) -> None:
             expires_at = timeutil.end_of_day_utc(date.fromisoformat(expires_on))
         except ValueError as exc:
             raise click.ClickException("--expires must be YYYY-MM-DD") from exc
-    try:
+    with cli_errors(api_auth.TokenError):
         _token, secret = api_auth.create_token(user, name, actor=None, now=utcnow(), expires_at=expires_at)
-    except api_auth.TokenError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(secret)
 

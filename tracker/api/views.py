@@ -7,7 +7,6 @@ see answer 404, exactly like objects that do not exist.
 
 from __future__ import annotations
 
-import io
 import os
 from datetime import date, datetime
 from typing import Any
@@ -23,7 +22,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import get_locale
@@ -39,13 +37,15 @@ from tracker.api.models import ApiToken
 from tracker.api.schemas import MAX_ID, SCHEMAS
 from tracker.auth.models import User
 from tracker.db import utcnow
-from tracker.downloads import send_stored_file
+from tracker.downloads import send_document, send_stored_file
 from tracker.errors import show_again
 from tracker.extensions import csrf, db, limiter
 from tracker.notices import documents as notice_documents
 from tracker.notices import services as notice_services
 from tracker.notices.models import SupervisionNotice
+from tracker.plans import queries as plan_queries
 from tracker.plans import services as plan_services
+from tracker.plans import storage as plan_storage
 from tracker.plans.models import Plan, PlanState
 from tracker.tasks import queries as task_queries
 from tracker.tasks import services as task_services
@@ -231,7 +231,7 @@ def import_plan():
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             raise Invalid(_("缺少字段 %(field)s。", field="file"))
-        data = plan_services.read_limited(upload.stream)
+        data = plan_storage.read_limited(upload.stream)
         filename = upload.filename
         title = (request.form.get("title") or "").strip()
         schemas.check(title, SCHEMAS["PlanCreate"]["properties"]["title"], "title")
@@ -239,21 +239,11 @@ def import_plan():
     else:
         body = _body("PlanCreate")
         text, title, activate = body["text"], (body.get("title") or "").strip(), bool(body.get("activate"))
-    access.check(access.may_import_plans(user))
     try:
-        outline = plan_services.preview(data, filename, text)
-    except plan_services.PlanSourceError as exc:
+        plans = plan_services.import_plan(source_text=text, source_file=(data, filename) if data is not None else None,
+                                          title=title, activate=activate, actor=user, now=now)
+    except plan_queries.PlanSourceError as exc:
         raise Invalid(str(exc)) from exc  # the API has always answered an unreadable source with 422
-    edited = plan_services.outline_to_edit(outline)
-    if title and edited["plans"]:
-        edited["plans"][0]["title"] = title
-    source_text = text if text is not None else "\n".join(plan_services.source_lines(data, filename, None))
-    plans = plan_services.save_outline(edited, source_text=source_text,
-                                       source_file=(data, filename) if data is not None else None,
-                                       actor=user, now=now)
-    if activate:
-        for plan in plans:
-            plan_services.set_state(plan, PlanState.active, actor=user, now=now)
     db.session.commit()
     return _created({"plans": [schemas.plan_detail_json(plan) for plan in plans]})
 
@@ -480,26 +470,18 @@ def get_notice(notice_id: int):
     return jsonify(schemas.notice_detail_json(_notice_or_404(notice_id)))
 
 
-def _notice_file(notice: SupervisionNotice, ext: str, mimetype: str, content: bytes):
-    response = send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True,
-                         download_name=notice_services.download_name(notice, ext), max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 @bp.get("/notices/<int:notice_id>.docx")
 @access.protects("notice_id", access.can_see_notice)
 def get_notice_docx(notice_id: int):
     notice = _notice_or_404(notice_id)
-    return _notice_file(notice, "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                        notice_documents.render_docx(notice))
+    return send_document(notice_documents.render_docx(notice), notice_services.download_name(notice, "docx"), "docx")
 
 
 @bp.get("/notices/<int:notice_id>.pdf")
 @access.protects("notice_id", access.can_see_notice)
 def get_notice_pdf(notice_id: int):
     notice = _notice_or_404(notice_id)
-    return _notice_file(notice, "pdf", "application/pdf", notice_documents.render_pdf(notice))
+    return send_document(notice_documents.render_pdf(notice), notice_services.download_name(notice, "pdf"), "pdf")
 
 
 # ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from tracker import timeutil
 from tracker.auditlog import services
+from tracker.errors import cli_errors
 from tracker.extensions import db
 
 audit_cli = AppGroup("audit", help="The audit log: chain check and retention.")
@@ -38,11 +39,8 @@ def verify(since_day: str | None) -> None:
 @click.option("--days", type=int, default=None, help="retention in days (default AUDIT_RETENTION_DAYS)")
 def archive(days: int | None) -> None:
     """Move rows older than the retention into a signed export in the archive folder."""
-    try:
+    with cli_errors(services.AuditLogError):
         result = services.archive_expired(now=timeutil.utcnow(), retention_days=days)
-    except services.AuditLogError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
     db.session.commit()
     if result.rows:
         click.echo(f"archived {result.rows} rows ({result.first_day} to {result.last_day}) to {result.path}")

@@ -104,14 +104,7 @@ def backup(dest: Path) -> BackupResult:
     try:
         if _kind() == "sqlite":
             database = dest / "database.sqlite"
-            source = sqlite3.connect(db.engine.url.database)
-            target = sqlite3.connect(database)
-            try:
-                with target:
-                    source.backup(target)
-            finally:
-                target.close()
-                source.close()
+            _copy_sqlite(db.engine.url.database, database)
         elif _kind() == "postgresql":
             database = dest / "database.pgdump"
             _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--file", str(database),
@@ -148,6 +141,18 @@ def _revision() -> str | None:
         if "alembic_version" not in sa.inspect(conn).get_table_names():
             return None
         return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _copy_sqlite(source_path: str | Path, target_path: str | Path) -> None:
+    """Copy one SQLite database onto another with SQLite's online backup (consistent while in use)."""
+    source = sqlite3.connect(source_path)
+    target = sqlite3.connect(target_path)
+    try:
+        with target:
+            source.backup(target)
+    finally:
+        target.close()
+        source.close()
 
 
 def _run(args: list[str]) -> None:
@@ -212,14 +217,7 @@ def restore(src: Path, *, force: bool = False) -> dict[str, int]:
     if kind == "sqlite":
         path = db.engine.url.database
         db.engine.dispose()
-        source = sqlite3.connect(database)
-        target = sqlite3.connect(path)
-        try:
-            with target:
-                source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _copy_sqlite(database, path)
     else:
         db.engine.dispose()
         _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",

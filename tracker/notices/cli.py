@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from tracker import timeutil
 from tracker.db import retry_on_conflict
+from tracker.errors import cli_errors
 from tracker.extensions import db
 from tracker.notices import services
 from tracker.units.models import Unit
@@ -31,11 +32,8 @@ def issue(period: str, unit_code: str | None, now_text: str | None, supplement: 
         unit_ids = [unit.id]
     now = timeutil.parse_iso(now_text) if now_text else timeutil.utcnow()
     service = services.issue_supplements if supplement else services.issue_notices
-    try:
+    with cli_errors(services.NoticeError):
         notices = retry_on_conflict(lambda: service(period, unit_ids=unit_ids, now=now))
-    except services.NoticeError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
     for notice in notices:
         click.echo(f"{notice.number_label}\t{notice.unit.code}\t{notice.unit.name}\t{len(notice.items)} task(s)")
     click.echo(f"issued {len(notices)} notice(s)")

@@ -211,6 +211,17 @@ def _open_tasks(unit_ids: list[int] | None) -> dict[int, list[Task]]:
     return grouped
 
 
+def _begin_supervision_issue(period_key: str, *, actor: User | None, now: datetime) -> str:
+    """What issuing 督办单 for a period starts with: the rule, the period checked, the 督办 series
+    locked for the year. Returns the period key as stored."""
+    if not _can_issue(actor):
+        raise PermissionDenied
+    period_key = normalise_period(period_key)
+    parse_period(period_key)
+    lock_series(SERIES_SUPERVISION, timeutil.local_today(now).year)
+    return period_key
+
+
 def issue_notices(period_key: str, *, unit_ids: list[int] | None = None, actor: User | None = None,
                   now: datetime) -> list[SupervisionNotice]:
     """One 督办单 per unit with open tasks for the half year, numbered in order; emailed once each.
@@ -218,11 +229,7 @@ def issue_notices(period_key: str, *, unit_ids: list[int] | None = None, actor: 
     Units that already have their notice for the period are skipped, so issuing twice (or the
     scheduler catching up after downtime) adds nothing.
     """
-    if not _can_issue(actor):
-        raise PermissionDenied
-    period_key = normalise_period(period_key)
-    parse_period(period_key)
-    lock_series(SERIES_SUPERVISION, timeutil.local_today(now).year)
+    period_key = _begin_supervision_issue(period_key, actor=actor, now=now)
     already = set(db.session.scalars(
         sa.select(SupervisionNotice.unit_id)
         .where(SupervisionNotice.kind == NoticeKind.supervision, SupervisionNotice.period_key == period_key)
@@ -243,11 +250,7 @@ def issue_supplements(period_key: str, *, unit_ids: list[int] | None = None, act
                       now: datetime) -> list[SupervisionNotice]:
     """补发督办单: for each unit that has its 督办单 for the period, the open tasks that no notice of
     the period lists yet (assigned after it), numbered in the 督办 series; nothing when none."""
-    if not _can_issue(actor):
-        raise PermissionDenied
-    period_key = normalise_period(period_key)
-    parse_period(period_key)
-    lock_series(SERIES_SUPERVISION, timeutil.local_today(now).year)
+    period_key = _begin_supervision_issue(period_key, actor=actor, now=now)
     period_notices = list(db.session.scalars(
         sa.select(SupervisionNotice).where(
             SupervisionNotice.kind == NoticeKind.supervision,

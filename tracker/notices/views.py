@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import io
-
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from tracker import access, timeutil
 from tracker.auth.permissions import supervisor_required
 from tracker.db import retry_on_conflict
+from tracker.downloads import send_document
 from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.notices import documents, services
@@ -114,9 +113,7 @@ def answer(notice_id: int):
 @login_required
 def docx(notice_id: int):
     notice = _notice(notice_id)
-    return send_file(io.BytesIO(documents.render_docx(notice)), as_attachment=True,
-                     download_name=services.download_name(notice, "docx"),
-                     mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    return send_document(documents.render_docx(notice), services.download_name(notice, "docx"), "docx")
 
 
 @bp.route("/<int:notice_id>.pdf")
@@ -124,8 +121,7 @@ def docx(notice_id: int):
 @login_required
 def pdf(notice_id: int):
     notice = _notice(notice_id)
-    return send_file(io.BytesIO(documents.render_pdf(notice)), as_attachment=True,
-                     download_name=services.download_name(notice, "pdf"), mimetype="application/pdf")
+    return send_document(documents.render_pdf(notice), services.download_name(notice, "pdf"), "pdf")
 
 
 @bp.route("/chase/<int:task_id>", methods=["POST"])

@@ -15,7 +15,7 @@ from tracker.auth.permissions import supervisor_required
 from tracker.db import utcnow
 from tracker.errors import show_again
 from tracker.extensions import db
-from tracker.plans import services
+from tracker.plans import queries, services, storage, validation
 from tracker.plans.forms import ActionForm, ImportForm, OutlineForm, PlanForm, SaveForm
 from tracker.plans.models import MeasureKind, Plan, PlanState
 from tracker.tasks import queries as task_queries
@@ -34,7 +34,7 @@ def _allow_big_forms(endpoint: str | None, values: dict | None) -> None:
     This runs before any before_request (CSRF reads the form there), so the limit applies.
     """
     if endpoint in BIG_FORM_ENDPOINTS:
-        request.max_form_memory_size = services.max_upload_bytes() * 4
+        request.max_form_memory_size = storage.max_upload_bytes() * 4
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -80,9 +80,9 @@ def list_plans():
         state = ""
     page = db.paginate(query.order_by(Plan.created_at.desc(), Plan.id.desc()), per_page=PER_PAGE,
                        error_out=False)
-    counts = services.state_counts(current_user)
+    counts = queries.state_counts(current_user)
     return render_template("plans/list.html", page=page, plans=page.items, state=state, counts=counts,
-                           total=sum(counts.values()), measure_counts=services.measure_counts(page.items),
+                           total=sum(counts.values()), measure_counts=queries.measure_counts(page.items),
                            can_import=access.may_import_plans(current_user), states=list(PlanState))
 
 
@@ -101,12 +101,12 @@ def import_plan():
     show_again(lambda: render_template("plans/import.html", form=form, error=None))
     if upload is not None and upload.filename:
         filename = upload.filename
-        data = services.read_limited(upload.stream)
+        data = storage.read_limited(upload.stream)
     text = None if data is not None else (form.text.data or "")
-    outline = services.preview(data, filename, text)
-    lines = services.source_lines(data, filename, text)
-    token = services.stash_upload(data, filename) if data is not None else ""
-    edited = services.outline_to_edit(outline)
+    outline = queries.preview(data, filename, text)
+    lines = queries.source_lines(data, filename, text)
+    token = storage.stash_upload(data, filename) if data is not None else ""
+    edited = queries.outline_to_edit(outline)
     return _render_preview(edited, lines, token=token, filename=filename, source_text=text or "")
 
 
@@ -129,8 +129,8 @@ def _render_preview(edited: dict[str, Any], lines: list[str], *, token: str, fil
     unmatched = sorted(name for name in names if not directory.match(name).matched)
     return render_template(
         "plans/preview.html", form=form, edited=edited, outline_json=outline_json, lines=lines, hits=hits,
-        starts=starts, filename=filename, error=error, item_count=len(items), max_items=services.MAX_ITEMS,
-        doubt_count=sum(1 for item in items if services.doubts(item)), doubt_below=services.DOUBT_BELOW,
+        starts=starts, filename=filename, error=error, item_count=len(items), max_items=validation.MAX_ITEMS,
+        doubt_count=sum(1 for item in items if queries.doubts(item)), doubt_below=validation.DOUBT_BELOW,
         unmatched_units=unmatched,
     ), status
 
@@ -138,7 +138,7 @@ def _render_preview(edited: dict[str, Any], lines: list[str], *, token: str, fil
 @bp.app_template_global("plan_doubts")
 def _plan_doubts(item: Any) -> set[str]:
     """What the parser doubts of an outline item (the preview's and the plan page's marks)."""
-    return services.doubts(item)
+    return queries.doubts(item)
 
 
 def _walk_dicts(items: Any):
@@ -156,12 +156,12 @@ def save_import():
     """Save the reviewed outline as draft plans; nothing is saved unless all of it is valid."""
     form = SaveForm()
     token = form.token.data or ""
-    stashed = services.load_upload(token) if token else None
+    stashed = storage.load_upload(token) if token else None
     if token and stashed is None:
         return render_template("plans/import.html", form=ImportForm(formdata=None),
                                error=_("上传的文件已过期，请重新上传。")), 400
     if stashed is not None:
-        lines = services.source_lines(stashed[0], stashed[1], None)
+        lines = queries.source_lines(stashed[0], stashed[1], None)
         source_text = "\n".join(lines)
     else:
         source_text = form.source_text.data or ""
@@ -176,11 +176,11 @@ def save_import():
 
     show_again(again)
     if not form.validate():
-        raise services.OutlineError([str(e) for errors in form.errors.values() for e in errors])
-    plans = services.save_outline(form.outline_json.data, source_text=source_text, source_file=stashed,
-                                  actor=current_user, now=utcnow())
+        raise validation.OutlineError([str(e) for errors in form.errors.values() for e in errors])
+    plans = services.import_plan(form.outline_json.data, source_text=source_text, source_file=stashed,
+                                 actor=current_user, now=utcnow())
     db.session.commit()
-    services.drop_upload(token)
+    storage.drop_upload(token)
     flash(_("已导入 %(n)d 份计划（草稿），请核对后启用。", n=len(plans)), "success")
     directory = unit_queries.directory()
     unmatched = {name for plan in plans for name, _count in task_queries.unmatched_names(plan, directory)}
@@ -199,11 +199,11 @@ def _edited_or_reparsed(raw: str | None, stashed: tuple[bytes, str] | None, sour
     except (ValueError, RecursionError):
         pass
     try:
-        outline = services.preview(stashed[0] if stashed else None, stashed[1] if stashed else None,
+        outline = queries.preview(stashed[0] if stashed else None, stashed[1] if stashed else None,
                                    None if stashed else source_text)
-    except services.PlanError:
+    except validation.PlanError:
         return None
-    return services.outline_to_edit(outline)
+    return queries.outline_to_edit(outline)
 
 
 @bp.route("/<int:plan_id>")
@@ -218,7 +218,7 @@ def _render_plan(plan: Plan, status: int = 200):
     return render_template(
         "plans/view.html", plan=plan, can_edit=access.may_edit_plan(current_user, plan),
         is_staff=access.can_see_plan_tasks(current_user, plan), action_form=ActionForm(),
-        in_use=services.measures_with_tasks(plan), transitions=services.STATE_TRANSITIONS[plan.state],
+        in_use=queries.measures_with_tasks(plan), transitions=services.STATE_TRANSITIONS[plan.state],
         MeasureKind=MeasureKind, PlanState=PlanState,
     ), status
 
@@ -268,7 +268,7 @@ def edit_outline(plan_id: int):
     if request.method == "POST":
         show_again(lambda: _outline_page(_editable(plan_id), _posted_items(form.outline_json.data)))
         if not form.validate():
-            raise services.OutlineError([str(e) for errors in form.errors.values() for e in errors])
+            raise validation.OutlineError([str(e) for errors in form.errors.values() for e in errors])
         services.edit_outline(plan, form.outline_json.data, actor=current_user, now=utcnow())
         db.session.commit()
         flash(_("提纲已更新。"), "success")
@@ -287,14 +287,14 @@ def _posted_items(raw: str | None) -> Any:
 
 def _outline_page(plan: Plan, items: Any):
     if items is None:
-        items = services.measure_tree(plan)
+        items = queries.measure_tree(plan)
     edited = {"plans": [{"title": plan.title, "items": items}]}
     outline_json = json.dumps(edited, ensure_ascii=False)
     form = OutlineForm(formdata=None, outline_json=json.dumps({"items": items}, ensure_ascii=False))
     lines = (plan.source_text or "").split("\n")
     return render_template("plans/outline_edit.html", plan=plan, form=form, outline_json=outline_json,
-                           edited=edited, error=None, lines=lines, doubt_below=services.DOUBT_BELOW,
-                           in_use=sorted(services.measures_with_tasks(plan)))
+                           edited=edited, error=None, lines=lines, doubt_below=validation.DOUBT_BELOW,
+                           in_use=sorted(queries.measures_with_tasks(plan)))
 
 
 @bp.route("/<int:plan_id>/source")
@@ -319,7 +319,7 @@ def source_text(plan_id: int):
 def source_file(plan_id: int):
     """The uploaded file as it was sent, under its original name."""
     plan = _viewable(plan_id, access.can_see_plan_tasks)
-    path = services.source_path(plan)
+    path = storage.source_path(plan)
     if path is None:
         abort(404)
     try:

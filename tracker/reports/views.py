@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from io import BytesIO
 from urllib.parse import quote, quote_plus
 
 from flask import (
@@ -15,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     stream_with_context,
     url_for,
 )
@@ -25,6 +23,7 @@ from flask_login import current_user, login_required
 from tracker import access, timeutil
 from tracker.auth.permissions import staff_required, unit_people_required
 from tracker.db import retry_on_conflict
+from tracker.downloads import send_document
 from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.plans.models import Plan
@@ -160,10 +159,8 @@ def bulletin_page():
     data = bulletin.bulletin_data(current_user, period, now)
     name = f"{number.number_label}-{_('通报')}-{period.key}"
     if args.get("format") == "pdf":
-        return send_file(BytesIO(bulletin.bulletin_pdf(data, number)), as_attachment=True,
-                         download_name=f"{name}.pdf", mimetype="application/pdf")
-    return send_file(BytesIO(bulletin.bulletin_docx(data, number)), as_attachment=True, download_name=f"{name}.docx",
-                     mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+        return send_document(bulletin.bulletin_pdf(data, number), f"{name}.pdf", "pdf")
+    return send_document(bulletin.bulletin_docx(data, number), f"{name}.docx", "docx")
 
 
 # --------------------------------------------------------------------------- the summary report
@@ -196,9 +193,7 @@ def plan_summary(plan_id: int):
 @login_required
 def plan_summary_docx(plan_id: int):
     report = _summary_for(plan_id)
-    name = f"{report.plan.title[:60]}-{_('落实情况报告')}.docx"
-    return send_file(BytesIO(summary.summary_docx(report)), as_attachment=True, download_name=name,
-                     mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    return send_document(summary.summary_docx(report), f"{report.plan.title[:60]}-{_('落实情况报告')}.docx", "docx")
 
 
 @bp.route("/plans/<int:plan_id>/summary.pdf")
@@ -206,6 +201,4 @@ def plan_summary_docx(plan_id: int):
 @login_required
 def plan_summary_pdf(plan_id: int):
     report = _summary_for(plan_id)
-    name = f"{report.plan.title[:60]}-{_('落实情况报告')}.pdf"
-    return send_file(BytesIO(summary.summary_pdf(report)), as_attachment=True, download_name=name,
-                     mimetype="application/pdf")
+    return send_document(summary.summary_pdf(report), f"{report.plan.title[:60]}-{_('落实情况报告')}.pdf", "pdf")

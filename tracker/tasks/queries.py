@@ -19,7 +19,7 @@ from tracker.access import task_condition as visible_condition
 from tracker.audit import AuditEntry
 from tracker.auth.models import User
 from tracker.extensions import db
-from tracker.plans import services as plan_services
+from tracker.plans import queries as plan_queries
 from tracker.plans.models import Measure, MeasureKind, Plan
 from tracker.tasks.filters import TaskFilters, filter_conditions
 from tracker.tasks.lights import light_expression, light_for
@@ -200,6 +200,12 @@ class TimelineItem:
     obj: Any = None
 
 
+def _row_item(kind: str, row: ProgressReport | Evidence) -> TimelineItem:
+    """A report or a file on the timeline: at its own time, by its author."""
+    actor = row.author if isinstance(row, ProgressReport) else row.uploader
+    return TimelineItem(at=row.created_at, kind=kind, actor=actor, obj=row)
+
+
 def task_timeline(task: Task) -> list[TimelineItem]:
     """Everything that happened to a task, oldest first: audit entries, reports and files.
 
@@ -214,30 +220,25 @@ def task_timeline(task: Task) -> list[TimelineItem]:
         .options(selectinload(Evidence.uploader)))}
     entries = db.session.scalars(sa.select(AuditEntry).where(
         AuditEntry.object_type == "task", AuditEntry.object_id == task.id).order_by(AuditEntry.id))
+    # the audit actions whose place a report or a file takes: its kind, the key naming it, the rows
+    kept = {"task.progress": ("report", "report_id", reports),
+            "task.evidence_added": ("evidence", "evidence_id", files)}
     keyed: list[tuple[datetime, int, TimelineItem]] = []
     for seq, entry in enumerate(entries):
         data = entry.data or {}
-        if entry.action == "task.progress":
-            report = reports.pop(data.get("report_id"), None)
-            if report is not None:
-                keyed.append((report.created_at, seq, TimelineItem(at=report.created_at, kind="report",
-                                                                   actor=report.author, obj=report)))
-            continue
-        if entry.action == "task.evidence_added":
-            evidence = files.pop(data.get("evidence_id"), None)
-            if evidence is not None:
-                keyed.append((evidence.created_at, seq, TimelineItem(at=evidence.created_at, kind="evidence",
-                                                                     actor=evidence.uploader, obj=evidence)))
+        if entry.action in kept:
+            kind, key, rows = kept[entry.action]
+            row = rows.pop(data.get(key), None)
+            if row is not None:
+                keyed.append((row.created_at, seq, _row_item(kind, row)))
             continue
         keyed.append((entry.at, seq, TimelineItem(at=entry.at, kind="audit", actor=entry.actor,
                                                   action=entry.action, data=data)))
+    # reports and files without their audit entry come after, reports first
     tail = 1 << 30
-    for report in reports.values():
-        keyed.append((report.created_at, tail + report.id, TimelineItem(at=report.created_at, kind="report",
-                                                                        actor=report.author, obj=report)))
-    for evidence in files.values():
-        keyed.append((evidence.created_at, 2 * tail + evidence.id,
-                      TimelineItem(at=evidence.created_at, kind="evidence", actor=evidence.uploader, obj=evidence)))
+    for rank, (kind, _key, rows) in enumerate(kept.values(), start=1):
+        for row in rows.values():
+            keyed.append((row.created_at, rank * tail + row.id, _row_item(kind, row)))
     keyed.sort(key=lambda k: (k[0], k[1]))
     return [item for _at, _seq, item in keyed]
 
@@ -315,7 +316,7 @@ def propose(measure: Measure, units: UnitDirectory) -> Proposal:
     each of its units. A unit named twice keeps its strongest role (牵头 over 配合).
     """
     suggestions = measure.suggestions if isinstance(measure.suggestions, dict) else {}
-    doubts = plan_services.doubts(suggestions)
+    doubts = plan_queries.doubts(suggestions)
     deadline = suggestions.get("deadline")
     due = ""
     if isinstance(deadline, str):

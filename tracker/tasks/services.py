@@ -327,15 +327,18 @@ def _apply_assignments(plan: Plan, entries: list[Assignment], measures: dict[int
                 task.due_on = due_on
             if owner is not None:
                 task.owner_id = owner.id
-            if task.state is TaskState.cancelled:
-                # handing a cancelled task out again reopens it
-                task.state, task.cancelled_at, task.assigned_on = TaskState.assigned, None, today
             updated[id(task)] = before
         task.measure, task.unit, task.plan = measures[measure_id], units[unit_id], plan
         if owner is not None:
             task.owner = owner
         tasks.append(task)
     _flush()
+    reopened = set()
+    for task in tasks:
+        if task.state is TaskState.cancelled:
+            # handing a cancelled task out again reopens it; the reopening tells the unit
+            reopen(task, actor=actor, now=now)
+            reopened.add(id(task))
     for task in tasks:
         before = updated.get(id(task))
         data = {"measure_id": task.measure_id, "unit_id": task.unit_id, "role": task.role,
@@ -345,6 +348,8 @@ def _apply_assignments(plan: Plan, entries: list[Assignment], measures: dict[int
         if before is not None:
             data["before"] = before
         audit.record(actor, "task.assigned", task, data, now=now)
+        if id(task) in reopened:
+            continue
         _notify(_unit_recipients(task), task, kind="task_assigned",
                 subject=_l("【交办】%(plan)s：%(measure)s", plan=plan.title, measure=_short(task.measure.label)),
                 reason=_l("您单位收到一项交办任务"), fact=f"{task.due_on.isoformat()}:{task.role.value}",
@@ -436,6 +441,23 @@ def cancel(task: Task, *, actor: User, reason: str, now: datetime) -> Task:
             subject=_l("【撤销】%(measure)s", measure=_short(task.measure.label)),
             reason=_l("交给您单位的一项任务已撤销"), fact=f"{task.version}", now=now, actor=actor,
             cancel_reason=reason)
+    return task
+
+
+def reopen(task: Task, *, actor: User, now: datetime) -> Task:
+    """Hand a cancelled task out again (重新交办): assigned from today, under whoever may assign its plan."""
+    _require(permissions.can_assign(actor, task.plan))
+    if task.state is not TaskState.cancelled:
+        raise StateConflict(_("任务当前为“%(state)s”，不能执行此操作。", state=state_label(task.state)))
+    cancelled_at = task.cancelled_at
+    task.state, task.cancelled_at, task.assigned_on = TaskState.assigned, None, local_today(now)
+    _touch(task, now)
+    _flush()
+    audit.record(actor, "task.reopened", task,
+                 {"from": TaskState.cancelled, "cancelled_at": cancelled_at}, now=now)
+    _notify(_unit_recipients(task), task, kind="task_assigned",
+            subject=_l("【重新交办】%(plan)s：%(measure)s", plan=task.plan.title, measure=_short(task.measure.label)),
+            reason=_l("交给您单位的一项已撤销任务重新交办"), fact=f"reopened:{task.version}", now=now, actor=actor)
     return task
 
 
@@ -725,5 +747,6 @@ __all__ = [
     "ALLOWED_TRANSITIONS", "OPEN_STATES", "Assignment", "StateConflict", "TaskError", "add_evidence", "approve",
     "assign", "assign_many",
     "cancel", "change_deadline", "check_version", "decide_extension", "expected_periods", "missing_reports",
-    "report_progress", "request_extension", "return_task", "set_flags", "set_owner", "start", "submit", "transition",
+    "reopen", "report_progress", "request_extension", "return_task", "set_flags", "set_owner", "start", "submit",
+    "transition",
 ]
