@@ -405,7 +405,7 @@ class _DocxReader:
             grid_before = tr.find(f"{_w('trPr')}/{_w('gridBefore')}")
             if grid_before is not None:
                 col += _int(grid_before.get(W_VAL)) or 0
-                row.extend((("skip", id(tr), i), "") for i in range(col))
+                row.extend((("skip", tr, i), "") for i in range(col))
             for tc in _row_cells(tr):
                 tcpr = tc.find(_w("tcPr"))
                 span = 1
@@ -419,7 +419,7 @@ class _DocxReader:
                 if merge == "continue" and col in above:
                     cell = above[col]
                 else:
-                    cell = (id(tc), self.cell_text(tc))
+                    cell = (tc, self.cell_text(tc))  # the element itself: an id() may be reused once it is freed
                 for offset in range(span):
                     above[col + offset] = cell
                     row.append(cell)
