@@ -72,7 +72,8 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 
 bench: $(VENV)/.dev-installed
-	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@status=0; for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || status=1; done; \
+	  exit $$status  # every bench runs; the exit status says whether any missed a target
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
