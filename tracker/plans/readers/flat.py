@@ -363,6 +363,8 @@ def _one_cell_regions(lines: Sequence[str]) -> list[Region]:
 
 def _is_section_line(line: str) -> bool:
     """二、推进城乡建设: a row that names a part of the table, numbered as a heading."""
+    if not line or line[0] not in _SECTION_START or len(line) > 40:
+        return False
     marker = match_marker(line)
     return marker is not None and (marker.kind == "cn" or marker.kind.startswith("di_")) and len(line) <= 40
 
@@ -398,6 +400,7 @@ def _header_run(lines: list[str], i: int) -> tuple[list[str], int] | None:
 
 
 _SECTION = "section"
+_SECTION_START = frozenset("一二三四五六七八九十（(第")
 
 
 def _next_filled(lines: list[str], j: int) -> int:
