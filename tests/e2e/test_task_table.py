@@ -25,6 +25,25 @@ def _add_departments(app) -> None:
         db.session.remove()
 
 
+def _tasks(app) -> list[tuple[str, str, str, str, str]]:
+    """The tasks created, as (measure number, unit, role, deadline, period)."""
+    with app.app_context():
+        got = sorted((t.measure.number, t.unit.name, t.role.value, t.due_on.isoformat(), t.reporting_period.value)
+                     for t in db.session.scalars(sa.select(Task)))
+        db.session.remove()
+    return got
+
+
+def _expected_tasks(people, due: dict[str, str]) -> list[tuple[str, str, str, str, str]]:
+    """What the three rows of tests/task_tables.py lead to."""
+    return [
+        ("1", people.unit, "lead", due["1"], "half_yearly"),
+        ("1", people.other_unit, "support", due["1"], "half_yearly"),
+        ("1", "市水务局", "support", due["1"], "half_yearly"),
+        ("2", people.unit, "lead", due["2"], "monthly"), ("2", people.other_unit, "lead", due["2"], "monthly"),
+        ("3", "市教育局", "lead", due["3"], "once")]
+
+
 def _row_values(page, measure_text: str) -> list[tuple[str, str, str, str]]:
     """The pre-filled rows of one measure: (unit, role, deadline, period) as the supervisor sees them."""
     block = page.locator("#plan-assign .proposal", has_text=measure_text)
@@ -91,17 +110,8 @@ def test_xlsx_task_table_to_tasks_in_one_action(live_server, live_app, new_page,
     sup.wait_for_url("**/matrix")
     expect(sup.locator(".flash", has_text="已交办 7 项任务")).to_be_visible()
 
-    with live_app.app_context():
-        tasks = db.session.scalars(sa.select(Task)).all()
-        got = sorted((t.measure.number, t.unit.name, t.role.value, t.due_on.isoformat(), t.reporting_period.value)
-                     for t in tasks)
-        db.session.remove()
-    assert got == sorted([
-        ("1", people.unit, "lead", due["1"], "half_yearly"),
-        ("1", people.other_unit, "support", due["1"], "half_yearly"),
-        ("1", "市水务局", "support", due["1"], "half_yearly"),
-        ("2", people.unit, "lead", due["2"], "monthly"), ("2", people.other_unit, "lead", due["2"], "monthly"),
-        ("3", "市教育局", "lead", due["3"], "once"), ("4", "县乡村振兴局", "lead", f"{year}-11-30", "once")])
+    assert _tasks(live_app) == sorted(_expected_tasks(people, due) + [
+        ("4", "县乡村振兴局", "lead", f"{year}-11-30", "once")])
 
 
 def test_the_outline_editor_marks_what_the_parser_doubts(live_server, live_app, new_page):
@@ -189,13 +199,4 @@ def test_a_pasted_task_table_to_tasks_in_one_action(live_server, live_app, new_p
     shot(sup, f"table-paste-{shape}-02-assign")
     sup.click("#plan-submit")
     sup.wait_for_url("**/matrix")
-    with live_app.app_context():
-        got = sorted((t.measure.number, t.unit.name, t.role.value, t.due_on.isoformat(), t.reporting_period.value)
-                     for t in db.session.scalars(sa.select(Task)))
-        db.session.remove()
-    assert got == sorted([
-        ("1", people.unit, "lead", due["1"], "half_yearly"),
-        ("1", people.other_unit, "support", due["1"], "half_yearly"),
-        ("1", "市水务局", "support", due["1"], "half_yearly"),
-        ("2", people.unit, "lead", due["2"], "monthly"), ("2", people.other_unit, "lead", due["2"], "monthly"),
-        ("3", "市教育局", "lead", due["3"], "once")])
+    assert _tasks(live_app) == sorted(_expected_tasks(people, due))
