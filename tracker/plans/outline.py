@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     """One numbered item of a plan: a section, a measure or a sub-measure."""
 
@@ -76,7 +76,7 @@ class Item:
             yield from child.walk()
 
 
-@dataclass
+@dataclass(slots=True)
 class Heading:
     """An unnumbered heading (【2011年工作思路】, 总体思路:): kept, but not a measure."""
 
@@ -84,7 +84,7 @@ class Heading:
     line: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class PlanOutline:
     """One plan of a document, with what was found about it."""
 

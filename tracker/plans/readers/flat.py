@@ -569,6 +569,12 @@ _SUBROW = 2.0
 _CONTINUE = {"list": 0.3, "lead": 1.2, "text": 0.8, "wrapped": 0.1, "short": 1.5}
 
 
+@functools.lru_cache(maxsize=8192)
+def _fits(piece: str, roles: tuple[str | None, ...]) -> tuple[float, ...]:
+    """How well a line fits each column of a table (cells repeat down a table: read once)."""
+    return tuple(_fit(piece, role) for role in roles)
+
+
 @functools.lru_cache(maxsize=256)
 def _skips(roles: tuple[str | None, ...]) -> list[list[float]]:
     """The cost of going from column p (row p + 1; -1 before the first) to column c, per table."""
@@ -612,8 +618,9 @@ def _align(pieces: list[tuple[int, str]], roles: list[str | None], wrap: int | N
     if not pieces:
         return [[""] * m]
     texts = [p for _, p in pieces]
-    fits = [[_fit(t, role) for role in roles] for t in texts]
-    skips = _skips(tuple(roles))
+    key = tuple(roles)
+    fits = [_fits(t, key) for t in texts]
+    skips = _skips(key)
     score = [fits[0][c] - skips[0][c] for c in range(m)]
     back: list[list[int]] = []  # per line after the first: the column the best path came from
     for n in range(1, len(texts)):

@@ -97,7 +97,7 @@ def header_role(cell: str) -> tuple[str, int] | None:
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class Columns:
     """What each column of a table holds."""
 
@@ -389,7 +389,7 @@ def infer_columns(rows: Sequence[Sequence[str]]) -> Columns | None:
 # rows
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One item read from a table: a task row, a section row or a sub-row."""
 
@@ -431,7 +431,7 @@ class Record:
         return row
 
 
-@dataclass
+@dataclass(slots=True)
 class _Group:
     """The rows of one numbered table row: the row itself, its filled-down copies and sub-rows."""
 
