@@ -124,15 +124,19 @@ def text_with_tables(lines: Sequence[str], plain: Sequence[Block] | None = None,
 
     Every block keeps its source line in ``Block.line`` (several rows glued on one line share it).
     """
-    blocks = list(plain) if plain is not None else [Block(line.strip()) for line in lines]
     regions = table_regions(lines) if regions is None else regions
+
+    def line_block(index: int) -> Block:
+        if plain is not None:
+            return _at(plain[index], index)
+        return Block(lines[index].strip(), line=index)
+
     if not regions:
-        return blocks
+        return [line_block(index) for index in range(len(lines))]
     out: list[Block] = []
     position = 0
     for region in regions:
-        for index in range(position, region.start):
-            out.append(_at(blocks[index], index))
+        out.extend(line_block(index) for index in range(position, region.start))
         for index, text in sorted(region.texts.items()):
             caption = region.caption is not None and region.caption[0] == index
             out.append(Block(text, line=index, title=caption))
@@ -147,8 +151,7 @@ def text_with_tables(lines: Sequence[str], plain: Sequence[Block] | None = None,
                 row["table_end"] = True
             out.append(Block(record.text, row=row, line=line))
         position = region.end
-    for index in range(position, len(blocks)):
-        out.append(_at(blocks[index], index))
+    out.extend(line_block(index) for index in range(position, len(lines)))
     return out
 
 
