@@ -39,7 +39,10 @@ class Config:
     # None means "instance/evidence"
     UPLOAD_FOLDER = env("UPLOAD_FOLDER")
     TIMEZONE = env("TIMEZONE", "Asia/Shanghai")
-    BASE_URL = env("BASE_URL", "http://127.0.0.1:5000")
+    #: links in messages start with this; unset: the address the app is served at (SERVED_URL, set by
+    #: ``make run``), else the request's
+    BASE_URL = env("BASE_URL")
+    SERVED_URL = env("SERVED_URL")
     ORGANISATION_NAME = env("ORGANISATION_NAME", "督查督办室")
 
     BABEL_DEFAULT_LOCALE = "zh_CN"
@@ -111,6 +114,26 @@ class Config:
     MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 20)
     #: how late (seconds) a scheduled job may still run after the scheduler was down
     SCHEDULER_MISFIRE_GRACE = env_int("SCHEDULER_MISFIRE_GRACE", 3600)
+    #: a scheduler that starts after downtime runs a missed run this recent, and skips older ones
+    SCHEDULER_CATCHUP_DAYS = env_int("SCHEDULER_CATCHUP_DAYS", 3)
+
+    # channels beside email: each unit's group robot (企业微信/钉钉) and SMS phone
+    #: robot webhooks must be https; allow http only for a gateway inside the network (and tests)
+    ROBOT_ALLOW_HTTP = env_bool("ROBOT_ALLOW_HTTP", False)
+    CHANNEL_TIMEOUT = env_int("CHANNEL_TIMEOUT", 10)
+    SMS_GATEWAY_URL = env("SMS_GATEWAY_URL")
+    #: the POST body, with {phone} and {text} (escaped for SMS_CONTENT_TYPE)
+    SMS_BODY_TEMPLATE = env("SMS_BODY_TEMPLATE", '{"phone": "{phone}", "text": "{text}"}')
+    SMS_CONTENT_TYPE = env("SMS_CONTENT_TYPE", "application/json")
+    #: local hours without SMS; messages due then wait until the end ("" for none)
+    SMS_QUIET_HOURS = env("SMS_QUIET_HOURS", "22:00-07:00")
+
+    # digests
+    #: local time at which daily-digest readers get their day's reminders in one message
+    DIGEST_TIME = env("DIGEST_TIME", "08:30")
+    #: chases to a unit a week (Monday to Sunday) before the rest is folded into its weekly digest;
+    #: 0: no cap (a unit's own setting overrides)
+    CHASE_WEEKLY_CAP = env_int("CHASE_WEEKLY_CAP", 0)
     #: where imported plan files are kept; None means instance/plans
     PLAN_SOURCE_FOLDER = env("PLAN_SOURCE_FOLDER")
 
@@ -186,6 +209,7 @@ class ProductionConfig(Config):
 
 class TestingConfig(Config):
     TESTING = True
+    BASE_URL = "http://127.0.0.1:5000"
     SECRET_KEY = "testing-secret-key-not-for-production"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False

@@ -22,6 +22,13 @@ class Role(enum.Enum):
     viewer = "viewer"
 
 
+class DigestMode(enum.Enum):
+    """How a person receives reminders: each as it comes, or one message a day."""
+
+    immediate = "immediate"
+    daily = "daily"
+
+
 def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -43,6 +50,9 @@ class User(TimestampMixin, db.Model):
     #: part of the login cookie; rotating it ends every session of this user
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
     locale: Mapped[str | None] = mapped_column(sa.String(10))
+    #: reminders one by one, or folded into one message a day (chases are folded either way)
+    digest_mode: Mapped[DigestMode] = mapped_column(str_enum(DigestMode), default=DigestMode.immediate,
+                                                    server_default=DigestMode.immediate.value)
     last_login_at: Mapped[datetime | None]
     # 等保 controls (tracker.auth.security)
     #: set when an admin made or reset the password (FORCE_FIRST_PASSWORD_CHANGE)

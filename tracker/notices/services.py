@@ -37,7 +37,7 @@ from tracker.notices.models import (
     NoticeKind,
     SupervisionNotice,
 )
-from tracker.notify import outbox, workdays
+from tracker.notify import links, outbox, workdays
 from tracker.tasks import lights
 from tracker.tasks.labels import state_label
 from tracker.tasks.models import OPEN_STATES, ProgressReport, Task
@@ -334,7 +334,7 @@ def deliver(notice: SupervisionNotice, *, now: datetime) -> int:
     unit = notice.unit
     attachment = {"filename": download_name(notice, "docx"), "path": relative,
                   "content_type": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
-    base = current_app.config.get("BASE_URL", "").rstrip("/")
+    base = links.base_url()
     organisation = current_app.config.get("ORGANISATION_NAME") or ""
     label = notice.title_label
     recipients: list[tuple[Any, str]] = [(user, f"notice:{notice.id}:{user.id}") for user in unit_leads(unit.id)]

@@ -17,7 +17,13 @@ Delivery policy — at most once, never silently lost:
   died, and a duplicate official notice (two 督办单 with one number) is worse than a stuck one
   that is visible on the outbox page, where an administrator can check and re-queue it.
 
-Without ``MAIL_SERVER`` (the embedded default) nothing is sent and mail stays ``pending``.
+Without ``MAIL_SERVER`` (the embedded default) no email is sent and mail stays ``pending``.
+
+Rows of the other channels (a unit's 企业微信 or 钉钉 robot, its SMS phone; ``channels``) go
+through the same claim and marks over HTTP, one request per row: 5xx, 429, timeouts and a robot's
+"busy" errcodes are retried with the same back-off, 4xx and other errcodes fail at once. SMS rows
+due inside the quiet hours are not claimed: they wait until the hours end. Held rows (digests)
+whose time has come are folded into one message per recipient first (``digests.fold_due``).
 """
 
 from __future__ import annotations
@@ -41,7 +47,9 @@ from flask_mail import BadHeaderError, Connection, email_dispatched, sanitize_ad
 from flask_mail import Message as MailMessage
 
 from tracker.extensions import db
-from tracker.notify.models import OutboxEmail, OutboxStatus
+from tracker.notify import channels, digests
+from tracker.notify.models import Channel, OutboxEmail, OutboxStatus
+from tracker.units.models import Unit
 
 log = logging.getLogger(__name__)
 
@@ -232,12 +240,16 @@ def _temporary(row, error: str, now: datetime, result: DispatchResult) -> None:
 def send_pending(*, now: datetime, limit: int = 100) -> DispatchResult:
     """Send up to ``limit`` due rows once each; commits the claim and every outcome."""
     result = DispatchResult()
+    digests.fold_due(now=now)
+    db.session.commit()
+    send_channels(now=now, limit=limit, result=result)
     if not mail_configured():
         result.disabled = True
         return result
     due = list(db.session.scalars(
         sa.select(OutboxEmail.id)
-        .where(OutboxEmail.status == OutboxStatus.pending, OutboxEmail.next_attempt_at <= now)
+        .where(OutboxEmail.status == OutboxStatus.pending, OutboxEmail.next_attempt_at <= now,
+               OutboxEmail.channel == Channel.email)
         .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id).limit(limit)
     ))
     ids = claim(due, now)
@@ -317,3 +329,49 @@ def _send_rows(remaining: list, now: datetime, result: DispatchResult) -> None:
         for row in remaining:
             _temporary(row, str(classify(exc)), now, result)
         db.session.commit()
+
+
+def _hold_quiet_sms(now: datetime) -> None:
+    """SMS rows due inside the quiet hours wait until they end: held back, not dropped."""
+    until = channels.quiet_until(now)
+    if until is None:
+        return
+    db.session.execute(
+        sa.update(_table)
+        .where(_table.c.status == OutboxStatus.pending, _table.c.channel == Channel.sms,
+               _table.c.next_attempt_at <= now)
+        .values(next_attempt_at=until)
+    )
+
+
+def send_channels(*, now: datetime, limit: int = 100, result: DispatchResult | None = None) -> DispatchResult:
+    """Send due robot and SMS rows once each over HTTP: claim, commit, post, mark, commit."""
+    result = result or DispatchResult()
+    _hold_quiet_sms(now)
+    due = list(db.session.scalars(
+        sa.select(OutboxEmail.id)
+        .where(OutboxEmail.status == OutboxStatus.pending, OutboxEmail.next_attempt_at <= now,
+               OutboxEmail.channel != Channel.email)
+        .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id).limit(limit)
+    ))
+    ids = claim(due, now)
+    db.session.commit()
+    if not ids:
+        return result
+    rows = list(db.session.execute(sa.select(_table).where(_table.c.id.in_(ids)).order_by(_table.c.id)))
+    units = {u.id: u for u in db.session.scalars(sa.select(Unit).where(Unit.id.in_({r.unit_id for r in rows})))}
+    db.session.commit()
+    for row in rows:
+        try:
+            channels.deliver(Channel(row.channel), units.get(row.unit_id), row.body_text, now=now)
+        except channels.PermanentFailure as exc:
+            _mark(row.id, status=OutboxStatus.failed, attempts=row.attempts + 1, last_error=str(exc)[:2000])
+            result.failed += 1
+        except channels.TemporaryFailure as exc:
+            _temporary(row, str(exc), now, result)
+        else:
+            db.session.connection().execute(_MARK_SENT, {"row_id": row.id, "sent_at": now,
+                                                         "attempts": row.attempts + 1})
+            result.sent += 1
+        db.session.commit()
+    return result

@@ -18,6 +18,22 @@ class OutboxStatus(enum.Enum):
     sent = "sent"
     failed = "failed"
     cancelled = "cancelled"
+    #: waits for its digest (a day's chases, a daily-digest reader, a unit over its weekly cap)
+    held = "held"
+    #: went out inside a digest message (``digest_id``), not on its own
+    folded = "folded"
+
+
+class Channel(enum.Enum):
+    """How a row travels: email to a person, or a unit's group robot or phone."""
+
+    email = "email"
+    #: 企业微信 group robot webhook
+    wecom = "wecom"
+    #: 钉钉 group robot webhook (optionally signed)
+    dingtalk = "dingtalk"
+    #: a generic SMS gateway over HTTP
+    sms = "sms"
 
 
 class OutboxEmail(db.Model):
@@ -49,6 +65,16 @@ class OutboxEmail(db.Model):
     sent_at: Mapped[datetime | None]
     related_type: Mapped[str | None] = mapped_column(sa.String(32))
     related_id: Mapped[int | None]
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel), default=Channel.email,
+                                             server_default=Channel.email.value)
+    #: the unit whose robot or phone a channel row goes to; for email, the unit of the task it is about
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id", ondelete="SET NULL"), index=True)
+    #: the fact without its recipient ("task-overdue:42:2026-06-30:1"): what the weekly cap counts
+    fact_key: Mapped[str | None] = mapped_column(sa.String(200))
+    #: a held row is folded into a digest from this instant on
+    hold_until: Mapped[datetime | None]
+    #: the digest a folded row went out in
+    digest_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox_email.id", ondelete="SET NULL"))
 
     recipient = relationship("User")
 
@@ -73,6 +99,15 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None]
 
     user = relationship("User")
+
+
+class AppMeta(db.Model):
+    """Facts about this installation: when it was installed, when each scheduled job last ran."""
+
+    __tablename__ = "app_meta"
+
+    key: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(200))
 
 
 class SchedulerLease(db.Model):

@@ -16,7 +16,7 @@ from flask_babel import force_locale
 
 from tracker.db import insert_ignoring, utcnow
 from tracker.extensions import db
-from tracker.notify.models import Notification, OutboxEmail, OutboxStatus
+from tracker.notify.models import Channel, Notification, OutboxEmail, OutboxStatus
 
 
 def _clean_header(value: str) -> str:
@@ -46,9 +46,15 @@ class Message:
 def row_values(*, dedupe_key: str, address: str | None, recipient_id: int | None, subject: str, body_text: str,
                body_html: str, reason: str, kind: str, now: datetime, cc: list[str] | None = None,
                attachments: list[dict[str, str]] | None = None, related_type: str | None = None,
-               related_id: int | None = None) -> dict[str, Any]:
+               related_id: int | None = None, channel: Channel = Channel.email, unit_id: int | None = None,
+               fact_key: str | None = None, hold_until: datetime | None = None) -> dict[str, Any]:
     """The columns of one outbox row, cleaned and cut to size; a recipient without an address gets
-    the in-app notice only, and the row records the fact (cancelled)."""
+    the in-app notice only, and the row records the fact (cancelled). A row with ``hold_until``
+    waits for its digest (held)."""
+    if not address:
+        status = OutboxStatus.cancelled
+    else:
+        status = OutboxStatus.held if hold_until is not None else OutboxStatus.pending
     return {
         "dedupe_key": dedupe_key[:200],
         "to_addr": _clean_header(address or ""),
@@ -60,12 +66,16 @@ def row_values(*, dedupe_key: str, address: str | None, recipient_id: int | None
         "reason": _clean_header(reason)[:200],
         "kind": kind,
         "attachments": attachments or [],
-        "status": OutboxStatus.pending if address else OutboxStatus.cancelled,
+        "status": status,
         "attempts": 0,
         "created_at": now,
         "next_attempt_at": now,
         "related_type": related_type,
         "related_id": related_id,
+        "channel": channel,
+        "unit_id": unit_id,
+        "fact_key": fact_key[:200] if fact_key else None,
+        "hold_until": hold_until,
     }
 
 

@@ -17,12 +17,12 @@ from flask_babel import force_locale, get_locale, get_translations
 from flask_babel import gettext as _
 
 from tracker import access, audit, timeutil
-from tracker.auth.models import User
+from tracker.auth.models import DigestMode, User
 from tracker.db import insert_ignoring
 from tracker.errors import Conflict
 from tracker.extensions import db
 from tracker.notices.models import NoticeItem, NoticeKind, SupervisionNotice
-from tracker.notify import rules
+from tracker.notify import channels, digests, links, rules
 from tracker.notify.models import Notification, OutboxEmail, OutboxStatus
 from tracker.notify.outbox import row_values
 from tracker.plans.models import Measure, Plan
@@ -80,6 +80,10 @@ class Pending:
     task_id: int | None = None
     related_type: str | None = None
     related_id: int | None = None
+    #: the unit the fact is about, the fact itself, and when its digest takes it (None: at once)
+    unit_id: int | None = None
+    fact_key: str | None = None
+    hold_until: datetime | None = None
 
 
 def existing_keys(keys: list[str]) -> set[str]:
@@ -132,7 +136,7 @@ def queue_bulk(items: list[Pending], *, now: datetime, catalog: _SweepCatalog | 
             dedupe_key=item.dedupe_key, address=getattr(item.user, "email", None),
             recipient_id=getattr(item.user, "id", None), subject=item.subject, body_text=bodies[0],
             body_html=bodies[1], reason=item.reason, kind=item.kind, now=now, related_type=item.related_type,
-            related_id=item.related_id))
+            related_id=item.related_id, unit_id=item.unit_id, fact_key=item.fact_key, hold_until=item.hold_until))
     statement = insert_ignoring(_outbox, "dedupe_key").returning(_outbox.c.dedupe_key)
     inserted: set[str] = set()
     for start in range(0, len(values), 1000):
@@ -149,12 +153,12 @@ def queue_bulk(items: list[Pending], *, now: datetime, catalog: _SweepCatalog | 
     return len(inserted)
 
 
-def task_link(task_id: int) -> str:
-    return f"{current_app.config.get('BASE_URL', '').rstrip('/')}/tasks/{task_id}"
+def task_link(task_id: int, recipient: Any = None, now: datetime | None = None) -> str:
+    return links.task_url(task_id, recipient, now)
 
 
 def notice_link(notice_id: int) -> str:
-    return f"{current_app.config.get('BASE_URL', '').rstrip('/')}/notices/{notice_id}"
+    return links.notice_url(notice_id)
 
 
 @dataclass(frozen=True)
@@ -168,9 +172,10 @@ class Person:
     unit_id: int | None
     #: the language the user reads Duban in (None: the default)
     locale: str | None = None
+    digest_mode: DigestMode = DigestMode.immediate
 
 
-_PERSON_COLUMNS = (User.id, User.name, User.email, User.is_active, User.unit_id, User.locale)
+_PERSON_COLUMNS = (User.id, User.name, User.email, User.is_active, User.unit_id, User.locale, User.digest_mode)
 
 
 def _users(ids: set[int]) -> dict[int, Person]:
@@ -257,10 +262,15 @@ def run_reminders(*, now: datetime) -> SweepResult:
         for user in _audience(fact, task_info, notices, plans, units, users, leads):
             wanted.append((fact, user))
     keys = [f"{fact.key}:user-{user.id}" for fact, user in wanted]
-    known = existing_keys(keys)
+    robots = [(fact, channel, f"{fact.key}:{channel.value}-unit-{unit.id}") for fact in facts
+              if fact.audience != rules.ESCALATION
+              for unit in [units.get(_fact_unit(fact, task_info, notices))] for channel in channels.unit_channels(unit)]
+    known = existing_keys(keys + [key for _f, _c, key in robots])
     new = [(fact, user, key) for (fact, user), key in zip(wanted, keys, strict=True) if key not in known]
-    if not new:
+    robots = [item for item in robots if item[2] not in known]
+    if not new and not robots:
         return result
+    over_cap = _over_cap({f for f, _u, _k in new} | {f for f, _c, _k in robots}, task_info, notices, units, now)
     measure_ids = {task_info[f.task_id].measure_id for f, _u, _k in new if f.task_id is not None}
     measures = {}
     for start in range(0, len(measure_ids), KEY_CHUNK):
@@ -276,11 +286,62 @@ def run_reminders(*, now: datetime) -> SweepResult:
             catalog = _SweepCatalog()
             items = [_pending(fact, user, key, task_info, notices, plans, units, measures, today, catalog)
                      for fact, user, key in group]
+            for item, (fact, user, _key) in zip(items, group, strict=True):
+                item.unit_id = _fact_unit(fact, task_info, notices)
+                item.fact_key = fact.key
+                item.hold_until = digests.hold_until(fact.kind, user.digest_mode, over_cap=fact.key in over_cap,
+                                                     now=now)
             result.queued += queue_bulk(items, now=now, catalog=catalog)
         for item in items:
             result.by_kind[item.kind] = result.by_kind.get(item.kind, 0) + 1
+    if robots:
+        with force_locale(default_locale):
+            catalog = _SweepCatalog()
+            values = []
+            for fact, channel, key in robots:
+                unit_id = _fact_unit(fact, task_info, notices)
+                item = _pending(fact, None, key, task_info, notices, plans, units, measures, today, catalog)
+                values.append(row_values(
+                    dedupe_key=key, address=channels.address_label(channel, units.get(unit_id)) or channel.value,
+                    recipient_id=None, subject=item.subject, body_text=f"{item.subject}\n{item.link}", body_html="",
+                    reason=item.reason, kind=fact.kind, now=now, related_type=item.related_type,
+                    related_id=item.related_id, channel=channel, unit_id=unit_id, fact_key=fact.key,
+                    hold_until=digests.hold_until(fact.kind, None, over_cap=fact.key in over_cap, now=now)))
+        statement = insert_ignoring(_outbox, "dedupe_key").returning(_outbox.c.dedupe_key)
+        added = len(db.session.execute(statement, values).scalars().all())
+        result.queued += added
+        result.by_kind["channel"] = added
+    # a sweep's chases go out together: one message per person (and per unit robot or phone)
+    digests.fold_due(now=now)
     db.session.flush()
     return result
+
+
+def _fact_unit(fact: rules.Fact, task_info: dict[int, Any], notices: dict[int, SupervisionNotice]) -> int | None:
+    if fact.notice_id is not None:
+        return notices[fact.notice_id].unit_id
+    return task_info[fact.task_id].unit_id if fact.task_id is not None else None
+
+
+def _over_cap(facts: set[rules.Fact], task_info, notices, units, now: datetime) -> set[str]:
+    """The keys of the chase facts beyond their unit's weekly cap, counting this week's first."""
+    capped = sorted((f for f in facts if f.kind in digests.CAPPED_KINDS), key=lambda f: f.key)
+    by_unit: dict[int, list[rules.Fact]] = defaultdict(list)
+    for fact in capped:
+        unit_id = _fact_unit(fact, task_info, notices)
+        if unit_id is not None and digests.weekly_cap(units.get(unit_id)) > 0:
+            by_unit[unit_id].append(fact)
+    seen = digests.chased_this_week(set(by_unit), now)
+    over: set[str] = set()
+    for unit_id, unit_facts in by_unit.items():
+        cap, count = digests.weekly_cap(units.get(unit_id)), len(seen[unit_id])
+        for fact in unit_facts:
+            if fact.key in seen[unit_id]:
+                continue
+            count += 1
+            if count > cap:
+                over.add(fact.key)
+    return over
 
 
 class _SweepCatalog:

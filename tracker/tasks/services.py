@@ -24,6 +24,7 @@ from tracker.auth.models import User
 from tracker.auth.permissions import PermissionDenied
 from tracker.errors import Conflict, TooLarge, UserError
 from tracker.extensions import db
+from tracker.notify import links
 from tracker.notify.outbox import Message, queue
 from tracker.plans.models import Measure, MeasureKind, Plan
 from tracker.tasks import permissions, storage
@@ -132,8 +133,8 @@ def task_path(task_id: int) -> str:
     return current_app.url_map.bind("").build("tasks.view_task", {"task_id": task_id})
 
 
-def task_link(task: Task) -> str:
-    return (current_app.config.get("BASE_URL") or "").rstrip("/") + task_path(task.id)
+def task_link(task: Task, recipient: User | None = None, now: datetime | None = None) -> str:
+    return links.task_url(task, recipient, now)
 
 
 def _unit_leads(unit_id: int) -> list[User]:

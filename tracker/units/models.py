@@ -35,6 +35,16 @@ class Unit(TimestampMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     #: other names plans use for the unit (区政府办 for 区人民政府办公室); matched like the name
     aliases: Mapped[list] = mapped_column(sa.JSON, default=list, server_default=sa.text("'[]'"))
+    #: the unit's work-chat group robot: "wecom" (企业微信) or "dingtalk" (钉钉); None: no robot
+    robot_kind: Mapped[str | None] = mapped_column(sa.String(20))
+    #: the robot's webhook address; it carries the robot's key, so it is shown masked
+    robot_url: Mapped[str | None] = mapped_column(sa.String(500))
+    #: 钉钉 加签 secret ("SEC…"); None: the robot is not signed
+    robot_secret: Mapped[str | None] = mapped_column(sa.String(200))
+    #: the unit's duty phone for SMS
+    sms_phone: Mapped[str | None] = mapped_column(sa.String(32))
+    #: chases a week before the rest is folded into the weekly digest; None: the configured default
+    chase_weekly_cap: Mapped[int | None]
 
     parent = relationship("Unit", remote_side=[id], back_populates="children")
     children = relationship("Unit", back_populates="parent", order_by="(Unit.sort_order, Unit.id)")
