@@ -144,7 +144,14 @@ def fold_due(*, now: datetime) -> int:
 
 def _write_digest(channel: Channel, rows: list, now: datetime) -> int | None:
     first = rows[0]
-    items = [{"subject": r.subject, "link": _link(r), "kind": r.kind} for r in rows]
+    # one line per task: an escalation and a chase of the same task say it once, as the escalation
+    items, seen = [], set()
+    for row in sorted(rows, key=lambda r: (r.kind != "task_escalation", r.id)):
+        link = _link(row)
+        if link and link in seen:
+            continue
+        seen.add(link)
+        items.append({"subject": row.subject, "link": link, "kind": row.kind})
     recipient = db.session.get(User, first.recipient_id) if first.recipient_id else None
     locale = (getattr(recipient, "locale", None) if channel is Channel.email else None) \
         or current_app.config["BABEL_DEFAULT_LOCALE"]
