@@ -11,6 +11,7 @@ everything else, so the numbers have neither gaps nor repeats.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from datetime import UTC, date, datetime, time, timedelta
@@ -38,10 +39,13 @@ from tracker.notices.models import (
     SupervisionNotice,
 )
 from tracker.notify import links, outbox, workdays
+from tracker.plans.models import Plan
 from tracker.tasks import lights
 from tracker.tasks.labels import state_label
 from tracker.tasks.models import OPEN_STATES, ProgressReport, Task
 from tracker.units.models import Unit
+
+log = logging.getLogger(__name__)
 
 PERIOD_RE = re.compile(r"^(\d{4})-H([12])$")
 CN_PERIOD_RE = re.compile(r"^(\d{4})年?(上|下)半年$")
@@ -199,12 +203,14 @@ def _new_notice(unit: Unit, tasks: list[Task], kind: NoticeKind, period_key: str
     return notice
 
 
-def _open_tasks(unit_ids: list[int] | None) -> dict[int, list[Task]]:
+def _open_tasks(unit_ids: list[int] | None, plans_before: datetime | None = None) -> dict[int, list[Task]]:
     query = (sa.select(Task).where(Task.state.in_(OPEN_STATES))
              .options(selectinload(Task.measure), selectinload(Task.plan), selectinload(Task.owner))
              .order_by(Task.unit_id, Task.plan_id, Task.due_on, Task.id))
     if unit_ids is not None:
         query = query.where(Task.unit_id.in_(unit_ids))
+    if plans_before is not None:
+        query = query.where(Task.plan_id.in_(sa.select(Plan.id).where(Plan.created_at <= plans_before)))
     grouped: dict[int, list[Task]] = {}
     for task in db.session.scalars(query):
         grouped.setdefault(task.unit_id, []).append(task)
@@ -223,18 +229,18 @@ def _begin_supervision_issue(period_key: str, *, actor: User | None, now: dateti
 
 
 def issue_notices(period_key: str, *, unit_ids: list[int] | None = None, actor: User | None = None,
-                  now: datetime) -> list[SupervisionNotice]:
+                  now: datetime, plans_before: datetime | None = None) -> list[SupervisionNotice]:
     """One 督办单 per unit with open tasks for the half year, numbered in order; emailed once each.
 
     Units that already have their notice for the period are skipped, so issuing twice (or the
-    scheduler catching up after downtime) adds nothing.
+    scheduler catching up after downtime) adds nothing. ``plans_before``: only plans made by then.
     """
     period_key = _begin_supervision_issue(period_key, actor=actor, now=now)
     already = set(db.session.scalars(
         sa.select(SupervisionNotice.unit_id)
         .where(SupervisionNotice.kind == NoticeKind.supervision, SupervisionNotice.period_key == period_key)
     ))
-    grouped = _open_tasks(unit_ids)
+    grouped = _open_tasks(unit_ids, plans_before)
     units = {u.id: u for u in db.session.scalars(sa.select(Unit).where(Unit.id.in_(list(grouped))))} if grouped else {}
     ordered = sorted((u for u in units.values() if u.id not in already),
                      key=lambda u: (u.sort_order, u.code, u.id))
@@ -403,16 +409,23 @@ def answers_for(notice: SupervisionNotice) -> dict[int, list[ProgressReport]]:
     return grouped
 
 
-def issue_due_period(*, now: datetime) -> list[SupervisionNotice]:
-    """For the scheduler: issue the current half year's notices once its issue date has passed."""
+def issue_due_period(*, now: datetime, since: datetime | None = None) -> list[SupervisionNotice]:
+    """For the scheduler: issue the current half year's notices once its issue date has passed.
+
+    ``since`` is the install time: a period whose issue date came before it is not issued (the
+    office did not use Duban then), and only tasks of plans that existed by the issue date count."""
     today = timeutil.local_today(now)
     period = current_period(today)
     if db.session.scalar(sa.select(SupervisionNotice.id).where(
             SupervisionNotice.kind == NoticeKind.supervision, SupervisionNotice.period_key == period).limit(1)):
         return []
-    if now < period_issue_time(period):
+    issue_at = period_issue_time(period)
+    if now < issue_at:
         return []
-    return issue_notices(period, now=now)
+    if since is not None and issue_at < since:
+        log.info("notices for %s not issued: due %s, before the install (%s)", period, issue_at, since)
+        return []
+    return issue_notices(period, now=now, plans_before=issue_at if since is not None else None)
 
 
 def schedule_entries() -> list[tuple[int, int, int, int]]:

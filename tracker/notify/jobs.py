@@ -19,6 +19,7 @@ from flask import Flask
 from tracker.db import insert_ignoring, utcnow
 from tracker.extensions import db
 from tracker.notices.services import issue_due_period
+from tracker.notify import meta
 from tracker.notify.dispatch import send_pending
 from tracker.notify.models import SchedulerLease
 from tracker.notify.services import run_reminders
@@ -57,7 +58,7 @@ def release_lease(holder: str, *, name: str = LEASE_NAME) -> None:
     db.session.commit()
 
 
-def _guarded(app: Flask, holder: str, work, label: str):
+def _guarded(app: Flask, holder: str, work, label: str, *, record: bool = False):
     with app.app_context():
         try:
             now = utcnow()
@@ -65,6 +66,8 @@ def _guarded(app: Flask, holder: str, work, label: str):
                 log.debug("%s skipped: another scheduler holds the lease", label)
                 return None
             result = work(now)
+            if record:
+                meta.record_run(label, now)
             db.session.commit()
             log.info("%s: %s", label, result)
             return result
@@ -85,7 +88,7 @@ def renew_lease(app: Flask, holder: str) -> bool:
 
 
 def reminders(app: Flask, holder: str):
-    return _guarded(app, holder, lambda now: run_reminders(now=now), "reminders")
+    return _guarded(app, holder, lambda now: run_reminders(now=now), "reminders", record=True)
 
 
 def outbox(app: Flask, holder: str):
@@ -94,4 +97,5 @@ def outbox(app: Flask, holder: str):
 
 
 def notices(app: Flask, holder: str):
-    return _guarded(app, holder, lambda now: len(issue_due_period(now=now)), "notices")
+    return _guarded(app, holder, lambda now: len(issue_due_period(now=now, since=meta.installed_at(now=now))),
+                    "notices", record=True)
