@@ -13,6 +13,14 @@ import subprocess
 import sys
 
 
+def served_url(host: str, port: int) -> str:
+    """The address a browser reaches the server at: a wildcard host means this machine."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Serve Duban with its scheduler.")
     parser.add_argument("--host", default="127.0.0.1")
@@ -21,6 +29,8 @@ def main() -> int:
 
     from tracker import create_app
 
+    # links in messages (also the scheduler's) point here unless TRACKER_BASE_URL says otherwise
+    os.environ["TRACKER_SERVED_URL"] = served_url(args.host, args.port)
     app = create_app()
     env = dict(os.environ, FLASK_APP="wsgi")
     scheduler = subprocess.Popen([sys.executable, "-m", "flask", "scheduler", "run"], env=env)

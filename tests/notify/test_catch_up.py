@@ -98,3 +98,20 @@ def test_first_start_on_demo_data_queues_nothing_for_past_periods(app, db, runne
     jobs.notices(app, "t")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SupervisionNotice)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail)) == before
+
+
+def test_links_follow_the_served_address(app, db, people, make_task):
+    """No BASE_URL: messages, also the scheduler's (no request), link to where ``make run`` serves."""
+    from tracker.devserver import served_url
+    from tracker.notify import links, services
+
+    app.config.update(BASE_URL=None, SERVED_URL=served_url("127.0.0.1", 5055))
+    task = make_task(people.unit, date(2026, 3, 5), owner=people.member)
+    assert links.task_url(task) == f"http://127.0.0.1:5055/tasks/{task.id}"
+    services.run_reminders(now=datetime(2026, 3, 2, 2, tzinfo=UTC))
+    db.session.commit()
+    row = db.session.scalars(sa.select(OutboxEmail)).one()
+    assert f"http://127.0.0.1:5055/tasks/{task.id}" in row.body_text
+    app.config["BASE_URL"] = "https://duban.example.gov.cn/"
+    assert links.task_url(task) == f"https://duban.example.gov.cn/tasks/{task.id}"
+    assert served_url("0.0.0.0", 8000) == "http://127.0.0.1:8000"
