@@ -14,6 +14,7 @@ from markupsafe import Markup
 from tracker import access, fonts, timeutil
 from tracker.auth.models import Role, User
 from tracker.extensions import db, login_manager
+from tracker.notify import channels
 from tracker.tasks import labels
 
 # (endpoint, label); who sees an entry is tracker.access.can_open
@@ -84,6 +85,7 @@ def register(app: Flask) -> None:
     app.add_template_global(lambda: labels.translated(labels.SUGGESTED_PERIOD_LABELS), "suggested_period_labels")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
+    app.add_template_filter(channels.mask_url, "mask_url")
 
 
 def template_gettext() -> tuple:

@@ -108,3 +108,41 @@ def test_import_cycle_with_existing_units(people, db, now):
     rows = [{"code": people.region.code, "name": "示范市", "parent": people.unit.code}]
     with pytest.raises(services.UnitError, match="循环"):
         services.import_units(rows, actor=people.admin, now=now)
+
+
+def test_unit_robot_and_phone_kept_secret(people, auth, db, app):
+    client = auth.client_for(people.admin)
+    url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
+    response = client.post(f"/admin/units/{people.unit.id}/edit", data=unit_form(
+        name="东城区", code=people.unit.code, parent_id=str(people.region.id), robot_kind="wecom", robot_url=url,
+        sms_phone="138 0000 1234", chase_weekly_cap="3"))
+    assert response.status_code == 302
+    db.session.expire_all()
+    unit = db.session.get(Unit, people.unit.id)
+    assert (unit.robot_kind, unit.robot_url, unit.sms_phone, unit.chase_weekly_cap) == ("wecom", url, "13800001234", 3)
+    page = client.get(f"/admin/units/{unit.id}/edit").get_data(as_text=True)
+    assert "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa" not in page and "5aaa" in page
+    # a blank address keeps the stored one; a 钉钉 secret is stored and never shown
+    client.post(f"/admin/units/{unit.id}/edit", data=unit_form(
+        name="东城区", code=unit.code, parent_id=str(people.region.id), robot_kind="dingtalk",
+        robot_secret="SECabcdef0123456789", sms_phone="13800001234"))
+    db.session.expire_all()
+    unit = db.session.get(Unit, people.unit.id)
+    assert (unit.robot_kind, unit.robot_url, unit.robot_secret) == ("dingtalk", url, "SECabcdef0123456789")
+    assert "SECabcdef0123456789" not in client.get(f"/admin/units/{unit.id}/edit").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("overrides,message", [
+    ({"robot_kind": "wecom", "robot_url": "http://robot.example.cn/send?key=1"}, "必须是 https://"),
+    ({"robot_kind": "", "robot_url": "https://robot.example.cn/send?key=1"}, "请选择机器人类型"),
+    ({"sms_phone": "call me"}, "有效的手机号码"),
+])
+def test_unit_bad_channel_changes_nothing(people, auth, db, overrides, message):
+    client = auth.client_for(people.admin)
+    response = client.post(f"/admin/units/{people.unit.id}/edit", data=unit_form(
+        name="东城区改", code=people.unit.code, parent_id=str(people.region.id), **overrides))
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    db.session.expire_all()
+    unit = db.session.get(Unit, people.unit.id)
+    assert (unit.name, unit.robot_url, unit.sms_phone) == ("东城区", None, None)

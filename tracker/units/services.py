@@ -6,14 +6,17 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 
 from tracker import access, audit
 from tracker.auth.models import User
 from tracker.errors import UserError
 from tracker.extensions import db
+from tracker.notify import channels
 from tracker.tabular import Preview, PreviewRow, TableError, read_table
 from tracker.units.models import Unit, UnitKind
 
@@ -39,6 +42,63 @@ class UnitData:
     is_active: bool = True
     #: None: leave the unit's aliases as they are
     aliases: list[str] | None = None
+    #: None: leave the unit's robot, phone and cap as they are
+    channels: ChannelData | None = None
+
+
+@dataclass
+class ChannelData:
+    """A unit's channels beside email. A blank robot URL or secret keeps the stored one (the page
+    never shows them back in full); ``clear_robot`` removes the robot."""
+
+    robot_kind: str | None = None
+    robot_url: str | None = None
+    robot_secret: str | None = None
+    clear_robot: bool = False
+    sms_phone: str | None = None
+    chase_weekly_cap: int | None = None
+
+
+PHONE_RE = re.compile(r"^\+?[0-9][0-9-]{4,30}$")
+
+
+def _apply_channels(unit: Unit, data: ChannelData) -> dict[str, list]:
+    """Check and set the channel fields; the changes for the audit, with secrets masked."""
+    kind = (data.robot_kind or "").strip() or None
+    if kind is not None and kind not in channels.ROBOT_KINDS:
+        raise UnitError(_("机器人类型只能是企业微信或钉钉。"))
+    url = (data.robot_url or "").strip()
+    if data.clear_robot:
+        values = {"robot_kind": None, "robot_url": None, "robot_secret": None}
+    else:
+        values = {"robot_kind": kind if (url or unit.robot_url) else None}
+        if url:
+            parts = urlsplit(url)
+            allowed = ("https", "http") if current_app.config.get("ROBOT_ALLOW_HTTP") else ("https",)
+            if parts.scheme not in allowed or not parts.netloc or len(url) > 500:
+                raise UnitError(_("机器人地址必须是 https:// 开头的完整网址。"))
+            values["robot_url"] = url
+        if (url or unit.robot_url) and kind is None:
+            raise UnitError(_("请选择机器人类型。"))
+        if data.robot_secret and data.robot_secret.strip():
+            if len(data.robot_secret.strip()) > 200:
+                raise UnitError(_("加签密钥不能超过 200 个字符。"))
+            values["robot_secret"] = data.robot_secret.strip()
+    phone = (data.sms_phone or "").strip().replace(" ", "") or None
+    if phone is not None and not PHONE_RE.match(phone):
+        raise UnitError(_("请输入有效的手机号码。"))
+    values["sms_phone"] = phone
+    if data.chase_weekly_cap is not None and not 0 <= data.chase_weekly_cap <= 1000:
+        raise UnitError(_("每周催办上限应在 0 到 1000 之间。"))
+    values["chase_weekly_cap"] = data.chase_weekly_cap
+    changes = {}
+    for name, value in values.items():
+        if getattr(unit, name) != value:
+            shown = [channels.mask_url(getattr(unit, name)), channels.mask_url(value)] if name == "robot_url" else \
+                [bool(getattr(unit, name)), bool(value)] if name == "robot_secret" else [getattr(unit, name), value]
+            changes[name] = shown
+            setattr(unit, name, value)
+    return changes
 
 
 def split_aliases(text: str | None) -> list[str]:
@@ -108,6 +168,8 @@ def _add_unit(data: UnitData, *, actor: User | None, now: datetime) -> Unit:
     unit = Unit(name=data.name.strip(), code=data.code, kind=data.kind, parent_id=data.parent_id,
                 contact_email=(data.contact_email or "").strip() or None, leader_id=data.leader_id,
                 sort_order=data.sort_order, is_active=data.is_active, aliases=aliases)
+    if data.channels is not None:
+        _apply_channels(unit, data.channels)
     db.session.add(unit)
     db.session.flush()
     audit.record(actor, "unit.created", unit, {"code": unit.code, "name": unit.name}, now=now)
@@ -129,6 +191,8 @@ def update_unit(unit: Unit, data: UnitData, *, actor: User | None, now: datetime
     if aliases is not None and list(unit.aliases or []) != aliases:
         changes["aliases"] = [list(unit.aliases or []), aliases]
         unit.aliases = aliases
+    if data.channels is not None:
+        changes.update(_apply_channels(unit, data.channels))
     if changes:
         db.session.flush()
         audit.record(actor, "unit.updated", unit, changes, now=now)

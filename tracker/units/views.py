@@ -36,6 +36,10 @@ def _data(form: UnitForm) -> services.UnitData:
         contact_email=form.contact_email.data, leader_id=int(form.leader_id.data) if form.leader_id.data else None,
         sort_order=form.sort_order.data or 0, is_active=form.is_active.data,
         aliases=services.split_aliases(form.aliases.data),
+        channels=services.ChannelData(
+            robot_kind=form.robot_kind.data or None, robot_url=form.robot_url.data,
+            robot_secret=form.robot_secret.data, clear_robot=form.clear_robot.data, sms_phone=form.sms_phone.data,
+            chase_weekly_cap=form.chase_weekly_cap.data),
     )
 
 
@@ -72,6 +76,8 @@ def edit(unit_id: int):
         form.parent_id.data = str(unit.parent_id or "")
         form.leader_id.data = str(unit.leader_id or "")
         form.aliases.data = "、".join(unit.aliases or [])
+        form.robot_kind.data = unit.robot_kind or ""
+        form.robot_url.data = ""
     if form.validate_on_submit():
         show_again(lambda: render_template("units/edit.html", form=form, unit=db.session.get(Unit, unit_id)),
                    status=200)
