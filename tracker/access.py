@@ -503,3 +503,8 @@ def check(condition: bool) -> None:
     """Refuse with PermissionDenied (403, rolled back) unless ``condition``."""
     if not condition:
         raise PermissionDenied
+
+
+def may_edit_settings(user: Any, target: Any) -> bool:
+    """Personal settings (how reminders arrive) are their owner's alone."""
+    return user is not None and target is not None and getattr(user, "id", None) == target.id

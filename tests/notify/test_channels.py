@@ -224,3 +224,31 @@ def test_killed_dispatcher_leaves_the_row_in_doubt_not_resent(robots, db, people
     db.session.commit()
     assert dispatch.send_pending(now=now + timedelta(hours=1)).sent == 0
     assert robots.fake.received == [] and channel_rows(db)[0].status is OutboxStatus.sending
+
+
+def test_outbox_page_shows_the_channel_and_no_robot_key(robots, auth, db, people, make_task):
+    set_robot(db, people.unit, robots, "wecom")
+    make_task(people.unit, date(2026, 3, 6), owner=people.member)
+    services.run_reminders(now=at(date(2026, 3, 5)))
+    db.session.commit()
+    client = auth.client_for(people.admin)
+    page = client.get("/outbox?channel=wecom").get_data(as_text=True)
+    assert "企业微信" in page and "tok-123456" not in page and "3456" in page
+    [row] = channel_rows(db)
+    detail = client.get(f"/outbox/{row.id}").get_data(as_text=True)
+    assert "企业微信" in detail and "tok-123456" not in detail
+
+
+def test_digest_setting_page(auth, db, people):
+    from tracker.auth.models import DigestMode, User
+
+    client = auth.client_for(people.member)
+    assert "每日汇总" in client.get("/account/notifications").get_data(as_text=True)
+    response = client.post("/account/notifications", data={"digest_mode": "daily"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, people.member.id).digest_mode is DigestMode.daily
+    response = client.post("/account/notifications", data={"digest_mode": "hourly"})
+    assert "请选择一种提醒方式" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, people.member.id).digest_mode is DigestMode.daily

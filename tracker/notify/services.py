@@ -464,3 +464,16 @@ def mark_all_read(*, actor: User, now: datetime) -> int:
         .values(read_at=now)
     )
     return result.rowcount or 0
+
+
+def set_digest_mode(user: User, mode: str, *, actor: User, now: datetime) -> None:
+    """A person chooses reminders one by one or in one daily message (their own setting only)."""
+    access.check(access.may_edit_settings(actor, user))
+    try:
+        chosen = DigestMode(mode)
+    except ValueError:
+        raise NotifyError(_("请选择一种提醒方式。")) from None
+    if user.digest_mode is not chosen:
+        audit.record(actor, "user.digest_mode", user, {"from": user.digest_mode.value, "to": chosen.value}, now=now)
+        user.digest_mode = chosen
+    db.session.flush()

@@ -17,7 +17,8 @@ from tracker.auth.permissions import supervisor_required
 from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.notify import dispatch, services
-from tracker.notify.models import Notification, OutboxEmail, OutboxStatus
+from tracker.notify.forms import DigestForm
+from tracker.notify.models import Channel, Notification, OutboxEmail, OutboxStatus
 from tracker.notify.outbox import unread_count
 
 bp = Blueprint("notify", __name__)
@@ -27,6 +28,10 @@ BODY_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data
 STATUS_LABELS = {
     OutboxStatus.pending: _l("待发送"), OutboxStatus.sending: _l("发送中/状态不明"), OutboxStatus.sent: _l("已发送"),
     OutboxStatus.failed: _l("发送失败"), OutboxStatus.cancelled: _l("仅站内通知"),
+    OutboxStatus.held: _l("等待汇总"), OutboxStatus.folded: _l("已并入汇总"),
+}
+CHANNEL_LABELS = {
+    Channel.email: _l("邮件"), Channel.wecom: _l("企业微信"), Channel.dingtalk: _l("钉钉"), Channel.sms: _l("短信"),
 }
 
 
@@ -46,7 +51,10 @@ def outbox():
     status = request.args.get("status") or ""
     kind = request.args.get("kind") or ""
     recipient = (request.args.get("recipient") or "").strip()
+    channel = request.args.get("channel") or ""
     query = sa.select(OutboxEmail).where(access.outbox_condition(current_user)).order_by(OutboxEmail.id.desc())
+    if channel in {c.value for c in Channel}:
+        query = query.where(OutboxEmail.channel == Channel(channel))
     if status in {s.value for s in OutboxStatus}:
         query = query.where(OutboxEmail.status == OutboxStatus(status))
     if kind:
@@ -60,8 +68,9 @@ def outbox():
     kinds = list(db.session.scalars(sa.select(OutboxEmail.kind).where(visible).distinct().order_by(OutboxEmail.kind)))
     stuck = [row for row in services.stuck(timeutil.utcnow()) if access.can_see_outbox_message(current_user, row)]
     return render_template("notify/outbox.html", page=page, counts=counts, kinds=kinds, stuck=stuck,
-                           filters={"status": status, "kind": kind, "recipient": recipient},
+                           filters={"status": status, "kind": kind, "recipient": recipient, "channel": channel},
                            statuses=list(OutboxStatus), status_labels=STATUS_LABELS,
+                           channels=list(Channel), channel_labels=CHANNEL_LABELS,
                            mail_configured=dispatch.mail_configured())
 
 
@@ -77,6 +86,7 @@ def _row(message_id: int) -> OutboxEmail:
 @supervisor_required
 def message(message_id: int):
     return render_template("notify/message.html", row=_row(message_id), status_labels=STATUS_LABELS,
+                           channel_labels=CHANNEL_LABELS,
                            mail_configured=dispatch.mail_configured())
 
 
@@ -114,6 +124,7 @@ def attachment(message_id: int, index: int):
 def requeue(message_id: int):
     row = _row(message_id)
     show_again(lambda: render_template("notify/message.html", row=_row(message_id), status_labels=STATUS_LABELS,
+                                       channel_labels=CHANNEL_LABELS,
                                        mail_configured=dispatch.mail_configured()))
     services.requeue(row, actor=current_user, now=timeutil.utcnow())
     db.session.commit()
@@ -172,3 +183,19 @@ def mark_all_read():
     db.session.commit()
     flash(_("已将 %(n)d 条通知标为已读。", n=count), "success")
     return redirect(url_for(".my_notifications"))
+
+
+@bp.route("/account/notifications", methods=["GET", "POST"])
+@login_required
+def notification_settings():
+    """One's own choice: reminders one by one, or one daily digest."""
+    form = DigestForm()
+    if not form.is_submitted():
+        form.digest_mode.data = current_user.digest_mode.value
+    if form.validate_on_submit():
+        show_again(lambda: render_template("notify/settings.html", form=form), status=200)
+        services.set_digest_mode(current_user, form.digest_mode.data or "", actor=current_user, now=timeutil.utcnow())
+        db.session.commit()
+        flash(_("提醒方式已保存。"), "success")
+        return redirect(url_for(".notification_settings"))
+    return render_template("notify/settings.html", form=form)
