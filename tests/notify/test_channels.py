@@ -252,3 +252,22 @@ def test_digest_setting_page(auth, db, people):
     assert "请选择一种提醒方式" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(User, people.member.id).digest_mode is DigestMode.daily
+
+
+def test_assignment_reaches_the_units_wecom_robot(robots, db, make, people, now):
+    """The assignment notice reaches the unit's group robot once, with the task link."""
+    from tracker.tasks import services as task_services
+    from tracker.tasks.models import ReportingPeriod, UnitRole
+
+    set_robot(db, people.unit, robots, "wecom")
+    plan = make.plan(supervisor=people.supervisor)
+    [task] = task_services.assign(plan, [plan.measures[1].id], [people.unit.id], role=UnitRole.lead,
+                                  due_on=date(2026, 6, 30), reporting_period=ReportingPeriod.once,
+                                  actor=people.supervisor, now=now)
+    db.session.commit()
+    [row] = channel_rows(db)
+    assert row.kind == "task_assigned" and row.related_id == task.id
+    assert dispatch.send_pending(now=now).sent >= 1
+    [got] = robots.fake.received
+    content = got["body"]["text"]["content"]
+    assert content.startswith("【交办】") and "东城区" in content and f"/tasks/{task.id}" in content

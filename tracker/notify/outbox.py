@@ -16,6 +16,7 @@ from flask_babel import force_locale
 
 from tracker.db import insert_ignoring, utcnow
 from tracker.extensions import db
+from tracker.notify import channels
 from tracker.notify.models import Channel, Notification, OutboxEmail, OutboxStatus
 
 
@@ -112,6 +113,22 @@ def queue(user: Any, message: Message, dedupe_key: str, *, now: datetime | None 
                                     body=body_text, link=message.link, task_id=message.task_id,
                                     created_at=now))
     return new_id
+
+
+def queue_channels(unit: Any, *, kind: str, text: str, dedupe_key: str, now: datetime,
+                   related_type: str | None = None, related_id: int | None = None) -> int:
+    """Queue ``text`` once per key for each channel ``unit`` has beside email (its group robot,
+    its SMS phone); returns how many rows are new."""
+    count = 0
+    for channel in channels.unit_channels(unit):
+        values = row_values(
+            dedupe_key=f"{dedupe_key}:{channel.value}-unit-{unit.id}",
+            address=channels.address_label(channel, unit) or channel.value, recipient_id=None,
+            subject=text.splitlines()[0] if text else "", body_text=text, body_html="", reason="", kind=kind,
+            now=now, related_type=related_type, related_id=related_id, channel=channel, unit_id=unit.id)
+        if insert_ignoring_duplicates(values) is not None:
+            count += 1
+    return count
 
 
 def unread_count(user_id: int) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.attributes import flag_modified
@@ -25,7 +26,7 @@ from tracker.auth.permissions import PermissionDenied
 from tracker.errors import Conflict, TooLarge, UserError
 from tracker.extensions import db
 from tracker.notify import links
-from tracker.notify.outbox import Message, queue
+from tracker.notify.outbox import Message, queue, queue_channels
 from tracker.plans.models import Measure, MeasureKind, Plan
 from tracker.tasks import permissions, storage
 from tracker.tasks.labels import state_label
@@ -159,9 +160,15 @@ def _supervisor_recipients(task: Task) -> list[User]:
 
 
 def _notify(users: Iterable[User], task: Task, *, kind: str, subject: str, reason: str, fact: str,
-            now: datetime, actor: User | None, **context: Any) -> None:
-    """Queue one message per user; ``fact`` names the event so a retried request queues nothing new."""
+            now: datetime, actor: User | None, unit_chat: bool = False, **context: Any) -> None:
+    """Queue one message per user; ``fact`` names the event so a retried request queues nothing new.
+    ``unit_chat``: the unit's group robot and SMS phone get it too, as short Chinese text."""
     link = task_link(task)
+    if unit_chat and task.unit is not None:
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            text = f"{subject}\n{task.unit.name}：{reason}\n{link}"
+        queue_channels(task.unit, kind=kind, text=text, dedupe_key=f"{kind}:{task.id}:{fact}", now=now,
+                       related_type="task", related_id=task.id)
     for user in users:
         if actor is not None and user.id == actor.id:
             continue
@@ -354,7 +361,7 @@ def _apply_assignments(plan: Plan, entries: list[Assignment], measures: dict[int
         _notify(_unit_recipients(task), task, kind="task_assigned",
                 subject=_l("【交办】%(plan)s：%(measure)s", plan=plan.title, measure=_short(task.measure.label)),
                 reason=_l("您单位收到一项交办任务"), fact=f"{task.due_on.isoformat()}:{task.role.value}",
-                now=now, actor=actor)
+                now=now, actor=actor, unit_chat=True)
     return tasks
 
 
@@ -426,7 +433,7 @@ def return_task(task: Task, *, actor: User, reason: str, now: datetime) -> Task:
     _notify(_unit_recipients(task), task, kind="task_returned",
             subject=_l("【退回】%(measure)s", measure=_short(task.measure.label)),
             reason=_l("您单位提交的任务被退回，需要重新办理"), fact=f"{task.return_count}", now=now, actor=actor,
-            return_reason=reason)
+            unit_chat=True, return_reason=reason)
     return task
 
 
@@ -458,7 +465,8 @@ def reopen(task: Task, *, actor: User, now: datetime) -> Task:
                  {"from": TaskState.cancelled, "cancelled_at": cancelled_at}, now=now)
     _notify(_unit_recipients(task), task, kind="task_assigned",
             subject=_l("【重新交办】%(plan)s：%(measure)s", plan=task.plan.title, measure=_short(task.measure.label)),
-            reason=_l("交给您单位的一项已撤销任务重新交办"), fact=f"reopened:{task.version}", now=now, actor=actor)
+            reason=_l("交给您单位的一项已撤销任务重新交办"), fact=f"reopened:{task.version}", now=now, actor=actor,
+            unit_chat=True)
     return task
 
 
@@ -590,7 +598,7 @@ def change_deadline(task: Task, new_due_on: date, *, actor: User, now: datetime)
     _notify(_unit_recipients(task), task, kind="task_deadline_changed",
             subject=_l("【时限调整】%(measure)s", measure=_short(task.measure.label)),
             reason=_l("您单位一项任务的完成时限已调整"), fact=new_due_on.isoformat(), now=now, actor=actor,
-            old_due_on=old)
+            unit_chat=True, old_due_on=old)
     return task
 
 
