@@ -271,3 +271,17 @@ def test_assignment_reaches_the_units_wecom_robot(robots, db, make, people, now)
     [got] = robots.fake.received
     content = got["body"]["text"]["content"]
     assert content.startswith("【交办】") and "东城区" in content and f"/tasks/{task.id}" in content
+
+
+def test_issued_notice_reaches_the_units_robot(robots, db, people, make_task, now):
+    from tracker.notices import services as notice_services
+
+    set_robot(db, people.unit, robots, "wecom")
+    make_task(people.unit, date(2026, 6, 30))
+    [notice] = notice_services.issue_notices("2026-H1", actor=people.supervisor, now=now)
+    db.session.commit()
+    [row] = channel_rows(db)
+    assert row.related_type == "supervision_notice" and row.related_id == notice.id
+    assert dispatch.send_pending(now=now).sent == 1
+    content = robots.fake.received[0]["body"]["text"]["content"]
+    assert notice.number_label in content and f"/notices/{notice.id}" in content

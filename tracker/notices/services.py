@@ -358,6 +358,11 @@ def deliver(notice: SupervisionNotice, *, now: datetime) -> int:
         )
         if outbox.queue(user, message, key, now=now) is not None:
             count += 1
+    # the unit's work chat gets the official (Chinese) wording, like the notice itself
+    text = (f"【{label}】{notice.number_label}（{unit.name}）\n"
+            f"请于{cn_date(notice.reply_by)}前反馈\n{base}/notices/{notice.id}")
+    outbox.queue_channels(unit, kind=f"notice_{notice.kind.value}", text=text, dedupe_key=f"notice:{notice.id}",
+                          now=now, related_type="supervision_notice", related_id=notice.id)
     return count
 
 
