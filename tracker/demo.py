@@ -7,6 +7,7 @@ import secrets
 from tracker.auth.models import Role, User
 from tracker.db import utcnow
 from tracker.extensions import db
+from tracker.notify.demo import load_history
 from tracker.plans.demo import load_seed_plans
 from tracker.tasks.demo import load_demo_tasks
 from tracker.units.models import Unit, UnitKind
@@ -78,4 +79,5 @@ def load() -> list[tuple[str, str, str, str]]:
     now = utcnow()
     plans = load_seed_plans(supervisor, now=now)
     load_demo_tasks(plans[0], supervisor, counties, now=now)
+    load_history(now=now)
     return accounts

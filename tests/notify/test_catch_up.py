@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from tracker.notices.models import SupervisionNotice
 from tracker.notices.services import issue_due_period
 from tracker.notify import meta
-from tracker.notify.models import AppMeta, OutboxEmail
+from tracker.notify.models import AppMeta, OutboxEmail, OutboxStatus
 from tracker.notify.scheduler import build_scheduler
 
 
@@ -89,6 +89,11 @@ def test_first_start_on_demo_data_queues_nothing_for_past_periods(app, db, runne
     result = runner.invoke(args=["demo", "load", "--if-empty"])
     assert result.exit_code == 0, result.output
     before = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail))
+    # demo history: past reminders shown as sent, nothing old left to mail
+    kinds = set(db.session.scalars(sa.select(OutboxEmail.kind).where(OutboxEmail.status == OutboxStatus.sent)))
+    assert {"task_assigned", "task_due", "task_overdue"} <= kinds
+    assert not db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail).where(
+        OutboxEmail.status.in_([OutboxStatus.pending, OutboxStatus.held])))
     now = datetime.now(UTC)
     scheduler = build_scheduler(app, holder="t", now=now)
     assert immediate(scheduler) == {"lease", "outbox"}
