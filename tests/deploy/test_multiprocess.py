@@ -22,7 +22,8 @@ from tests.tasks.conftest import PDF
 from tracker import create_app, timeutil
 from tracker.extensions import db
 from tracker.notices.models import SupervisionNotice
-from tracker.notify.models import OutboxEmail
+from tracker.notify import meta
+from tracker.notify.models import AppMeta, OutboxEmail
 from tracker.tasks.models import Evidence
 
 pytestmark = pytest.mark.processes
@@ -43,6 +44,10 @@ def _populate(url: str, instance) -> dict:
             for days in (0, 1, 3):
                 ids["tasks"].append(tasks(unit, today + timedelta(days=days), owner=lead).id)
             ids[f"lead{n}"] = lead.email
+        # installed two days ago: the scheduler's start makes up the last daily sweep it missed
+        db.session.execute(sa.update(AppMeta).where(AppMeta.key == meta.INSTALLED_AT)
+                           .values(value=(timeutil.utcnow() - timedelta(days=2)).isoformat()))
+        db.session.commit()
         db.session.remove()
         db.engine.dispose()
     return ids

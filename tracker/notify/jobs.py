@@ -39,16 +39,19 @@ def new_holder() -> str:
 def acquire_lease(holder: str, *, now: datetime, name: str = LEASE_NAME, seconds: int = LEASE_SECONDS) -> bool:
     """Take or renew the lease: a conditional UPDATE (ours, or expired), else a first INSERT. Commits."""
     expires = now + timedelta(seconds=seconds)
-    updated = db.session.execute(
-        sa.update(_lease)
-        .where(_lease.c.name == name, sa.or_(_lease.c.holder == holder, _lease.c.expires_at < now))
-        .values(holder=holder, expires_at=expires)
-    ).rowcount
+    renew = (sa.update(_lease)
+             .where(_lease.c.name == name, sa.or_(_lease.c.holder == holder, _lease.c.expires_at < now))
+             .values(holder=holder, expires_at=expires))
+    updated = db.session.execute(renew).rowcount
     if not updated:
         updated = db.session.execute(
             insert_ignoring(_lease, "name").values(name=name, holder=holder, expires_at=expires)
             .returning(_lease.c.name)
         ).scalar() is not None
+        if not updated:
+            # the row appeared meanwhile, perhaps inserted by this process's other thread (a job
+            # starting beside the lease job): it is ours if it names us
+            updated = db.session.execute(renew).rowcount
     db.session.commit()
     return bool(updated)
 
