@@ -33,7 +33,8 @@ from tests.deploy.procs import (
 from tests.notify.conftest import TaskMaker
 from tracker import create_app, timeutil
 from tracker.extensions import db
-from tracker.notify.models import OutboxEmail
+from tracker.notify import meta
+from tracker.notify.models import AppMeta, OutboxEmail
 
 ADMIN_PASSWORD = "Operator-Pass-2026"
 NEW_PASSWORD = "Second-Secret-2027"
@@ -79,6 +80,10 @@ def _add_task(url: str, instance, ids: dict) -> int:
         task = TaskMaker(db, make)(db.session.get(Unit, ids["unit"]), today + timedelta(days=1),
                                    owner=db.session.get(User, ids["lead"]), text="按时报送季度统计数据。")
         task_id = task.id
+        # installed two days ago: the scheduler's start makes up the last daily sweep it missed
+        db.session.execute(sa.update(AppMeta).where(AppMeta.key == meta.INSTALLED_AT)
+                           .values(value=(timeutil.utcnow() - timedelta(days=2)).isoformat()))
+        db.session.commit()
         db.session.remove()
         db.engine.dispose()
     return task_id
@@ -167,7 +172,8 @@ def test_production_recipe_serves_sends_mail_and_schedules(tmp_path, processes, 
         keys = redis.Redis(host="127.0.0.1", port=6379, db=0).keys(f"*{prefix}/*")
         assert keys, "no rate-limit counter in Redis"
 
-        # the scheduler, its own process: sends the queued reminder, and its sweep queues the next one
+        # the scheduler, its own process: sends the queued reminder, and the sweep it missed (made up
+        # at start) queues the next one
         second = _add_task(url, instance, ids)
         processes.start("scheduler", sourced(env_file, f"{venv}/flask scheduler run"), env)
         processes.wait_for_log("scheduler", r"scheduler \S+ started")
