@@ -60,11 +60,10 @@ def run_reminders(now_text: str | None) -> None:
 @outbox_cli.command("send")
 @click.option("--limit", default=100, show_default=True)
 def send(limit: int) -> None:
-    """Send due outbox mail now."""
+    """Send due outbox messages now (email, and the units' robots and SMS)."""
     result = dispatch.send_pending(now=timeutil.utcnow(), limit=limit)
     if result.disabled:
-        click.echo("MAIL_SERVER is not configured; mail stays in the outbox")
-        return
+        click.echo("MAIL_SERVER is not configured; email stays in the outbox")
     click.echo(f"sent={result.sent} retried={result.retried} failed={result.failed}")
 
 
@@ -81,5 +80,6 @@ def list_outbox(status: str | None, stuck: bool, limit: int) -> None:
             query = query.where(OutboxEmail.status == OutboxStatus(status))
         rows = list(db.session.scalars(query))
     for row in rows:
-        click.echo(f"{row.id}\t{row.status.value}\t{row.attempts}\t{row.to_addr}\t{row.kind}\t{row.subject}")
+        click.echo(f"{row.id}\t{row.status.value}\t{row.channel.value}\t{row.attempts}\t{row.to_addr}\t{row.kind}"
+                   f"\t{row.subject}")
     click.echo(f"{len(rows)} message(s)")
