@@ -15,12 +15,14 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale, get_locale, get_translations
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from tracker import access, audit, timeutil
 from tracker.auth.models import User
 from tracker.db import insert_ignoring
 from tracker.errors import Conflict
 from tracker.extensions import db
+from tracker.links import services as link_services
 from tracker.notices.models import NoticeItem, NoticeKind, SupervisionNotice
 from tracker.notify import rules
 from tracker.notify.models import Notification, OutboxEmail, OutboxStatus
@@ -116,11 +118,18 @@ def queue_bulk(items: list[Pending], *, now: datetime, catalog: _SweepCatalog | 
     values = []
     by_key: dict[str, Pending] = {}
     locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    task_ids = {item.task_id for item in items if item.task_id is not None and getattr(item.user, "email", None)}
+    tasks = {t.id: t for t in db.session.scalars(sa.select(Task).where(Task.id.in_(task_ids))
+                                                   .options(selectinload(Task.unit)))} if task_ids else {}
     for item in items:
         if item.dedupe_key in by_key:
             continue
         by_key[item.dedupe_key] = item
-        context = {"user": item.user, "reason": item.reason, "link": item.link, "gettext": gettext, "_": gettext,
+        link = item.link
+        if item.task_id in tasks:
+            # the email carries the task's one-task link (or the signed-in page, per the unit's setting)
+            link = link_services.task_link(tasks[item.task_id], item.user.email, now)
+        context = {"user": item.user, "reason": item.reason, "link": link, "gettext": gettext, "_": gettext,
                    "current_locale": locale, **item.context}
         bodies = []
         for ext in ("txt", "html"):

@@ -35,6 +35,9 @@ class Unit(TimestampMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     #: other names plans use for the unit (区政府办 for 区人民政府办公室); matched like the name
     aliases: Mapped[list] = mapped_column(sa.JSON, default=list, server_default=sa.text("'[]'"))
+    #: emails about its tasks carry one-task links (签收 and report without an account); off: the
+    #: signed-in page's address instead
+    links_enabled: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     parent = relationship("Unit", remote_side=[id], back_populates="children")
     children = relationship("Unit", back_populates="parent", order_by="(Unit.sort_order, Unit.id)")
