@@ -14,6 +14,7 @@ import os
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required
 
 from tracker import access
 from tracker.db import utcnow
@@ -27,8 +28,11 @@ from tracker.tasks.labels import state_label
 from tracker.tasks.lights import light_for
 from tracker.tasks.models import Evidence
 from tracker.timeutil import local_today
+from tracker.units.models import Unit
 
 bp = Blueprint("links", __name__, url_prefix="/l")
+#: the signed-in side: a unit's setting
+settings_bp = Blueprint("link_settings", __name__)
 
 
 def _token_key() -> str:
@@ -131,3 +135,18 @@ def download(token: str, evidence_id: int):
         abort(404)
     db.session.commit()
     return send_stored_file(path, mimetype=item.content_type, download_name=item.original_name)
+
+
+@settings_bp.route("/units/<int:unit_id>/links", methods=["POST"])
+@access.protects("unit_id", access.can_see_unit, access.may_set_unit_links)
+@login_required
+def unit_links(unit_id: int):
+    """A unit turns its one-task links on or off (its lead, or an admin)."""
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        abort(404)
+    services.set_unit_links(unit, request.form.get("enabled") == "1", actor=current_user, now=utcnow())
+    db.session.commit()
+    flash(_("已开启邮件链接。") if unit.links_enabled else _("已关闭邮件链接，本单位任务的现有链接已失效。"), "success")
+    return redirect(request.referrer if (request.referrer or "").startswith(request.host_url)
+                    else url_for("tasks.my_tasks"))
