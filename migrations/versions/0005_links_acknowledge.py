@@ -69,6 +69,7 @@ def upgrade():
         batch_op.add_column(sa.Column('acknowledged_email', sa.String(length=254), nullable=True))
         batch_op.add_column(sa.Column('replaced_by_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('refusal_closed', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.create_index('ix_task_unacknowledged', ['acknowledged_at', 'state', 'plan_id', 'unit_id', 'assigned_on'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_task_acknowledged_by_id_user'), 'user', ['acknowledged_by_id'], ['id'], ondelete='SET NULL')
         batch_op.create_foreign_key(batch_op.f('fk_task_replaced_by_id_task'), 'task', ['replaced_by_id'], ['id'], ondelete='SET NULL')
 
@@ -88,6 +89,7 @@ def downgrade():
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_task_replaced_by_id_task'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_task_acknowledged_by_id_user'), type_='foreignkey')
+        batch_op.drop_index('ix_task_unacknowledged')
         batch_op.drop_column('refusal_closed')
         batch_op.drop_column('replaced_by_id')
         batch_op.drop_column('acknowledged_email')

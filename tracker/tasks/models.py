@@ -68,6 +68,8 @@ class Task(TimestampMixin, db.Model):
         sa.Index("ix_task_state_completed", "state", "completed_at", "plan_id", "unit_id"),
         # a unit's list in deadline order: read the first page straight from the index
         sa.Index("ix_task_unit_due_id", "unit_id", "due_on", "id"),
+        # 未签收 counts and lists: the few rows with no acknowledgement, read from the index alone
+        sa.Index("ix_task_unacknowledged", "acknowledged_at", "state", "plan_id", "unit_id", "assigned_on"),
         sa.CheckConstraint("progress_percent >= 0 AND progress_percent <= 100", name="progress_range"),
     )
 

@@ -24,6 +24,7 @@ from tracker.plans.models import Measure, MeasureKind, Plan
 from tracker.tasks.filters import TaskFilters, filter_conditions
 from tracker.tasks.lights import light_expression, light_for
 from tracker.tasks.models import (
+    OPEN_STATES,
     Evidence,
     ExtensionRequest,
     ExtensionState,
@@ -132,6 +133,10 @@ class MatrixCell:
     light: str
     role: str
     due_on: date
+    #: 签收 time; None while the unit has not acknowledged
+    acknowledged_at: datetime | None = None
+    #: days an open, unacknowledged task has waited since it was handed over
+    waiting_days: int | None = None
 
 
 @dataclass
@@ -152,14 +157,16 @@ def plan_matrix(plan: Plan, user: Any, today: date | None = None, warning_days: 
         sa.select(Measure).where(Measure.plan_id == plan.id).order_by(Measure.position, Measure.id)))
     rows = db.session.execute(
         sa.select(Task.id, Task.measure_id, Task.unit_id, Task.state, Task.role, Task.due_on,
-                  light_expression(today, warning_days))
+                  light_expression(today, warning_days), Task.acknowledged_at, Task.assigned_on)
         .where(Task.plan_id == plan.id, visible_condition(user))
     ).all()
     cells: dict[tuple[int, int], MatrixCell] = {}
     rollup: dict[int, list[int]] = {}
-    for task_id, measure_id, unit_id, state, role, due_on, light in rows:
+    for task_id, measure_id, unit_id, state, role, due_on, light, acknowledged_at, assigned_on in rows:
+        waiting = (today - assigned_on).days if acknowledged_at is None and state in OPEN_STATES else None
         cells[(measure_id, unit_id)] = MatrixCell(task_id=task_id, state=state, light=light, role=role.value,
-                                                  due_on=due_on)
+                                                  due_on=due_on, acknowledged_at=acknowledged_at,
+                                                  waiting_days=waiting)
         if state is not TaskState.cancelled:
             counts = rollup.setdefault(measure_id, [0, 0])
             counts[1] += 1
