@@ -28,7 +28,7 @@ from tracker.notify import rules
 from tracker.notify.models import Notification, OutboxEmail, OutboxStatus
 from tracker.notify.outbox import row_values
 from tracker.plans.models import Measure, Plan
-from tracker.tasks.models import OPEN_STATES, ProgressReport, ReportingPeriod, Task
+from tracker.tasks.models import OPEN_STATES, ProgressReport, RefusalState, ReportingPeriod, Task, TaskRefusal
 from tracker.units.models import Unit
 
 _outbox = OutboxEmail.__table__
@@ -44,6 +44,7 @@ KIND_LABELS = {
     "task_escalation": N_("超期督办"),
     "task_report": N_("进展报送提醒"),
     "notice_chase": N_("督办单催办"),
+    "task_unacknowledged": N_("签收提醒"),
 }
 #: reminder subjects: the kind, then why and the task, or the notice and why
 TASK_SUBJECT = N_("【%(label)s】%(reason)s：%(what)s")
@@ -240,6 +241,20 @@ def run_reminders(*, now: datetime) -> SweepResult:
                                      reported=bool(period) and (row.id, period[0]) in reported)
             if fact:
                 task_info[row.id] = row
+                facts.append(fact)
+    ack_days = int(config.get("ACK_REMIND_WORKDAYS", 2))
+    if ack_days > 0:
+        # 未签收 after N working days (at least N calendar days); a pending 退回交办 waits for its ruling
+        ack_rows = db.session.execute(
+            sa.select(Task.id, Task.due_on, Task.owner_id, Task.unit_id, Task.plan_id, Task.measure_id,
+                      Task.assigned_on)
+            .where(Task.unacknowledged_condition(), Task.assigned_on <= today - timedelta(days=ack_days),
+                   ~sa.exists().where(TaskRefusal.task_id == Task.id, TaskRefusal.state == RefusalState.pending))
+        ).all()
+        for row in ack_rows:
+            fact = rules.ack_fact(row.id, row.assigned_on, today, ack_days)
+            if fact:
+                task_info.setdefault(row.id, row)
                 facts.append(fact)
     notices = _unanswered_notices(today)
     for notice in notices.values():
