@@ -106,6 +106,9 @@ def queue(user: Any, message: Message, dedupe_key: str, *, now: datetime | None 
     if new_id is None:
         return None
     if getattr(user, "id", None) is not None:
+        # the in-app copy points to the signed-in page: a one-task link's token lives only in the email
+        if link and link != message.link:
+            body_text = body_text.replace(link, message.link or "")
         db.session.add(Notification(user_id=user.id, kind=message.kind, title=values["subject"],
                                     body=body_text, link=message.link, task_id=message.task_id,
                                     created_at=now))

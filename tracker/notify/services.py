@@ -118,6 +118,7 @@ def queue_bulk(items: list[Pending], *, now: datetime, catalog: _SweepCatalog | 
 
     values = []
     by_key: dict[str, Pending] = {}
+    links: dict[str, str | None] = {}
     locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
     task_ids = {item.task_id for item in items if item.task_id is not None and getattr(item.user, "email", None)}
     tasks = {t.id: t for t in db.session.scalars(sa.select(Task).where(Task.id.in_(task_ids))
@@ -130,6 +131,7 @@ def queue_bulk(items: list[Pending], *, now: datetime, catalog: _SweepCatalog | 
         if item.task_id in tasks:
             # the email carries the task's one-task link (or the signed-in page, per the unit's setting)
             link = link_services.task_link(tasks[item.task_id], item.user.email, now)
+        links[item.dedupe_key] = link
         context = {"user": item.user, "reason": item.reason, "link": link, "gettext": gettext, "_": gettext,
                    "current_locale": locale, **item.context}
         bodies = []
@@ -151,8 +153,13 @@ def queue_bulk(items: list[Pending], *, now: datetime, catalog: _SweepCatalog | 
     for row in values:
         item = by_key[row["dedupe_key"]]
         if row["dedupe_key"] in inserted and row["recipient_id"] is not None:
+            body = row["body_text"]
+            link = links.get(row["dedupe_key"])
+            if link and link != item.link:
+                # the in-app copy points to the signed-in page: a link's token lives only in the email
+                body = body.replace(link, item.link or "")
             notes.append({"user_id": row["recipient_id"], "kind": item.kind, "title": row["subject"],
-                          "body": row["body_text"], "link": item.link, "task_id": item.task_id,
+                          "body": body, "link": item.link, "task_id": item.task_id,
                           "created_at": now, "read_at": None})
     if notes:
         db.session.execute(sa.insert(_notification), notes)
