@@ -90,6 +90,7 @@ def downgrade():
         batch_op.drop_constraint(batch_op.f('fk_task_replaced_by_id_task'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_task_acknowledged_by_id_user'), type_='foreignkey')
         batch_op.drop_index('ix_task_unacknowledged')
+        batch_op.drop_constraint(batch_op.f('ck_task_ackvia'), type_='check')
         batch_op.drop_column('refusal_closed')
         batch_op.drop_column('replaced_by_id')
         batch_op.drop_column('acknowledged_email')
