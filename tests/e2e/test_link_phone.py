@@ -35,13 +35,13 @@ def smtp_server(app_config):
 
 def _assign_and_send(app, base_url: str) -> int:
     """The supervisor hands a measure to the lead's unit; the outbox sends the mail."""
+    from tests import factories
     from tracker import timeutil
     from tracker.auth.models import User
     from tracker.notify import dispatch
     from tracker.plans.models import Measure
     from tracker.tasks import services
     from tracker.tasks.models import ReportingPeriod, UnitRole
-    from tests import factories
 
     people = app.config["E2E_PEOPLE"]
     app.config["BASE_URL"] = base_url
