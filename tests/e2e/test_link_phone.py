@@ -133,3 +133,42 @@ def test_emailed_link_on_a_phone_acknowledge_report_upload_submit(smtp_server, l
     wide.goto(link)
     assert "已签收" in wide.inner_text("#ack")
     shot(wide, "link-05-desktop-link")
+
+
+def test_a_unit_refuses_a_misrouted_task_and_the_supervisor_reassigns_it(live_server, live_app, new_page):
+    from tests.e2e.conftest import seed_tasks
+
+    people = live_app.config["E2E_PEOPLE"]
+    task_id = seed_tasks(live_app, measures=1)[1]  # the one handed to the other unit
+    unit_page = new_page()
+    sign_in(unit_page, live_server, people.other_lead)
+    unit_page.goto(f"{live_server.url}/tasks/{task_id}")
+    assert "未签收" in unit_page.inner_text("#ack-status")
+    unit_page.fill("#rf-reason", "该事项属东城区职责，非本单位。")
+    unit_page.locator("#refuse button[type=submit]").click()
+    unit_page.wait_for_load_state("networkidle")
+    assert "已退回，等待督办人处理。" in unit_page.inner_text(".flash-success")
+    shot(unit_page, "refuse-01-unit")
+
+    desk = new_page()
+    sign_in(desk, live_server, people.supervisor)
+    desk.goto(f"{live_server.url}/tasks/review")
+    assert "该事项属东城区职责" in desk.inner_text("#refusals")
+    shot(desk, "refuse-02-review-queue")
+    desk.locator("#refusals a").first.click()
+    desk.wait_for_load_state("networkidle")
+    shot(desk, "refuse-03-supervisor-task")
+    # 东城区 already has this measure: a clear message, nothing changes
+    desk.select_option("#rf-unit", label=people.unit)
+    desk.get_by_role("button", name="改派", exact=True).click()
+    desk.wait_for_load_state("networkidle")
+    assert "已承办此措施" in desk.inner_text(".flash-danger")
+    desk.select_option("#rf-unit", label="示范市")
+    desk.get_by_role("button", name="改派", exact=True).click()
+    desk.wait_for_load_state("networkidle")
+    assert "已改派给示范市" in desk.inner_text(".flash-success")
+    assert "西城区" in desk.inner_text("#timeline") and "退回交办" in desk.inner_text("#timeline")
+    shot(desk, "refuse-04-reassigned")
+    desk.goto(f"{live_server.url}/dashboard")
+    assert "未签收" in desk.inner_text("#stat-unacknowledged")
+    shot(desk, "refuse-05-dashboard")
