@@ -96,6 +96,15 @@ class Config:
     REPORT_REMIND_DAYS = env_int("REPORT_REMIND_DAYS", 5)
     #: a periodic report counts as missing (or late) N days after its period ended
     REPORT_GRACE_DAYS = env_int("REPORT_GRACE_DAYS", 5)
+    #: one-task links in task emails: days a link lives after the latest email that carried it,
+    #: and the requests one link, and one address, may make
+    LINK_DAYS = env_int("LINK_DAYS", 30)
+    LINK_RATE_LIMIT = env("LINK_RATE_LIMIT", "30 per minute")
+    LINK_IP_RATE_LIMIT = env("LINK_IP_RATE_LIMIT", "60 per minute")
+    #: 签收: a task not acknowledged after N working days is chased
+    ACK_REMIND_WORKDAYS = env_int("ACK_REMIND_WORKDAYS", 2)
+    #: 退回交办: a unit may refuse a task within N days of its assignment
+    REFUSAL_WINDOW_DAYS = env_int("REFUSAL_WINDOW_DAYS", 3)
     #: days a unit has to answer a 督办单
     NOTICE_REPLY_DAYS = env_int("NOTICE_REPLY_DAYS", 15)
     #: the 督办要求 printed on each notice; None means the built-in text

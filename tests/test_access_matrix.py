@@ -41,12 +41,15 @@ MARKER = "ZQX7MARKER"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 #: values for URL arguments that are not object ids
-PLAIN_ARGUMENTS = {"index": 0, "state": "active", "action": "start"}
+PLAIN_ARGUMENTS = {"index": 0, "state": "active", "action": "start",
+                   # a one-task link's pages: a token that opens nothing, so only the token is a credential
+                   "token": "not-a-real-token"}
 #: arguments that name an object, and the attribute of a side that holds it
 OBJECT_ARGUMENTS = {
     "plan_id": "plan", "task_id": "task", "evidence_id": "evidence", "request_id": "extension",
     "extension_id": "extension", "notice_id": "notice", "message_id": "message",
     "notification_id": "notification", "unit_id": "unit", "user_id": "user", "token_id": "token",
+    "refusal_id": "refusal",
 }
 DENIED = (403, 404)
 
@@ -65,6 +68,7 @@ class Side:
     message: Any
     notification: Any
     token: Any
+    refusal: Any = None
     extra: dict = field(default_factory=dict)
 
     def value(self, argument: str) -> Any:
@@ -106,8 +110,13 @@ def _side(db, make, unit, lead, supervisor, title: str, text: str, now) -> Side:
     notification = db.session.scalars(sa.select(Notification).where(Notification.user_id == lead.id)).first()
     token, _secret = api_auth.create_token(lead, "另一个令牌", actor=lead, now=now)
     assert message is not None and message.attachments and notification is not None
+    # a second measure, refused by the unit (退回交办), waiting for the supervisor
+    second = [m for m in plan.measures if m.kind is MeasureKind.measure][1]
+    [refused] = task_services.assign(plan, [second.id], [unit.id], role=UnitRole.lead, due_on=date(2026, 6, 30),
+                                     reporting_period=ReportingPeriod.once, actor=supervisor, now=now)
+    refusal = task_services.refuse(refused, actor=lead, reason="不属于本单位职责。", now=now)
     return Side(unit=unit, user=lead, plan=plan, task=task, evidence=evidence, extension=extension, notice=notice,
-                message=message, notification=notification, token=token)
+                message=message, notification=notification, token=token, refusal=refusal)
 
 
 def build_world(db, make, now) -> World:

@@ -85,3 +85,47 @@ def test_upgrade_0002_keeps_the_data_of_an_0001_database(app):
         assert conn.execute(sa.text("SELECT kind FROM unit WHERE id = 3")).scalar() == "county"
     _drop_everything(engine)
     db.create_all()
+
+
+def test_upgrade_0005_backfills_acknowledgement_of_older_tasks(app):
+    """Tasks from before 签收 existed are taken as acknowledged (at their first report, else at
+    their creation), so none shows as 未签收; units keep links on."""
+    engine = db.engine
+    _drop_everything(engine)
+    upgrade(revision="0004")
+    created, reported = "2026-03-02 10:00:00", "2026-03-09 08:30:00"
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO unit (id, name, code, kind, sort_order, is_active, created_at, updated_at, aliases) "
+            "VALUES (1, '东城区', 'dc', 'county', 0, true, :t, :t, '[]')"), {"t": created})
+        conn.execute(sa.text(
+            "INSERT INTO plan (id, title, state, source_text, is_deleted, created_at, updated_at) "
+            "VALUES (1, '2026年重点工作', 'active', '', false, :t, :t)"), {"t": created})
+        for measure_id in (1, 2):
+            conn.execute(sa.text(
+                "INSERT INTO measure (id, plan_id, position, level, number, text, kind, is_inline, suggestions) "
+                "VALUES (:id, 1, :id, 1, :n, '建设智慧校园。', 'measure', false, '{}')"),
+                {"id": measure_id, "n": str(measure_id)})
+            conn.execute(sa.text(
+                "INSERT INTO task (id, measure_id, plan_id, unit_id, role, state, due_on, original_due_on, assigned_on,"
+                " reporting_period, is_key, evidence_required, return_count, progress_percent, version, created_at,"
+                " updated_at) VALUES (:id, :id, 1, 1, 'lead', :state, '2026-12-31', '2026-12-31', '2026-03-02',"
+                " 'once', false, true, 0, 0, 1, :t, :t)"),
+                {"id": measure_id, "state": "in_progress" if measure_id == 1 else "assigned", "t": created})
+        conn.execute(sa.text(
+            "INSERT INTO progress_report (id, task_id, text, created_at) VALUES (1, 1, '已启动', :t)"), {"t": reported})
+    upgrade()
+    with engine.begin() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT id, acknowledged_at, acknowledged_via, refusal_closed FROM task ORDER BY id")).all()
+        assert [(r.id, str(r.acknowledged_at)[:19], r.acknowledged_via, bool(r.refusal_closed)) for r in rows] == [
+            (1, reported, "backfill", False), (2, created, "backfill", False)]
+        assert bool(conn.execute(sa.text("SELECT links_enabled FROM unit WHERE id = 1")).scalar())
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
+        assert compare_metadata(context, db.metadata) == []
+    downgrade(revision="0004")
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM task")).scalar() == 2
+    _drop_everything(engine)
+    db.create_all()

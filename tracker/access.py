@@ -13,6 +13,8 @@ that says the same thing, so the two cannot disagree. The rules:
   measures, evidence, reports and 督办单 of those), never another unit's. They work on the tasks of
   their own unit; a lead also picks the owner.
 - Viewers see everything and change nothing.
+- A one-task link (``LinkGrant``, from an email) opens its own task and nothing else: it sees that
+  task and its evidence, and works on it as the unit would (签收, report, upload, submit).
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ from sqlalchemy.sql import ColumnElement, Select
 from tracker.auth.models import Role, User
 from tracker.errors import PermissionDenied
 from tracker.extensions import db
+from tracker.links.models import LinkGrant
 from tracker.notices.models import NoticeItem, SupervisionNotice
 from tracker.notify.models import Notification, OutboxEmail
 from tracker.plans.models import Measure, Plan
-from tracker.tasks.models import Evidence, ExtensionRequest, ProgressReport, Task
+from tracker.tasks.models import Evidence, ExtensionRequest, ProgressReport, Task, TaskRefusal
 from tracker.units.models import Unit
 
 UNIT_ROLES = (Role.unit_lead, Role.unit_member)
@@ -225,6 +228,8 @@ def visible_tasks(user: Any) -> Select:
 def can_see_task(user: Any, task: Task) -> bool:
     if task is None:
         return False
+    if isinstance(user, LinkGrant):
+        return user.task_id == task.id
     if sees_everything(user):
         return True
     if is_supervisor(user):
@@ -235,7 +240,10 @@ def can_see_task(user: Any, task: Task) -> bool:
 
 
 def may_work_on(user: Any, task: Task) -> bool:
-    """Start, report, add evidence, submit, ask for more time: people of the task's own unit."""
+    """Start, report, add evidence, submit, ask for more time: people of the task's own unit (and a
+    one-task link for its own task, which its pages limit to 签收, report, upload and submit)."""
+    if isinstance(user, LinkGrant):
+        return task is not None and user.task_id == task.id
     return (task is not None and _role(user) in UNIT_ROLES and user.unit_id is not None
             and user.unit_id == task.unit_id)
 
@@ -264,6 +272,67 @@ def may_chase(user: Any, task: Task) -> bool:
 
 def can_see_evidence(user: Any, item: Evidence) -> bool:
     return item is not None and not item.is_deleted and can_see_task(user, item.task)
+
+
+# --------------------------------------------------------------------------- 签收, 退回交办, one-task links
+
+def may_acknowledge(user: Any, task: Task) -> bool:
+    """签收: the task's own unit (signed in, by API, or through the task's link)."""
+    return may_work_on(user, task)
+
+
+def may_refuse(user: Any, task: Task) -> bool:
+    """退回交办: a signed-in person of the task's own unit (a link cannot refuse)."""
+    return not isinstance(user, LinkGrant) and may_work_on(user, task)
+
+
+def can_see_refusal(user: Any, refusal: TaskRefusal) -> bool:
+    return refusal is not None and can_see_task(user, refusal.task)
+
+
+def may_decide_refusal(user: Any, refusal: TaskRefusal) -> bool:
+    """Reassign or insist: whoever supervises the task's plan."""
+    return refusal is not None and may_review(user, refusal.task)
+
+
+def refusal_condition(user: Any) -> ColumnElement[bool]:
+    """The refusals ``user`` decides, over the task_refusal table joined to task."""
+    return review_condition(user)
+
+
+def may_revoke_links(user: Any, task: Task) -> bool:
+    """Revoke a task's one-task links: whoever supervises its plan."""
+    return may_review(user, task)
+
+
+def may_set_unit_links(user: Any, unit: Unit) -> bool:
+    """Turn a unit's one-task links on or off: its lead, or an admin."""
+    if unit is None:
+        return False
+    return is_admin(user) or (_role(user) is Role.unit_lead and user.unit_id == unit.id)
+
+
+def link_opens(grant: Any, obj: Any) -> bool:
+    """What a one-task link opens: its task, and that task's live evidence; a signed-in user opens
+    nothing through a link's pages (the token in the URL is the only credential there)."""
+    if not isinstance(grant, LinkGrant) or obj is None:
+        return False
+    if isinstance(obj, Evidence):
+        return not obj.is_deleted and obj.task_id == grant.task_id
+    return isinstance(obj, Task) and obj.id == grant.task_id
+
+
+def link_recipient_allowed(task: Task, address: str | None) -> bool:
+    """Whether an email about ``task`` to ``address`` may carry a one-task link: the unit has links
+    on and the address is the unit's (an active person of the unit, or its contact address). Mail
+    to supervisors and leaders carries the signed-in page instead."""
+    if not address or task is None or task.unit is None or not task.unit.links_enabled:
+        return False
+    if task.unit.contact_email and task.unit.contact_email.strip().lower() == address.strip().lower():
+        return True
+    return bool(db.session.scalar(sa.select(sa.exists().where(
+        User.email == address, User.unit_id == task.unit_id, User.role.in_(UNIT_ROLES),
+        User.is_active.is_(True)))))
 
 
 def can_see_progress(user: Any, report: ProgressReport) -> bool:

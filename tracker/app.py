@@ -15,6 +15,7 @@ from tracker.auditlog import views as audit_views
 from tracker.auth import admin_views as admin_user_views
 from tracker.auth import views as auth_views
 from tracker.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from tracker.links import views as link_views
 from tracker.main import views as main_views
 from tracker.notices import views as notice_views
 from tracker.notify import views as notify_views
@@ -119,10 +120,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     for module in (main_views, auth_views, admin_user_views, unit_views, plan_views, task_views, notify_views,
-                   notice_views, report_views, api_views, audit_views):
+                   notice_views, report_views, api_views, audit_views, link_views):
         app.register_blueprint(module.bp)
     # the API's docs and token pages, and its CSRF exemption (bearer tokens are not ambient)
     app.register_blueprint(admin_user_views.imports_bp)
+    app.register_blueprint(link_views.settings_bp)
     api_views.register(app)
     # the session rules of 等保 (idle timeout, forced password change, second factor) and their page helper
     auth_views.register(app)

@@ -55,7 +55,13 @@ def record(
     now: datetime | None = None,
     object_type: str | None = None,
 ) -> AuditEntry:
-    """Add an audit entry to the current transaction (the caller commits)."""
+    """Add an audit entry to the current transaction (the caller commits).
+
+    An actor that is not a user (a one-task link) carries ``audit_data``, what to record about it.
+    """
+    extra = getattr(actor, "audit_data", None)
+    if extra:
+        data = {**(data or {}), **extra}
     entry = AuditEntry(
         at=now or utcnow(),
         actor_id=getattr(actor, "id", None),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -98,7 +98,7 @@ class TaskMaker:
 
     def __call__(self, unit, due_on: date, *, owner=None, state: TaskState = TaskState.assigned,
                  period: ReportingPeriod = ReportingPeriod.once, text: str = "完成年度重点项目建设。",
-                 plan=None, supervisor=None) -> Task:
+                 plan=None, supervisor=None, acknowledged: bool = True) -> Task:
         if plan is None:
             if self.plan is None:
                 self.plan = self.make.plan(supervisor=supervisor)
@@ -110,7 +110,9 @@ class TaskMaker:
         self.db.session.flush()
         task = Task(measure_id=measure.id, plan_id=plan.id, unit_id=unit.id, owner_id=owner.id if owner else None,
                     state=state, due_on=due_on, original_due_on=due_on, assigned_on=date(2026, 1, 10),
-                    reporting_period=period)
+                    reporting_period=period,
+                    # 签收 on the day it was handed over: these tasks test the deadline reminders
+                    acknowledged_at=datetime(2026, 1, 10, 2, 0, tzinfo=UTC) if acknowledged else None)
         self.db.session.add(task)
         self.db.session.commit()
         return task

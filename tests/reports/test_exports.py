@@ -18,11 +18,11 @@ NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
 
 ROWS = [
     [1, "2026年重点工作方案", "1", "成立工作专班，明确责任分工。", "东城区", "牵头", "张三", date(2026, 2, 15), None,
-     "办理中", "绿灯", "=HYPERLINK(\"http://example.cn\")", 2, 0],
+     "办理中", "绿灯", "=HYPERLINK(\"http://example.cn\")", 2, 0, "2026-02-01 09:30"],
     [2, "计划<二>&“引号”", "", "  前后有空格\n第二行  ", "西城区", "配合", "", date(2026, 3, 1), date(2026, 4, 30),
-     "已退回", "黄灯", "+1 -2 @x\tTab", 0, 3],
+     "已退回", "黄灯", "+1 -2 @x\tTab", 0, 3, "未签收"],
     [3, "控制字符\x01\x0b被去掉", "3", "-5", "西城区", "牵头", "", date(2026, 12, 31), None, "已办结", "绿灯", "",
-     0, 0],
+     0, 0, ""],
 ]
 
 
@@ -36,11 +36,12 @@ def test_values_types_freeze_widths_and_autofilter(app):
     sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
     assert sheet.title == "任务台账"
     assert [c.value for c in sheet[1]] == ["序号", "计划", "编号", "工作任务", "责任单位", "牵头/配合", "责任人",
-                                           "原定时限", "延期时限", "状态", "灯号", "最新进展", "佐证材料数", "退回次数"]
+                                           "原定时限", "延期时限", "状态", "灯号", "最新进展", "佐证材料数", "退回次数",
+                                           "签收时间"]
     assert sheet["A1"].font.b and sheet["A1"].fill.fgColor.rgb.endswith("F2F2F2")
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:N4"
-    assert sheet.max_row == 4 and sheet.max_column == 14
+    assert sheet.auto_filter.ref == "A1:O4"
+    assert sheet.max_row == 4 and sheet.max_column == 15
     assert sheet.column_dimensions["D"].width == 50
     first, second, third = (list(r) for r in sheet.iter_rows(min_row=2))
     assert first[0].value == 1 and first[0].data_type == "n"
@@ -56,6 +57,7 @@ def test_values_types_freeze_widths_and_autofilter(app):
     assert second[3].value == "  前后有空格\n第二行  "
     assert third[1].value == "控制字符被去掉"
     assert second[2].value is None and second[13].value == 3
+    assert first[14].value == "2026-02-01 09:30" and second[14].value == "未签收"
 
 
 def test_package_parts_and_relationships(app):

@@ -90,14 +90,17 @@ def test_ledger_xlsx_headers_frozen_pane_dates_and_formula_guard(auth, people, s
     sheet = open_xlsx(response.data)
     header = [c.value for c in sheet[1]]
     assert header == ["序号", "计划", "编号", "工作任务", "责任单位", "牵头/配合", "责任人", "原定时限", "延期时限",
-                      "状态", "灯号", "最新进展", "佐证材料数", "退回次数"]
+                      "状态", "灯号", "最新进展", "佐证材料数", "退回次数", "签收时间"]
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:N9"
+    assert sheet.auto_filter.ref == "A1:O9"
     assert sheet.max_row == 9
     assert isinstance(sheet["H2"].value, datetime) and sheet["H2"].number_format == "yyyy-mm-dd"
     rows = {(r[3].value, r[4].value): r for r in sheet.iter_rows(min_row=2)}
     first = rows[("成立工作专班，明确责任分工。", "东城区")]
     assert first[12].value == 2  # evidence count
+    # the last column is the 签收 time: blank for a closed task never acknowledged, 未签收 for an open one
+    assert first[14].value is None
+    assert rows[("每季度召开一次推进会。", "西城区")][14].value == "未签收"
     # the task with an extension shows both deadlines
     extended = [r for r in sheet.iter_rows(min_row=2) if r[8].value is not None]
     assert len(extended) == 1 and extended[0][8].value > extended[0][7].value

@@ -143,7 +143,9 @@ def test_rollup_review_queue_and_timeline(db, people, plan, measures, now, make)
     assert queries.measure_rollup(plan.id) == {measures[0].id: (1, 2)}
     kinds = [(item.kind, item.action) for item in queries.task_timeline(mine)]
     assert kinds[0] == ("audit", "task.assigned")
-    assert kinds[2:4] == [("report", ""), ("evidence", "")]
+    # starting acknowledged the task (签收) on the way
+    assert kinds[1:3] == [("audit", "task.acknowledged"), ("audit", "task.started")]
+    assert kinds[3:5] == [("report", ""), ("evidence", "")]
     assert kinds[-1] == ("audit", "task.approved")
 
 

@@ -66,7 +66,9 @@ def test_assign_queues_mail_for_unit_leads_and_owner_once(db, people, plan, meas
     rows = list(db.session.scalars(sa.select(OutboxEmail).order_by(OutboxEmail.id)))
     assert {r.recipient_id for r in rows} == {people.lead.id, people.member.id}
     assert all(r.kind == "task_assigned" for r in rows)
-    assert f"/tasks/{tasks[0].id}" in rows[0].body_text
+    # the unit's mail carries a one-task link; the in-app notice the signed-in page
+    assert "/l/" in rows[0].body_text
+    assert db.session.scalars(sa.select(Notification.link)).first().endswith(f"/tasks/{tasks[0].id}")
     assert "交办" in rows[0].subject and "您收到这封邮件，是因为" in rows[0].body_text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 2
     assign(owner_by_unit={people.unit.id: people.member.id})  # the same fact again: nothing new
@@ -121,7 +123,7 @@ def test_full_workflow_with_return(db, people, task, now):
     db.session.commit()
     assert task.state is TaskState.completed and task.completed_at == now
     assert actions(db, task) == [
-        "task.assigned", "task.started", "task.evidence_added", "task.submitted", "task.returned",
+        "task.assigned", "task.acknowledged", "task.started", "task.evidence_added", "task.submitted", "task.returned",
         "task.started", "task.progress", "task.submitted", "task.approved",
     ]
     kinds = set(db.session.scalars(sa.select(OutboxEmail.kind)))

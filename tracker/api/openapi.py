@@ -75,6 +75,8 @@ OPERATIONS: list[Operation] = [
     Operation("get", "/tasks/{task_id}", "getTask", "任务详情", "tasks", "Task"),
     Operation("post", "/tasks/{task_id}/transitions", "transitionTask", "开始、报送、办结、退回或撤销任务",
               "tasks", "Task", body="TransitionCreate"),
+    Operation("post", "/tasks/{task_id}/acknowledgement", "acknowledgeTask", "签收任务（责任单位确认收到）",
+              "tasks", "Task"),
     Operation("get", "/tasks/{task_id}/progress", "listProgress", "任务的进展反馈", "progress", "ProgressList"),
     Operation("post", "/tasks/{task_id}/progress", "reportProgress", "报送进展", "progress", "ProgressReport",
               status=201, body="ProgressCreate"),

@@ -19,6 +19,7 @@ from tracker.notices.models import NoticeItem, SupervisionNotice
 from tracker.plans.models import Measure, Plan, PlanState
 from tracker.tasks import lights
 from tracker.tasks.models import (
+    AckVia,
     Evidence,
     ExtensionRequest,
     ExtensionState,
@@ -111,6 +112,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "return_count": {"type": "integer"},
         "last_progress_text": _nullable(TEXT), "last_progress_at": _nullable(DATETIME),
         "submitted_at": _nullable(DATETIME), "completed_at": _nullable(DATETIME),
+        "acknowledged_at": _nullable(DATETIME),
+        "acknowledged_via": _nullable({"type": "string", "enum": _values(AckVia)}),
         "version": {"type": "integer"},
     }),
     "TaskPage": _obj({
@@ -328,7 +331,8 @@ def task_json(task: Task, today: date) -> dict[str, Any]:
         "evidence_required": task.evidence_required, "progress_percent": task.progress_percent,
         "return_count": task.return_count, "last_progress_text": task.last_progress_text,
         "last_progress_at": _dt(task.last_progress_at), "submitted_at": _dt(task.submitted_at),
-        "completed_at": _dt(task.completed_at), "version": task.version,
+        "completed_at": _dt(task.completed_at), "acknowledged_at": _dt(task.acknowledged_at),
+        "acknowledged_via": task.acknowledged_via.value if task.acknowledged_via else None, "version": task.version,
     }
 
 

@@ -50,7 +50,7 @@ from tracker.plans.models import Plan, PlanState
 from tracker.tasks import queries as task_queries
 from tracker.tasks import services as task_services
 from tracker.tasks import storage
-from tracker.tasks.models import Evidence, ExtensionRequest, ReportingPeriod, Task, TaskState, UnitRole
+from tracker.tasks.models import AckVia, Evidence, ExtensionRequest, ReportingPeriod, Task, TaskState, UnitRole
 from tracker.units import services as unit_services
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -341,6 +341,16 @@ def transition_task(task_id: int):
     body = _body("TransitionCreate")
     task_services.check_version(task, body.get("version"))
     task_services.transition(task, body["action"], actor=_user(), note=body.get("note", ""), now=utcnow())
+    db.session.commit()
+    return jsonify(schemas.task_json(task, _today()))
+
+
+@bp.post("/tasks/<int:task_id>/acknowledgement")
+@access.protects("task_id", access.can_see_task, access.may_acknowledge)
+def acknowledge_task(task_id: int):
+    """签收, by the same rule as the task page; a second 签收 answers 409."""
+    task = _task_or_404(task_id)
+    task_services.acknowledge(task, actor=_user(), now=utcnow(), via=AckVia.api)
     db.session.commit()
     return jsonify(schemas.task_json(task, _today()))
 

@@ -16,8 +16,10 @@ from flask_babel import force_locale
 
 from tracker.db import insert_ignoring, utcnow
 from tracker.extensions import db
+from tracker.links import services as link_services
 from tracker.notify import channels
 from tracker.notify.models import Channel, Notification, OutboxEmail, OutboxStatus
+from tracker.tasks.models import Task
 
 
 def _clean_header(value: str) -> str:
@@ -93,14 +95,20 @@ def queue(user: Any, message: Message, dedupe_key: str, *, now: datetime | None 
     The in-app notice is written only when the email row is new, so the two never disagree.
     """
     now = now or utcnow()
+    address = getattr(user, "email", None) if email else None
+    link = message.link
+    if message.task_id is not None and address:
+        if db.session.scalar(sa.select(OutboxEmail.id).where(OutboxEmail.dedupe_key == dedupe_key[:200])):
+            return None
+        # the email carries the task's one-task link (or the signed-in page, per the unit's setting)
+        link = link_services.task_link(db.session.get(Task, message.task_id), address, now)
     # in the recipient's language, whoever's action queued it; lazy subjects and reasons follow
     with force_locale(getattr(user, "locale", None) or current_app.config["BABEL_DEFAULT_LOCALE"]):
         reason = str(message.reason)
-        context = {"user": user, "reason": reason, "link": message.link, **message.context}
+        context = {"user": user, "reason": reason, "link": link, **message.context}
         subject = _clean_header(str(message.subject))
         body_text = render_template(f"email/{message.template}.txt", **context)
         body_html = render_template(f"email/{message.template}.html", **context)
-    address = getattr(user, "email", None) if email else None
     values = row_values(dedupe_key=dedupe_key, address=address, recipient_id=getattr(user, "id", None),
                         subject=subject, body_text=body_text, body_html=body_html, reason=reason,
                         kind=message.kind, now=now, cc=message.cc, attachments=message.attachments,
@@ -109,6 +117,9 @@ def queue(user: Any, message: Message, dedupe_key: str, *, now: datetime | None 
     if new_id is None:
         return None
     if getattr(user, "id", None) is not None:
+        # the in-app copy points to the signed-in page: a one-task link's token lives only in the email
+        if link and link != message.link:
+            body_text = body_text.replace(link, message.link or "")
         db.session.add(Notification(user_id=user.id, kind=message.kind, title=values["subject"],
                                     body=body_text, link=message.link, task_id=message.task_id,
                                     created_at=now))

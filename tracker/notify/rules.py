@@ -165,3 +165,16 @@ def notice_chase_fact(notice_id: int, reply_by: date, today: date, chase_days: i
     return Fact("notice_chase", f"notice-chase:{notice_id}:{index}",
                 NN_("督办单反馈已逾期%(days)d天", "督办单反馈已逾期%(days)d天"), NOTICE_UNIT, notice_id=notice_id,
                 values=(("days", days_over),))
+
+
+def ack_fact(task_id: int, assigned_on: date, today: date, remind_workdays: int) -> Fact | None:
+    """签收提醒: a task its unit has not acknowledged ``remind_workdays`` working days after it was
+    handed over; once per handing (the key carries the hand-over date)."""
+    if remind_workdays <= 0:
+        return None
+    due = workdays.nth_workday_after(assigned_on, remind_workdays)
+    if today < due:
+        return None
+    return Fact("task_unacknowledged", f"task-ack:{task_id}:{assigned_on}", NN_(
+        "交办已超过%(days)d个工作日仍未签收", "交办已超过%(days)d个工作日仍未签收"), ASSIGNEE, task_id=task_id,
+        values=(("days", remind_workdays),))

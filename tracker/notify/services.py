@@ -15,18 +15,20 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale, get_locale, get_translations
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from tracker import access, audit, timeutil
 from tracker.auth.models import DigestMode, User
 from tracker.db import insert_ignoring
 from tracker.errors import Conflict
 from tracker.extensions import db
+from tracker.links import services as link_services
 from tracker.notices.models import NoticeItem, NoticeKind, SupervisionNotice
 from tracker.notify import channels, digests, links, rules
 from tracker.notify.models import Notification, OutboxEmail, OutboxStatus
 from tracker.notify.outbox import row_values
 from tracker.plans.models import Measure, Plan
-from tracker.tasks.models import OPEN_STATES, ProgressReport, ReportingPeriod, Task
+from tracker.tasks.models import OPEN_STATES, ProgressReport, RefusalState, ReportingPeriod, Task, TaskRefusal
 from tracker.units.models import Unit
 
 _outbox = OutboxEmail.__table__
@@ -42,6 +44,7 @@ KIND_LABELS = {
     "task_escalation": N_("超期督办"),
     "task_report": N_("进展报送提醒"),
     "notice_chase": N_("督办单催办"),
+    "task_unacknowledged": N_("签收提醒"),
 }
 #: reminder subjects: the kind, then why and the task, or the notice and why
 TASK_SUBJECT = N_("【%(label)s】%(reason)s：%(what)s")
@@ -119,12 +122,21 @@ def queue_bulk(items: list[Pending], *, now: datetime, catalog: _SweepCatalog | 
 
     values = []
     by_key: dict[str, Pending] = {}
+    links: dict[str, str | None] = {}
     locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    task_ids = {item.task_id for item in items if item.task_id is not None and getattr(item.user, "email", None)}
+    tasks = {t.id: t for t in db.session.scalars(sa.select(Task).where(Task.id.in_(task_ids))
+                                                   .options(selectinload(Task.unit)))} if task_ids else {}
     for item in items:
         if item.dedupe_key in by_key:
             continue
         by_key[item.dedupe_key] = item
-        context = {"user": item.user, "reason": item.reason, "link": item.link, "gettext": gettext, "_": gettext,
+        link = item.link
+        if item.task_id in tasks:
+            # the email carries the task's one-task link (or the signed-in page, per the unit's setting)
+            link = link_services.task_link(tasks[item.task_id], item.user.email, now)
+        links[item.dedupe_key] = link
+        context = {"user": item.user, "reason": item.reason, "link": link, "gettext": gettext, "_": gettext,
                    "current_locale": locale, **item.context}
         bodies = []
         for ext in ("txt", "html"):
@@ -145,8 +157,13 @@ def queue_bulk(items: list[Pending], *, now: datetime, catalog: _SweepCatalog | 
     for row in values:
         item = by_key[row["dedupe_key"]]
         if row["dedupe_key"] in inserted and row["recipient_id"] is not None:
+            body = row["body_text"]
+            link = links.get(row["dedupe_key"])
+            if link and link != item.link:
+                # the in-app copy points to the signed-in page: a link's token lives only in the email
+                body = body.replace(link, item.link or "")
             notes.append({"user_id": row["recipient_id"], "kind": item.kind, "title": row["subject"],
-                          "body": row["body_text"], "link": item.link, "task_id": item.task_id,
+                          "body": body, "link": item.link, "task_id": item.task_id,
                           "created_at": now, "read_at": None})
     if notes:
         db.session.execute(sa.insert(_notification), notes)
@@ -236,6 +253,20 @@ def run_reminders(*, now: datetime) -> SweepResult:
                                      reported=bool(period) and (row.id, period[0]) in reported)
             if fact:
                 task_info[row.id] = row
+                facts.append(fact)
+    ack_days = int(config.get("ACK_REMIND_WORKDAYS", 2))
+    if ack_days > 0:
+        # 未签收 after N working days (at least N calendar days); a pending 退回交办 waits for its ruling
+        ack_rows = db.session.execute(
+            sa.select(Task.id, Task.due_on, Task.owner_id, Task.unit_id, Task.plan_id, Task.measure_id,
+                      Task.assigned_on)
+            .where(Task.unacknowledged_condition(), Task.assigned_on <= today - timedelta(days=ack_days),
+                   ~sa.exists().where(TaskRefusal.task_id == Task.id, TaskRefusal.state == RefusalState.pending))
+        ).all()
+        for row in ack_rows:
+            fact = rules.ack_fact(row.id, row.assigned_on, today, ack_days)
+            if fact:
+                task_info.setdefault(row.id, row)
                 facts.append(fact)
     notices = _unanswered_notices(today)
     for notice in notices.values():

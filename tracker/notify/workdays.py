@@ -47,3 +47,15 @@ def next_workday(day: date) -> date:
             return day
         day += timedelta(days=1)
     return day
+
+
+def nth_workday_after(day: date, n: int) -> date:
+    """The ``n``-th working day after ``day`` (``day`` itself not counted); ``day`` when n <= 0."""
+    found = 0
+    for _ in range(n * 3 + 40):
+        if found >= n:
+            return day
+        day += timedelta(days=1)
+        if is_workday(day):
+            found += 1
+    return day

@@ -21,7 +21,8 @@ from flask_babel import gettext as _
 from openpyxl.utils import get_column_letter
 
 from tracker.tasks.labels import light_label, role_label, state_label
-from tracker.tasks.models import TaskState, UnitRole
+from tracker.tasks.models import OPEN_STATES, TaskState, UnitRole
+from tracker.timeutil import to_local
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "yyyy-mm-dd"
@@ -29,27 +30,34 @@ DATE_FORMAT = "yyyy-mm-dd"
 
 def headers() -> list[str]:
     return [_("序号"), _("计划"), _("编号"), _("工作任务"), _("责任单位"), _("牵头/配合"), _("责任人"),
-            _("原定时限"), _("延期时限"), _("状态"), _("灯号"), _("最新进展"), _("佐证材料数"), _("退回次数")]
+            _("原定时限"), _("延期时限"), _("状态"), _("灯号"), _("最新进展"), _("佐证材料数"), _("退回次数"),
+            _("签收时间")]
 
 
 #: widths in Excel character units; a Chinese character is about two
-COLUMN_WIDTHS = [6, 24, 8, 50, 18, 10, 10, 12, 12, 10, 8, 40, 11, 9]
+COLUMN_WIDTHS = [6, 24, 8, 50, 18, 10, 10, 12, 12, 10, 8, 40, 11, 9, 17]
 
 
 def ledger_values(rows: Iterable[Any]) -> Iterator[list[Any]]:
-    """Each ledger query row (``queries.ledger_query``'s columns, in order) as the 14 cell values,
-    dates kept as dates."""
+    """Each ledger query row (``queries.ledger_query``'s columns, in order) as the 15 cell values,
+    dates kept as dates; the 签收 time as local text, 未签收 for an open task not acknowledged."""
     # labels translated once per export, not once per row
+    waiting = _("未签收")
+    open_states = set(OPEN_STATES)
     states = {s: state_label(s) for s in TaskState}
     roles = {r: role_label(r) for r in UnitRole}
     lights = {k: light_label(k) for k in ("red", "yellow", "green", "none")}
     # unpacked by position: a Row's attribute lookups cost more than the rest of the row
     for n, (_id, plan_title, number, text, unit_name, role, owner_name, original_due_on, due_on, state, light,
-            progress, evidence_count, return_count) in enumerate(rows, start=1):
+            progress, evidence_count, return_count, acknowledged_at) in enumerate(rows, start=1):
+        if acknowledged_at is not None:
+            acknowledged = to_local(acknowledged_at).strftime("%Y-%m-%d %H:%M")
+        else:
+            acknowledged = waiting if state in open_states else ""
         yield [
             n, plan_title, number or "", text, unit_name, roles[role], owner_name or "", original_due_on,
             due_on if due_on != original_due_on else None, states[state], lights.get(light, light),
-            progress or "", evidence_count, return_count,
+            progress or "", evidence_count, return_count, acknowledged,
         ]
 
 

@@ -263,6 +263,9 @@ class Dashboard:
     overall: Tally
     plans: list[tuple[PlanRef, Tally]]
     units: list[tuple[UnitRef, Tally]]
+    #: 未签收: open tasks their unit has not acknowledged, and the longest wait in days
+    unacknowledged: int = 0
+    longest_wait_days: int | None = None
 
 
 # a tally as a flat list while folding group rows (list indexes are cheaper than Tally attributes)
@@ -330,7 +333,15 @@ def dashboard(user: User, now: datetime, plan_id: int | None = None) -> Dashboar
         sa.select(Plan.id, Plan.title).where(Plan.id.in_(list(per_plan))))} if per_plan else {}
     units = {r.id: UnitRef(r.id, r.name, r.sort_order) for r in db.session.execute(
         sa.select(Unit.id, Unit.name, Unit.sort_order).where(Unit.id.in_(list(per_unit))))} if per_unit else {}
+    waiting = sa.select(sa.func.count(), sa.func.min(Task.assigned_on)).select_from(Task).where(
+        Task.unacknowledged_condition(), task_visibility(user))
+    if plan_id is not None:
+        waiting = waiting.where(Task.plan_id == plan_id)
+    unacknowledged, oldest = db.session.execute(waiting).one()
+    today = timeutil.local_today(now)
     return Dashboard(
+        unacknowledged=int(unacknowledged or 0),
+        longest_wait_days=(today - oldest).days if oldest is not None else None,
         overall=_to_tally(overall),
         plans=[(plans[pid], _to_tally(per_plan[pid])) for pid in sorted(per_plan) if pid in plans],
         units=[(units[uid], _to_tally(per_unit[uid]))
@@ -490,7 +501,7 @@ def ledger_query(user: User, filters: TaskFilters, now: datetime) -> sa.Select:
             Task.id, Plan.title.label("plan_title"), Measure.number, Measure.text, Unit.name.label("unit_name"),
             Task.role, owner.name.label("owner_name"), Task.original_due_on, Task.due_on, Task.state,
             light_expression(today, warning_days()).label("light"), Task.last_progress_text,
-            sa.func.coalesce(evidence.c.n, 0).label("evidence_count"), Task.return_count,
+            sa.func.coalesce(evidence.c.n, 0).label("evidence_count"), Task.return_count, Task.acknowledged_at,
         )
         .join(Plan, Plan.id == Task.plan_id).join(Measure, Measure.id == Task.measure_id)
         .join(Unit, Unit.id == Task.unit_id)

@@ -2,7 +2,8 @@
 
 Query parameters: state, open (1: not completed or cancelled), plan_id, unit_id, light
 (red|yellow|green), overdue (1), due_within
-(days; the list's own select sends ``due=overdue|7|15|30``), key (1), q (text in the measure).
+(days; the list's own select sends ``due=overdue|7|15|30``), key (1), unacknowledged (1: 未签收),
+q (text in the measure).
 A value that makes no sense raises FilterError with a message for the user.
 """
 
@@ -42,6 +43,8 @@ class TaskFilters:
     overdue: bool = False
     due_within: int | None = None
     key: bool = False
+    #: 未签收: open and not yet acknowledged
+    unacknowledged: bool = False
     q: str | None = None
 
     @property
@@ -65,6 +68,8 @@ class TaskFilters:
             args["overdue"] = 1
         if self.key:
             args["key"] = 1
+        if self.unacknowledged:
+            args["unacknowledged"] = 1
         return args
 
 
@@ -115,6 +120,7 @@ def parse_filters(args: Any) -> TaskFilters:
     filters.open = _flag_arg(args, "open", _("未办结"))
     filters.overdue = _flag_arg(args, "overdue", _("已逾期"))
     filters.key = _flag_arg(args, "key", _("重点任务"))
+    filters.unacknowledged = _flag_arg(args, "unacknowledged", _("未签收"))
     raw_due = (args.get("due_within") or "").strip()
     if raw_due:
         filters.due_within = _days(raw_due)
@@ -151,6 +157,8 @@ def filter_conditions(filters: TaskFilters, today: date, warning_days: int = 7) 
                                   Task.due_on <= today + timedelta(days=filters.due_within)))
     if filters.key:
         conditions.append(Task.is_key.is_(True))
+    if filters.unacknowledged:
+        conditions.append(Task.unacknowledged_condition())
     if filters.q:
         conditions.append(Task.measure_id.in_(
             sa.select(Measure.id).where(Measure.text.contains(filters.q, autoescape=True)).scalar_subquery()))

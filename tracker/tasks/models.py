@@ -39,6 +39,16 @@ class ReportingPeriod(enum.Enum):
     yearly = "yearly"
 
 
+class AckVia(enum.Enum):
+    """How a task was acknowledged (签收)."""
+
+    signed_in = "signed_in"
+    link = "link"
+    api = "api"
+    #: tasks already under way when 签收 was introduced
+    backfill = "backfill"
+
+
 class Task(TimestampMixin, db.Model):
     __tablename__ = "task"
     __table_args__ = (
@@ -58,6 +68,8 @@ class Task(TimestampMixin, db.Model):
         sa.Index("ix_task_state_completed", "state", "completed_at", "plan_id", "unit_id"),
         # a unit's list in deadline order: read the first page straight from the index
         sa.Index("ix_task_unit_due_id", "unit_id", "due_on", "id"),
+        # 未签收 counts and lists: the few rows with no acknowledgement, read from the index alone
+        sa.Index("ix_task_unacknowledged", "acknowledged_at", "state", "plan_id", "unit_id", "assigned_on"),
         sa.CheckConstraint("progress_percent >= 0 AND progress_percent <= 100", name="progress_range"),
     )
 
@@ -90,6 +102,16 @@ class Task(TimestampMixin, db.Model):
     completed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     assigned_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    #: 签收: None while the unit has not acknowledged the task (its clock has not started)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    acknowledged_via: Mapped[AckVia | None] = mapped_column(str_enum(AckVia))
+    #: the address of a one-task link that acknowledged it
+    acknowledged_email: Mapped[str | None] = mapped_column(sa.String(254))
+    #: set when the task was cancelled because its unit refused it and it went to another unit
+    replaced_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("task.id", ondelete="SET NULL"))
+    #: the supervisor insisted on a refusal: the unit can no longer refuse this task
+    refusal_closed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: optimistic lock: a concurrent change fails instead of overwriting
     version: Mapped[int] = mapped_column(default=1)
 
@@ -100,6 +122,8 @@ class Task(TimestampMixin, db.Model):
     unit = relationship("Unit")
     owner = relationship("User", foreign_keys=[owner_id])
     assigned_by = relationship("User", foreign_keys=[assigned_by_id])
+    acknowledged_by = relationship("User", foreign_keys=[acknowledged_by_id])
+    replaced_by = relationship("Task", remote_side=[id], foreign_keys=[replaced_by_id])
 
     def __repr__(self) -> str:
         return f"<Task {self.id} measure={self.measure_id} unit={self.unit_id} {self.state.value}>"
@@ -116,6 +140,20 @@ class Task(TimestampMixin, db.Model):
     def overdue_condition(cls, today: date) -> sa.ColumnElement[bool]:
         """``is_overdue`` in SQL, for lists, filters and counts."""
         return sa.and_(cls.state.in_(OPEN_STATES), cls.due_on < today)
+
+    @property
+    def is_acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
+
+    @property
+    def awaits_acknowledgement(self) -> bool:
+        """未签收: open and not yet acknowledged by its unit."""
+        return self.acknowledged_at is None and self.state in OPEN_STATES
+
+    @classmethod
+    def unacknowledged_condition(cls) -> sa.ColumnElement[bool]:
+        """``awaits_acknowledgement`` in SQL."""
+        return sa.and_(cls.acknowledged_at.is_(None), cls.state.in_(OPEN_STATES))
 
     @property
     def is_extended(self) -> bool:
@@ -197,3 +235,40 @@ class ExtensionRequest(db.Model):
     task = relationship("Task")
     requested_by = relationship("User", foreign_keys=[requested_by_id])
     decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+
+class RefusalState(enum.Enum):
+    pending = "pending"
+    #: the supervisor gave the measure to another unit; this task was cancelled
+    reassigned = "reassigned"
+    #: the supervisor kept the task with this unit; final
+    insisted = "insisted"
+
+
+class TaskRefusal(db.Model):
+    """退回交办: a unit says a task is not theirs, and the supervisor's ruling."""
+
+    __tablename__ = "task_refusal"
+    __table_args__ = (sa.Index("ix_task_refusal_state", "state", "task_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    refused_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    #: the address of the one-task link it came through
+    refused_email: Mapped[str | None] = mapped_column(sa.String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[RefusalState] = mapped_column(str_enum(RefusalState), default=RefusalState.pending)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(sa.Text)
+    #: the task the measure went to instead
+    new_task_id: Mapped[int | None] = mapped_column(sa.ForeignKey("task.id", ondelete="SET NULL"))
+
+    task = relationship("Task", foreign_keys=[task_id])
+    new_task = relationship("Task", foreign_keys=[new_task_id])
+    refused_by = relationship("User", foreign_keys=[refused_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+    def __repr__(self) -> str:
+        return f"<TaskRefusal {self.id} task={self.task_id} {self.state.value}>"

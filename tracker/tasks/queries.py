@@ -24,11 +24,14 @@ from tracker.plans.models import Measure, MeasureKind, Plan
 from tracker.tasks.filters import TaskFilters, filter_conditions
 from tracker.tasks.lights import light_expression, light_for
 from tracker.tasks.models import (
+    OPEN_STATES,
     Evidence,
     ExtensionRequest,
     ExtensionState,
     ProgressReport,
+    RefusalState,
     Task,
+    TaskRefusal,
     TaskState,
     UnitRole,
 )
@@ -130,6 +133,10 @@ class MatrixCell:
     light: str
     role: str
     due_on: date
+    #: 签收 time; None while the unit has not acknowledged
+    acknowledged_at: datetime | None = None
+    #: days an open, unacknowledged task has waited since it was handed over
+    waiting_days: int | None = None
 
 
 @dataclass
@@ -150,14 +157,16 @@ def plan_matrix(plan: Plan, user: Any, today: date | None = None, warning_days: 
         sa.select(Measure).where(Measure.plan_id == plan.id).order_by(Measure.position, Measure.id)))
     rows = db.session.execute(
         sa.select(Task.id, Task.measure_id, Task.unit_id, Task.state, Task.role, Task.due_on,
-                  light_expression(today, warning_days))
+                  light_expression(today, warning_days), Task.acknowledged_at, Task.assigned_on)
         .where(Task.plan_id == plan.id, visible_condition(user))
     ).all()
     cells: dict[tuple[int, int], MatrixCell] = {}
     rollup: dict[int, list[int]] = {}
-    for task_id, measure_id, unit_id, state, role, due_on, light in rows:
+    for task_id, measure_id, unit_id, state, role, due_on, light, acknowledged_at, assigned_on in rows:
+        waiting = (today - assigned_on).days if acknowledged_at is None and state in OPEN_STATES else None
         cells[(measure_id, unit_id)] = MatrixCell(task_id=task_id, state=state, light=light, role=role.value,
-                                                  due_on=due_on)
+                                                  due_on=due_on, acknowledged_at=acknowledged_at,
+                                                  waiting_days=waiting)
         if state is not TaskState.cancelled:
             counts = rollup.setdefault(measure_id, [0, 0])
             counts[1] += 1
@@ -200,10 +209,14 @@ class TimelineItem:
     obj: Any = None
 
 
-def _row_item(kind: str, row: ProgressReport | Evidence) -> TimelineItem:
-    """A report or a file on the timeline: at its own time, by its author."""
+def _row_item(kind: str, row: ProgressReport | Evidence, data: dict[str, Any] | None = None) -> TimelineItem:
+    """A report or a file on the timeline: at its own time, by its author (or the link it came through)."""
     actor = row.author if isinstance(row, ProgressReport) else row.uploader
-    return TimelineItem(at=row.created_at, kind=kind, actor=actor, obj=row)
+    return TimelineItem(at=row.created_at, kind=kind, actor=actor, obj=row, data=data or {})
+
+
+#: what a reassigned task shows of the refused task it replaces: the measure's history
+EARLIER_ACTIONS = ("task.assigned", "task.acknowledged", "task.refused", "task.refusal_reassigned")
 
 
 def task_timeline(task: Task) -> list[TimelineItem]:
@@ -230,10 +243,18 @@ def task_timeline(task: Task) -> list[TimelineItem]:
             kind, key, rows = kept[entry.action]
             row = rows.pop(data.get(key), None)
             if row is not None:
-                keyed.append((row.created_at, seq, _row_item(kind, row)))
+                keyed.append((row.created_at, seq, _row_item(kind, row, data)))
             continue
         keyed.append((entry.at, seq, TimelineItem(at=entry.at, kind="audit", actor=entry.actor,
                                                   action=entry.action, data=data)))
+    earlier = db.session.scalar(sa.select(Task).where(Task.replaced_by_id == task.id))
+    if earlier is not None:
+        for seq, entry in enumerate(db.session.scalars(sa.select(AuditEntry).where(
+                AuditEntry.object_type == "task", AuditEntry.object_id == earlier.id,
+                AuditEntry.action.in_(EARLIER_ACTIONS)).order_by(AuditEntry.id)), start=-(1 << 20)):
+            data = {**(entry.data or {}), "earlier_unit": earlier.unit.name}
+            keyed.append((entry.at, seq, TimelineItem(at=entry.at, kind="audit", actor=entry.actor,
+                                                      action=entry.action, data=data)))
     # reports and files without their audit entry come after, reports first
     tail = 1 << 30
     for rank, (kind, _key, rows) in enumerate(kept.values(), start=1):
@@ -367,3 +388,18 @@ def unmatched_names(plan: Plan, units: UnitDirectory) -> list[tuple[str, int]]:
                     seen.add(name)
                     counts[name] = counts.get(name, 0) + 1
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def pending_refusals(user: Any) -> list[TaskRefusal]:
+    """退回交办 waiting for ``user``'s ruling, oldest first."""
+    return list(db.session.scalars(
+        sa.select(TaskRefusal).join(Task, Task.id == TaskRefusal.task_id)
+        .where(TaskRefusal.state == RefusalState.pending, access.refusal_condition(user))
+        .options(selectinload(TaskRefusal.task).selectinload(Task.unit),
+                 selectinload(TaskRefusal.task).selectinload(Task.measure))
+        .order_by(TaskRefusal.id)))
+
+
+def task_refusals(task: Task) -> list[TaskRefusal]:
+    return list(db.session.scalars(sa.select(TaskRefusal).where(TaskRefusal.task_id == task.id)
+                                   .order_by(TaskRefusal.id)))

@@ -25,6 +25,8 @@ from tracker.auth.models import User
 from tracker.auth.permissions import PermissionDenied
 from tracker.errors import Conflict, TooLarge, UserError
 from tracker.extensions import db
+from tracker.links import services as link_services
+from tracker.links.models import LinkGrant
 from tracker.notify import links
 from tracker.notify.outbox import Message, queue, queue_channels
 from tracker.plans.models import Measure, MeasureKind, Plan
@@ -32,12 +34,15 @@ from tracker.tasks import permissions, storage
 from tracker.tasks.labels import state_label
 from tracker.tasks.models import (
     OPEN_STATES,
+    AckVia,
     Evidence,
     ExtensionRequest,
     ExtensionState,
     ProgressReport,
+    RefusalState,
     ReportingPeriod,
     Task,
+    TaskRefusal,
     TaskState,
     UnitRole,
 )
@@ -336,6 +341,8 @@ def _apply_assignments(plan: Plan, entries: list[Assignment], measures: dict[int
             if owner is not None:
                 task.owner_id = owner.id
             updated[id(task)] = before
+            # a new assignment replaces what earlier emails said: their links stop working
+            link_services.revoke_all(task, link_services.REVOKED_BY_ASSIGNMENT, now)
         task.measure, task.unit, task.plan = measures[measure_id], units[unit_id], plan
         if owner is not None:
             task.owner = owner
@@ -376,6 +383,7 @@ def start(task: Task, *, actor: User, now: datetime) -> Task:
     """The unit starts work (开始办理)."""
     _require(permissions.can_work_on(actor, task))
     previous = _move(task, TaskState.in_progress)
+    _acknowledge_implicitly(task, actor, now)
     _flush()
     audit.record(actor, "task.started", task, {"from": previous}, now=now)
     return task
@@ -398,6 +406,7 @@ def submit(task: Task, *, actor: User, note: str = "", now: datetime) -> Task:
         raise TaskError(_("该任务需要佐证材料，请先上传至少一份材料再提交。"))
     previous = _move(task, TaskState.submitted)
     task.submitted_at = now
+    _acknowledge_implicitly(task, actor, now)
     _flush()
     audit.record(actor, "task.submitted", task, {"from": previous, "note": note}, now=now)
     _notify(_supervisor_recipients(task), task, kind="task_submitted",
@@ -443,6 +452,7 @@ def cancel(task: Task, *, actor: User, reason: str, now: datetime) -> Task:
     reason = _clean_text(reason, required=True, message=_("请填写撤销原因。"))
     previous = _move(task, TaskState.cancelled)
     task.cancelled_at = now
+    link_services.revoke_all(task, link_services.REVOKED_BY_CANCEL, now)
     _flush()
     audit.record(actor, "task.cancelled", task, {"reason": reason, "from": previous}, now=now)
     _notify(_unit_recipients(task), task, kind="task_cancelled",
@@ -459,6 +469,11 @@ def reopen(task: Task, *, actor: User, now: datetime) -> Task:
         raise StateConflict(_("任务当前为“%(state)s”，不能执行此操作。", state=state_label(task.state)))
     cancelled_at = task.cancelled_at
     task.state, task.cancelled_at, task.assigned_on = TaskState.assigned, None, local_today(now)
+    # handed out anew: the unit acknowledges it again, and may refuse it again
+    task.acknowledged_at = task.acknowledged_by_id = task.acknowledged_via = task.acknowledged_email = None
+    task.refusal_closed = False
+    task.replaced_by_id = None
+    link_services.revoke_all(task, link_services.REVOKED_BY_ASSIGNMENT, now)
     _touch(task, now)
     _flush()
     audit.record(actor, "task.reopened", task,
@@ -480,12 +495,17 @@ def available_actions(user: Any, task: Task, today: date | None = None) -> set[s
     shows (the services still check)."""
     allowed = ALLOWED_TRANSITIONS.get(task.state, set())
     actions: set[str] = set()
+    today = today or local_today(utcnow())
+    if permissions.can_work_on(user, task) and task.awaits_acknowledgement:
+        actions.add("acknowledge")
+        if access.may_refuse(user, task) and may_still_refuse(task, today):
+            actions.add("refuse")
     if permissions.can_work_on(user, task):
         actions |= {a for a in ("start", "submit") if _TARGETS[a] in allowed}
         if task.state in WORKING_STATES:
             actions |= {"progress", "evidence"}
             # more time is asked for before the deadline (request_extension refuses it after)
-            if (today or local_today(utcnow())) <= task.due_on:
+            if today <= task.due_on:
                 actions.add("extension")
         if permissions.can_lead(user, task):
             actions.add("owner")
@@ -511,6 +531,179 @@ def transition(task: Task, action: str, *, actor: User, note: str = "", now: dat
     raise TaskError(_("未知的操作。"))
 
 
+# -- 签收 and 退回交办 -------------------------------------------------------------------------
+
+def _ack_via(actor: Any, via: AckVia | None) -> AckVia:
+    if isinstance(actor, LinkGrant):
+        return AckVia.link
+    return via or AckVia.signed_in
+
+
+def _set_acknowledged(task: Task, actor: Any, via: AckVia, now: datetime) -> None:
+    task.acknowledged_at = now
+    task.acknowledged_by_id = getattr(actor, "id", None)
+    task.acknowledged_via = via
+    task.acknowledged_email = actor.email if isinstance(actor, LinkGrant) else None
+    # the unit's clock (the expected pace, the reporting periods) starts at 签收; the deadline stays
+    task.assigned_on = max(task.assigned_on, local_today(now))
+
+
+def acknowledge(task: Task, *, actor: Any, now: datetime, via: AckVia | None = None) -> Task:
+    """The unit acknowledges receipt of the task (签收); its clock starts now, its deadline stays."""
+    _require(access.may_acknowledge(actor, task))
+    if task.acknowledged_at is not None:
+        raise StateConflict(_("该任务已签收，无需重复签收。"))
+    if not task.is_open:
+        raise StateConflict(_("任务当前为“%(state)s”，不能签收。", state=state_label(task.state)))
+    if pending_refusal(task) is not None:
+        raise StateConflict(_("该任务的退回申请正在等待督办人处理，暂不能签收。"))
+    via = _ack_via(actor, via)
+    _set_acknowledged(task, actor, via, now)
+    _flush()
+    audit.record(actor, "task.acknowledged", task, {"via_channel": via.value}, now=now)
+    return task
+
+
+def _acknowledge_implicitly(task: Task, actor: Any, now: datetime) -> None:
+    """Working on a task acknowledges it: a unit that reports has plainly received it."""
+    if task.acknowledged_at is not None:
+        return
+    if pending_refusal(task) is not None:
+        raise StateConflict(_("该任务的退回申请正在等待督办人处理，暂不能办理。"))
+    via = _ack_via(actor, None)
+    _set_acknowledged(task, actor, via, now)
+    _flush()
+    audit.record(actor, "task.acknowledged", task, {"via_channel": via.value, "implicit": True}, now=now)
+
+
+def pending_refusal(task: Task) -> TaskRefusal | None:
+    if task.id is None:
+        return None
+    # no autoflush: a pending change to the task is flushed by _flush, where a lost race is explained
+    with db.session.no_autoflush:
+        return db.session.scalar(sa.select(TaskRefusal).where(
+            TaskRefusal.task_id == task.id, TaskRefusal.state == RefusalState.pending))
+
+
+def refusal_deadline(task: Task) -> date:
+    """The last day the unit may refuse the task (退回交办): N days after it was handed over."""
+    days = int(current_app.config.get("REFUSAL_WINDOW_DAYS", 3))
+    return date.fromordinal(task.assigned_on.toordinal() + days)
+
+
+def may_still_refuse(task: Task, today: date) -> bool:
+    """Whether the refusal button is worth showing (``refuse`` checks each rule with its message)."""
+    return (task.state is TaskState.assigned and task.acknowledged_at is None and not task.refusal_closed
+            and today <= refusal_deadline(task))
+
+
+def refuse(task: Task, *, actor: User, reason: str, now: datetime) -> TaskRefusal:
+    """The unit says the task is not theirs (退回交办), with a reason, before 签收 and within the window."""
+    _require(access.may_refuse(actor, task))
+    reason = _clean_text(reason, required=True, message=_("请填写退回理由。"))
+    if task.refusal_closed:
+        raise StateConflict(_("督办人已确定由您单位承办此任务，不能再次退回。"))
+    if pending_refusal(task) is not None:
+        raise StateConflict(_("已有一份退回申请在等待督办人处理。"))
+    if task.acknowledged_at is not None:
+        raise StateConflict(_("任务已签收，不能再退回。"))
+    if task.state is not TaskState.assigned:
+        raise StateConflict(_("任务当前为“%(state)s”，不能退回。", state=state_label(task.state)))
+    if local_today(now) > refusal_deadline(task):
+        raise TaskError(_("已超过退回期限（交办后 %(n)d 天内，截至 %(day)s），不能再退回。",
+                          n=int(current_app.config.get("REFUSAL_WINDOW_DAYS", 3)),
+                          day=refusal_deadline(task).isoformat()))
+    refusal = TaskRefusal(task_id=task.id, reason=reason, refused_by_id=actor.id, created_at=now,
+                          state=RefusalState.pending)
+    db.session.add(refusal)
+    _touch(task, now)
+    _flush()
+    audit.record(actor, "task.refused", task, {"refusal_id": refusal.id, "reason": reason}, now=now)
+    _notify(_supervisor_recipients(task), task, kind="task_refused",
+            subject=_l("【退回交办】%(unit)s：%(measure)s", unit=task.unit.name, measure=_short(task.measure.label)),
+            reason=_l("一个责任单位认为交办的任务不属于本单位，等待您改派或坚持交办"), fact=f"{refusal.id}",
+            now=now, actor=actor, refusal=refusal)
+    return refusal
+
+
+def _check_pending(refusal: TaskRefusal) -> None:
+    if refusal.state is not RefusalState.pending:
+        raise StateConflict(_("该退回申请已处理。"))
+
+
+def insist(refusal: TaskRefusal, *, actor: User, note: str = "", now: datetime) -> TaskRefusal:
+    """The supervisor keeps the task with the unit; final: the unit cannot refuse it again."""
+    task = refusal.task
+    _require(access.may_decide_refusal(actor, refusal))
+    _check_pending(refusal)
+    note = _clean_text(note, required=False, message="")
+    refusal.state = RefusalState.insisted
+    refusal.decided_by_id, refusal.decided_at, refusal.decision_note = actor.id, now, note or None
+    task.refusal_closed = True
+    _touch(task, now)
+    _flush()
+    audit.record(actor, "task.refusal_insisted", task, {"refusal_id": refusal.id, "note": note}, now=now)
+    _notify(_unit_recipients(task), task, kind="task_refusal_decided",
+            subject=_l("【坚持交办】%(measure)s", measure=_short(task.measure.label)),
+            reason=_l("督办人确定此任务仍由您单位承办，请签收办理"), fact=f"{refusal.id}", now=now, actor=actor,
+            refusal=refusal, insisted=True, note=note)
+    return refusal
+
+
+def reassign(refusal: TaskRefusal, unit_id: int | None, *, actor: User, note: str = "", now: datetime) -> Task:
+    """The supervisor gives the refused measure to another unit: a new task for the same measure,
+    with the same role, deadline and period; the refused task ends cancelled, pointing to it."""
+    task = refusal.task
+    _require(access.may_decide_refusal(actor, refusal))
+    _check_pending(refusal)
+    note = _clean_text(note, required=False, message="")
+    if unit_id in (None, ""):
+        raise TaskError(_("请选择改派的责任单位。"))
+    unit = db.session.get(Unit, int(unit_id))
+    if unit is None or not unit.is_active:
+        raise TaskError(_("所选单位不存在。"))
+    if unit.id == task.unit_id:
+        raise TaskError(_("请选择另一个责任单位。"))
+    if db.session.scalar(sa.select(Task.id).where(Task.measure_id == task.measure_id, Task.unit_id == unit.id)):
+        raise TaskError(_("%(unit)s 已承办此措施，请选择其他单位。", unit=unit.name))
+    new = Task(measure_id=task.measure_id, plan_id=task.plan_id, unit_id=unit.id, role=task.role, due_on=task.due_on,
+               original_due_on=task.original_due_on, assigned_on=max(task.assigned_on, local_today(now)),
+               reporting_period=task.reporting_period, is_key=task.is_key,
+               evidence_required=task.evidence_required, state=TaskState.assigned, assigned_by_id=actor.id,
+               return_count=0, progress_percent=0)
+    new.measure, new.plan, new.unit = task.measure, task.plan, unit
+    db.session.add(new)
+    _flush()
+    _move(task, TaskState.cancelled)
+    task.cancelled_at = now
+    task.replaced_by_id = new.id
+    link_services.revoke_all(task, link_services.REVOKED_BY_REASSIGNMENT, now)
+    refusal.state = RefusalState.reassigned
+    refusal.decided_by_id, refusal.decided_at, refusal.decision_note = actor.id, now, note or None
+    refusal.new_task_id = new.id
+    _flush()
+    audit.record(actor, "task.refusal_reassigned", task, {"refusal_id": refusal.id, "to_unit_id": unit.id,
+                                                          "new_task_id": new.id, "note": note}, now=now)
+    audit.record(actor, "task.assigned", new, {
+        "measure_id": new.measure_id, "unit_id": new.unit_id, "role": new.role, "due_on": new.due_on,
+        "reporting_period": new.reporting_period, "is_key": new.is_key, "evidence_required": new.evidence_required,
+        "owner_id": None, "updated": False, "reassigned_from": task.id}, now=now)
+    _notify(_unit_recipients(task), task, kind="task_refusal_decided",
+            subject=_l("【同意退回】%(measure)s", measure=_short(task.measure.label)),
+            reason=_l("您单位退回的任务已改派其他单位"), fact=f"{refusal.id}", now=now, actor=actor,
+            refusal=refusal, insisted=False, note=note)
+    _notify(_unit_recipients(new), new, kind="task_assigned",
+            subject=_l("【交办】%(plan)s：%(measure)s", plan=new.plan.title, measure=_short(new.measure.label)),
+            reason=_l("您单位收到一项交办任务"), fact=f"{new.due_on.isoformat()}:{new.role.value}", now=now,
+            actor=actor)
+    return new
+
+
+def replaced_task_of(task: Task) -> Task | None:
+    """The refused task this one was reassigned from, if any (the measure's history)."""
+    return db.session.scalar(sa.select(Task).where(Task.replaced_by_id == task.id))
+
+
 # -- progress and evidence -------------------------------------------------------------------
 
 def _check_working(task: Task) -> None:
@@ -532,6 +725,7 @@ def report_progress(task: Task, *, actor: User, text: str, percent: int | None, 
         if not periods.is_valid_key(task.reporting_period.value, period_key):
             raise TaskError(_("反馈期次格式不正确。"))
     proves = _clean_text(proves, required=False, message="", limit=50) or None
+    _acknowledge_implicitly(task, actor, now)
     if task.state is not TaskState.in_progress:
         previous = _move(task, TaskState.in_progress)
         audit.record(actor, "task.started", task, {"from": previous, "by": "progress"}, now=now)
@@ -560,6 +754,7 @@ def add_evidence(task: Task, *, actor: User, files: Sequence[Any], note: str | N
         raise TaskError(_("请选择要上传的文件。"))
     note = _clean_text(note, required=False, message="") or None
     proves = _clean_text(proves, required=False, message="", limit=50) or None
+    _acknowledge_implicitly(task, actor, now)
     rows: list[Evidence] = []
     for file in files:
         try:
@@ -753,7 +948,8 @@ def current_period_key(task: Task, today: date) -> str | None:
 
 
 __all__ = [
-    "ALLOWED_TRANSITIONS", "OPEN_STATES", "Assignment", "StateConflict", "TaskError", "add_evidence", "approve",
+    "ALLOWED_TRANSITIONS", "OPEN_STATES", "Assignment", "acknowledge", "insist", "reassign", "refuse",
+    "StateConflict", "TaskError", "add_evidence", "approve",
     "assign", "assign_many",
     "cancel", "change_deadline", "check_version", "decide_extension", "expected_periods", "missing_reports",
     "reopen", "report_progress", "request_extension", "return_task", "set_flags", "set_owner", "start", "submit",

@@ -26,12 +26,22 @@ from tracker.db import utcnow
 from tracker.downloads import send_stored_file
 from tracker.errors import show_again
 from tracker.extensions import db
+from tracker.links import services as link_services
 from tracker.notices import services as notice_services
 from tracker.plans.models import MeasureKind, Plan
 from tracker.tasks import filters as task_filters
 from tracker.tasks import forms, permissions, queries, services, storage
 from tracker.tasks.lights import light_for
-from tracker.tasks.models import Evidence, ExtensionRequest, ReportingPeriod, Task, TaskState, UnitRole
+from tracker.tasks.models import (
+    AckVia,
+    Evidence,
+    ExtensionRequest,
+    ReportingPeriod,
+    Task,
+    TaskRefusal,
+    TaskState,
+    UnitRole,
+)
 from tracker.timeutil import local_today
 from tracker.units import queries as unit_queries
 from tracker.units import services as unit_services
@@ -90,7 +100,8 @@ def _list_page(template: str, endpoint: str, *, with_unit: bool, filters: task_f
     show_unit = with_unit or any(row.task.unit_id != user.unit_id for row in result.rows)
     return render_template(template, result=result, filters=filters, plans=plans, units=units, show_unit=show_unit,
                            states=list(TaskState), endpoint=endpoint, actions=actions,
-                           extensions=queries.pending_extensions_for(ids), today=today)
+                           extensions=queries.pending_extensions_for(ids), today=today,
+                           may_set_unit_links=user.unit is not None and access.may_set_unit_links(user, user.unit))
 
 
 @bp.route("/tasks/mine")
@@ -116,13 +127,17 @@ def review_queue():
     today = local_today(utcnow())
     queue = queries.review_queue(current_user)
     lights = {t.id: light_for(t, today, _warning_days()) for t in queue.submitted}
-    return render_template("tasks/review.html", queue=queue, lights=lights, today=today)
+    return render_template("tasks/review.html", queue=queue, lights=lights, today=today,
+                           refusals=queries.pending_refusals(current_user))
 
 
 def _detail(task: Task, status: int = 200):
-    today = local_today(utcnow())
+    now = utcnow()
+    today = local_today(now)
     owners = []
     actions = services.available_actions(current_user, task, today)
+    refusal = services.pending_refusal(task)
+    review = access.may_review(current_user, task)
     if "owner" in actions:
         owners = list(db.session.scalars(sa.select(User).where(User.unit_id == task.unit_id, User.is_active)
                                          .order_by(User.name)))
@@ -134,6 +149,11 @@ def _detail(task: Task, status: int = 200):
         period_key=services.current_period_key(task, today), timeline=queries.task_timeline(task),
         owners=owners, plan_url=_plan_url(task.plan), today=today,
         may_chase=access.may_chase(current_user, task) and notice_services.can_chase(task, today),
+        refusal=refusal, refusals=queries.task_refusals(task), refusal_deadline=services.refusal_deadline(task),
+        reassign_units=unit_tree(include_inactive=False) if refusal is not None and review else [],
+        links=link_services.live_links(task, now) if review else [], may_revoke=access.may_revoke_links(
+            current_user, task), earlier=services.replaced_task_of(task), now=now,
+        can_open_replacement=task.replaced_by is not None and access.can_see_task(current_user, task.replaced_by),
     ), status
 
 
@@ -250,6 +270,54 @@ def decide(request_id: int):
     return _perform(extension_request.task_id, lambda task: services.decide_extension(
         extension_request, actor=current_user, approve=approve, note=request.form.get("note", ""), now=utcnow()),
         _("已同意延期。") if approve else _("已不同意延期。"))
+
+
+@bp.route("/tasks/<int:task_id>/acknowledge", methods=["POST"])
+@access.protects("task_id", access.can_see_task, access.may_acknowledge)
+@login_required
+def acknowledge(task_id: int):
+    """签收: the unit confirms it received the task; its clock starts now."""
+    return _perform(task_id, lambda task: services.acknowledge(task, actor=current_user, now=utcnow(),
+                                                               via=AckVia.signed_in), _("已签收。"))
+
+
+@bp.route("/tasks/<int:task_id>/refuse", methods=["POST"])
+@access.protects("task_id", access.can_see_task, access.may_refuse)
+@login_required
+def refuse(task_id: int):
+    """退回交办: the unit says the task is not theirs, with a reason."""
+    return _perform(task_id, lambda task: services.refuse(task, actor=current_user, reason=request.form.get(
+        "reason", ""), now=utcnow()), _("已退回，等待督办人处理。"))
+
+
+@bp.route("/tasks/refusals/<int:refusal_id>/decide", methods=["POST"])
+@access.protects("refusal_id", access.can_see_refusal, access.may_decide_refusal)
+@login_required
+def decide_refusal(refusal_id: int):
+    """The supervisor's ruling on a refusal: reassign to another unit, or insist (final)."""
+    refusal = db.session.get(TaskRefusal, refusal_id)
+    if refusal is None or not permissions.can_view_task(current_user, refusal.task):
+        abort(404)
+    note = request.form.get("note", "")
+    if request.form.get("decision") == "insist":
+        return _perform(refusal.task_id, lambda task: services.insist(refusal, actor=current_user, note=note,
+                                                                      now=utcnow()), _("已坚持交办。"))
+    task_id = refusal.task_id
+    show_again(lambda: _detail(_load_task(task_id)))
+    new = services.reassign(refusal, forms.parse_int(request.form.get("unit_id")), actor=current_user, note=note,
+                            now=utcnow())
+    db.session.commit()
+    flash(_("已改派给%(unit)s。", unit=new.unit.name), "success")
+    return redirect(url_for(".view_task", task_id=new.id))
+
+
+@bp.route("/tasks/<int:task_id>/links/revoke", methods=["POST"])
+@access.protects("task_id", access.can_see_task, access.may_revoke_links)
+@login_required
+def revoke_links(task_id: int):
+    """收回链接: every one-task link of this task stops working."""
+    return _perform(task_id, lambda task: link_services.revoke(task, actor=current_user, now=utcnow()),
+                    _("已收回此任务的全部邮件链接。"))
 
 
 @bp.route("/tasks/evidence/<int:evidence_id>")

@@ -45,6 +45,9 @@ class Unit(TimestampMixin, db.Model):
     sms_phone: Mapped[str | None] = mapped_column(sa.String(32))
     #: chases a week before the rest is folded into the weekly digest; None: the configured default
     chase_weekly_cap: Mapped[int | None]
+    #: emails about its tasks carry one-task links (签收 and report without an account); off: the
+    #: signed-in page's address instead
+    links_enabled: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     parent = relationship("Unit", remote_side=[id], back_populates="children")
     children = relationship("Unit", back_populates="parent", order_by="(Unit.sort_order, Unit.id)")
