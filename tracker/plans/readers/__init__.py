@@ -21,9 +21,17 @@ from ..errors import PlanInputError
 from .blocks import Block
 from .tables import split_units
 from .text import decode_text, markdown_blocks, normalize_text, text_blocks
-from .word import format_number
 
 __all__ = ["Block", "decode_text", "format_number", "normalize_text", "read_document", "split_units"]
+
+
+def __getattr__(name: str) -> object:
+    # the Word reader's module loads when a Word file is read, or when its number formats are asked for
+    if name == "format_number":
+        from .word import format_number
+
+        return format_number
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
