@@ -146,8 +146,9 @@ def queue_bulk(items: list[Pending], *, now: datetime, catalog: _SweepCatalog | 
                 by_fact[fact] = render(item, _ADDRESSEE_PLACEHOLDER, _LINK_MARK)
             name, link = str(item.user.name), str(item.link)
             text, html = by_fact[fact]
-            body_text = text.replace(_NAME_MARK, name).replace(_LINK_MARK, link)
-            body_html = html.replace(_NAME_MARK, str(escape(name))).replace(_LINK_MARK, str(escape(link)))
+            # the link first: a name that holds the link's mark stays as written
+            body_text = text.replace(_LINK_MARK, link).replace(_NAME_MARK, name)
+            body_html = html.replace(_LINK_MARK, str(escape(link))).replace(_NAME_MARK, str(escape(name)))
         values.append(row_values(
             dedupe_key=item.dedupe_key, address=getattr(item.user, "email", None),
             recipient_id=getattr(item.user, "id", None), subject=item.subject, body_text=body_text,
