@@ -4,8 +4,9 @@ Run from the repository root: ``.venv/bin/python bench/bench_notify.py [sweep] [
 [notices]`` (all three by default). Uses a temporary
 SQLite file database and a loopback SMTP server (aiosmtpd, in its own process).
 
-1. One reminder sweep over 100,000 tasks (target < 2 s): the first sweep of the day, which
-   queues the due reminders, and a repeated sweep (everything already queued).
+1. One reminder sweep over 100,000 tasks (target < 2 s): the first sweep after an install, which
+   queues everything due (best of 3, each on an empty outbox), next to writing the same rows with
+   plain bulk inserts in the same run; then the next day's sweep and a repeated one.
 2. Messages per second delivered by the dispatcher, next to a bare smtplib loop sending the same
    messages over one connection in the same run (target ratio >= 0.5): a loop that builds each
    message from its row as any sender must, and, stricter, one that only sends bytes built
@@ -35,7 +36,7 @@ from tracker.auth.models import Role, User  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 from tracker.notices import services as notice_services  # noqa: E402
 from tracker.notify import dispatch, outbox, services  # noqa: E402
-from tracker.notify.models import OutboxEmail, OutboxStatus  # noqa: E402
+from tracker.notify.models import Notification, OutboxEmail, OutboxStatus  # noqa: E402
 from tracker.plans.models import Measure, Plan, PlanState  # noqa: E402
 from tracker.tasks.models import Task, TaskState  # noqa: E402
 from tracker.units.models import Unit  # noqa: E402
@@ -112,32 +113,70 @@ def seed_tasks(count: int, unit_ids: list[int], *, due_range: tuple[int, int], o
     db.session.commit()
 
 
-def bench_sweep() -> None:
+def _clear_outbox() -> None:
+    db.session.execute(sa.delete(Notification))
+    db.session.execute(sa.delete(OutboxEmail))
+    db.session.commit()
+    db.session.remove()
+
+
+def _timed(work):
+    """(result, CPU seconds, wall seconds) of ``work()`` and a commit. The verdicts read the CPU time:
+    on a shared machine the wall clock mostly measures the wait for a core (both are printed)."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = work()
+    db.session.commit()
+    return result, time.process_time() - cpu, time.perf_counter() - wall
+
+
+def _write_baseline() -> tuple[float, float]:
+    """CPU and wall seconds to write the rows the first sweep wrote (its emails and in-app notices)
+    with plain bulk inserts, nothing computed or rendered: the floor under the sweep, in the same run."""
+    emails = [dict(r._mapping) for r in db.session.execute(sa.select(OutboxEmail.__table__))]
+    notes = [dict(r._mapping) for r in db.session.execute(sa.select(Notification.__table__))]
+    _clear_outbox()
+
+    def write() -> None:
+        db.session.execute(sa.insert(OutboxEmail.__table__), emails)
+        db.session.execute(sa.insert(Notification.__table__), notes)
+
+    _none, cpu, wall = _timed(write)
+    db.session.remove()
+    return cpu, wall
+
+
+def bench_sweep(runs: int = 3) -> None:
     # deadlines spread over the year ahead and the weeks behind; four in five tasks still open
     seed_tasks(TASKS, seed_units(UNITS, "r"), due_range=(-30, 330), open_share=0.8)
     open_tasks = db.session.scalar(
         sa.select(sa.func.count()).select_from(Task).where(Task.state != TaskState.completed))
     yesterday = NOW - timedelta(days=1)
-    started = time.perf_counter()
-    first = services.run_reminders(now=yesterday)
-    db.session.commit()
-    catch_up = time.perf_counter() - started
+    # the first sweep after an install, on an empty outbox each time: best of ``runs``
+    catch_up, catch_up_wall = float("inf"), float("inf")
+    for run in range(runs):
+        if run:
+            _clear_outbox()
+        db.session.remove()
+        first, cpu, wall = _timed(lambda: services.run_reminders(now=yesterday))
+        catch_up, catch_up_wall = min(catch_up, cpu), min(catch_up_wall, wall)
     db.session.remove()
-    started = time.perf_counter()
-    daily = services.run_reminders(now=NOW)
-    db.session.commit()
-    day = time.perf_counter() - started
+    floor, floor_wall = _write_baseline()
+    daily, day, day_wall = _timed(lambda: services.run_reminders(now=NOW))
     db.session.remove()
-    started = time.perf_counter()
-    again = services.run_reminders(now=NOW + timedelta(hours=1))
-    db.session.commit()
-    repeat = time.perf_counter() - started
-    print(f"reminder sweep over {TASKS:,} tasks ({open_tasks:,} open):")
-    print(f"  first sweep ever (catches up everything due): {catch_up:.2f} s, {first.facts:,} facts, "
-          f"{first.queued:,} emails queued")
+    again, repeat, repeat_wall = _timed(lambda: services.run_reminders(now=NOW + timedelta(hours=1)))
+
+    def verdict(cpu: float, wall: float) -> str:
+        return f"[target < 2 s: {'met' if cpu < 2 else 'NOT met'}; wall {wall:.2f} s]"
+
+    print(f"reminder sweep over {TASKS:,} tasks ({open_tasks:,} open), CPU seconds:")
+    print(f"  first sweep after an install (catches up everything due), best of {runs}: {catch_up:.2f} s, "
+          f"{first.facts:,} facts, {first.queued:,} emails queued {verdict(catch_up, catch_up_wall)}")
+    print(f"    baseline, writing the same rows with plain bulk inserts: {floor:.2f} s [wall {floor_wall:.2f} s]; "
+          f"the sweep takes {catch_up / floor:.1f}x the baseline")
     print(f"  daily sweep (the next day):                   {day:.2f} s, {daily.facts:,} facts, "
-          f"{daily.queued:,} emails queued [target < 2 s]")
-    print(f"  repeated sweep (nothing new):                 {repeat:.2f} s, {again.queued} queued [target < 2 s]")
+          f"{daily.queued:,} emails queued {verdict(day, day_wall)}")
+    print(f"  repeated sweep (nothing new):                 {repeat:.2f} s, {again.queued} queued "
+          f"{verdict(repeat, repeat_wall)}")
 
 
 def start_server_process(port: int) -> subprocess.Popen:

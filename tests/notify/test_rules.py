@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from jinja2 import meta
+from markupsafe import escape
 
+from tracker.auth.models import User
 from tracker.notices import services as notice_services
 from tracker.notify import rules, services, workdays
 from tracker.notify.models import Notification, OutboxEmail
@@ -92,6 +97,43 @@ def test_overdue_chase_every_n_days_and_escalation(db, people, make_task):
     assert sorted(escalations) == sorted(f"task-escalate:{task.id}:2026-03-01:user-{u.id}"
                                          for u in (people.member, people.viewer, people.supervisor))
     assert sweep(db, at(date(2026, 3, 8), 18)).queued == 0
+
+
+def test_recipients_of_one_fact_read_the_same_text_addressed_to_them(db, people, make_task):
+    """An escalation's text is rendered once for its three recipients; each is greeted by name,
+    escaped in the HTML as the template escapes it."""
+    people.member.name = "<李&明>"
+    task = make_task(people.unit, date(2026, 3, 1), owner=people.member, supervisor=people.supervisor)
+    sweep(db, at(date(2026, 3, 8)))
+    rows = list(db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.kind == "task_escalation")))
+    assert len(rows) == 3
+    texts, pages = set(), set()
+    for row in rows:
+        name = db.session.get(User, row.recipient_id).name
+        assert row.body_text.startswith(f"{name}，您好：")
+        assert f"<p>{escape(name)}，您好：</p>" in row.body_html
+        assert f"/tasks/{task.id}" in row.body_text and "\ue000" not in row.body_text + row.body_html
+        texts.add(row.body_text.replace(name, "NAME", 1))
+        pages.add(row.body_html.replace(str(escape(name)), "NAME", 1))
+    assert len(texts) == len(pages) == 1
+    assert "&lt;李&amp;明&gt;" in next(r.body_html for r in rows if r.recipient_id == people.member.id)
+
+
+@pytest.mark.parametrize("template, own", [
+    ("reminder_task", {"plan", "unit", "measure_label", "due_on", "kind_label", "escalation"}),
+    ("reminder_notice_chase", {"notice", "unit", "today"}),
+])
+def test_reminder_templates_read_only_what_the_sweep_passes(app, template, own):
+    """The sweep renders without the environment's globals and shares a fact's text among its
+    recipients: a template may use only the names it is given, of the recipient only the name, and
+    print the link only as it is."""
+    for ext in ("txt", "html"):
+        source = (Path(app.root_path).parent / "templates" / "email" / f"{template}.{ext}").read_text(encoding="utf-8")
+        assert meta.find_undeclared_variables(app.jinja_env.parse(source)) <= services.SWEEP_TEMPLATE_NAMES | own
+        uses = re.findall(r"\buser\b(\.\w+)?", source)
+        assert uses and {use.lstrip(".") for use in uses} <= services.SHARED_USER_ATTRIBUTES
+        # the link is put into the shared text as written: only ever printed, never tested or filtered
+        assert re.findall(r"\blink\b[^}]*", source) and set(re.findall(r"\blink\b[^}]*", source)) == {"link "}
 
 
 def test_moved_deadline_is_a_new_fact(db, people, make_task):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from tracker.plans import PlanInputError, parse_blocks, parse_document, parse_text
 from tracker.plans.outline import Item, Outline
+from tracker.plans.patterns import lazy
 from tracker.plans.readers import Block
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -461,6 +463,48 @@ def test_cli_errors_exit_2(tmp_path: Path) -> None:
     assert "没有找到带编号的条目" in result.stderr
     assert run_cli(str(tmp_path / "missing.txt")).returncode == 2
     assert run_cli(str(tmp_path / "plan.pdf")).returncode == 2
+
+
+HEAVY_LIBRARIES = ("docx", "openpyxl", "lxml", "flask", "sqlalchemy")
+
+# runs ``python -m tracker.plans FILE`` in this process, then prints which libraries it loaded
+_CLI_THEN_MODULES = """
+import json, runpy, sys
+HEAVY = {heavy!r}
+sys.argv = ["tracker.plans", sys.argv[1]]
+try:
+    runpy.run_module("tracker.plans", run_name="__main__", alter_sys=True)
+except SystemExit as exc:
+    assert not exc.code, exc.code
+loaded = sorted({name.split(".")[0] for name in sys.modules} & set(HEAVY))
+print(json.dumps(loaded), file=sys.stderr)
+""".replace("{heavy!r}", repr(HEAVY_LIBRARIES))
+
+
+def _libraries_loaded_by_cli(path: Path) -> list[str]:
+    result = subprocess.run([sys.executable, "-c", _CLI_THEN_MODULES, str(path)], cwd=ROOT, capture_output=True,
+                            text=True, encoding="utf-8", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["plans"]
+    return json.loads(result.stderr.strip().splitlines()[-1])
+
+
+def test_cli_on_text_loads_no_office_or_web_library() -> None:
+    """A .txt needs neither the Word and Excel readers' libraries nor Flask or SQLAlchemy."""
+    assert _libraries_loaded_by_cli(DATA / "plans" / "gov-work-points.txt") == []
+    # the check sees a library that is loaded: a Word file brings in python-docx and lxml
+    assert {"docx", "lxml"} <= set(_libraries_loaded_by_cli(DATA / "readers" / "auto-numbering-task-table.docx"))
+
+
+def test_lazy_pattern_behaves_like_a_compiled_one() -> None:
+    source = r"(?P<num>[一二三四五六七八九十]{1,3})、"
+    pattern, compiled = lazy(source), re.compile(source)
+    assert "lazy(" in repr(pattern)
+    text = "一、甲；十二、乙"
+    assert pattern.search(text).group("num") == compiled.search(text).group("num") == "一"
+    assert [m.span() for m in pattern.finditer(text)] == [m.span() for m in compiled.finditer(text)]
+    assert (pattern.pattern, pattern.groupindex, pattern.sub("#", text)) == (
+        compiled.pattern, compiled.groupindex, compiled.sub("#", text))
 
 
 def test_title_wrapped_over_two_lines() -> None:

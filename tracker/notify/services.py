@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale, get_locale, get_translations
 from flask_babel import gettext as _
+from markupsafe import escape
 from sqlalchemy.orm import selectinload
 
 from tracker import access, audit, timeutil
@@ -27,7 +28,7 @@ from tracker.notices.models import NoticeItem, NoticeKind, SupervisionNotice
 from tracker.notify import channels, digests, links, rules
 from tracker.notify.models import Notification, OutboxEmail, OutboxStatus
 from tracker.notify.outbox import row_values
-from tracker.plans.models import Measure, Plan
+from tracker.plans.models import Measure, Plan, number_label
 from tracker.tasks.models import OPEN_STATES, ProgressReport, RefusalState, ReportingPeriod, Task, TaskRefusal
 from tracker.units.models import Unit
 
@@ -83,8 +84,10 @@ class Pending:
     task_id: int | None = None
     related_type: str | None = None
     related_id: int | None = None
-    #: the unit the fact is about, the fact itself, and when its digest takes it (None: at once)
+    #: the unit the fact is about, and when its digest takes it (None: at once)
     unit_id: int | None = None
+    #: the fact the message tells of: its recipients read the same text but for their name and
+    #: link, so ``queue_bulk`` renders it once per fact; the weekly chase cap counts facts
     fact_key: str | None = None
     hold_until: datetime | None = None
 
@@ -120,8 +123,20 @@ def queue_bulk(items: list[Pending], *, now: datetime, catalog: _SweepCatalog | 
         translated = catalog.gettext(text)
         return translated % variables if variables else translated
 
+    def render(item: Pending, user: Any, link: str | None) -> tuple[str, str]:
+        context = {"user": user, "reason": item.reason, "link": link, "gettext": gettext, "_": gettext,
+                   "current_locale": locale, **item.context}
+        bodies = []
+        for ext in ("txt", "html"):
+            name = f"email/{item.template}.{ext}"
+            if name not in templates:
+                templates[name] = env.get_template(name)
+            bodies.append(_render(templates[name], context))
+        return bodies[0], bodies[1]
+
     values = []
     by_key: dict[str, Pending] = {}
+    by_fact: dict[tuple[str, str], tuple[str, str]] = {}
     links: dict[str, str | None] = {}
     locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
     task_ids = {item.task_id for item in items if item.task_id is not None and getattr(item.user, "email", None)}
@@ -136,18 +151,23 @@ def queue_bulk(items: list[Pending], *, now: datetime, catalog: _SweepCatalog | 
             # the email carries the task's one-task link (or the signed-in page, per the unit's setting)
             link = link_services.task_link(tasks[item.task_id], item.user.email, now)
         links[item.dedupe_key] = link
-        context = {"user": item.user, "reason": item.reason, "link": link, "gettext": gettext, "_": gettext,
-                   "current_locale": locale, **item.context}
-        bodies = []
-        for ext in ("txt", "html"):
-            name = f"email/{item.template}.{ext}"
-            if name not in templates:
-                templates[name] = env.get_template(name)
-            bodies.append(templates[name].render(context))
+        if item.fact_key is None:
+            body_text, body_html = render(item, item.user, link)
+        else:
+            # one rendering per fact, with placeholders for the recipient's name and link, which are
+            # then put in for each recipient (escaped in the HTML, as the template escapes them)
+            fact = (item.template, item.fact_key)
+            if fact not in by_fact:
+                by_fact[fact] = render(item, _ADDRESSEE_PLACEHOLDER, _LINK_MARK)
+            name, link = str(item.user.name), str(link)
+            text, html = by_fact[fact]
+            # the link first: a name that holds the link's mark stays as written
+            body_text = text.replace(_LINK_MARK, link).replace(_NAME_MARK, name)
+            body_html = html.replace(_LINK_MARK, str(escape(link))).replace(_NAME_MARK, str(escape(name)))
         values.append(row_values(
             dedupe_key=item.dedupe_key, address=getattr(item.user, "email", None),
-            recipient_id=getattr(item.user, "id", None), subject=item.subject, body_text=bodies[0],
-            body_html=bodies[1], reason=item.reason, kind=item.kind, now=now, related_type=item.related_type,
+            recipient_id=getattr(item.user, "id", None), subject=item.subject, body_text=body_text,
+            body_html=body_html, reason=item.reason, kind=item.kind, now=now, related_type=item.related_type,
             related_id=item.related_id, unit_id=item.unit_id, fact_key=item.fact_key, hold_until=item.hold_until))
     statement = insert_ignoring(_outbox, "dedupe_key").returning(_outbox.c.dedupe_key)
     inserted: set[str] = set()
@@ -168,6 +188,31 @@ def queue_bulk(items: list[Pending], *, now: datetime, catalog: _SweepCatalog | 
     if notes:
         db.session.execute(sa.insert(_notification), notes)
     return len(inserted)
+
+
+def _render(template: Any, context: dict[str, Any]) -> str:
+    """``template.render(context)`` without merging the environment's globals into a new context for
+    every email: a sweep renders tens of thousands, and ``context`` holds every name a reminder
+    template uses (``SWEEP_TEMPLATE_NAMES``; a test checks the templates against it)."""
+    return template.environment.concat(template.root_render_func(template.new_context(context, shared=True)))
+
+
+#: the names ``queue_bulk`` passes to a reminder template, besides each message's own context
+SWEEP_TEMPLATE_NAMES = frozenset({"user", "reason", "link", "gettext", "_", "current_locale"})
+#: what a reminder template may read of its recipient when the text is shared by a fact's recipients
+SHARED_USER_ATTRIBUTES = frozenset({"name"})
+#: stand for the recipient's name and link in a text rendered once for all recipients of a fact
+#: (private-use characters, which no template or plan text holds and HTML escaping keeps as they are)
+_NAME_MARK = "\ue000name\ue000"
+_LINK_MARK = "\ue000link\ue000"
+
+
+@dataclass(frozen=True)
+class _Addressee:
+    name: str
+
+
+_ADDRESSEE_PLACEHOLDER = _Addressee(_NAME_MARK)
 
 
 def task_link(task_id: int, recipient: Any = None, now: datetime | None = None) -> str:
@@ -303,10 +348,13 @@ def run_reminders(*, now: datetime) -> SweepResult:
         return result
     over_cap = _over_cap({f for f, _u, _k in new} | {f for f, _c, _k in robots}, task_info, notices, units, now)
     measure_ids = {task_info[f.task_id].measure_id for f, _u, _k in new if f.task_id is not None}
-    measures = {}
-    for start in range(0, len(measure_ids), KEY_CHUNK):
-        chunk = sorted(measure_ids)[start:start + KEY_CHUNK]
-        measures.update({m.id: m for m in db.session.scalars(sa.select(Measure).where(Measure.id.in_(chunk)))})
+    # the label is all a reminder shows of its measure: two columns, not an ORM object per task
+    measures: dict[int, str] = {}
+    measure_list = sorted(measure_ids)
+    for start in range(0, len(measure_list), KEY_CHUNK):
+        chunk = measure_list[start:start + KEY_CHUNK]
+        measures.update((row.id, number_label(row.number) + row.text) for row in db.session.execute(
+            sa.select(Measure.id, Measure.number, Measure.text).where(Measure.id.in_(chunk))))
     # each recipient reads the reminder in their own language: one batch per language
     default_locale = config["BABEL_DEFAULT_LOCALE"]
     by_locale: dict[str, list[tuple[rules.Fact, Person, str]]] = defaultdict(list)
@@ -381,6 +429,7 @@ class _SweepCatalog:
     def __init__(self) -> None:
         self._translations = get_translations()
         self._seen: dict[str, str] = {}
+        self._counted: dict[tuple[str, str, int], str] = {}
 
     def gettext(self, message: str) -> str:
         if message not in self._seen:
@@ -388,7 +437,10 @@ class _SweepCatalog:
         return self._seen[message]
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self._translations.ngettext(singular, plural, n)
+        key = (singular, plural, n)
+        if key not in self._counted:
+            self._counted[key] = self._translations.ngettext(singular, plural, n)
+        return self._counted[key]
 
 
 def _unanswered_notices(today: date) -> dict[int, SupervisionNotice]:
@@ -438,17 +490,17 @@ def _pending(fact, user, key, task_info, notices, plans, units, measures, today,
         return Pending(user=user, kind=fact.kind, dedupe_key=key, template="reminder_notice_chase", subject=subject,
                        context={"notice": notice, "unit": unit, "today": today},
                        reason=reason, link=notice_link(notice.id),
-                       related_type="supervision_notice", related_id=notice.id)
+                       related_type="supervision_notice", related_id=notice.id, fact_key=fact.key)
     row = task_info[fact.task_id]
-    plan, unit, measure = plans.get(row.plan_id), units.get(row.unit_id), measures.get(row.measure_id)
-    measure_label = measure.label if measure else ""
+    plan, unit = plans.get(row.plan_id), units.get(row.unit_id)
+    measure_label = measures.get(row.measure_id, "")
     short = measure_label if len(measure_label) <= 30 else measure_label[:30] + "…"
     return Pending(user=user, kind=fact.kind, dedupe_key=key, template="reminder_task",
                    subject=catalog.gettext(TASK_SUBJECT) % {"label": label, "what": short, "reason": reason},
-                   context={"plan": plan, "unit": unit, "measure": measure, "measure_label": measure_label,
+                   context={"plan": plan, "unit": unit, "measure_label": measure_label,
                             "due_on": row.due_on, "kind_label": label, "escalation": fact.kind == "task_escalation"},
                    reason=reason, link=task_link(row.id), task_id=row.id,
-                   related_type="task", related_id=row.id)
+                   related_type="task", related_id=row.id, fact_key=fact.key)
 
 
 # --- outbox administration and in-app notices ---------------------------------------------

@@ -19,6 +19,8 @@ import functools
 import re
 from typing import Any
 
+from .patterns import lazy
+
 __all__ = ["PERIODS", "extract_metadata", "resolve_deadline", "split_unit_names"]
 
 PERIODS = ("daily", "weekly", "monthly", "quarterly", "half-yearly", "yearly")
@@ -84,19 +86,19 @@ _UNIT_SUFFIXES = (
     "司", "府", "处室", "科室", "办事处", "分局", "支队", "大队", "中队", "企业", "机构", "地",
     "省", "州", "盟", "旗", "庭", "口", "片", "系", "库", "段", "点", "所属单位",
 )
-_UNIT_END_RE = re.compile(
+_UNIT_END_RE = lazy(
     "(?:" + "|".join(sorted(map(re.escape, _UNIT_SUFFIXES), key=len, reverse=True)) + ")$"
 )
 # words that mark a phrase, not a name ("加强与区教育局", "请家长积极")
-_NOT_NAME_RE = re.compile(
+_NOT_NAME_RE = lazy(
     r"加强|积极|做好|开展|进行|实施|推进|组织实施|落实|按照|根据|通过|及时|认真|协调|负责|牵头|配合|"
     r"要求|确保|建立|健全|完善|召开|参加|参与|提高|提升|本人|"
     r"[要将把对向请让使的是在为与并于从被由给以其此该这那我你他她它们等]"
 )
 # 和 inside a name: 住房和城乡建设局, 人力资源和社会保障局, 发展和改革委员会
-_NAME_AND_RE = re.compile(r"和(?=城乡|社会|信息|旅游|规划|改革|计划|科技|技术|体育|宣传|统战|广播|国有)")
-_LIST_SPLIT_RE = re.compile(r"[、，,/／；;\s]+")
-_CONJ_RE = re.compile(r"[和及与]")
+_NAME_AND_RE = lazy(r"和(?=城乡|社会|信息|旅游|规划|改革|计划|科技|技术|体育|宣传|统战|广播|国有)")
+_LIST_SPLIT_RE = lazy(r"[、，,/／；;\s]+")
+_CONJ_RE = lazy(r"[和及与]")
 
 
 def unit_like(name: str) -> bool:
@@ -107,7 +109,7 @@ def unit_like(name: str) -> bool:
     return 2 <= len(name) <= 24 and bool(_UNIT_END_RE.search(name)) and not _NOT_NAME_RE.search(name)
 
 
-_TRAILING_NOTE_RE = re.compile(r"[（(][^（()）]{1,12}[)）]$")
+_TRAILING_NOTE_RE = lazy(r"[（(][^（()）]{1,12}[)）]$")
 
 
 _unit_like = unit_like
@@ -179,8 +181,8 @@ def _split_conjunctions(part: str) -> list[str]:
     return out
 
 
-_ROLE_WORD_RE = re.compile("(?=[牵负责配协承主参])(?:牵头|负责|责任|配合|协办|协助|承办|主办|主责|参与)")
-_LABEL_RE = re.compile(
+_ROLE_WORD_RE = lazy("(?=[牵负责配协承主参])(?:牵头|负责|责任|配合|协办|协助|承办|主办|主责|参与)")
+_LABEL_RE = lazy(
     r"(?P<label>牵头单位|牵头部门|主责单位|主责部门|牵头|责任单位|责任部门|承办单位|主办单位|实施单位|"
     r"配合单位|配合部门|协办单位|协办部门|协助单位|参与单位|配合)"
     r"\s*(?:[：:]|为|是)\s*"
@@ -196,12 +198,12 @@ _LABEL_ROLE = {
 # 由X牵头 / 由X负责 / 由X、Y配合
 # a note in brackets inside a name or a list: 各县（市、区）, 高新园(邹区镇)
 _NAME_NOTE = r"[（(][^（()）。；;]{1,8}[)）]"
-_BY_RE = re.compile(
+_BY_RE = lazy(
     r"(?=由)(?<![理经])由(?!于|此|衷|来|近及远)(?P<value>(?:[^由。；;，,：:（()）\n]|" + _NAME_NOTE + r"){2,60}?)"
     r"(?P<verb>牵头|负责(?!人)|主责|承办|主办|组织实施|具体实施|配合|协助|协办|共同负责)"
 )
 # X牵头，… / （X负责） / Y、Z配合 at the start of a clause
-_CLAUSE_RE = re.compile(
+_CLAUSE_RE = lazy(
     r"(?:^|(?<=[。；;，,：:（(〔]))\s*(?P<value>(?:[^由。；;，,：:（()）\n]|" + _NAME_NOTE + r"){2,60}?)"
     r"(?P<verb>牵头|负责(?!人)|主责|配合|协助|协办)"
     r"(?=$|[，,。；;）)、\s]|抓|落实|实施|组织|推进|做好|开展|完成|指导|督促)"
@@ -212,8 +214,8 @@ _VERB_ROLE = {
     "配合": "support_units", "协助": "support_units", "协办": "support_units",
 }
 # a unit list in brackets at the very end: …（市发改委、市财政局）
-_TRAILING_LIST_RE = re.compile(r"[（(](?P<value>[^（()）]{2,80})[)）][。；;]?$")
-_TRAILING_STOP_RE = re.compile(r"^(?:含|包括|如|即|指|见|详见|不含|以上|以下|其中|注)")
+_TRAILING_LIST_RE = lazy(r"[（(](?P<value>[^（()）]{2,80})[)）][。；;]?$")
+_TRAILING_STOP_RE = lazy(r"^(?:含|包括|如|即|指|见|详见|不含|以上|以下|其中|注)")
 
 
 def _extract_units(text: str, out: dict[str, Any]) -> None:
@@ -259,8 +261,8 @@ def _extract_units(text: str, out: dict[str, Any]) -> None:
 
 
 # a sentence whose subject is the unit that does it: 信息处做好智能化服务保障工作
-_SUBJECT_RE = re.compile(r"^(?P<name>[\u4e00-\u9fff]{2,12}?)(?:要|应|须|负责)?(?:做好|抓好|负责|落实好)")
-_STRONG_UNIT_RE = re.compile(
+_SUBJECT_RE = lazy(r"^(?P<name>[\u4e00-\u9fff]{2,12}?)(?:要|应|须|负责)?(?:做好|抓好|负责|落实好)")
+_STRONG_UNIT_RE = lazy(
     r"(?:局|委|办|处|科|室|中心|政府|公司|街道|部|院|所|队|站|组|厅|署|馆|分局|大队|支队|办公室|委员会|学校|中学|小学)$")
 
 
@@ -289,7 +291,7 @@ def _label_value(text: str, start: int, stop: int) -> str:
     return text[start:stop]
 
 
-_MARKED_RE = re.compile(r"^(?P<name>.+?)[（(](?P<word>牵头|负责|配合|协办|协助)[)）]$")
+_MARKED_RE = lazy(r"^(?P<name>.+?)[（(](?P<word>牵头|负责|配合|协办|协助)[)）]$")
 
 
 def _labelled_names(value: str, role: str, add: Any) -> list[str]:
@@ -349,7 +351,7 @@ def _cn_to_int(value: str) -> int | None:
 
 _YEAR = r"(?<!\d)(?P<year>(?:19|20)\d{2}|\d{2}|[〇零一二三四五六七八九]{4}|今|本|明|次|当|下一|来)年"
 _MONTH_NUM = r"(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])"
-_DATE_RE = re.compile(
+_DATE_RE = lazy(
     r"(?=[\d〇零一二三四五六七八九十两今本明次当下来第上年])(?:"
     # 2024年6月30日 / 6月底 / 10月中旬 / 3—5月 / 6月10日至20日
     r"(?:" + _YEAR + r"(?:度)?)?"
@@ -370,11 +372,11 @@ _DATE_RE = re.compile(
     r"(?P<ypart>底|末|内(?![部容外涵])|度内)?"
     r")"
 )
-_CUE_AFTER_RE = re.compile(r"\s*(?:前|以前|之前|底前|末前|内|以内|期间|完成|止|为止|截止|办结"
+_CUE_AFTER_RE = lazy(r"\s*(?:前|以前|之前|底前|末前|内|以内|期间|完成|止|为止|截止|办结"
                            # a year's goal: 2026年新增…, 2021年计划投资…, 2021年二期计划投资…
                            r"|(?<=年)(?:新增|[^，,。；;\d]{0,3}计划))")
 # 截至 (as of) reports a state, 截止 (closing) sets a limit
-_CUE_BEFORE_RE = re.compile(
+_CUE_BEFORE_RE = lazy(
     r"(?:截止|截止到|截止于|(?<!截)至|到|不晚于|完成时限|时限要求|办结时限|时限|完成时间|时间节点|完成期限"
     # an aim with its date: 力争2021年7月1日开馆, 争取三季度挂牌, 计划于下半年举办
     r"|力争于?|争取于?|计划于|计划在|预计于?)[：:为是]?\s*$"
@@ -386,17 +388,17 @@ def _aimed(text: str, words: str) -> bool:
     return bool(_AIM_RE.search(before) or _AIM_RE.search(words) or words.endswith("新增"))
 
 
-_TITLE_QUOTE_RE = re.compile(r"《[^《》]{0,60}》")
-_AIM_RE = re.compile(r"力争|争取|计划|预计")
-_SINCE_RE = re.compile(r"(?:即日起|即日|从现在起|自即日起|自发文之日起|现在起)[至到]$")
-_ONGOING_RE = re.compile(
+_TITLE_QUOTE_RE = lazy(r"《[^《》]{0,60}》")
+_AIM_RE = lazy(r"力争|争取|计划|预计")
+_SINCE_RE = lazy(r"(?:即日起|即日|从现在起|自即日起|自发文之日起|现在起)[至到]$")
+_ONGOING_RE = lazy(
     r"(?=[长持常])(?<!没有)(?<![未不没])长期坚持|长期推进|长期开展|常态化推进|常态化开展|持续推进(?=[。；;）)]|$)|长期(?=[。；;）)]|$)"
     r"|常态化(?=[。；;）)]|$)"
 )
-_ONGOING_ANY_RE = re.compile(r"长期|持续|常态化|每[年月季周日天]|长效")
-_ANCHOR_RE = re.compile("[月年季]")
+_ONGOING_ANY_RE = lazy(r"长期|持续|常态化|每[年月季周日天]|长效")
+_ANCHOR_RE = lazy("[月年季]")
 #: a deadline needs one of these nearby (前, 底, 内, 完成, 截止, 至, a dash in 3—5月)
-_CUE_CHAR_RE = re.compile("[前底末内期完止截办至到限晚争计新\\-—–~～]")
+_CUE_CHAR_RE = lazy("[前底末内期完止截办至到限晚争计新\\-—–~～]")
 #: no date expression reaches further than this from its 年/月/季
 _DATE_REACH = 12
 
@@ -555,7 +557,7 @@ def _parse_date_match(
 
 # each pattern opens with a lookahead on its possible first characters: the regex engine
 # then skips every other position cheaply
-_PERIOD_RE = re.compile(
+_PERIOD_RE = lazy(
     r"(?=[每逐按一半周季月年])"
     r"(?:每个?|逐|按)(?P<every>日|天|星期|周|半年|学期|季度|季|月|学年|年)"
     r"|一(?P<one>日|周|月|季|年)一|半年一|(?P<report>周|月|季|年)报制"
@@ -565,9 +567,9 @@ _PERIOD_WORDS = {
     "学期": "half-yearly", "季度": "quarterly", "季": "quarterly", "月": "monthly", "学年": "yearly",
     "年": "yearly",
 }
-_RATE_RE = re.compile(r"每|\d+(?:\.\d+)?\s*(?:万|亿)?元")
+_RATE_RE = lazy(r"每|\d+(?:\.\d+)?\s*(?:万|亿)?元")
 # an annual rating (年度星级营业员评定, 季度考核) is held once a period
-_WEAK_PERIOD_RE = re.compile(
+_WEAK_PERIOD_RE = lazy(
     r"(?<![\d〇零一二三四五六七八九])(?P<unit>年|季|月)度[^，,。；;]{0,8}?(?:考核|评定|评选|评比|表彰)(?!目标|办法|方案)")
 _WEAK_KEYS = {"年": "yearly", "季": "quarterly", "月": "monthly"}
 
@@ -605,14 +607,14 @@ _MEASURE_WORDS = (
     "%", "％", "册", "台", "套", "辆", "座", "条", "张", "本", "棵", "株", "吨", "千瓦", "批", "支",
     "处", "间", "栋", "吨标准煤", "立方米", "公顷", "米", "门", "节", "部", "种", "轮", "岗", "块",
 )
-_QUANTITY_RE = re.compile(
+_QUANTITY_RE = lazy(
     r"(?=\d)(?<![\d.．:：/\-—年月日第No])"
     r"(?P<q>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?"
     r"(?:余|多)?(?:万|亿|千|百)?(?:余|多)?"
     r"(?:" + "|".join(sorted(map(re.escape, _MEASURE_WORDS), key=len, reverse=True)) + ")"
     r"(?![\d])"
 )
-_QUANTITY_SKIP_RE = re.compile(r"^\d+(?:\.\d+)?(?:个|次|名|期|批|轮|部|门|条|节|项|种|台|本|件)$")
+_QUANTITY_SKIP_RE = lazy(r"^\d+(?:\.\d+)?(?:个|次|名|期|批|轮|部|门|条|节|项|种|台|本|件)$")
 
 
 def _find_quantities(text: str) -> list[str]:

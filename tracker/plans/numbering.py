@@ -11,13 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .patterns import lazy
+
 # Full-width ASCII → ASCII, one character for one, so offsets in the folded text
 # are offsets in the original line. (str.translate is slow on Chinese text: it
 # looks up every character; the regex finds the few that need folding.)
 _FOLD_CHAR = {chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}
 _FOLD_CHAR["\u3000"] = " "  # ideographic space
 _FOLD_CHAR["\u00a0"] = " "
-_NEEDS_FOLD = re.compile("[\uff01-\uff5e\u3000\u00a0]")
+_NEEDS_FOLD = lazy("[\uff01-\uff5e\u3000\u00a0]")
 
 
 def _fold_match(m: re.Match[str]) -> str:
@@ -121,7 +123,7 @@ _LETTER_CLASS = "类级档型等"
 
 # Applied with .match() to width-folded text, at the start of a line or of a
 # candidate position inside one.
-_LEADING = re.compile(
+_LEADING = lazy(
     rf"""
     (?P<di>第[ ]?(?P<di_num>{_CN_NUM}|\d{{1,3}})[ ]?(?P<di_unit>部分|编|章|节|条))
     (?P<di_tail>[ ]*[、.:,]?)
@@ -144,7 +146,7 @@ _START_CHARS = frozenset(
     + "".join(chr(c) for a, b, _ in _CIRCLED_RANGES for c in range(a, b + 1))
     + "".join(chr(c) for c in range(_PAREN_DIGITS[0], _PAREN_DIGITS[1] + 1))
 )
-_SPACES = re.compile(r"[ \t\u3000]*")
+_SPACES = lazy(r"[ \t\u3000]*")
 _WINDOW = 24
 
 
@@ -287,15 +289,15 @@ def int_to_cn(value: int) -> str:
 
 # Inline enumerations inside a paragraph: 一是……二是……, 第一，……第二，……, ……：（1）……；（2）……
 # Only after punctuation or at the start of a paragraph, so 统一是 / 全省第一 / 第三条(1)款 are not taken.
-_INLINE = re.compile(
+_INLINE = lazy(
     r"(?P<shi>[一二三四五六七八九十]{1,3})是|第(?P<di>[一二三四五六七八九十]{1,3})(?=[,:、，：])"
     r"|[(（][ ]?(?P<paren>\d{1,2})[ ]?[)）]"
     rf"|(?P<circ>[{chr(0x2460)}-{chr(0x2473)}])"
 )
 _INLINE_AFTER = frozenset("。;,:!?、)”；，：！？）\n \u3000")
-_INLINE_SKIP = re.compile(r"[ ,:、，：\u3000]*")
+_INLINE_SKIP = lazy(r"[ ,:、，：\u3000]*")
 _INLINE_HINTS = ("是", "第", "(", "（") + tuple(chr(c) for c in range(0x2460, 0x2474))
-_INLINE_HINT_RE = re.compile("[" + "".join(re.escape(h) for h in _INLINE_HINTS) + "]")
+_INLINE_HINT_RE = lazy("[" + "".join(re.escape(h) for h in _INLINE_HINTS) + "]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,9 +365,9 @@ _FULL_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
 # Where a second item may begin inside a line: after a sentence end or a space.
-_SPLIT_POINT = re.compile(r"[。;!?！？；]\s*|\s+")
-_SENTENCE_END = re.compile(r"[。;!?！？；]")
-_WORDS = re.compile(r"[\u4e00-\u9fff]*")
+_SPLIT_POINT = lazy(r"[。;!?！？；]\s*|\s+")
+_SENTENCE_END = lazy(r"[。;!?！？；]")
+_WORDS = lazy(r"[\u4e00-\u9fff]*")
 
 
 def find_next_in_line(line: str, style: str, value: int, start: int = 0, parent: str = "") -> Marker | None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import gc
-import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -39,6 +38,7 @@ from .numbering import (
     match_marker,
 )
 from .outline import Heading, Item, Outline, PlanOutline
+from .patterns import lazy
 from .readers.blocks import Block
 from .readers.flat import table_regions, text_with_tables
 
@@ -54,7 +54,7 @@ _CLOSERS = frozenset("”’\"'）)】」』》〉]")
 _MID_PUNCT = frozenset("，,、（(“‘《〈【[—-–~～/")
 _LEADING_CLOSERS = frozenset("，,。.、；;：:）)”’》〉】!！?？%％‰")
 
-_PAGE_NUMBER = re.compile(
+_PAGE_NUMBER = lazy(
     r"^(?:[-—–－~～_]{1,3}\s*\d{1,4}\s*[-—–－~～_]{1,3}"
     r"|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
     r"|共\s*\d{1,4}\s*页\s*[,，/]?\s*第\s*\d{1,4}\s*页"
@@ -62,7 +62,7 @@ _PAGE_NUMBER = re.compile(
     r"|(?:page|Page|PAGE)\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?"
     r"|\d{1,3})$"
 )
-_NAVIGATION = re.compile(
+_NAVIGATION = lazy(
     r"^(?:(?:当前位置|您的位置|您现在的位置|所在位置)\s*[:：]"
     r"|上一篇\s*[:：]|下一篇\s*[:：]"
     r"|首页\s*[>＞»›/]"
@@ -70,18 +70,18 @@ _NAVIGATION = re.compile(
     r"|【?\s*字[体号]\s*[:：]"
     r"|分享到\s*[:：]?)"
 )
-_BREADCRUMB = re.compile(r"^[^>＞»›]{1,12}(?:\s*[>＞»›]\s*[^>＞»›]{1,20}){2,}$")
+_BREADCRUMB = lazy(r"^[^>＞»›]{1,12}(?:\s*[>＞»›]\s*[^>＞»›]{1,20}){2,}$")
 
-_DATE_LINE = re.compile(
+_DATE_LINE = lazy(
     r"^[(\[]?\s*(?:(?:发布|印发|成文|更新)?(?:时间|日期)\s*[:：]\s*)?"
     r"(?P<y>(?:19|20)\d{2})\s*(?:年|[-./])\s*(?P<m>\d{1,2})\s*(?:月|[-./])\s*(?P<d>\d{1,2})\s*日?"
     r"\s*[)\]]?$"
 )
-_CN_DATE_LINE = re.compile(
+_CN_DATE_LINE = lazy(
     r"^[(\[]?\s*(?P<y>[〇零一二三四五六七八九]{4})\s*年\s*(?P<m>[一二三四五六七八九十]{1,3})\s*月"
     r"\s*(?P<d>[一二三四五六七八九十]{1,3})\s*日\s*[)\]]?$"
 )
-_DOC_NUMBER = re.compile(
+_DOC_NUMBER = lazy(
     r"[\u4e00-\u9fff]{1,12}\s*[〔\[【(（［]\s*(?:19|20)\d{2}\s*[〕\]】)）］]\s*第?\s*\d{1,4}\s*号"
 )
 
@@ -90,39 +90,39 @@ _TITLE_TAIL = (r"(?:计划|方案|要点|规划|意见|通知|办法|细则|纲�
                r"|計劃|計畫|要點|規劃|意見|辦法|細則|綱要|總結|報告|任務表|清單|台賬|臺賬"
                r"|第[0-9一二三四五六七八九十百]{1,4}篇)")
 _TITLE_NOTE = r"(?:[(（][^)）]{1,24}[)）])?"
-_TITLE = re.compile(rf"^[^，。；！？,;!?：:]{{4,60}}{_TITLE_TAIL}{_TITLE_NOTE}$")
-_STRONG_TITLE = re.compile(
+_TITLE = lazy(rf"^[^，。；！？,;!?：:]{{4,60}}{_TITLE_TAIL}{_TITLE_NOTE}$")
+_STRONG_TITLE = lazy(
     rf"(?:第[0-9一二三四五六七八九十百]{{1,4}}篇"
     rf"|^关于.{{2,60}}的(?:通知|意见|决定|实施方案|工作方案|方案|计划|办法|实施意见|工作要点)){_TITLE_NOTE}$"
 )
-_BRACKET_HEADING = re.compile(r"^(?:【[^】]{1,40}】|〖[^〗]{1,40}〗|\[[^\]]{1,40}\])$")
-_LABEL_HEADING = re.compile(
+_BRACKET_HEADING = lazy(r"^(?:【[^】]{1,40}】|〖[^〗]{1,40}〗|\[[^\]]{1,40}\])$")
+_LABEL_HEADING = lazy(
     r"^(?:总体思路|指导思想|工作思路|总体要求|总体目标|工作目标|主要目标|目标任务|基本原则|主要任务"
     r"|重点任务|工作重点|工作任务|保障措施|工作要求|实施步骤|主要作法|主要做法|工作措施|具体措施"
     r"|组织领导|工作安排|实施范围|适用范围)\s*[:：]"
 )
-_SENTENCE_PUNCT = re.compile(r"[，,。；;！!？?：:]")
-_ISSUER = re.compile(
+_SENTENCE_PUNCT = lazy(r"[，,。；;！!？?：:]")
+_ISSUER = lazy(
     r"^[\u4e00-\u9fffA-Za-z0-9（）()·]{2,30}?"
     r"(?:人民政府|政府|办公室|办公厅|委员会|局|厅|委|部|中心|学校|小学|中学|大学|学院|幼儿园|公司|集团"
     r"|党委|党组|党支部|支部|街道|街道办事处|镇|乡|社区|院|所|处|科|室|队)$"
 )
-_HEADER_FILE = re.compile(r"^(?P<org>[\u4e00-\u9fff（）()]{2,30}?)文件$")
-_TITLE_ISSUER = re.compile(
+_HEADER_FILE = lazy(r"^(?P<org>[\u4e00-\u9fff（）()]{2,30}?)文件$")
+_TITLE_ISSUER = lazy(
     r"^(?P<org>[\u4e00-\u9fff（）()]{2,30}?(?:人民政府|政府|办公室|办公厅|委员会|局|厅|委|部|中心|学校|小学|中学"
     r"|大学|学院|幼儿园|公司|集团|党委|党组|街道|镇|乡|社区|院|所))(?:关于)?(?:(?:19|20)\d{2}|二〇)"
 )
-_YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年|-20\d{2}|—20\d{2}|学年)")
-_MD_HEADING = re.compile(r"^#{1,6}\s+")
+_YEAR = lazy(r"((?:19|20)\d{2})\s*(?:年|-20\d{2}|—20\d{2}|学年)")
+_MD_HEADING = lazy(r"^#{1,6}\s+")
 
 _LETTER_KINDS = frozenset({"latin_upper", "latin_lower"})
-_CHAPTER = re.compile(r"(\d{1,2})[ \u3000]+(?=[^\s\d])")
+_CHAPTER = lazy(r"(\d{1,2})[ \u3000]+(?=[^\s\d])")
 #: how a sentence, never a running header, ends
 _SENTENCE_END = frozenset("。；;，,！!？?")
 # a plan run into one paragraph: where its items may begin, and which numbers may begin them
-_RUN_IN_POINT = re.compile(r"[。；;！!？?：:]\s*")
+_RUN_IN_POINT = lazy(r"[。；;！!？?：:]\s*")
 # a cheap look before the scan: a split point with something number-like after it
-_RUN_IN_CANDIDATE = re.compile(r"[。；;！!？?：:]\s*[（(]?\s*[一二三四五六七八九十0-9０-９]")
+_RUN_IN_CANDIDATE = lazy(r"[。；;！!？?：:]\s*[（(]?\s*[一二三四五六七八九十0-9０-９]")
 _RUN_IN_STYLES = frozenset({"cn_dun", "cn_paren", "cn_dot", "arabic_dot", "arabic_dun"})
 _SHORT_HEADING_MAX = 20
 _TAIL_MAX = 12
@@ -203,7 +203,7 @@ def _parse_date(line: str) -> _dt.date | None:
     return None
 
 
-_DATE_IN_TEXT = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_DATE_IN_TEXT = lazy(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 
 
 def _date_in_note(line: str) -> _dt.date | None:

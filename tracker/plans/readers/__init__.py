@@ -16,22 +16,22 @@ from __future__ import annotations
 
 import functools
 import io
-import logging
-import struct
-import zipfile
-import zlib
-
-from tracker import uploads
 
 from ..errors import PlanInputError
 from .blocks import Block
 from .tables import split_units
 from .text import decode_text, markdown_blocks, normalize_text, text_blocks
-from .word import format_number
 
 __all__ = ["Block", "decode_text", "format_number", "normalize_text", "read_document", "split_units"]
 
-logger = logging.getLogger(__name__)
+
+def __getattr__(name: str) -> object:
+    # the Word reader's module loads when a Word file is read, or when its number formats are asked for
+    if name == "format_number":
+        from .word import format_number
+
+        return format_number
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
@@ -69,6 +69,11 @@ def read_document(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BY
 
         return read_csv(data)
 
+    # the zip, upload and logging modules, like the office libraries, load only for an office file
+    import zipfile
+
+    from tracker import uploads
+
     kind = "docx" if ext in DOCX_EXTENSIONS else "xlsx"
     corrupt = "corrupt_" + kind
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
@@ -105,7 +110,9 @@ def read_document(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BY
     except Exception as exc:
         # Untrusted bytes can trip python-docx/openpyxl in ways they do not document; the cause
         # is logged and chained so a real bug still shows up in the log and in tests.
-        logger.warning("unexpected error reading %s as %s", filename, kind, exc_info=True)
+        import logging
+
+        logging.getLogger(__name__).warning("unexpected error reading %s as %s", filename, kind, exc_info=True)
         raise PlanInputError("corrupt_" + kind) from exc
     if not any(block.text.strip() for block in blocks):
         raise PlanInputError("empty")
@@ -115,6 +122,10 @@ def read_document(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BY
 @functools.cache
 def _bad_file_errors() -> tuple[type[BaseException], ...]:
     """What python-docx, openpyxl and lxml raise on a broken file (looked up when one is read)."""
+    import struct
+    import zipfile
+    import zlib
+
     from lxml import etree
 
     errors: list[type[BaseException]] = [

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from ..metadata import looks_like_deadline, unit_like
 from ..numbering import fold_width, match_marker
+from ..patterns import lazy
 from .blocks import Block
 from .tables import (
     DEADLINE,
@@ -164,8 +165,8 @@ def _at(block: Block, line: int) -> Block:
 # ---------------------------------------------------------------------------
 # delimited: tabs and pipes
 
-_PIPE_SPLIT_RE = re.compile(r"\s*[|｜]\s*")
-_MD_SEPARATOR_RE = re.compile(r"^\|?\s*:?-{2,}:?\s*(?:[|｜]\s*:?-{2,}:?\s*)*[|｜]?$")
+_PIPE_SPLIT_RE = lazy(r"\s*[|｜]\s*")
+_MD_SEPARATOR_RE = lazy(r"^\|?\s*:?-{2,}:?\s*(?:[|｜]\s*:?-{2,}:?\s*)*[|｜]?$")
 
 
 def _cells_of(line: str, kind: str) -> list[str] | None:
@@ -334,8 +335,8 @@ def _records(grid: list[list[tuple[object, str]]], lines: list[int]) -> list[Rec
 # ---------------------------------------------------------------------------
 # one cell per line
 
-_NOTE_LINE_RE = re.compile(r"^(?:注|说明|备注|附注|附件|附)\s*\d*\s*[：:]|^附件\s*\d*$")
-_SENTENCE_RE = re.compile(r"[。；;，,！？!?]")
+_NOTE_LINE_RE = lazy(r"^(?:注|说明|备注|附注|附件|附)\s*\d*\s*[：:]|^附件\s*\d*$")
+_SENTENCE_RE = lazy(r"[。；;，,！？!?]")
 
 
 def _is_header_cell(line: str) -> bool:
@@ -537,7 +538,7 @@ def _looks(piece: str) -> tuple[bool, bool, bool, bool, bool, bool]:
     return units, people, deadline, time, short, short and unit_like(piece)
 
 
-_DIGIT_RE = re.compile(r"[\d%％]")
+_DIGIT_RE = lazy(r"[\d%％]")
 
 
 def _fit(piece: str, role: str | None) -> float:
@@ -684,9 +685,9 @@ _HEADER_WORDS = tuple(sorted({
     "责任单位", "责任部门", "承办单位", "实施单位", "责任领导", "分管领导", "牵头领导", "包保领导", "责任人",
     "联系人", "完成时限", "完成时间", "时间节点", "时限要求", "完成期限", "截止时间", "进度安排", "备注",
 }, key=len, reverse=True))
-_GLUED_HEADER_RE = re.compile("(?:序号|编号)(?:[\u4e00-\u9fff]{0,4}(?:" + "|".join(_HEADER_WORDS) + ")){2,}")
-_CHUNK_RE = re.compile(r"^\d{1,3}、")
-_NUMBER_AT_RE = re.compile(r"(?<![\d.．%％])(\d{1,3})(?=[\u4e00-\u9fff“\"《(（])")
+_GLUED_HEADER_RE = lazy("(?:序号|编号)(?:[\u4e00-\u9fff]{0,4}(?:" + "|".join(_HEADER_WORDS) + ")){2,}")
+_CHUNK_RE = lazy(r"^\d{1,3}、")
+_NUMBER_AT_RE = lazy(r"(?<![\d.．%％])(\d{1,3})(?=[\u4e00-\u9fff“\"《(（])")
 # a number followed by these is a quantity, not a row number
 _QUANTITY_AFTER = "个人家户所座项条次名万亿千百元年月日号台辆间张份批期届岁倍吨亩米公里平方处栋套块本场位"
 
@@ -764,10 +765,10 @@ def _glued_rows(body: str, line: int, columns: Columns, header: list[str]) -> li
     return records
 
 
-_RUN_START_RE = re.compile(r"[。；;]")
-_SEGMENT_END_RE = re.compile(
+_RUN_START_RE = lazy(r"[。；;]")
+_SEGMENT_END_RE = lazy(
     r"(?:局|委|办|公司|街道|中心|政府|园(?:\([^)]*\)|（[^）]*）)?|区|镇|部|院|所|队|会|社|站|馆)")
-_BRACKET_NOTE_RE = re.compile(r"[（(][^)）]*[)）]$")
+_BRACKET_NOTE_RE = lazy(r"[（(][^)）]*[)）]$")
 
 
 def _glued_units(record: Record, columns: Columns, header: list[str]) -> None:

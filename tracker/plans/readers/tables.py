@@ -25,6 +25,7 @@ from typing import Any
 
 from ..metadata import looks_like_deadline, strong_unit, unit_like
 from ..numbering import cn_to_int, fold_width, match_marker
+from ..patterns import lazy
 from .blocks import Block
 
 #: a table's header row is one of its first rows (titles may stand above it)
@@ -52,17 +53,17 @@ PEOPLE_ROLES = (LEADERS, OWNERS)
 _NUMBER_NAMES = frozenset({"序号", "编号", "序", "号", "no", "no.", "项次", "序列", "排序", "顺序"})
 # checked in order: the first pattern that a header contains names its role
 _ROLE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (NOTE, re.compile("备注|说明|进展|进度情况|完成情况|存在问题|问题|打算|评价|得分|分值|考核|本月|下月|佐证|成效|"
+    (NOTE, lazy("备注|说明|进展|进度情况|完成情况|存在问题|问题|打算|评价|得分|分值|考核|本月|下月|佐证|成效|"
                       "落实情况|办理情况|推进情况")),
-    (LEADERS, re.compile("领导|分管|包保|包联|挂帅|联系县|负责同志")),
-    (OWNERS, re.compile("责任人|联系人|经办人|负责人|填报人|联络员|具体负责")),
-    (PERIOD, re.compile("周期|频次|频率|报送时间|报送要求")),
-    (DEADLINE, re.compile("时限|期限|截止|节点|完成时间|办结时间|完成日期|进度安排|时间安排|时间要求|完成年限|"
+    (LEADERS, lazy("领导|分管|包保|包联|挂帅|联系县|负责同志")),
+    (OWNERS, lazy("责任人|联系人|经办人|负责人|填报人|联络员|具体负责")),
+    (PERIOD, lazy("周期|频次|频率|报送时间|报送要求")),
+    (DEADLINE, lazy("时限|期限|截止|节点|完成时间|办结时间|完成日期|进度安排|时间安排|时间要求|完成年限|"
                           "计划完成|完成时间|进度要求|时间进度")),
-    (LEAD, re.compile("牵头|主责|主办")),
-    (SUPPORT, re.compile("配合|协办|协助|参与|协同")),
-    (UNITS, re.compile("单位|部门|主体|处室|科室|承办|责任方|实施方|责任科|责任处|县区|乡镇|街道|责任主体")),
-    (WHEN, re.compile("^(?:时间|日期|时段|时间段|月份|年度)$")),
+    (LEAD, lazy("牵头|主责|主办")),
+    (SUPPORT, lazy("配合|协办|协助|参与|协同")),
+    (UNITS, lazy("单位|部门|主体|处室|科室|承办|责任方|实施方|责任科|责任处|县区|乡镇|街道|责任主体")),
+    (WHEN, lazy("^(?:时间|日期|时段|时间段|月份|年度)$")),
 )
 # the task column, most specific first: when a table has several, the others are sections or notes
 TASK_WORDS = (
@@ -73,7 +74,7 @@ TASK_WORDS = (
     "目标", "要求",
 )
 _NOTE_LIKE_TASKS = ("要求", "目标")  # a task column only when no better one exists
-_HEADER_SPACE_RE = re.compile(r"[\s\u3000*＊:：]+")
+_HEADER_SPACE_RE = lazy(r"[\s\u3000*＊:：]+")
 HEADER_MAX = 16
 
 
@@ -148,9 +149,9 @@ def header_columns(cells: Sequence[str]) -> Columns | None:
 # ---------------------------------------------------------------------------
 # what a cell holds
 
-_ROW_NUMBER_RE = re.compile(r"^(?:\d{1,5}|[一二三四五六七八九十]{1,3})[、.．]?$")
+_ROW_NUMBER_RE = lazy(r"^(?:\d{1,5}|[一二三四五六七八九十]{1,3})[、.．]?$")
 # a time of day or a date: what is left after taking these out is at most a word or two
-_TIME_TOKEN_RE = re.compile(
+_TIME_TOKEN_RE = lazy(
     r"[上下中早晚]午|全天|晚上|早上|凌晨|每[天日周月]|周[一二三四五六日末]|星期[一二三四五六日天]|"
     r"\d{1,4}\s*(?:[点:：时月年日号.\-/]\s*)?\d{0,2}\s*分?|[-—–~～至到、，,\s]|前|后|左右|以前|以后|之前|开始|截止"
 )
@@ -161,8 +162,8 @@ _SURNAMES = frozenset(
     "翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫"
     "米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝芮"
 )
-_PERSON_SPLIT_RE = re.compile(r"[、，,；;/／\n\s]+")
-_TITLE_SUFFIX_RE = re.compile(r"(?:同志|书记|主任|局长|县长|区长|市长|部长|经理|总监|校长|院长|组长|副.{1,3})$")
+_PERSON_SPLIT_RE = lazy(r"[、，,；;/／\n\s]+")
+_TITLE_SUFFIX_RE = lazy(r"(?:同志|书记|主任|局长|县长|区长|市长|部长|经理|总监|校长|院长|组长|副.{1,3})$")
 
 
 def is_row_number(text: str) -> bool:
@@ -199,7 +200,7 @@ def looks_like_people(text: str) -> bool:
     return True
 
 
-_SENTENCE_VERB_RE = re.compile(r"建设|建成|新建|迁建|改造|启动|开工|开展|推进|完成|实施|提升|加强|增加|促进|"
+_SENTENCE_VERB_RE = lazy(r"建设|建成|新建|迁建|改造|启动|开工|开展|推进|完成|实施|提升|加强|增加|促进|"
                                r"优化|保障|提供|组织|举办|打造|\d+[个座所户家条项名人]")
 
 
@@ -237,17 +238,17 @@ _ROLE_BY_WORD = {
     "配合": SUPPORT, "协办": SUPPORT, "协助": SUPPORT, "协同": SUPPORT, "参与": SUPPORT,
     "配合单位": SUPPORT, "配合部门": SUPPORT, "协办单位": SUPPORT,
 }
-_CELL_LABEL_RE = re.compile(
+_CELL_LABEL_RE = lazy(
     r"^(牵头单位|牵头部门|主责单位|责任单位|责任部门|承办单位|配合单位|配合部门|协办单位|牵头|配合|协办)[：:]")
 # a role prefix that is not a unit role (老师：党政办；学生：德育处): the names after it count
-_OTHER_LABEL_RE = re.compile(r"^[\u4e00-\u9fff]{1,6}[：:]")
-_MARKED_RE = re.compile(r"^(?P<name>.+?)[（(]\s*(?P<word>牵头|负责|主责|配合|协办|协助)\s*[)）]$")
+_OTHER_LABEL_RE = lazy(r"^[\u4e00-\u9fff]{1,6}[：:]")
+_MARKED_RE = lazy(r"^(?P<name>.+?)[（(]\s*(?P<word>牵头|负责|主责|配合|协办|协助)\s*[)）]$")
 # 教学处牵头 / 年段落实 / 体育组整体负责 / 各年段负责年段学生: the name, then what it does
-_VERB_TAIL_RE = re.compile(
+_VERB_TAIL_RE = lazy(
     r"^(?P<name>.+?)(?:整体|具体|共同|分别|负责)?(?P<word>牵头|负责|主责|配合|协办|协助|落实|实施|参与|抓落实|督促)"
     r"(?P<rest>.*)$")
-_PART_SPLIT_RE = re.compile(r"[；;\n]+")
-_NAME_SPLIT_RE = re.compile(r"[、，,/／\t]+|\s+")
+_PART_SPLIT_RE = lazy(r"[；;\n]+")
+_NAME_SPLIT_RE = lazy(r"[、，,/／\t]+|\s+")
 _EMPTY_NAMES = frozenset({"无", "—", "-", "/", "／", "——", "暂无", "待定"})
 
 
@@ -440,7 +441,7 @@ class _Group:
     lines: list[int | None]
 
 
-_LEADING_MARKER_RE = re.compile(r"^\s*(?P<num>\d{1,2}|[一二三四五六七八九十]{1,3})\s*[.．、]\s*(?=\D|\d{4})|"
+_LEADING_MARKER_RE = lazy(r"^\s*(?P<num>\d{1,2}|[一二三四五六七八九十]{1,3})\s*[.．、]\s*(?=\D|\d{4})|"
                                 r"^\s*[（(]\s*(?P<par>\d{1,2}|[一二三四五六七八九十]{1,3})\s*[)）]\s*")
 
 
@@ -778,7 +779,7 @@ def table_rows_to_blocks(grid: Grid, search_rows: int = HEADER_SEARCH_ROWS, *,
     return blocks
 
 
-_CAPTION_STOP_RE = re.compile(r"[。；;！？!?]|^附件\s*\d*[：:]?$|^(?:单位|制表|填报)")
+_CAPTION_STOP_RE = lazy(r"[。；;！？!?]|^附件\s*\d*[：:]?$|^(?:单位|制表|填报)")
 
 
 def is_caption(text: str) -> bool:

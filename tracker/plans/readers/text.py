@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import codecs
 import functools
-import re
 from collections.abc import Callable
 
 from ..errors import PlanInputError
+from ..patterns import lazy
 from .blocks import Block
 from .flat import text_with_tables
 
@@ -37,11 +37,11 @@ _BINARY_MAGIC = (
     b"\x00asm",
 )
 # Controls that never occur in text; \t \n \r \f \v are handled by normalisation.
-_CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
-_NEWLINE_RE = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
-_ZERO_WIDTH_RE = re.compile("[\ufeff\u200b\u200c\u200d\u2060\u00ad]")
-_SPACE_RE = re.compile("[\u00a0\u3000\u2002-\u200a\u202f\u205f]")
-_NORMALIZE_NEEDED_RE = re.compile(
+_CONTROL_RE = lazy("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_NEWLINE_RE = lazy("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
+_ZERO_WIDTH_RE = lazy("[\ufeff\u200b\u200c\u200d\u2060\u00ad]")
+_SPACE_RE = lazy("[\u00a0\u3000\u2002-\u200a\u202f\u205f]")
+_NORMALIZE_NEEDED_RE = lazy(
     "[\r\x0b\x0c\x85\u2028\u2029\ufeff\u200b-\u200d\u2060\u00ad\x00-\x08\x0e-\x1f\x7f-\x9f"
     "\ufffe\uffff\u00a0\u3000\u2002-\u200a\u202f\u205f]"
 )
@@ -164,7 +164,7 @@ def _control_share(text: str) -> float:
     return count / len(sample)
 
 
-_UNICODE_TEXT_RE = re.compile(
+_UNICODE_TEXT_RE = lazy(
     "[\t\n\r\x0b\x0c\x20-\x7e\u00a0-\u024f\u2000-\u206f\u2100-\u218f\u2190-\u21ff\u2460-\u24ff"
     "\u2500-\u257f\u25a0-\u25ff\u2600-\u26ff\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u4e00-\u9fff"
     "\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\ufeff]"
@@ -239,9 +239,9 @@ def text_blocks(text: str) -> list[Block]:
     return text_with_tables(text.split("\n"))
 
 
-_MD_HEADING_RE = re.compile(r"^(#{1,9})\s+(.*?)\s*#*\s*$")
-_MD_BULLET_RE = re.compile(r"^[-*+]\s+")
-_MD_EMPHASIS_RE = re.compile(r"\*\*|__")
+_MD_HEADING_RE = lazy(r"^(#{1,9})\s+(.*?)\s*#*\s*$")
+_MD_BULLET_RE = lazy(r"^[-*+]\s+")
+_MD_EMPHASIS_RE = lazy(r"\*\*|__")
 
 
 def markdown_blocks(text: str) -> list[Block]:

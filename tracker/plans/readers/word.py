@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..patterns import lazy
 from .blocks import Block
 from .tables import HEADER_SEARCH_ROWS, table_rows_to_blocks
 from .text import normalize_text
@@ -29,8 +30,8 @@ _TEXT_SKIP = {
     _w("instrText"), _w("delText"), _w("footnoteReference"), _w("endnoteReference"),
     _w("commentReference"), _w("txbxContent"), f"{{{MC_NS}}}AlternateContent",
 }
-_HEADING_NAME_RE = re.compile(r"^(?:heading|标题)\s*([1-9])$", re.IGNORECASE)
-_TOC_NAME_RE = re.compile(r"^(?:toc|目录)\s*\d", re.IGNORECASE)
+_HEADING_NAME_RE = lazy(r"^(?:heading|标题)\s*([1-9])$", re.IGNORECASE)
+_TOC_NAME_RE = lazy(r"^(?:toc|目录)\s*\d", re.IGNORECASE)
 
 
 @dataclass
