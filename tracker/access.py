@@ -266,6 +266,26 @@ def can_see_evidence(user: Any, item: Evidence) -> bool:
     return item is not None and not item.is_deleted and can_see_task(user, item.task)
 
 
+def may_remove_evidence(user: Any, item: Evidence) -> bool:
+    """Take a file off a task: the people of the task's unit (the service checks the task's state)."""
+    return item is not None and not item.is_deleted and may_work_on(user, item.task)
+
+
+def may_reuse_evidence(user: Any, item: Evidence, task: Task) -> bool:
+    """Attach a file already uploaded for another task to ``task`` (引用): a file ``user`` sees, of a
+    task of the same unit, onto a task ``user`` works on."""
+    return (can_see_evidence(user, item) and may_work_on(user, task) and item.task_id != task.id
+            and item.task is not None and item.task.unit_id == task.unit_id)
+
+
+def reusable_evidence_condition(user: Any, task: Task) -> ColumnElement[bool]:
+    """``may_reuse_evidence`` as SQL, over the evidence table: the picker's files."""
+    if not may_work_on(user, task):
+        return sa.false()
+    same_unit = sa.select(Task.id).where(Task.unit_id == task.unit_id, Task.id != task.id, task_condition(user))
+    return sa.and_(Evidence.is_deleted.is_(False), Evidence.task_id.in_(same_unit.scalar_subquery()))
+
+
 def can_see_progress(user: Any, report: ProgressReport) -> bool:
     return report is not None and can_see_task(user, report.task)
 

@@ -256,6 +256,24 @@ def task_reports(task: Task) -> list[ProgressReport]:
                                    .order_by(ProgressReport.id.desc())))
 
 
+def reusable_evidence(user: Any, task: Task, limit: int = 100) -> list[Evidence]:
+    """The unit's files on its other tasks that ``user`` may attach to ``task``, newest first, one
+    row per stored file (a file already on ``task`` is left out)."""
+    on_task = sa.select(Evidence.stored_name).where(Evidence.task_id == task.id, Evidence.is_deleted.is_(False))
+    newest = (sa.select(sa.func.max(Evidence.id))
+              .where(access.reusable_evidence_condition(user, task), Evidence.stored_name.not_in(on_task))
+              .group_by(Evidence.stored_name))
+    return list(db.session.scalars(sa.select(Evidence).where(Evidence.id.in_(newest.scalar_subquery()))
+                                   .options(selectinload(Evidence.task).selectinload(Task.measure))
+                                   .order_by(Evidence.id.desc()).limit(limit)))
+
+
+def last_report(task: Task) -> ProgressReport | None:
+    """The unit's newest report on ``task``: what its next periodic report starts from."""
+    return db.session.scalar(sa.select(ProgressReport).where(ProgressReport.task_id == task.id)
+                             .order_by(ProgressReport.id.desc()).limit(1))
+
+
 def task_extensions(task: Task) -> list[ExtensionRequest]:
     return list(db.session.scalars(sa.select(ExtensionRequest).where(ExtensionRequest.task_id == task.id)
                                    .order_by(ExtensionRequest.id.desc())))
