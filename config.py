@@ -93,6 +93,9 @@ class Config:
     REPORT_REMIND_DAYS = env_int("REPORT_REMIND_DAYS", 5)
     #: a periodic report counts as missing (or late) N days after its period ended
     REPORT_GRACE_DAYS = env_int("REPORT_GRACE_DAYS", 5)
+    #: less burden (减负): the requests a unit may receive in a month (reminders, 催办单, report
+    #: periods, 督办单) before the burden view warns
+    BURDEN_MONTHLY_CAP = env_int("BURDEN_MONTHLY_CAP", 20)
     #: days a unit has to answer a 督办单
     NOTICE_REPLY_DAYS = env_int("NOTICE_REPLY_DAYS", 15)
     #: the 督办要求 printed on each notice; None means the built-in text

@@ -376,6 +376,16 @@ def summary_unit(user: Any, unit_id: int | None) -> int | None:
     return unit_id
 
 
+def can_see_burden(user: Any) -> bool:
+    """The burden view (减负): people who look across units; what it counts follows what they see
+    (``task_condition``, ``notice_condition``)."""
+    return is_staff(user)
+
+
+def can_see_unit_burden(user: Any, unit: Unit) -> bool:
+    return unit is not None and can_see_burden(user)
+
+
 # --------------------------------------------------------------------------- outbox and notifications
 
 def can_see_outbox(user: Any) -> bool:
@@ -485,6 +495,7 @@ MENU_RULES: dict[str, Callable[[Any], bool]] = {
     "reports.dashboard": can_see_reports,
     "reports.unit_dashboard": is_unit_person,
     "notify.outbox": can_see_outbox,
+    "burden.overview": can_see_burden,
     "units.list_units": may_manage,
     "admin_users.list_users": may_manage,
     "admin_import.upload": may_manage,

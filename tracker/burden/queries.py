@@ -17,7 +17,10 @@ import sqlalchemy as sa
 from tracker import access, periods
 from tracker.burden import quality
 from tracker.extensions import db
+from tracker.notices.models import NoticeKind, SupervisionNotice
+from tracker.notify.models import OutboxEmail
 from tracker.tasks.models import Evidence, ProgressReport, ReportingPeriod, Task
+from tracker.timeutil import end_of_day_utc, to_local
 from tracker.units.models import Unit
 
 #: the most recent reports of the plans concerned that one check compares against
@@ -132,3 +135,164 @@ def evidence_flags(task: Task, items: Sequence[Evidence]) -> dict[int, str]:
         if quality.outside(key, expected):
             flagged[item.id] = key or ""
     return flagged
+
+
+# --------------------------------------------------------------------------- the burden view
+
+#: the outbox message kinds that ask something of a unit, by the column they count in. A kind, not
+#: a channel: one reminder sent by email, chat and SMS, to three people, is one request.
+#: (督办单 and 催办单 are counted from the notices themselves, not from their mail.)
+REQUEST_KINDS = {
+    "task_due": "reminders", "task_overdue": "reminders", "task_escalation": "reminders",
+    "task_report": "reminders",
+    # a 督办单's reply reminder; the same kind name on a 催办单's own mail is its delivery (left out)
+    "notice_chase": "reminders",
+}
+#: the columns of requests, in the order the page shows them
+REQUEST_COLUMNS = ("reminders", "chases", "report_periods", "notices")
+
+
+@dataclass
+class MonthLoad:
+    """What one unit was asked in one month, and what it filed."""
+
+    month: str
+    reminders: int = 0
+    chases: int = 0
+    report_periods: int = 0
+    notices: int = 0
+    reports: int = 0
+
+    @property
+    def requests(self) -> int:
+        return self.reminders + self.chases + self.report_periods + self.notices
+
+
+@dataclass
+class UnitLoad:
+    unit: Unit
+    months: dict[str, MonthLoad]
+
+    @property
+    def requests(self) -> int:
+        return sum(m.requests for m in self.months.values())
+
+    @property
+    def reports(self) -> int:
+        return sum(m.reports for m in self.months.values())
+
+    def over(self, cap: int) -> list[MonthLoad]:
+        """The months past the cap."""
+        return [m for m in self.months.values() if m.requests > cap]
+
+
+def month_keys(year: int) -> list[str]:
+    return [f"{year}-{month:02d}" for month in range(1, 13)]
+
+
+def _year_bounds(year: int) -> tuple[datetime, datetime]:
+    """The UTC instants of a local year: after the first, up to the second."""
+    return end_of_day_utc(date(year - 1, 12, 31)), end_of_day_utc(date(year, 12, 31))
+
+
+def _local_month(value: datetime) -> str:
+    return to_local(value).strftime("%Y-%m")
+
+
+def _local_day(value: datetime) -> date:
+    return to_local(value).date()
+
+
+def unit_loads(user: object, year: int, unit_ids: set[int] | None = None) -> dict[int, UnitLoad]:
+    """Per unit and local month of ``year``: the requests it received and the reports it filed,
+    counted from what ``user`` may see (tasks and 督办单 through ``tracker.access``).
+
+    - reminders: outbox messages of a ``REQUEST_KINDS`` kind, one per (kind, object, local day),
+      so recipients and channels do not multiply them;
+    - chases (催办单) and notices (督办单, 补发督办单): the notices issued in the month;
+    - report periods: the periods of periodic tasks that end in the month (from the period of
+      assignment to the deadline, while the task was open);
+    - reports: progress reports filed in the month.
+    """
+    start, end = _year_bounds(year)
+    months: dict[int, dict[str, MonthLoad]] = {}
+
+    def cell(unit_id: int, month: str) -> MonthLoad | None:
+        if unit_ids is not None and unit_id not in unit_ids:
+            return None
+        if unit_id not in months:
+            months[unit_id] = {m: MonthLoad(m) for m in month_keys(year)}
+        return months[unit_id].get(month)
+
+    tasks = access.task_condition(user)
+    notices = access.notice_condition(user)
+    # reminders about tasks, and about 督办单 (reply reminders only, not a 催办单's own delivery)
+    about_tasks = (sa.select(OutboxEmail.kind, OutboxEmail.related_id, OutboxEmail.created_at, Task.unit_id)
+                   .join(Task, sa.and_(OutboxEmail.related_type == "task", Task.id == OutboxEmail.related_id))
+                   .where(OutboxEmail.kind.in_(REQUEST_KINDS), OutboxEmail.created_at > start,
+                          OutboxEmail.created_at <= end, tasks))
+    about_notices = (sa.select(OutboxEmail.kind, OutboxEmail.related_id, OutboxEmail.created_at,
+                               SupervisionNotice.unit_id)
+                     .join(SupervisionNotice, sa.and_(OutboxEmail.related_type == "supervision_notice",
+                                                      SupervisionNotice.id == OutboxEmail.related_id))
+                     .where(OutboxEmail.kind.in_(REQUEST_KINDS), SupervisionNotice.kind == NoticeKind.supervision,
+                            OutboxEmail.created_at > start, OutboxEmail.created_at <= end, notices))
+    seen: set[tuple[str, int, int, date]] = set()
+    for query in (about_tasks, about_notices):
+        for kind, related_id, created_at, unit_id in db.session.execute(query):
+            fact = (kind, related_id or 0, unit_id, _local_day(created_at))
+            if fact in seen:
+                continue
+            seen.add(fact)
+            found = cell(unit_id, _local_month(created_at))
+            if found is not None:
+                setattr(found, REQUEST_KINDS[kind], getattr(found, REQUEST_KINDS[kind]) + 1)
+    # 督办单 and 催办单, by the month they were issued
+    issued = (sa.select(SupervisionNotice.unit_id, SupervisionNotice.kind, SupervisionNotice.issued_on)
+              .where(SupervisionNotice.issued_on >= date(year, 1, 1), SupervisionNotice.issued_on <= date(year, 12, 31),
+                     notices))
+    for unit_id, kind, issued_on in db.session.execute(issued):
+        found = cell(unit_id, issued_on.strftime("%Y-%m"))
+        if found is not None:
+            if kind is NoticeKind.chase:
+                found.chases += 1
+            else:
+                found.notices += 1
+    # report periods that end in the month
+    periodic = (sa.select(Task.unit_id, Task.reporting_period, Task.assigned_on, Task.due_on, Task.completed_at,
+                          Task.cancelled_at)
+                .where(Task.reporting_period != ReportingPeriod.once, Task.assigned_on <= date(year, 12, 31),
+                       Task.due_on >= date(year, 1, 1), tasks))
+    for unit_id, period, assigned_on, due_on, completed_at, cancelled_at in db.session.execute(periodic):
+        last = due_on
+        for closed in (completed_at, cancelled_at):
+            if closed is not None:
+                last = min(last, _local_day(closed))
+        for key_end in _period_ends(period.value, assigned_on, last):
+            if key_end.year == year:
+                found = cell(unit_id, key_end.strftime("%Y-%m"))
+                if found is not None:
+                    found.report_periods += 1
+    # reports filed
+    filed = (sa.select(Task.unit_id, ProgressReport.created_at).join(Task, Task.id == ProgressReport.task_id)
+             .where(ProgressReport.created_at > start, ProgressReport.created_at <= end, tasks))
+    for unit_id, created_at in db.session.execute(filed):
+        found = cell(unit_id, _local_month(created_at))
+        if found is not None:
+            found.reports += 1
+    units = db.session.scalars(sa.select(Unit).where(Unit.id.in_(sorted(months)))) if months else []
+    return {unit.id: UnitLoad(unit=unit, months=months[unit.id]) for unit in units}
+
+
+def _period_ends(period: str, first: date, last: date) -> list[date]:
+    """The last days of the periods a task owes a report for: each period from the one containing
+    ``first`` whose end is not after the period containing ``last``."""
+    ends: list[date] = []
+    day = first
+    while day <= last:
+        found = periods.bounds(day, period)
+        if found is None:
+            break
+        ends.append(found[2])
+        day = date.fromordinal(found[2].toordinal() + 1)
+    return ends
