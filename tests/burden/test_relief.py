@@ -193,3 +193,20 @@ def test_removal_from_the_page(db, auth, people, two_tasks, source):
     db.session.expire_all()
     assert db.session.get(Evidence, source.id).is_deleted
     assert client.get(f"/tasks/evidence/{source.id}").status_code == 404
+
+
+def test_the_timeline_tells_a_reused_file_from_an_upload_and_shows_removals(db, auth, people, two_tasks, source,
+                                                                           now):
+    [copy] = services.reuse_evidence(two_tasks[1], [source.id], actor=people.lead, now=now)
+    db.session.commit()
+    client = auth.client_for(people.lead)
+    doc = lxml.html.fromstring(client.get(f"/tasks/{two_tasks[1].id}").get_data(as_text=True))
+    lines = [li.text_content() for li in doc.xpath("//ol[@class='timeline']/li")]
+    assert sum("引用材料：2026上半年工作台账.pdf" in line for line in lines) == 1
+    assert not any("上传材料" in line for line in lines)
+    services.remove_evidence(copy, actor=people.lead, now=now)
+    db.session.commit()
+    doc = lxml.html.fromstring(client.get(f"/tasks/{two_tasks[1].id}").get_data(as_text=True))
+    lines = [li.text_content() for li in doc.xpath("//ol[@class='timeline']/li")]
+    assert any("移除材料：2026上半年工作台账.pdf" in line for line in lines)
+    assert not any("引用材料" in line for line in lines)

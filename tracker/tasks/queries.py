@@ -222,7 +222,8 @@ def task_timeline(task: Task) -> list[TimelineItem]:
         AuditEntry.object_type == "task", AuditEntry.object_id == task.id).order_by(AuditEntry.id))
     # the audit actions whose place a report or a file takes: its kind, the key naming it, the rows
     kept = {"task.progress": ("report", "report_id", reports),
-            "task.evidence_added": ("evidence", "evidence_id", files)}
+            "task.evidence_added": ("evidence", "evidence_id", files),
+            "task.evidence_reused": ("evidence", "evidence_id", files)}
     keyed: list[tuple[datetime, int, TimelineItem]] = []
     for seq, entry in enumerate(entries):
         data = entry.data or {}
@@ -236,7 +237,7 @@ def task_timeline(task: Task) -> list[TimelineItem]:
                                                   action=entry.action, data=data)))
     # reports and files without their audit entry come after, reports first
     tail = 1 << 30
-    for rank, (kind, _key, rows) in enumerate(kept.values(), start=1):
+    for rank, (kind, rows) in enumerate((("report", reports), ("evidence", files)), start=1):
         for row in rows.values():
             keyed.append((row.created_at, rank * tail + row.id, _row_item(kind, row)))
     keyed.sort(key=lambda k: (k[0], k[1]))
