@@ -36,6 +36,7 @@ class ReportFlag:
     report_id: int
     task_id: int
     text: str
+    at: datetime
     kind: str
     score: float
     other_id: int
@@ -105,7 +106,7 @@ def report_flags(tasks: Sequence[Task], user: object, *, latest_only: bool = Fal
             continue
         other = candidates[found[0].key]  # type: ignore[index]
         flags.setdefault(row.task_id, []).append(ReportFlag(
-            report_id=row.id, task_id=row.task_id, text=row.text,
+            report_id=row.id, task_id=row.task_id, text=row.text, at=row.created_at,
             kind=SAME_TASK if other.task_id == row.task_id else OTHER_UNIT, score=found[1],
             other_id=other.id, other_task_id=other.task_id, other_text=other.text, other_unit=other.unit_name,
             other_at=other.created_at))
