@@ -24,7 +24,6 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 
 from tracker import periods
@@ -50,18 +49,26 @@ def bigrams(folded: str) -> frozenset[str]:
     return frozenset(folded[i:i + 2] for i in range(len(folded) - 1)) if len(folded) > 1 else frozenset({folded})
 
 
-@dataclass(frozen=True)
 class Text:
-    """A report's text, folded once, with its bigrams: compare many against many cheaply."""
+    """A report's text, folded once; its bigrams are made when a comparison first needs them (most
+    candidates are ruled out by length alone)."""
 
-    key: object
-    folded: str
-    grams: frozenset[str]
+    __slots__ = ("key", "folded", "_grams")
+
+    def __init__(self, key: object, folded: str) -> None:
+        self.key = key
+        self.folded = folded
+        self._grams: frozenset[str] | None = None
 
     @classmethod
     def of(cls, key: object, text: str | None) -> Text:
-        folded = fold(text)
-        return cls(key=key, folded=folded, grams=bigrams(folded))
+        return cls(key, fold(text))
+
+    @property
+    def grams(self) -> frozenset[str]:
+        if self._grams is None:
+            self._grams = bigrams(self.folded)
+        return self._grams
 
 
 def similarity(a: Text, b: Text) -> float:

@@ -8,11 +8,14 @@ only what they may see.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 
 from tracker import access, periods
 from tracker.burden import quality
@@ -20,7 +23,7 @@ from tracker.extensions import db
 from tracker.notices.models import NoticeKind, SupervisionNotice
 from tracker.notify.models import OutboxEmail
 from tracker.tasks.models import Evidence, ProgressReport, ReportingPeriod, Task
-from tracker.timeutil import end_of_day_utc, to_local
+from tracker.timeutil import end_of_day_utc, local_tz
 from tracker.units.models import Unit
 
 #: the most recent reports of the plans concerned that one check compares against
@@ -68,8 +71,16 @@ def _rows(user: object, plan_ids: set[int]) -> list[_Row]:
                  .join(Task, Task.id == ProgressReport.task_id).join(Unit, Unit.id == Task.unit_id)
                  .where(Task.plan_id.in_(sorted(plan_ids)), access.task_condition(user))
                  .order_by(ProgressReport.id.desc()).limit(CANDIDATES))
-    return [_Row(r[0], r[1], r[2], r[3], r[4], r[5], r[6], quality.Text.of(r[0], r[4]))
+    return [_Row(r[0], r[1], r[2], r[3], r[4], r[5], r[6], _compared(r[0], r[4]))
             for r in db.session.execute(statement)]
+
+
+@functools.lru_cache(maxsize=50_000)
+def _compared(report_id: int, text: str) -> quality.Text:
+    """A report folded for comparison, kept across requests: reports are never edited, so a
+    reviewer's second page, or the next report's check, folds only what is new (keyed by the text
+    too, so a reused id never returns another report's text)."""
+    return quality.Text.of(report_id, text)
 
 
 def report_flags(tasks: Sequence[Task], user: object, *, latest_only: bool = False) -> dict[int, list[ReportFlag]]:
@@ -196,12 +207,41 @@ def _year_bounds(year: int) -> tuple[datetime, datetime]:
     return end_of_day_utc(date(year - 1, 12, 31)), end_of_day_utc(date(year, 12, 31))
 
 
-def _local_month(value: datetime) -> str:
-    return to_local(value).strftime("%Y-%m")
+class _LocalDate(sa.sql.expression.FunctionElement):
+    """The local calendar date of a stored (naive UTC) time, in SQL: PostgreSQL converts through
+    the zone itself; SQLite adds the zone's offset (the one in force at ``at``, exact for zones
+    without summer time such as Asia/Shanghai)."""
+
+    type = sa.Date()
+    name = "local_date"
+    inherit_cache = True
 
 
-def _local_day(value: datetime) -> date:
-    return to_local(value).date()
+@compiles(_LocalDate, "sqlite")
+def _local_date_sqlite(element: _LocalDate, compiler: Any, **kw: Any) -> str:
+    column, _zone, modifier = list(element.clauses)
+    return f"date({compiler.process(column, **kw)}, {compiler.process(modifier, **kw)})"
+
+
+@compiles(_LocalDate)
+def _local_date_default(element: _LocalDate, compiler: Any, **kw: Any) -> str:
+    column, zone, _modifier = list(element.clauses)
+    return (f"CAST(({compiler.process(column, **kw)} AT TIME ZONE 'UTC') AT TIME ZONE "
+            f"{compiler.process(zone, **kw)} AS DATE)")
+
+
+def local_date(column: Any, at: datetime) -> _LocalDate:
+    zone = local_tz()
+    offset = int(at.astimezone(zone).utcoffset().total_seconds())  # type: ignore[union-attr]
+    return _LocalDate(column, sa.literal(zone.key), sa.literal(f"{offset:+d} seconds"))
+
+
+def _by_month(statement: sa.Select, year: int) -> sa.Select:
+    """Count the rows of ``statement`` (columns ``unit_id`` and ``day``) per unit and month of ``year``."""
+    rows = statement.subquery()
+    month = sa.extract("month", rows.c.day)
+    return (sa.select(rows.c.unit_id, month, sa.func.count())
+            .where(sa.extract("year", rows.c.day) == year).group_by(rows.c.unit_id, month))
 
 
 def unit_loads(user: object, year: int, unit_ids: set[int] | None = None) -> dict[int, UnitLoad]:
@@ -214,86 +254,108 @@ def unit_loads(user: object, year: int, unit_ids: set[int] | None = None) -> dic
     - report periods: the periods of periodic tasks that end in the month (from the period of
       assignment to the deadline, while the task was open);
     - reports: progress reports filed in the month.
+
+    The counting happens in SQL (grouped by unit and month); only the report periods are walked
+    in Python, once per distinct (unit, period, dates).
     """
     start, end = _year_bounds(year)
-    months: dict[int, dict[str, MonthLoad]] = {}
+    zone = local_tz()
+    keys = month_keys(year)
+    months: dict[int, list[MonthLoad]] = {}
 
-    def cell(unit_id: int, month: str) -> MonthLoad | None:
+    def cell(unit_id: int, month: int) -> MonthLoad | None:
+        """The unit's load in month 1..12 of ``year``."""
         if unit_ids is not None and unit_id not in unit_ids:
             return None
-        if unit_id not in months:
-            months[unit_id] = {m: MonthLoad(m) for m in month_keys(year)}
-        return months[unit_id].get(month)
+        row = months.get(unit_id)
+        if row is None:
+            row = months[unit_id] = [MonthLoad(key) for key in keys]
+        return row[int(month) - 1]
+
+    def only(statement: sa.Select, column: Any) -> sa.Select:
+        return statement if unit_ids is None else statement.where(column.in_(sorted(unit_ids)))
 
     tasks = access.task_condition(user)
     notices = access.notice_condition(user)
-    # reminders about tasks, and about 督办单 (reply reminders only, not a 催办单's own delivery)
-    about_tasks = (sa.select(OutboxEmail.kind, OutboxEmail.related_id, OutboxEmail.created_at, Task.unit_id)
-                   .join(Task, sa.and_(OutboxEmail.related_type == "task", Task.id == OutboxEmail.related_id))
-                   .where(OutboxEmail.kind.in_(REQUEST_KINDS), OutboxEmail.created_at > start,
-                          OutboxEmail.created_at <= end, tasks))
-    about_notices = (sa.select(OutboxEmail.kind, OutboxEmail.related_id, OutboxEmail.created_at,
-                               SupervisionNotice.unit_id)
-                     .join(SupervisionNotice, sa.and_(OutboxEmail.related_type == "supervision_notice",
-                                                      SupervisionNotice.id == OutboxEmail.related_id))
-                     .where(OutboxEmail.kind.in_(REQUEST_KINDS), SupervisionNotice.kind == NoticeKind.supervision,
-                            OutboxEmail.created_at > start, OutboxEmail.created_at <= end, notices))
-    seen: set[tuple[str, int, int, date]] = set()
-    for query in (about_tasks, about_notices):
-        for kind, related_id, created_at, unit_id in db.session.execute(query):
-            fact = (kind, related_id or 0, unit_id, _local_day(created_at))
-            if fact in seen:
-                continue
-            seen.add(fact)
-            found = cell(unit_id, _local_month(created_at))
-            if found is not None:
-                setattr(found, REQUEST_KINDS[kind], getattr(found, REQUEST_KINDS[kind]) + 1)
+    sent_day = local_date(OutboxEmail.created_at, end)
+    in_year = sa.and_(OutboxEmail.kind.in_(REQUEST_KINDS), OutboxEmail.created_at > start,
+                      OutboxEmail.created_at <= end)
+    # reminders about tasks, and about 督办单 (reply reminders only, not a 催办单's own delivery):
+    # distinct facts, then counted per unit and month
+    about_tasks = only(sa.select(OutboxEmail.kind, OutboxEmail.related_type, OutboxEmail.related_id,
+                                 Task.unit_id.label("unit_id"), sent_day.label("day"))
+                       .join(Task, sa.and_(OutboxEmail.related_type == "task", Task.id == OutboxEmail.related_id))
+                       .where(in_year, tasks), Task.unit_id)
+    about_notices = only(sa.select(OutboxEmail.kind, OutboxEmail.related_type, OutboxEmail.related_id,
+                                   SupervisionNotice.unit_id.label("unit_id"), sent_day.label("day"))
+                         .join(SupervisionNotice, sa.and_(OutboxEmail.related_type == "supervision_notice",
+                                                          SupervisionNotice.id == OutboxEmail.related_id))
+                         .where(in_year, SupervisionNotice.kind == NoticeKind.supervision, notices),
+                         SupervisionNotice.unit_id)
+    facts = sa.union(about_tasks, about_notices)  # UNION, not UNION ALL: one row per fact
+    for unit_id, month, count in db.session.execute(_by_month(sa.select(facts.subquery()), year)):
+        found = cell(unit_id, month)
+        if found is not None:
+            found.reminders += count
     # 督办单 and 催办单, by the month they were issued
-    issued = (sa.select(SupervisionNotice.unit_id, SupervisionNotice.kind, SupervisionNotice.issued_on)
-              .where(SupervisionNotice.issued_on >= date(year, 1, 1), SupervisionNotice.issued_on <= date(year, 12, 31),
-                     notices))
-    for unit_id, kind, issued_on in db.session.execute(issued):
-        found = cell(unit_id, issued_on.strftime("%Y-%m"))
+    issued = only(sa.select(SupervisionNotice.unit_id, SupervisionNotice.kind,
+                            sa.extract("month", SupervisionNotice.issued_on), sa.func.count())
+                  .where(SupervisionNotice.issued_on >= date(year, 1, 1),
+                         SupervisionNotice.issued_on <= date(year, 12, 31), notices)
+                  .group_by(SupervisionNotice.unit_id, SupervisionNotice.kind,
+                            sa.extract("month", SupervisionNotice.issued_on)), SupervisionNotice.unit_id)
+    for unit_id, kind, month, count in db.session.execute(issued):
+        found = cell(unit_id, month)
         if found is not None:
             if kind is NoticeKind.chase:
-                found.chases += 1
+                found.chases += count
             else:
-                found.notices += 1
-    # report periods that end in the month
-    periodic = (sa.select(Task.unit_id, Task.reporting_period, Task.assigned_on, Task.due_on, Task.completed_at,
-                          Task.cancelled_at)
-                .where(Task.reporting_period != ReportingPeriod.once, Task.assigned_on <= date(year, 12, 31),
-                       Task.due_on >= date(year, 1, 1), tasks))
-    for unit_id, period, assigned_on, due_on, completed_at, cancelled_at in db.session.execute(periodic):
+                found.notices += count
+    # report periods that end in the month: tasks of one plan share their dates, so walk each
+    # distinct (unit, period, dates) once
+    periodic = only(sa.select(Task.unit_id, Task.reporting_period, Task.assigned_on, Task.due_on, Task.completed_at,
+                              Task.cancelled_at, sa.func.count())
+                    .where(Task.reporting_period != ReportingPeriod.once, Task.assigned_on <= date(year, 12, 31),
+                           Task.due_on >= date(year, 1, 1), tasks)
+                    .group_by(Task.unit_id, Task.reporting_period, Task.assigned_on, Task.due_on, Task.completed_at,
+                              Task.cancelled_at), Task.unit_id)
+    for unit_id, period, assigned_on, due_on, completed_at, cancelled_at, count in db.session.execute(periodic):
         last = due_on
         for closed in (completed_at, cancelled_at):
             if closed is not None:
-                last = min(last, _local_day(closed))
+                last = min(last, closed.astimezone(zone).date())
         for key_end in _period_ends(period.value, assigned_on, last):
             if key_end.year == year:
-                found = cell(unit_id, key_end.strftime("%Y-%m"))
+                found = cell(unit_id, key_end.month)
                 if found is not None:
-                    found.report_periods += 1
+                    found.report_periods += count
     # reports filed
-    filed = (sa.select(Task.unit_id, ProgressReport.created_at).join(Task, Task.id == ProgressReport.task_id)
-             .where(ProgressReport.created_at > start, ProgressReport.created_at <= end, tasks))
-    for unit_id, created_at in db.session.execute(filed):
-        found = cell(unit_id, _local_month(created_at))
+    filed = only(sa.select(Task.unit_id.label("unit_id"), local_date(ProgressReport.created_at, end).label("day"))
+                 .join(Task, Task.id == ProgressReport.task_id)
+                 .where(ProgressReport.created_at > start, ProgressReport.created_at <= end, tasks), Task.unit_id)
+    for unit_id, month, count in db.session.execute(_by_month(filed, year)):
+        found = cell(unit_id, month)
         if found is not None:
-            found.reports += 1
+            found.reports += count
     units = db.session.scalars(sa.select(Unit).where(Unit.id.in_(sorted(months)))) if months else []
-    return {unit.id: UnitLoad(unit=unit, months=months[unit.id]) for unit in units}
+    return {unit.id: UnitLoad(unit=unit, months={m.month: m for m in months[unit.id]}) for unit in units}
 
 
 def _period_ends(period: str, first: date, last: date) -> list[date]:
     """The last days of the periods a task owes a report for: each period from the one containing
-    ``first`` whose end is not after the period containing ``last``."""
+    ``first`` up to the one containing ``last`` (cached: tasks of one plan share their dates)."""
     ends: list[date] = []
     day = first
     while day <= last:
-        found = periods.bounds(day, period)
-        if found is None:
+        end = _period_end(day, period)
+        if end is None:
             break
-        ends.append(found[2])
-        day = date.fromordinal(found[2].toordinal() + 1)
+        ends.append(end)
+        day = date.fromordinal(end.toordinal() + 1)
     return ends
+
+
+@functools.lru_cache(maxsize=4096)
+def _period_end(day: date, period: str) -> date | None:
+    found = periods.bounds(day, period)
+    return found[2] if found is not None else None
