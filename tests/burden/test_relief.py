@@ -210,3 +210,18 @@ def test_the_timeline_tells_a_reused_file_from_an_upload_and_shows_removals(db, 
     lines = [li.text_content() for li in doc.xpath("//ol[@class='timeline']/li")]
     assert any("移除材料：2026上半年工作台账.pdf" in line for line in lines)
     assert not any("引用材料" in line for line in lines)
+
+
+def test_a_file_removed_meanwhile_elsewhere_is_not_reused(app, db, people, two_tasks, source, now):
+    """This page loaded the file; a colleague removed it (its last row: the file left the disk);
+    attaching it now is refused instead of naming a file that is gone."""
+    mine = db.session.get(Evidence, source.id)
+    assert not mine.is_deleted
+    with app.app_context():
+        services.remove_evidence(db.session.get(Evidence, source.id), actor=people.member, now=now)
+        db.session.commit()
+    assert not os.path.exists(storage.path_for(source.stored_name))
+    with pytest.raises(services.TaskError, match="只能引用"):
+        services.reuse_evidence(two_tasks[1], [source.id], actor=people.lead, now=now)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Evidence.id)).where(Evidence.task_id == two_tasks[1].id)) == 0

@@ -589,7 +589,12 @@ def reuse_evidence(task: Task, evidence_ids: Sequence[int], *, actor: User, prov
         raise TaskError(_("一次最多引用 %(n)d 份材料。", n=MAX_REUSE))
     proves = _clean_text(proves, required=False, message="", limit=50) or None
     note = _clean_text(note, required=False, message="") or None
-    found = {e.id: e for e in db.session.scalars(sa.select(Evidence).where(Evidence.id.in_(ids)))}
+    # locked and read afresh: a removal of the same row in another transaction either finishes
+    # first (the row reads deleted, and is refused) or waits for this one (and then sees the new
+    # row naming the file, so it keeps the file)
+    found = {e.id: e for e in db.session.scalars(
+        sa.select(Evidence).where(Evidence.id.in_(ids)).with_for_update()
+        .execution_options(populate_existing=True))}
     on_task = set(db.session.scalars(sa.select(Evidence.stored_name).where(
         Evidence.task_id == task.id, Evidence.is_deleted.is_(False))))
     rows: list[tuple[Evidence, Evidence]] = []
