@@ -495,7 +495,6 @@ MENU_RULES: dict[str, Callable[[Any], bool]] = {
     "reports.dashboard": can_see_reports,
     "reports.unit_dashboard": is_unit_person,
     "notify.outbox": can_see_outbox,
-    "burden.overview": can_see_burden,
     "units.list_units": may_manage,
     "admin_users.list_users": may_manage,
     "admin_import.upload": may_manage,

@@ -27,7 +27,6 @@ MENU = (
     ("reports.unit_dashboard", _l("工作台")),
     ("notices.list_notices", _l("督办单")),
     ("notify.outbox", _l("邮件发件箱")),
-    ("burden.overview", _l("基层负担")),
     ("units.list_units", _l("单位管理")),
     ("admin_users.list_users", _l("用户管理")),
     ("auditlog.list_entries", _l("审计日志")),
