@@ -105,6 +105,9 @@ class Config:
     ACK_REMIND_WORKDAYS = env_int("ACK_REMIND_WORKDAYS", 2)
     #: 退回交办: a unit may refuse a task within N days of its assignment
     REFUSAL_WINDOW_DAYS = env_int("REFUSAL_WINDOW_DAYS", 3)
+    #: less burden (减负): the requests a unit may receive in a month (reminders, 催办单, report
+    #: periods, 督办单) before the burden view warns
+    BURDEN_MONTHLY_CAP = env_int("BURDEN_MONTHLY_CAP", 20)
     #: days a unit has to answer a 督办单
     NOTICE_REPLY_DAYS = env_int("NOTICE_REPLY_DAYS", 15)
     #: the 督办要求 printed on each notice; None means the built-in text

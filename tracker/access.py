@@ -333,6 +333,24 @@ def link_recipient_allowed(task: Task, address: str | None) -> bool:
     return bool(db.session.scalar(sa.select(sa.exists().where(
         User.email == address, User.unit_id == task.unit_id, User.role.in_(UNIT_ROLES),
         User.is_active.is_(True)))))
+def may_remove_evidence(user: Any, item: Evidence) -> bool:
+    """Take a file off a task: the people of the task's unit (the service checks the task's state)."""
+    return item is not None and not item.is_deleted and may_work_on(user, item.task)
+
+
+def may_reuse_evidence(user: Any, item: Evidence, task: Task) -> bool:
+    """Attach a file already uploaded for another task to ``task`` (引用): a file ``user`` sees, of a
+    task of the same unit, onto a task ``user`` works on."""
+    return (can_see_evidence(user, item) and may_work_on(user, task) and item.task_id != task.id
+            and item.task is not None and item.task.unit_id == task.unit_id)
+
+
+def reusable_evidence_condition(user: Any, task: Task) -> ColumnElement[bool]:
+    """``may_reuse_evidence`` as SQL, over the evidence table: the picker's files."""
+    if not may_work_on(user, task):
+        return sa.false()
+    same_unit = sa.select(Task.id).where(Task.unit_id == task.unit_id, Task.id != task.id, task_condition(user))
+    return sa.and_(Evidence.is_deleted.is_(False), Evidence.task_id.in_(same_unit.scalar_subquery()))
 
 
 def can_see_progress(user: Any, report: ProgressReport) -> bool:
@@ -423,6 +441,16 @@ def summary_unit(user: Any, unit_id: int | None) -> int | None:
     if unit_id is None and is_unit_user(user):
         return user.unit_id
     return unit_id
+
+
+def can_see_burden(user: Any) -> bool:
+    """The burden view (减负): people who look across units; what it counts follows what they see
+    (``task_condition``, ``notice_condition``)."""
+    return is_staff(user)
+
+
+def can_see_unit_burden(user: Any, unit: Unit) -> bool:
+    return unit is not None and can_see_burden(user)
 
 
 # --------------------------------------------------------------------------- outbox and notifications

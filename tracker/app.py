@@ -14,6 +14,7 @@ from tracker.api import views as api_views
 from tracker.auditlog import views as audit_views
 from tracker.auth import admin_views as admin_user_views
 from tracker.auth import views as auth_views
+from tracker.burden import views as burden_views
 from tracker.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from tracker.links import views as link_views
 from tracker.main import views as main_views
@@ -120,7 +121,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     for module in (main_views, auth_views, admin_user_views, unit_views, plan_views, task_views, notify_views,
-                   notice_views, report_views, api_views, audit_views, link_views):
+                   notice_views, report_views, api_views, audit_views, link_views, burden_views):
         app.register_blueprint(module.bp)
     # the API's docs and token pages, and its CSRF exemption (bearer tokens are not ambient)
     app.register_blueprint(admin_user_views.imports_bp)

@@ -7,7 +7,7 @@ from typing import Any
 
 from tracker import periods
 from tracker.tasks.labels import PERIOD_LABELS, ROLE_LABELS
-from tracker.tasks.models import ReportingPeriod, UnitRole
+from tracker.tasks.models import ProgressReport, ReportingPeriod, Task, UnitRole
 
 
 def parse_date(value: str | None) -> date | None:
@@ -50,6 +50,16 @@ def parse_percent(value: str | None) -> int | str | None:
         return None
     number = parse_int(text)
     return number if number is not None else text
+
+
+def report_defaults(task: Task, last: ProgressReport | None) -> dict[str, Any]:
+    """What the progress form starts with: for a periodic task, the unit's last report (text and
+    percent), so the unit changes only what is new (减负); otherwise an empty text."""
+    percent = task.progress_percent
+    if last is None or task.reporting_period is ReportingPeriod.once:
+        return {"text": "", "percent": percent, "prefilled": False}
+    return {"text": last.text, "percent": last.percent if last.percent is not None else percent,
+            "prefilled": True, "from_period": last.period_key, "from_at": last.created_at}
 
 
 def uploaded_files(files: Any, name: str = "files") -> list[Any]:

@@ -187,7 +187,12 @@ class ProgressReport(db.Model):
 
 class Evidence(db.Model):
     __tablename__ = "evidence"
-    __table_args__ = (sa.Index("ix_evidence_task", "task_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_evidence_task", "task_id", "id"),
+        # a file reused on several tasks is stored once: its rows share the stored name, and the file
+        # goes only with the last live row naming it
+        sa.Index("ix_evidence_stored_name", "stored_name"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"))
@@ -195,8 +200,11 @@ class Evidence(db.Model):
     uploader_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     #: the name the user's file had (Chinese kept), for display and download
     original_name: Mapped[str] = mapped_column(sa.String(255))
-    #: generated name under the evidence folder; never derived from user input
-    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: generated name under the evidence folder; never derived from user input; shared by the rows
+    #: of one file reused on other tasks of the unit
+    stored_name: Mapped[str] = mapped_column(sa.String(64))
+    #: the row first uploaded, when this one attaches the same file to another task (引用)
+    reused_from_id: Mapped[int | None] = mapped_column(sa.ForeignKey("evidence.id", ondelete="SET NULL"))
     content_type: Mapped[str] = mapped_column(sa.String(100))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
@@ -209,6 +217,7 @@ class Evidence(db.Model):
     task = relationship("Task")
     uploader = relationship("User")
     report = relationship("ProgressReport", back_populates="evidence")
+    reused_from = relationship("Evidence", remote_side=[id])
 
 
 class ExtensionState(enum.Enum):

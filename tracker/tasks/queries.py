@@ -235,7 +235,8 @@ def task_timeline(task: Task) -> list[TimelineItem]:
         AuditEntry.object_type == "task", AuditEntry.object_id == task.id).order_by(AuditEntry.id))
     # the audit actions whose place a report or a file takes: its kind, the key naming it, the rows
     kept = {"task.progress": ("report", "report_id", reports),
-            "task.evidence_added": ("evidence", "evidence_id", files)}
+            "task.evidence_added": ("evidence", "evidence_id", files),
+            "task.evidence_reused": ("evidence", "evidence_id", files)}
     keyed: list[tuple[datetime, int, TimelineItem]] = []
     for seq, entry in enumerate(entries):
         data = entry.data or {}
@@ -257,7 +258,7 @@ def task_timeline(task: Task) -> list[TimelineItem]:
                                                       action=entry.action, data=data)))
     # reports and files without their audit entry come after, reports first
     tail = 1 << 30
-    for rank, (kind, _key, rows) in enumerate(kept.values(), start=1):
+    for rank, (kind, rows) in enumerate((("report", reports), ("evidence", files)), start=1):
         for row in rows.values():
             keyed.append((row.created_at, rank * tail + row.id, _row_item(kind, row)))
     keyed.sort(key=lambda k: (k[0], k[1]))
@@ -275,6 +276,24 @@ def task_reports(task: Task) -> list[ProgressReport]:
                                    .options(selectinload(ProgressReport.author),
                                             selectinload(ProgressReport.evidence))
                                    .order_by(ProgressReport.id.desc())))
+
+
+def reusable_evidence(user: Any, task: Task, limit: int = 100) -> list[Evidence]:
+    """The unit's files on its other tasks that ``user`` may attach to ``task``, newest first, one
+    row per stored file (a file already on ``task`` is left out)."""
+    on_task = sa.select(Evidence.stored_name).where(Evidence.task_id == task.id, Evidence.is_deleted.is_(False))
+    newest = (sa.select(sa.func.max(Evidence.id))
+              .where(access.reusable_evidence_condition(user, task), Evidence.stored_name.not_in(on_task))
+              .group_by(Evidence.stored_name))
+    return list(db.session.scalars(sa.select(Evidence).where(Evidence.id.in_(newest.scalar_subquery()))
+                                   .options(selectinload(Evidence.task).selectinload(Task.measure))
+                                   .order_by(Evidence.id.desc()).limit(limit)))
+
+
+def last_report(task: Task) -> ProgressReport | None:
+    """The unit's newest report on ``task``: what its next periodic report starts from."""
+    return db.session.scalar(sa.select(ProgressReport).where(ProgressReport.task_id == task.id)
+                             .order_by(ProgressReport.id.desc()).limit(1))
 
 
 def task_extensions(task: Task) -> list[ExtensionRequest]:

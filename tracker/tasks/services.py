@@ -776,6 +776,72 @@ def add_evidence(task: Task, *, actor: User, files: Sequence[Any], note: str | N
     return rows
 
 
+MAX_REUSE = 50
+
+
+def reuse_evidence(task: Task, evidence_ids: Sequence[int], *, actor: User, proves: str | None = None,
+                   note: str | None = None, now: datetime) -> list[Evidence]:
+    """Attach files already uploaded for other tasks of the same unit (引用已上传材料), without
+    uploading them again: each gets a row of its own on ``task`` naming the same stored file, so
+    it is stored once, and removing it from one task leaves it on the others. All or nothing."""
+    _require(permissions.can_work_on(actor, task))
+    _check_working(task)
+    ids = list(dict.fromkeys(int(i) for i in evidence_ids))
+    if not ids:
+        raise TaskError(_("请选择要引用的材料。"))
+    if len(ids) > MAX_REUSE:
+        raise TaskError(_("一次最多引用 %(n)d 份材料。", n=MAX_REUSE))
+    proves = _clean_text(proves, required=False, message="", limit=50) or None
+    note = _clean_text(note, required=False, message="") or None
+    # locked and read afresh: a removal of the same row in another transaction either finishes
+    # first (the row reads deleted, and is refused) or waits for this one (and then sees the new
+    # row naming the file, so it keeps the file)
+    found = {e.id: e for e in db.session.scalars(
+        sa.select(Evidence).where(Evidence.id.in_(ids)).with_for_update()
+        .execution_options(populate_existing=True))}
+    on_task = set(db.session.scalars(sa.select(Evidence.stored_name).where(
+        Evidence.task_id == task.id, Evidence.is_deleted.is_(False))))
+    rows: list[tuple[Evidence, Evidence]] = []
+    for evidence_id in ids:
+        source = found.get(evidence_id)
+        # one message for a file that does not exist and one the actor may not take: nothing leaks
+        if source is None or not access.may_reuse_evidence(actor, source, task):
+            raise TaskError(_("只能引用本单位其他任务中已上传的材料。"))
+        if source.stored_name in on_task:
+            raise TaskError(_("材料“%(name)s”已在本任务中。", name=source.original_name))
+        on_task.add(source.stored_name)
+        row = Evidence(task_id=task.id, uploader_id=actor.id, original_name=source.original_name,
+                       stored_name=source.stored_name, content_type=source.content_type, size=source.size,
+                       sha256=source.sha256, proves=proves or source.proves, note=note or source.note,
+                       reused_from_id=source.reused_from_id or source.id, created_at=now)
+        db.session.add(row)
+        rows.append((row, source))
+    _flush()
+    for row, source in rows:
+        audit.record(actor, "task.evidence_reused", task, {
+            "evidence_id": row.id, "from_evidence_id": source.id, "from_task_id": source.task_id,
+            "name": row.original_name, "sha256": row.sha256}, now=now)
+    return [row for row, _source in rows]
+
+
+def remove_evidence(item: Evidence, *, actor: User, now: datetime) -> Evidence:
+    """Take a file off its task while the unit still works on it. The row stays (soft delete, for
+    the record); the stored file goes after commit unless another task's row still names it."""
+    task = item.task
+    _require(access.may_remove_evidence(actor, item))
+    _check_working(task)
+    item.is_deleted = True
+    _touch(task, now)
+    _flush()
+    still_used = db.session.scalar(sa.select(sa.func.count(Evidence.id)).where(
+        Evidence.stored_name == item.stored_name, Evidence.is_deleted.is_(False)))
+    if not still_used:
+        storage.discard_after_commit(item.stored_name, db.session())
+    audit.record(actor, "task.evidence_removed", task, {"evidence_id": item.id, "name": item.original_name,
+                                                        "file_kept": bool(still_used)}, now=now)
+    return item
+
+
 # -- deadline, owner, flags ------------------------------------------------------------------
 
 def change_deadline(task: Task, new_due_on: date, *, actor: User, now: datetime) -> Task:
@@ -952,6 +1018,7 @@ __all__ = [
     "StateConflict", "TaskError", "add_evidence", "approve",
     "assign", "assign_many",
     "cancel", "change_deadline", "check_version", "decide_extension", "expected_periods", "missing_reports",
-    "reopen", "report_progress", "request_extension", "return_task", "set_flags", "set_owner", "start", "submit",
+    "remove_evidence", "reopen", "report_progress", "request_extension",
+    "reuse_evidence", "return_task", "set_flags", "set_owner", "start", "submit",
     "transition",
 ]

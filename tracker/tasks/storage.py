@@ -25,6 +25,7 @@ from tracker.errors import TooLarge, UserError
 
 CHUNK = 64 * 1024
 PENDING_KEY = "tasks.pending_evidence_files"
+DISCARD_KEY = "tasks.discarded_evidence_files"
 
 CONTENT_TYPES = {
     "pdf": "application/pdf",
@@ -148,9 +149,17 @@ def save(file: Any, session: Session | None = None) -> StoredFile:
                       size=size, sha256=digest.hexdigest(), extension=ext)
 
 
+def discard_after_commit(stored_name: str, session: Session) -> None:
+    """Delete a stored file once the transaction that let go of its last row commits (never before:
+    a rolled-back removal keeps the file)."""
+    session.info.setdefault(DISCARD_KEY, []).append(path_for(stored_name))
+
+
 @sa.event.listens_for(Session, "after_commit")
 def _keep_committed_files(session: Session) -> None:
     session.info.pop(PENDING_KEY, None)
+    for path in session.info.pop(DISCARD_KEY, []):
+        _remove(path)
 
 
 @sa.event.listens_for(Session, "after_transaction_end")
@@ -158,5 +167,6 @@ def _drop_uncommitted_files(session: Session, transaction: Any) -> None:
     """A root transaction ended without committing: delete the files it stored."""
     if transaction.parent is not None or transaction.nested:
         return
+    session.info.pop(DISCARD_KEY, None)
     for path in session.info.pop(PENDING_KEY, []):
         _remove(path)

@@ -22,6 +22,7 @@ from flask_login import current_user, login_required
 from tracker import access
 from tracker.auth.models import User
 from tracker.auth.permissions import staff_required, supervisor_required
+from tracker.burden import queries as burden_queries
 from tracker.db import utcnow
 from tracker.downloads import send_stored_file
 from tracker.errors import show_again
@@ -127,7 +128,8 @@ def review_queue():
     today = local_today(utcnow())
     queue = queries.review_queue(current_user)
     lights = {t.id: light_for(t, today, _warning_days()) for t in queue.submitted}
-    return render_template("tasks/review.html", queue=queue, lights=lights, today=today,
+    flags = burden_queries.report_flags(queue.submitted, _me(), latest_only=True)
+    return render_template("tasks/review.html", queue=queue, lights=lights, flags=flags, today=today,
                            refusals=queries.pending_refusals(current_user))
 
 
@@ -141,9 +143,17 @@ def _detail(task: Task, status: int = 200):
     if "owner" in actions:
         owners = list(db.session.scalars(sa.select(User).where(User.unit_id == task.unit_id, User.is_active)
                                          .order_by(User.name)))
+    evidence = queries.task_evidence(task)
+    report_flags, evidence_flags = [], {}
+    if access.may_review(current_user, task):
+        report_flags = burden_queries.report_flags([task], _me()).get(task.id, [])
+        evidence_flags = burden_queries.evidence_flags(task, evidence)
+    reusable = queries.reusable_evidence(_me(), task) if "evidence" in actions else []
     return render_template(
         "tasks/detail.html", task=task, light=light_for(task, today, _warning_days()), actions=actions,
-        evidence=queries.task_evidence(task), reports=queries.task_reports(task),
+        evidence=evidence, reports=queries.task_reports(task), report_flags=report_flags,
+        evidence_flags=evidence_flags, reusable=reusable,
+        report_form=forms.report_defaults(task, queries.last_report(task)),
         extensions=queries.task_extensions(task), pending=services.pending_extension(task),
         missing=services.missing_reports(task, today), expected=services.expected_periods(task, today),
         period_key=services.current_period_key(task, today), timeline=queries.task_timeline(task),
@@ -216,6 +226,29 @@ def evidence(task_id: int):
     return _perform(task_id, lambda task: services.add_evidence(
         task, actor=current_user, files=forms.uploaded_files(request.files), note=form.get("note") or None,
         proves=form.get("proves") or None, now=utcnow()), _("材料已上传。"), anchor="#evidence")
+
+
+@bp.route("/tasks/<int:task_id>/evidence/reuse", methods=["POST"])
+@access.protects("task_id", access.can_see_task, access.may_work_on)
+@login_required
+def reuse(task_id: int):
+    """Attach files the unit already uploaded for its other tasks (引用已上传材料)."""
+    form = request.form
+    return _perform(task_id, lambda task: services.reuse_evidence(
+        task, forms.parse_ids(form.getlist("evidence_id")), actor=current_user, proves=form.get("proves") or None,
+        note=form.get("note") or None, now=utcnow()), _("材料已引用。"), anchor="#evidence")
+
+
+@bp.route("/tasks/evidence/<int:evidence_id>/remove", methods=["POST"])
+@access.protects("evidence_id", access.can_see_evidence, access.may_remove_evidence)
+@login_required
+def remove_evidence(evidence_id: int):
+    """Take a file off the task (its other tasks keep it)."""
+    item = db.session.get(Evidence, evidence_id)
+    if item is None or item.is_deleted or not permissions.can_view_task(current_user, item.task):
+        abort(404)
+    return _perform(item.task_id, lambda task: services.remove_evidence(item, actor=current_user, now=utcnow()),
+                    _("材料已移除。"), anchor="#evidence")
 
 
 @bp.route("/tasks/<int:task_id>/extension", methods=["POST"])
