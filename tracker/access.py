@@ -29,7 +29,7 @@ from sqlalchemy.sql import ColumnElement, Select
 from tracker.auth.models import Role, User
 from tracker.errors import PermissionDenied
 from tracker.extensions import db
-from tracker.links.models import LinkGrant
+from tracker.links.models import LinkGrant, chat_address
 from tracker.notices.models import NoticeItem, SupervisionNotice
 from tracker.notify.models import Notification, OutboxEmail
 from tracker.plans.models import Measure, Plan
@@ -324,10 +324,13 @@ def link_opens(grant: Any, obj: Any) -> bool:
 
 def link_recipient_allowed(task: Task, address: str | None) -> bool:
     """Whether an email about ``task`` to ``address`` may carry a one-task link: the unit has links
-    on and the address is the unit's (an active person of the unit, or its contact address). Mail
+    on and the address is the unit's (an active person of the unit, its contact address, or its group
+    robot and SMS phone, see ``chat_address``). Mail
     to supervisors and leaders carries the signed-in page instead."""
     if not address or task is None or task.unit is None or not task.unit.links_enabled:
         return False
+    if address == chat_address(task.unit):
+        return True
     if task.unit.contact_email and task.unit.contact_email.strip().lower() == address.strip().lower():
         return True
     return bool(db.session.scalar(sa.select(sa.exists().where(

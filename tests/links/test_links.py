@@ -156,7 +156,7 @@ def test_the_link_page_acknowledges_reports_uploads_and_submits_as_the_address(d
     assert all(e.actor_id is None and e.data["via"] == "link" and e.data["email"] == people.lead.email
                for e in entries)
     # the supervisor's timeline says who, by address
-    assert f"{people.lead.email}（邮件链接）" in _supervisor_page(task)
+    assert f"{people.lead.email}（任务链接）" in _supervisor_page(task)
 
 
 def _supervisor_page(task) -> str:

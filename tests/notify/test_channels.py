@@ -3,6 +3,7 @@ that speak the real formats; retries, giving up, quiet hours and exactly-once un
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, date, datetime, timedelta
 
@@ -13,6 +14,17 @@ from tracker.notify import channels, dispatch, services
 from tracker.notify.models import Channel, OutboxEmail, OutboxStatus
 
 from .robots import RobotServer
+
+
+def assert_chat_link(content: str, task, now: datetime) -> None:
+    """The message carries the task's one-task link, bound to the unit's chat, opening that task."""
+    from tracker.links import services as link_services
+    from tracker.links.models import chat_address
+
+    tokens = re.findall(r"/l/([A-Za-z0-9_-]{20,})", content)
+    assert tokens, content
+    grant, opened = link_services.resolve(tokens[-1], now)
+    assert opened.id == task.id and grant.email == chat_address(task.unit)
 
 
 def at(day: date, hour: int = 9, minute: int = 0) -> datetime:
@@ -74,7 +86,8 @@ def test_wecom_robot_gets_the_overdue_chase(robots, db, people, make_task):
     assert got["path"] == "/robot/wecom" and got["query"] == {"key": "tok-123456"}
     assert got["body"]["msgtype"] == "text"
     content = got["body"]["text"]["content"]
-    assert "【超期催办】" in content and "推进老旧小区改造" in content and f"/tasks/{task.id}" in content
+    assert "【超期催办】" in content and "推进老旧小区改造" in content
+    assert_chat_link(content, task, now)
     assert got["content_type"].startswith("application/json")
     assert channel_rows(db)[0].status is OutboxStatus.sent
     # a second sweep and a second dispatch change nothing
@@ -270,7 +283,12 @@ def test_assignment_reaches_the_units_wecom_robot(robots, db, make, people, now)
     assert dispatch.send_pending(now=now).sent >= 1
     [got] = robots.fake.received
     content = got["body"]["text"]["content"]
-    assert content.startswith("【交办】") and "东城区" in content and f"/tasks/{task.id}" in content
+    assert content.startswith("【交办】") and "东城区" in content
+    assert_chat_link(content, task, now)
+    # with the unit's links off, its chat gets the signed-in page instead
+    people.unit.links_enabled = False
+    from tracker.links import services as link_services
+    assert link_services.chat_link(task, now).endswith(f"/tasks/{task.id}")
 
 
 def test_issued_notice_reaches_the_units_robot(robots, db, people, make_task, now):

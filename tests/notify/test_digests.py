@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, date, datetime, timedelta
 
@@ -43,6 +44,12 @@ def test_a_leaders_escalations_of_one_morning_are_one_message(smtp, db, people, 
     # the owner's twelve chases are one message too
     [owner_digest] = rows(db, recipient_id=people.member.id, kind=digests.DIGEST_KIND)
     assert "12项" in owner_digest.subject
+    # the owner is of the unit: each line carries that task's one-task link, bound to the owner
+    from tracker.links import services as link_services
+    tokens = re.findall(r"/l/([A-Za-z0-9_-]{20,})", owner_digest.body_text)
+    opened = {link_services.resolve(token, now)[1].id for token in tokens}
+    assert opened == {task.id for task in tasks}
+    assert {link_services.resolve(token, now)[0].email for token in tokens} == {people.member.email}
     result = dispatch.send_pending(now=now)
     assert result.sent == 2 and len(smtp.messages) == 2
     # a restart the same morning: nothing new

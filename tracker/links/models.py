@@ -38,6 +38,12 @@ class TaskLink(db.Model):
         return self.revoked_at is None and now < self.expires_at
 
 
+def chat_address(unit: Any) -> str:
+    """The address a link in a unit's group-robot or SMS message is bound to: the unit's own chat,
+    never an email address (it holds no @), recorded as such on every action through it."""
+    return f"群消息/短信：{unit.name}"
+
+
 @dataclass
 class LinkGrant:
     """Who acts through a link: not a user, only the right to work on one task.

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from tracker import access, audit
 from tracker.errors import UserError
 from tracker.extensions import db
-from tracker.links.models import LinkGrant, TaskLink
+from tracker.links.models import LinkGrant, TaskLink, chat_address
 from tracker.notify.links import base_url
 from tracker.tasks.models import Task
 from tracker.units.models import Unit
@@ -83,6 +83,12 @@ def task_link(task: Task, address: str, now: datetime) -> str:
     if not access.link_recipient_allowed(task, address):
         return _signed_in_url(task)
     return link_url(issue(task, address, now))
+
+
+def chat_link(task: Task, now: datetime) -> str:
+    """The address of ``task`` in a message to its unit's group robot or SMS phone: a one-task link
+    bound to the unit's chat when the unit has links on, else the signed-in task page."""
+    return task_link(task, chat_address(task.unit), now) if task.unit is not None else _signed_in_url(task)
 
 
 def resolve(token: str, now: datetime) -> tuple[LinkGrant, Task]:

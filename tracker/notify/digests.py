@@ -27,9 +27,11 @@ from flask_babel import gettext as _
 from tracker import timeutil
 from tracker.auth.models import DigestMode, User
 from tracker.extensions import db
+from tracker.links import services as link_services
 from tracker.notify import links
 from tracker.notify.models import Channel, OutboxEmail, OutboxStatus
 from tracker.notify.outbox import insert_ignoring_duplicates, row_values
+from tracker.tasks.models import Task
 
 #: folded by day: what one person is chased about on one day goes out as one message
 CHASE_KINDS = frozenset({"task_overdue", "task_escalation", "notice_chase"})
@@ -102,9 +104,16 @@ def hold_until(kind: str, digest_mode: DigestMode | str | None, *, over_cap: boo
     return max(times) if times else None
 
 
-def _link(row: Any) -> str:
+def _link(row: Any, channel: Channel, now: datetime) -> str:
+    """The digest line's link: the task's one-task link for its reader (an email address, or the
+    unit's chat), as a single message would carry."""
     if row.related_type == "task" and row.related_id:
-        return links.task_url(row.related_id)
+        task = db.session.get(Task, row.related_id)
+        if task is None:
+            return links.task_url(row.related_id)
+        if channel is Channel.email:
+            return link_services.task_link(task, row.to_addr, now) if row.to_addr else links.task_url(task)
+        return link_services.chat_link(task, now)
     if row.related_type == "supervision_notice" and row.related_id:
         return links.notice_url(row.related_id)
     return ""
@@ -147,10 +156,11 @@ def _write_digest(channel: Channel, rows: list, now: datetime) -> int | None:
     # one line per task: an escalation and a chase of the same task say it once, as the escalation
     items, seen = [], set()
     for row in sorted(rows, key=lambda r: (r.kind != "task_escalation", r.id)):
-        link = _link(row)
-        if link and link in seen:
+        about = (row.related_type, row.related_id) if row.related_id else ("row", row.id)
+        if about in seen:
             continue
-        seen.add(link)
+        seen.add(about)
+        link = _link(row, channel, now)
         items.append({"subject": row.subject, "link": link, "kind": row.kind})
     recipient = db.session.get(User, first.recipient_id) if first.recipient_id else None
     locale = (getattr(recipient, "locale", None) if channel is Channel.email else None) \

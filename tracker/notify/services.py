@@ -377,12 +377,21 @@ def run_reminders(*, now: datetime) -> SweepResult:
         with force_locale(default_locale):
             catalog = _SweepCatalog()
             values = []
+            robot_task_ids = sorted({fact.task_id for fact, _c, _k in robots if fact.task_id is not None})
+            robot_tasks: dict[int, Task] = {}
+            for start in range(0, len(robot_task_ids), KEY_CHUNK):
+                robot_tasks.update((t.id, t) for t in db.session.scalars(
+                    sa.select(Task).where(Task.id.in_(robot_task_ids[start:start + KEY_CHUNK]))
+                    .options(selectinload(Task.unit))))
             for fact, channel, key in robots:
                 unit_id = _fact_unit(fact, task_info, notices)
                 item = _pending(fact, None, key, task_info, notices, plans, units, measures, today, catalog)
+                # the unit's chat gets the task's one-task link, bound to that chat
+                link = (link_services.chat_link(robot_tasks[fact.task_id], now)
+                        if fact.task_id in robot_tasks else item.link)
                 values.append(row_values(
                     dedupe_key=key, address=channels.address_label(channel, units.get(unit_id)) or channel.value,
-                    recipient_id=None, subject=item.subject, body_text=f"{item.subject}\n{item.link}", body_html="",
+                    recipient_id=None, subject=item.subject, body_text=f"{item.subject}\n{link}", body_html="",
                     reason=item.reason, kind=fact.kind, now=now, related_type=item.related_type,
                     related_id=item.related_id, channel=channel, unit_id=unit_id, fact_key=fact.key,
                     hold_until=digests.hold_until(fact.kind, None, over_cap=fact.key in over_cap, now=now)))

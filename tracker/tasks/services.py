@@ -171,7 +171,7 @@ def _notify(users: Iterable[User], task: Task, *, kind: str, subject: str, reaso
     link = task_link(task)
     if unit_chat and task.unit is not None:
         with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-            text = f"{subject}\n{task.unit.name}：{reason}\n{link}"
+            text = f"{subject}\n{task.unit.name}：{reason}\n{link_services.chat_link(task, now)}"
         queue_channels(task.unit, kind=kind, text=text, dedupe_key=f"{kind}:{task.id}:{fact}", now=now,
                        related_type="task", related_id=task.id)
     for user in users:
