@@ -123,7 +123,8 @@ def test_links_follow_the_served_address(app, db, people, make_task):
     services.run_reminders(now=datetime(2026, 3, 2, 2, tzinfo=UTC))
     db.session.commit()
     row = db.session.scalars(sa.select(OutboxEmail)).one()
-    assert f"http://127.0.0.1:5055/tasks/{task.id}" in row.body_text
+    # the unit's person gets the task's one-task link, at the served address
+    assert "http://127.0.0.1:5055/l/" in row.body_text
     app.config["BASE_URL"] = "https://duban.example.gov.cn/"
     assert links.task_url(task) == f"https://duban.example.gov.cn/tasks/{task.id}"
     assert served_url("0.0.0.0", 8000) == "http://127.0.0.1:8000"

@@ -27,6 +27,7 @@ from tracker.errors import Conflict, TooLarge, UserError
 from tracker.extensions import db
 from tracker.links import services as link_services
 from tracker.links.models import LinkGrant
+from tracker.notify import channels as notify_channels
 from tracker.notify import links
 from tracker.notify.outbox import Message, queue, queue_channels
 from tracker.plans.models import Measure, MeasureKind, Plan
@@ -169,7 +170,7 @@ def _notify(users: Iterable[User], task: Task, *, kind: str, subject: str, reaso
     """Queue one message per user; ``fact`` names the event so a retried request queues nothing new.
     ``unit_chat``: the unit's group robot and SMS phone get it too, as short Chinese text."""
     link = task_link(task)
-    if unit_chat and task.unit is not None:
+    if unit_chat and task.unit is not None and notify_channels.unit_channels(task.unit):
         with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
             text = f"{subject}\n{task.unit.name}：{reason}\n{link_services.chat_link(task, now)}"
         queue_channels(task.unit, kind=kind, text=text, dedupe_key=f"{kind}:{task.id}:{fact}", now=now,
