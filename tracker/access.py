@@ -207,14 +207,17 @@ def can_see_measure(user: Any, measure: Measure) -> bool:
 
 # --------------------------------------------------------------------------- tasks and their parts
 
-def task_condition(user: Any) -> ColumnElement[bool]:
-    """The tasks ``user`` may see, over the task table."""
+def task_condition(user: Any, plan_id: Any = None, unit_id: Any = None) -> ColumnElement[bool]:
+    """The tasks ``user`` may see, over the task table; over another table that carries a task's
+    plan and unit (the task tally) when its ``plan_id`` and ``unit_id`` columns are given."""
+    plan_id = Task.plan_id if plan_id is None else plan_id
+    unit_id = Task.unit_id if unit_id is None else unit_id
     if sees_everything(user):
         return sa.true()
     if is_supervisor(user):
-        return Task.plan_id.in_(sa.select(Plan.id).where(supervised_plan_condition(user)).scalar_subquery())
+        return plan_id.in_(sa.select(Plan.id).where(supervised_plan_condition(user)).scalar_subquery())
     if is_unit_user(user):
-        return _in(Task.unit_id, unit_scope(user))
+        return _in(unit_id, unit_scope(user))
     return sa.false()
 
 
