@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy.sql import ColumnElement, Select
 
 from tracker.auth.models import Role, User
@@ -105,12 +105,21 @@ def unit_scope(user: Any) -> set[int]:
     """The user's unit and every unit below it; empty for people without a unit."""
     if not is_unit_user(user):
         return set()
+    # read once per request (a list asks for it for its rows and for its plan filter)
+    cache = g.setdefault("_unit_scopes", {}) if has_request_context() else {}
+    found = cache.get(user.unit_id)
+    if found is None:
+        found = cache[user.unit_id] = _subtree(user.unit_id)
+    return found
+
+
+def _subtree(unit_id: int) -> set[int]:
     rows = db.session.execute(sa.select(Unit.id, Unit.parent_id)).all()
     children: dict[int | None, list[int]] = {}
     for uid, pid in rows:
         children.setdefault(pid, []).append(uid)
     found: set[int] = set()
-    stack = [user.unit_id]
+    stack = [unit_id]
     while stack:
         uid = stack.pop()
         if uid not in found:
@@ -233,7 +242,8 @@ def can_see_task(user: Any, task: Task) -> bool:
     if is_supervisor(user):
         return task.plan is not None and supervises(user, task.plan)
     if is_unit_user(user):
-        return task.unit_id in unit_scope(user)
+        # the own unit's task needs no walk of the unit tree
+        return task.unit_id == user.unit_id or task.unit_id in unit_scope(user)
     return False
 
 

@@ -118,3 +118,15 @@ def test_light_from_matches_the_light_rule():
         for day in (first - timedelta(days=1), first):
             colour = light(TaskState.in_progress, due, assigned, progress, day, 7)
             assert (colour != "green") == (day >= first), (progress, day, colour)
+
+
+def test_an_orm_bulk_insert_of_tasks_is_counted(db, make, people, now):
+    plan = make.plan(supervisor=people.supervisor)
+    measures = [m for m in plan.measures if m.level == 2]
+    db.session.execute(sa.insert(Task), [
+        {"measure_id": m.id, "plan_id": plan.id, "unit_id": people.unit.id, "due_on": date(2026, 3, 1),
+         "original_due_on": date(2026, 3, 1), "assigned_on": date(2026, 1, 10),
+         "reporting_period": ReportingPeriod.quarterly} for m in measures])
+    db.session.commit()
+    assert tally.differences(db.session.connection()) == []
+    assert queries.dashboard(people.admin, now).overall.overdue == len(measures)

@@ -104,6 +104,12 @@ def queue(user: Any, message: Message, dedupe_key: str, *, now: datetime | None 
     return new_id
 
 
+def unread_count_column(user_id: Any) -> Any:
+    """The unread count of ``user_id`` as a scalar subquery, to read alongside the user."""
+    return (sa.select(sa.func.count()).select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None)).scalar_subquery())
+
+
 def unread_count(user_id: int) -> int:
     return db.session.scalar(
         sa.select(sa.func.count()).select_from(Notification)

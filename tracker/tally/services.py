@@ -148,6 +148,11 @@ def apply(connection: sa.Connection, deltas: dict[Key, list[int]]) -> None:
         connection.execute(sa.delete(table).where(table.c.tasks == 0, table.c.returns == 0, table.c.on_time == 0))
 
 
+class _Row:
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
 class _Old:
     """A task's values before the flush, from its attribute history."""
 
@@ -197,9 +202,22 @@ def _rows_of(connection: sa.Connection, condition: Any) -> dict[Key, list[int]]:
 
 
 def _bulk_statement(state: Any) -> Any:
-    """Task rows changed by an ORM bulk UPDATE or DELETE: counted out, the statement run, counted in."""
-    if not (state.is_update or state.is_delete) or state.bind_mapper is not sa.inspect(Task):
+    """Task rows written by an ORM bulk statement: an INSERT of parameter rows is counted from its
+    rows; for an UPDATE or DELETE the touched rows are counted out, the statement run, counted in."""
+    if state.bind_mapper is not sa.inspect(Task) or not (state.is_insert or state.is_update or state.is_delete):
         return None
+    if state.is_insert:
+        rows = state.parameters
+        rows = [rows] if isinstance(rows, dict) else rows
+        if not rows or not all(isinstance(row, dict) for row in rows):
+            raise NotImplementedError("bulk INSERT of tasks without parameter rows: the task tally cannot count it")
+        result = state.invoke_statement()
+        deltas: dict[Key, list[int]] = {}
+        wd = warning_days()
+        for row in rows:
+            _add(deltas, contributions(_Row({name: row.get(name) for name in FIELDS}), wd), 1)
+        apply(state.session.connection(), deltas)
+        return result
     session = state.session
     connection = session.connection()
     where = state.statement.whereclause

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker import access, periods
 from tracker.access import task_condition as visible_condition
@@ -53,11 +54,22 @@ def _eager(query: sa.Select) -> sa.Select:
 
 
 class _CountedPagination(SelectPagination):
-    """Flask-SQLAlchemy's pagination, counting with a plain ``count(*)`` over the task table
-    rather than over a subquery of every task column."""
+    """Flask-SQLAlchemy's pagination over (task, total, has a pending extension) rows: the total
+    is an uncorrelated ``count(*)`` over the task table in the same statement as the page (counted
+    apart only for a page past the end), and the flag a per-row EXISTS."""
+
+    def _query_items(self) -> list[Any]:
+        select = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        rows = self._query_args["session"].execute(select).all()
+        self._query_args["total"] = rows[0][1] if rows else None
+        self._query_args["pending"] = {row[0].id for row in rows if row[2]}
+        return [row[0] for row in rows]
 
     def _query_count(self) -> int:
-        return self._query_args["session"].scalar(self._query_args["count_select"]) or 0
+        total = self._query_args.get("total")
+        if total is None:
+            total = self._query_args["session"].scalar(self._query_args["count_select"])
+        return total or 0
 
 
 @dataclass
@@ -73,6 +85,8 @@ class TaskPage:
     rows: list[TaskRow]
     pagination: Pagination
     total: int = 0
+    #: the ids of the tasks on the page with a pending extension request
+    pending: set[int] = field(default_factory=set)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -81,12 +95,15 @@ def unit_task_page(user: Any, filters: TaskFilters, today: date, page: int = 1, 
     """The tasks ``user`` may see, filtered, a page at a time (our tasks, the ledger): two queries,
     the page with its related rows and the count."""
     conditions = [visible_condition(user), *filter_conditions(filters, today, warning_days)]
-    query = _eager(sa.select(Task).where(*conditions).order_by(Task.due_on, Task.id))
     count = sa.select(sa.func.count()).select_from(Task).where(*conditions)
+    pending = sa.exists().where(ExtensionRequest.task_id == Task.id, ExtensionRequest.state == ExtensionState.pending)
+    query = _eager(sa.select(Task, count.scalar_subquery(), pending).where(*conditions)
+                   .order_by(Task.due_on, Task.id))
     pagination = _CountedPagination(select=query, session=db.session(), count_select=count, page=max(page, 1),
                                     per_page=per_page, max_per_page=200, error_out=False)
     rows = [TaskRow(task=t, light=light_for(t, today, warning_days)) for t in pagination.items]
-    return TaskPage(rows=rows, pagination=pagination, total=pagination.total or 0)
+    return TaskPage(rows=rows, pagination=pagination, total=pagination.total or 0,
+                    pending=pagination._query_args["pending"])
 
 
 def pending_extensions_for(task_ids: list[int]) -> dict[int, sa.Row]:
@@ -206,18 +223,21 @@ def _row_item(kind: str, row: ProgressReport | Evidence) -> TimelineItem:
     return TimelineItem(at=row.created_at, kind=kind, actor=actor, obj=row)
 
 
-def task_timeline(task: Task) -> list[TimelineItem]:
-    """Everything that happened to a task, oldest first: audit entries, reports and files.
+def task_timeline(task: Task, reports: list[ProgressReport] | None = None,
+                  evidence: list[Evidence] | None = None) -> list[TimelineItem]:
+    """Everything that happened to a task, oldest first: audit entries, reports and files (the
+    task's reports and live files are read unless given).
 
     A report or file takes the place of the audit entry that recorded it, so events at the same
     instant keep the order in which they happened.
     """
-    reports = {r.id: r for r in db.session.scalars(
-        sa.select(ProgressReport).where(ProgressReport.task_id == task.id)
-        .options(selectinload(ProgressReport.author)))}
-    files = {e.id: e for e in db.session.scalars(
-        sa.select(Evidence).where(Evidence.task_id == task.id, Evidence.is_deleted.is_(False))
-        .options(selectinload(Evidence.uploader)))}
+    if reports is None:
+        reports = list(db.session.scalars(sa.select(ProgressReport).where(ProgressReport.task_id == task.id)
+                                          .options(selectinload(ProgressReport.author))))
+    if evidence is None:
+        evidence = task_evidence(task)
+    reports = {r.id: r for r in sorted(reports, key=lambda r: r.id)}
+    files = {e.id: e for e in sorted(evidence, key=lambda e: e.id)}
     entries = db.session.scalars(sa.select(AuditEntry).where(
         AuditEntry.object_type == "task", AuditEntry.object_id == task.id).order_by(AuditEntry.id))
     # the audit actions whose place a report or a file takes: its kind, the key naming it, the rows
@@ -241,6 +261,51 @@ def task_timeline(task: Task) -> list[TimelineItem]:
             keyed.append((row.created_at, rank * tail + row.id, _row_item(kind, row)))
     keyed.sort(key=lambda k: (k[0], k[1]))
     return [item for _at, _seq, item in keyed]
+
+
+@dataclass
+class TaskPageData:
+    """What a task's page shows besides the task, read in a fixed number of statements."""
+
+    evidence: list[Evidence]
+    reports: list[ProgressReport]
+    extensions: list[ExtensionRequest]
+    timeline: list[TimelineItem]
+
+    @property
+    def pending(self) -> ExtensionRequest | None:
+        return next((x for x in self.extensions if x.state is ExtensionState.pending), None)
+
+    @property
+    def reported_periods(self) -> set[str]:
+        return {r.period_key for r in self.reports if r.period_key}
+
+
+def load_task_page(task_id: int) -> Task | None:
+    """The task with its measure, plan, unit, owner and extension requests, in one statement."""
+    return db.session.scalar(sa.select(Task).where(Task.id == task_id).options(
+        joinedload(Task.measure), joinedload(Task.plan), joinedload(Task.unit), joinedload(Task.owner),
+        joinedload(Task.extension_requests).joinedload(ExtensionRequest.requested_by),
+        joinedload(Task.extension_requests).joinedload(ExtensionRequest.decided_by)))
+
+
+def task_page(task: Task) -> TaskPageData:
+    """A task's files, reports (each with its files), extension requests and timeline: three
+    statements (files, reports, audit entries) however many of each there are."""
+    files = list(db.session.scalars(sa.select(Evidence).where(Evidence.task_id == task.id)
+                                    .options(joinedload(Evidence.uploader)).order_by(Evidence.id)))
+    reports = list(db.session.scalars(sa.select(ProgressReport).where(ProgressReport.task_id == task.id)
+                                      .options(joinedload(ProgressReport.author))
+                                      .order_by(ProgressReport.id.desc())))
+    by_report: dict[int, list[Evidence]] = {}
+    for item in files:
+        if item.report_id is not None:
+            by_report.setdefault(item.report_id, []).append(item)
+    for report in reports:
+        set_committed_value(report, "evidence", by_report.get(report.id, []))
+    live = [item for item in files if not item.is_deleted]
+    return TaskPageData(evidence=live, reports=reports, extensions=list(task.extension_requests),
+                        timeline=task_timeline(task, reports, live))
 
 
 def task_evidence(task: Task) -> list[Evidence]:

@@ -83,14 +83,13 @@ def _list_page(template: str, endpoint: str, *, with_unit: bool, filters: task_f
     user = _me()
     result = queries.unit_task_page(user, filters, today, page=page, per_page=PER_PAGE,
                                     warning_days=_warning_days())
-    ids = [row.task.id for row in result.rows]
     plans = access.plan_choices(user)
     units = unit_tree() if with_unit else []
     actions = {row.task.id: services.available_actions(user, row.task, today) for row in result.rows}
     show_unit = with_unit or any(row.task.unit_id != user.unit_id for row in result.rows)
     return render_template(template, result=result, filters=filters, plans=plans, units=units, show_unit=show_unit,
                            states=list(TaskState), endpoint=endpoint, actions=actions,
-                           extensions=queries.pending_extensions_for(ids), today=today)
+                           extensions=dict.fromkeys(result.pending, True), today=today)
 
 
 @bp.route("/tasks/mine")
@@ -120,20 +119,24 @@ def review_queue():
 
 
 def _detail(task: Task, status: int = 200):
+    """A task's page: the task (with its measure, plan, unit, owner and extension requests), then
+    three statements for its files, reports and history, and the unit's people for a lead."""
     today = local_today(utcnow())
     owners = []
-    actions = services.available_actions(current_user, task, today)
+    user = _me()
+    actions = services.available_actions(user, task, today)
     if "owner" in actions:
         owners = list(db.session.scalars(sa.select(User).where(User.unit_id == task.unit_id, User.is_active)
                                          .order_by(User.name)))
+    page = queries.task_page(task)
+    reported = page.reported_periods
     return render_template(
         "tasks/detail.html", task=task, light=light_for(task, today, _warning_days()), actions=actions,
-        evidence=queries.task_evidence(task), reports=queries.task_reports(task),
-        extensions=queries.task_extensions(task), pending=services.pending_extension(task),
-        missing=services.missing_reports(task, today), expected=services.expected_periods(task, today),
-        period_key=services.current_period_key(task, today), timeline=queries.task_timeline(task),
+        evidence=page.evidence, reports=page.reports, extensions=page.extensions, pending=page.pending,
+        missing=services.missing_reports(task, today, reported), expected=services.expected_periods(task, today),
+        period_key=services.current_period_key(task, today, reported), timeline=page.timeline,
         owners=owners, plan_url=_plan_url(task.plan), today=today,
-        may_chase=access.may_chase(current_user, task) and notice_services.can_chase(task, today),
+        may_chase=access.may_chase(user, task) and notice_services.can_chase(task, today),
     ), status
 
 
@@ -142,7 +145,10 @@ def _detail(task: Task, status: int = 200):
 @login_required
 def view_task(task_id: int):
     """One task: what, who, when, its files, reports and history, and what the user may do."""
-    return _detail(_load_task(task_id))
+    task = queries.load_task_page(task_id)
+    if task is None or not permissions.can_view_task(current_user, task):
+        abort(404)
+    return _detail(task)
 
 
 def _perform(task_id: int, action, success: str, *, anchor: str = ""):
