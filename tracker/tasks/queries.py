@@ -141,49 +141,78 @@ def review_queue(user: Any) -> ReviewQueue:
 
 
 @dataclass
-class MatrixCell:
-    task_id: int
-    state: TaskState
-    light: str
-    role: str
-    due_on: date
+class MatrixGroup:
+    """The units of one kind that have tasks in the plan (a tab of the matrix)."""
+
+    kind: str
+    count: int
 
 
 @dataclass
 class PlanMatrix:
+    """One page of the plan's matrix: every measure down, one group's units (a page of them) across.
+
+    ``cells`` maps (measure id, unit id) to (task id, state value, light, is support).
+    """
+
     measures: list[Measure]
     units: list[Unit]
-    cells: dict[tuple[int, int], MatrixCell]
+    cells: dict[tuple[int, int], tuple[int, str, str, bool]]
     rollup: dict[int, tuple[int, int]]
+    groups: list[MatrixGroup]
+    kind: str | None = None
+    page: int = 1
+    pages: int = 1
 
-    def cell(self, measure_id: int, unit_id: int) -> MatrixCell | None:
+    def cell(self, measure_id: int, unit_id: int) -> tuple[int, str, str, bool] | None:
         return self.cells.get((measure_id, unit_id))
 
 
-def plan_matrix(plan: Plan, user: Any, today: date | None = None, warning_days: int = 7) -> PlanMatrix:
-    """Measures down, units across, each cell the task's state and light: three queries."""
+#: units across one page of the matrix: the measure column stays readable beside them
+MATRIX_UNITS = 20
+KIND_ORDER = ("region", "county", "township", "department", "office")
+
+
+def plan_matrix(plan: Plan, user: Any, today: date | None = None, warning_days: int = 7, kind: str | None = None,
+                page: int = 1) -> PlanMatrix:
+    """Measures down, one kind of unit across a page at a time, each cell the task's state and
+    light; each measure's 办结 count over every unit. Four queries: the measures, the plan's units,
+    the page's cells, the counts."""
     today = today or date.today()
+    visible = [Task.plan_id == plan.id, visible_condition(user)]
     measures = list(db.session.scalars(
-        sa.select(Measure).where(Measure.plan_id == plan.id).order_by(Measure.position, Measure.id)))
-    rows = db.session.execute(
-        sa.select(Task.id, Task.measure_id, Task.unit_id, Task.state, Task.role, Task.due_on,
-                  light_expression(today, warning_days))
-        .where(Task.plan_id == plan.id, visible_condition(user))
-    ).all()
-    cells: dict[tuple[int, int], MatrixCell] = {}
-    rollup: dict[int, list[int]] = {}
-    for task_id, measure_id, unit_id, state, role, due_on, light in rows:
-        cells[(measure_id, unit_id)] = MatrixCell(task_id=task_id, state=state, light=light, role=role.value,
-                                                  due_on=due_on)
-        if state is not TaskState.cancelled:
-            counts = rollup.setdefault(measure_id, [0, 0])
-            counts[1] += 1
-            counts[0] += state is TaskState.completed
-    unit_ids = {unit_id for (_m, unit_id) in cells}
-    units = list(db.session.scalars(sa.select(Unit).where(Unit.id.in_(unit_ids)).order_by(Unit.sort_order, Unit.id))
-                 ) if unit_ids else []
-    return PlanMatrix(measures=measures, units=units, cells=cells,
-                      rollup={k: (v[0], v[1]) for k, v in rollup.items()})
+        sa.select(Measure).where(Measure.plan_id == plan.id).order_by(Measure.position, Measure.id)
+        .options(sa.orm.load_only(Measure.id, Measure.number, Measure.text, Measure.level, Measure.kind,
+                                  Measure.position))))
+    units_with_tasks = sa.select(Task.unit_id).where(*visible).distinct().scalar_subquery()
+    all_units = list(db.session.scalars(sa.select(Unit).where(Unit.id.in_(units_with_tasks))
+                                        .order_by(Unit.sort_order, Unit.id)))
+    by_kind: dict[str, list[Unit]] = {}
+    for unit in all_units:
+        by_kind.setdefault(unit.kind.value, []).append(unit)
+    groups = [MatrixGroup(k, len(by_kind[k])) for k in sorted(by_kind, key=lambda k: (
+        KIND_ORDER.index(k) if k in KIND_ORDER else len(KIND_ORDER), k))]
+    if kind not in by_kind:
+        kind = groups[0].kind if groups else None
+    members = by_kind.get(kind, [])
+    pages = max(1, -(-len(members) // MATRIX_UNITS))
+    page = min(max(page, 1), pages)
+    units = members[(page - 1) * MATRIX_UNITS:page * MATRIX_UNITS]
+    cells: dict[tuple[int, int], tuple[int, str, str, bool]] = {}
+    if units:
+        rows = db.session.execute(
+            sa.select(Task.id, Task.measure_id, Task.unit_id, Task.state, Task.role,
+                      light_expression(today, warning_days))
+            .where(*visible, Task.unit_id.in_([u.id for u in units]))).all()
+        support = UnitRole.support
+        for task_id, measure_id, unit_id, state, role, light in rows:
+            cells[(measure_id, unit_id)] = (task_id, state.value, light, role is support)
+    rollup = {measure_id: (int(done or 0), int(total)) for measure_id, done, total in db.session.execute(
+        sa.select(Task.measure_id, sa.func.sum(sa.case((Task.state == TaskState.completed, 1), else_=0)),
+                  sa.func.count(Task.id))
+        .where(*visible, Task.state != TaskState.cancelled).group_by(Task.measure_id))}
+    return PlanMatrix(measures=measures, units=units, cells=cells, rollup=rollup, groups=groups, kind=kind,
+                      page=page, pages=pages)
 
 
 def measure_rollup(plan_id: int) -> dict[int, tuple[int, int]]:

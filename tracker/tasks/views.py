@@ -35,6 +35,7 @@ from tracker.tasks.models import Evidence, ExtensionRequest, ReportingPeriod, Ta
 from tracker.timeutil import local_today
 from tracker.units import queries as unit_queries
 from tracker.units import services as unit_services
+from tracker.units.forms import KIND_CHOICES
 from tracker.units.models import UnitKind
 from tracker.units.services import unit_tree
 
@@ -482,6 +483,8 @@ def matrix(plan_id: int):
     if not permissions.can_view_plan_tasks(current_user, plan):
         abort(403)
     today = local_today(utcnow())
-    grid = queries.plan_matrix(plan, current_user, today=today, warning_days=_warning_days())
+    grid = queries.plan_matrix(plan, current_user, today=today, warning_days=_warning_days(),
+                               kind=request.args.get("kind") or None, page=forms.parse_int(request.args.get("page")) or 1)
     return render_template("tasks/matrix.html", plan=plan, grid=grid, heading=MeasureKind.heading,
-                           can_assign=permissions.can_assign(current_user, plan), plan_url=_plan_url(plan))
+                           can_assign=permissions.can_assign(current_user, plan), plan_url=_plan_url(plan),
+                           kind_labels=dict(KIND_CHOICES), task_url=url_for(".view_task", task_id=0)[:-1])
