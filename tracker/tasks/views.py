@@ -483,8 +483,9 @@ def matrix(plan_id: int):
     if not permissions.can_view_plan_tasks(current_user, plan):
         abort(403)
     today = local_today(utcnow())
+    page = forms.parse_int(request.args.get("page")) or 1
     grid = queries.plan_matrix(plan, current_user, today=today, warning_days=_warning_days(),
-                               kind=request.args.get("kind") or None, page=forms.parse_int(request.args.get("page")) or 1)
+                               kind=request.args.get("kind") or None, page=page)
     return render_template("tasks/matrix.html", plan=plan, grid=grid, heading=MeasureKind.heading,
                            can_assign=permissions.can_assign(current_user, plan), plan_url=_plan_url(plan),
                            kind_labels=dict(KIND_CHOICES), task_url=url_for(".view_task", task_id=0)[:-1])
