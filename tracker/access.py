@@ -73,6 +73,11 @@ def sees_everything(user: Any) -> bool:
     return _role(user) in SEE_ALL_ROLES
 
 
+def sees_whole_plans(user: Any) -> bool:
+    """Whether ``task_condition`` of ``user`` depends on plans only (never on units)."""
+    return sees_everything(user) or is_supervisor(user) or not is_unit_user(user)
+
+
 def may_write(user: Any) -> bool:
     """Viewers change nothing."""
     role = _role(user)

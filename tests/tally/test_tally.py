@@ -33,7 +33,7 @@ def _worker(task, people):
 def _step(db, plan, people, rng, now) -> None:
     tasks = list(db.session.scalars(sa.select(Task).order_by(Task.id)))
     op = rng.choice(["assign", "start", "progress", "progress", "submit", "approve", "return", "cancel", "reopen",
-                     "deadline", "bulk", "delete", "start", "submit", "approve"] if tasks else ["assign"])
+                     "deadline", "bulk", "delete", "start", "submit", "approve", "plan"] if tasks else ["assign"])
     task = rng.choice(tasks) if tasks else None
     if op == "assign":
         _assign(db, plan, people, rng, now)
@@ -55,6 +55,10 @@ def _step(db, plan, people, rng, now) -> None:
     elif op == "deadline":
         task_services.change_deadline(task, (now + timedelta(days=rng.randint(-5, 60))).date(),
                                       actor=people.supervisor, now=now)
+    elif op == "plan":
+        # a plan deleted or restored: its tasks leave or rejoin the per-unit rows
+        plan.is_deleted = not plan.is_deleted
+        db.session.flush()
     elif op == "bulk":
         # an ORM bulk statement: no instance is flushed, the statement's rows are recounted
         db.session.execute(sa.update(Task).where(Task.unit_id == task.unit_id)

@@ -293,7 +293,28 @@ def dashboard(user: User, now: datetime, plan_id: int | None = None) -> Dashboar
         _k, _start, end = last_closed_period(period, today)
         dated.append((f"owe:{period.value}", end, None))
         dated.append((f"owe_done:{period.value}", timeutil.to_local(due_at).date(), end.toordinal()))
+    if plan_id is None and access.sees_everything(user):
+        # everything: the per-plan and per-unit rows, a few hundred groups
+        per_plan = _facet_fold(_plain_rows(tally_queries.facet_counts(user, None, _STATE_FACETS, dated, "plan")))
+        per_unit = _facet_fold(_plain_rows(tally_queries.facet_counts(user, None, _STATE_FACETS, dated, "unit")))
+        answered = _answered_rows(user, reports_due) if reports_due else ()
+        for pid, uid, n, late in answered:
+            for v in (per_plan.get((pid, 0)), per_unit.get((0, uid))):
+                if v is not None:
+                    v[_MISSING] -= n
+                    v[_LATE] += int(late or 0)
+        overall = [0] * _SLOTS
+        for v in per_plan.values():
+            for i, n in enumerate(v):
+                overall[i] += n
+        return _assemble(overall, {pid: v for (pid, _u), v in per_plan.items()},
+                         {uid: v for (_p, uid), v in per_unit.items()})
     rows = _plain_rows(tally_queries.facet_counts(user, plan_id, _STATE_FACETS, dated))
+    return _fold(user, _facet_fold(rows), reports_due, plan_id)
+
+
+def _facet_fold(rows: list[sa.Row]) -> dict[tuple[int, int], list[int]]:
+    """Tally rows (plan, unit, facet, tasks, returns, on time) as flat tallies per (plan, unit)."""
     by_pair: dict[tuple[int, int], list[int]] = {}
     for pid, uid, facet, n, returns, on_time in rows:
         v = by_pair.get((pid, uid))
@@ -326,7 +347,7 @@ def dashboard(user: User, now: datetime, plan_id: int | None = None) -> Dashboar
             v[_MISSING] += n
         else:  # owe_done: completed before the report fell due
             v[_MISSING] -= n
-    return _fold(user, by_pair, reports_due, plan_id)
+    return by_pair
 
 
 _STATE_FACETS = [f"state:{s}" for s in STATES]
@@ -383,6 +404,11 @@ def _fold(user: User, by_pair: dict[tuple[int, int], list[int]], reports_due: Re
                 overall[i] += n
                 p[i] += n
                 u[i] += n
+    return _assemble(overall, per_plan, per_unit)
+
+
+def _assemble(overall: list[int], per_plan: dict[int, list[int]], per_unit: dict[int, list[int]]) -> Dashboard:
+    """The tallies with the names of their plans and units."""
     plans = {r.id: PlanRef(r.id, r.title) for r in db.session.execute(
         sa.select(Plan.id, Plan.title).where(Plan.id.in_(list(per_plan))))} if per_plan else {}
     units = {r.id: UnitRef(r.id, r.name, r.sort_order) for r in db.session.execute(

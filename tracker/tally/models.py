@@ -21,12 +21,13 @@ class TaskTally(db.Model):
 
     __tablename__ = "task_tally"
 
+    # key order: a query names its plans and units (or 0), then reads one range of days per facet
+    plan_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    unit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     facet: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
     day: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     block: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     since: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    plan_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    unit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     tasks: Mapped[int] = mapped_column(default=0)
     #: the sum of the tasks' return counts (state rows only)
     returns: Mapped[int] = mapped_column(default=0)

@@ -8,44 +8,63 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement
 
+from tracker import access
 from tracker.access import task_condition
 from tracker.plans.models import Plan
 from tracker.tally.models import TaskTally
-from tracker.tally.services import BLOCK_SHIFT, block_of
+from tracker.tally.services import ALL_PLANS, BLOCK_SHIFT, PLAN_WIDE, block_of
+from tracker.units.models import Unit
 
 T = TaskTally.__table__.c
 
 
-def upto(cut: date) -> ColumnElement[bool]:
-    """The rows whose sum is the count of the facet's days on or before ``cut``."""
+def upto(cut: date, facet: str | None = None) -> ColumnElement[bool]:
+    """The rows whose sum is the count of the facet's days on or before ``cut``: two ranges of the
+    key (with ``facet`` named in each, so that each is one index range)."""
     o = cut.toordinal()
     b = block_of(o)
-    return sa.or_(sa.and_(T.day == 0, T.block < b), sa.and_(T.day >= b << BLOCK_SHIFT, T.day <= o))
+    named = [T.facet == facet] if facet is not None else []
+    return sa.or_(sa.and_(*named, T.day == 0, T.block < b), sa.and_(*named, T.day >= b << BLOCK_SHIFT, T.day <= o))
 
 
-def visible(user: Any, plan_id: int | None = None) -> list[ColumnElement[bool]]:
-    """The tally rows of the tasks ``user`` may see (tracker.access's task rule), live plans only."""
+def visible(user: Any, plan_id: int | None = None, plan_wide: bool = False) -> list[ColumnElement[bool]]:
+    """The tally rows of the tasks ``user`` may see (tracker.access's task rule), live plans only.
+    ``plan_wide`` rows (unit 0) pass the rule of people who see whole plans, and no other."""
     live = sa.select(Plan.id).where(Plan.is_deleted.is_(False)).scalar_subquery()
-    conditions = [task_condition(user, T.plan_id, T.unit_id), T.plan_id.in_(live)]
+    unit = sa.literal(-1) if plan_wide and not access.sees_whole_plans(user) else T.unit_id
+    conditions = [task_condition(user, T.plan_id, unit), T.plan_id.in_(live)]
     if plan_id is not None:
         conditions.append(T.plan_id == plan_id)
     return conditions
 
 
 def facet_counts(user: Any, plan_id: int | None, plain: list[str],
-                 dated: list[tuple[str, date, int | None]]) -> sa.Select:
+                 dated: list[tuple[str, date, int | None]], level: str = "pair") -> sa.Select:
     """Per (plan, unit, facet): tasks, returns, on time; ``plain`` facets whole, each ``dated`` facet
-    up to its day (and, when given, with ``since`` up to that ordinal)."""
+    up to its day (and, when given, with ``since`` up to that ordinal). ``level``: "pair" reads the
+    (plan, unit) rows the user may see; "plan" the per-plan rows (unit 0) and "unit" the per-unit
+    rows over every live plan (plan 0), for a user who sees everything."""
     parts = [T.facet.in_(plain)]
     for facet, cut, since in dated:
-        condition = sa.and_(T.facet == facet, upto(cut))
-        if since is not None:
-            condition = sa.and_(condition, T.since <= since)
-        parts.append(condition)
-    return (sa.select(T.plan_id, T.unit_id, T.facet, sa.func.sum(T.tasks), sa.func.sum(T.returns),
-                      sa.func.sum(T.on_time))
-            .where(*visible(user, plan_id), sa.or_(*parts))
-            .group_by(T.plan_id, T.unit_id, T.facet))
+        o = cut.toordinal()
+        b = block_of(o)
+        extra = [T.since <= since] if since is not None else []
+        parts.append(sa.and_(T.facet == facet, T.day == 0, T.block < b, *extra))
+        parts.append(sa.and_(T.facet == facet, T.day >= b << BLOCK_SHIFT, T.day <= o, *extra))
+    # every part is one range of the key once the plan and the unit are fixed: the plans and the
+    # units are named (the units from their table), and the parts read apart (UNION ALL)
+    units = T.unit_id.in_(sa.select(Unit.id).scalar_subquery())
+    if level == "unit":
+        scope = [T.plan_id == ALL_PLANS, units]
+    elif level == "plan":
+        scope = [*visible(user, plan_id, plan_wide=True), T.unit_id == PLAN_WIDE]
+    else:
+        scope = [*visible(user, plan_id), units]
+    rows = sa.union_all(*[sa.select(T.plan_id, T.unit_id, T.facet, T.tasks, T.returns, T.on_time)
+                          .where(*scope, part) for part in parts]).subquery()
+    return (sa.select(rows.c.plan_id, rows.c.unit_id, rows.c.facet, sa.func.sum(rows.c.tasks),
+                      sa.func.sum(rows.c.returns), sa.func.sum(rows.c.on_time))
+            .group_by(rows.c.plan_id, rows.c.unit_id, rows.c.facet))
 
 
 def prefix_sums(user: Any, plan_id: int | None, facets: list[str], cuts: list[date]) -> sa.Select:
@@ -53,7 +72,7 @@ def prefix_sums(user: Any, plan_id: int | None, facets: list[str], cuts: list[da
     blocks = sorted({block_of(c.toordinal()) for c in cuts})
     columns = [sa.func.sum(sa.case((upto(cut), T.tasks), else_=0)) for cut in cuts]
     return (sa.select(T.facet, *columns)
-            .where(*visible(user, plan_id), T.facet.in_(facets),
+            .where(*visible(user, plan_id, plan_wide=True), T.unit_id == PLAN_WIDE, T.facet.in_(facets),
                    sa.or_(sa.and_(T.day == 0, T.block <= blocks[-1]),
                           *[sa.and_(T.day >= b << BLOCK_SHIFT, T.day < (b + 1) << BLOCK_SHIFT) for b in blocks]))
             .group_by(T.facet))

@@ -13,12 +13,15 @@ The facets of one task (``contributions``), all per (plan, unit):
 - open tasks: ``due`` on the deadline in force (red = due before today), ``warn`` on the first
   day its light is no longer green (yellow or red = warn on or before today; see ``light_from``),
   ``orig`` on the original deadline (whether it is due so far);
-- the dashboard trend: ``done`` on the local day of completion, ``late_from`` on the first day the
-  task was open past its deadline and ``late_to`` on the day it was closed (open and overdue on a
-  day d = late_from <= d minus late_to <= d);
+- the dashboard trend, per plan only (unit 0): ``done`` on the local day of completion,
+  ``late_from`` on the first day the task was open past its deadline and ``late_to`` on the day it
+  was closed (open and overdue on a day d = late_from <= d minus late_to <= d);
 - periodic reports: ``owe:<period>`` on the assignment day and ``owe_done:<period>`` on the local
   day of completion with ``since`` = the assignment day (owing a period's report = assigned by its
   end and not completed before the report fell due).
+
+Every other facet is also summed per plan (unit 0) and per unit over the live plans (plan 0), so a
+dashboard of everything reads a few hundred groups rather than every (plan, unit) pair.
 
 The ``warn`` day depends on the warning window (WARNING_DAYS): after changing it, run
 ``flask tally rebuild``.
@@ -35,6 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tracker import timeutil
+from tracker.plans.models import Plan
 from tracker.tally.models import TaskTally
 from tracker.tasks.lights import PACE_TOLERANCE
 from tracker.tasks.models import OPEN_STATES, ReportingPeriod, Task, TaskState
@@ -43,6 +47,10 @@ from tracker.tasks.models import OPEN_STATES, ReportingPeriod, Task, TaskState
 FIELDS = ("plan_id", "unit_id", "state", "due_on", "original_due_on", "assigned_on", "progress_percent",
           "return_count", "completed_at", "cancelled_at", "reporting_period")
 BLOCK_SHIFT = 5  # 32-day blocks
+#: the unit of the rows kept per plan only, and the plan of the rows kept per unit only (over the
+#: live plans: a plan's deletion takes its tasks out of them, see ``_plan_flips``)
+PLAN_WIDE = 0
+ALL_PLANS = 0
 
 Key = tuple[str, int, int, int, int, int]
 
@@ -72,8 +80,28 @@ def light_from(due_on: date, assigned_on: date, progress: int, wd: int) -> int:
     return first
 
 
-def contributions(t: Any, wd: int) -> dict[Key, list[int]]:
-    """The tally rows one task adds to, each with (tasks, returns, on_time)."""
+def contributions(t: Any, wd: int, live: bool = True) -> dict[Key, list[int]]:
+    """The tally rows one task adds to, each with (tasks, returns, on_time): per (plan, unit), and
+    the same per plan (unit 0) and, while its plan is ``live`` (not deleted), per unit (plan 0)."""
+    out = _pair_contributions(t, wd)
+    rollups: dict[Key, list[int]] = {}
+    for key, values in out.items():
+        facet, day, block, since, plan, unit = key
+        if unit == PLAN_WIDE:  # the trend's rows are per plan already
+            continue
+        targets = [(facet, day, block, since, plan, PLAN_WIDE)]
+        if live:
+            targets.append((facet, day, block, since, ALL_PLANS, unit))
+        for target in targets:
+            row = rollups.setdefault(target, [0, 0, 0])
+            for i in range(3):
+                row[i] += values[i]
+    for key, values in rollups.items():
+        out[key] = values
+    return out
+
+
+def _pair_contributions(t: Any, wd: int) -> dict[Key, list[int]]:
     out: dict[Key, list[int]] = {}
     plan, unit = t.plan_id, t.unit_id
     if plan is None or unit is None:
@@ -82,7 +110,7 @@ def contributions(t: Any, wd: int) -> dict[Key, list[int]]:
     period = (t.reporting_period if isinstance(t.reporting_period, ReportingPeriod)
               else ReportingPeriod(t.reporting_period or "once"))
 
-    def dated(facet: str, day: date, since: int = 0) -> None:
+    def dated(facet: str, day: date, since: int = 0, unit: int = unit) -> None:
         o = day.toordinal()
         for key in ((facet, o, block_of(o), since, plan, unit), (facet, 0, block_of(o), since, plan, unit)):
             out.setdefault(key, [0, 0, 0])[0] += 1
@@ -97,15 +125,17 @@ def contributions(t: Any, wd: int) -> dict[Key, list[int]]:
         o = light_from(t.due_on, t.assigned_on, int(t.progress_percent or 0), wd)
         for key in (("warn", o, block_of(o), 0, plan, unit), ("warn", 0, block_of(o), 0, plan, unit)):
             out.setdefault(key, [0, 0, 0])[0] += 1
+    # the trend is one line for everything the viewer sees, and only staff (who see whole plans)
+    # see it: its facets are kept per plan (unit 0), a few rows per day instead of one per unit
     if state is TaskState.completed and completed_on is not None:
-        dated("done", completed_on)
+        dated("done", completed_on, unit=PLAN_WIDE)
     if is_open or completed_on is not None or cancelled_on is not None:
         late = max(t.due_on.toordinal() + 1, t.assigned_on.toordinal())
         closed = min((d.toordinal() for d in (completed_on, cancelled_on) if d is not None), default=None)
         if closed is None or late < closed:
-            dated("late_from", date.fromordinal(late))
+            dated("late_from", date.fromordinal(late), unit=PLAN_WIDE)
             if closed is not None:
-                dated("late_to", date.fromordinal(closed))
+                dated("late_to", date.fromordinal(closed), unit=PLAN_WIDE)
     if period is not ReportingPeriod.once and state is not TaskState.cancelled:
         dated(f"owe:{period.value}", t.assigned_on)
         if completed_on is not None:
@@ -127,7 +157,7 @@ def _insert(dialect: str):
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(TaskTally.__table__)
 
 
-_KEY_COLUMNS = ("facet", "day", "block", "since", "plan_id", "unit_id")
+_KEY_COLUMNS = ("facet", "day", "block", "since", "plan_id", "unit_id")  # the order of a Key
 
 
 def apply(connection: sa.Connection, deltas: dict[Key, list[int]]) -> None:
@@ -169,35 +199,61 @@ class _Old:
             setattr(self, name, value)
 
 
+def _live(session: Session, plan_id: int | None) -> bool:
+    plan = session.get(Plan, plan_id) if plan_id is not None else None
+    return plan is not None and not plan.is_deleted
+
+
 def _after_flush(session: Session, _context: Any) -> None:
     deltas: dict[Key, list[int]] = {}
     wd = None
     for group, sign in ((session.new, 1), (session.dirty, 0), (session.deleted, -1)):
         for obj in group:
+            if isinstance(obj, Plan) and sign == 0:
+                _plan_flip(session, obj, deltas)
             if not isinstance(obj, Task):
                 continue
             wd = warning_days() if wd is None else wd
             if sign >= 0 and obj in session.deleted:
                 continue
             if sign == 1:
-                _add(deltas, contributions(obj, wd), 1)
+                _add(deltas, contributions(obj, wd, _live(session, obj.plan_id)), 1)
             elif sign == 0:
-                _add(deltas, contributions(_Old(obj), wd), -1)
-                _add(deltas, contributions(obj, wd), 1)
+                old = _Old(obj)
+                _add(deltas, contributions(old, wd, _live(session, old.plan_id)), -1)
+                _add(deltas, contributions(obj, wd, _live(session, obj.plan_id)), 1)
             else:
-                _add(deltas, contributions(_Old(obj), wd), -1)
+                old = _Old(obj)
+                _add(deltas, contributions(old, wd, _live(session, old.plan_id)), -1)
     if deltas:
         apply(session.connection(), deltas)
+
+
+def _plan_flip(session: Session, plan: Plan, deltas: dict[Key, list[int]]) -> None:
+    """A plan deleted or restored: its tasks leave or rejoin the per-unit rows (from its
+    per-(plan, unit) rows, already summed)."""
+    history = sa.inspect(plan).attrs.is_deleted.history
+    if not history.deleted or bool(history.deleted[0]) == bool(plan.is_deleted):
+        return
+    sign = -1 if plan.is_deleted else 1
+    table = TaskTally.__table__
+    rows = session.connection().execute(sa.select(table).where(
+        table.c.plan_id == plan.id, table.c.unit_id != PLAN_WIDE))
+    for row in rows:
+        _add(deltas, {(row.facet, row.day, row.block, row.since, ALL_PLANS, row.unit_id):
+                      [row.tasks, row.returns, row.on_time]}, sign)
 
 
 def _rows_of(connection: sa.Connection, condition: Any) -> dict[Key, list[int]]:
     """The contributions of the task rows matching ``condition``, read straight from the table."""
     wd = warning_days()
     columns = [getattr(Task.__table__.c, name) for name in FIELDS]
+    deleted = set(connection.execute(sa.select(Plan.__table__.c.id).where(Plan.__table__.c.is_deleted.is_(True)))
+                  .scalars())
     total: dict[Key, list[int]] = {}
     result = connection.execute(sa.select(*columns).where(condition).execution_options(yield_per=5000))
     for row in result:
-        _add(total, contributions(row, wd), 1)
+        _add(total, contributions(row, wd, row.plan_id not in deleted), 1)
     return total
 
 
@@ -215,7 +271,8 @@ def _bulk_statement(state: Any) -> Any:
         deltas: dict[Key, list[int]] = {}
         wd = warning_days()
         for row in rows:
-            _add(deltas, contributions(_Row({name: row.get(name) for name in FIELDS}), wd), 1)
+            _add(deltas, contributions(_Row({name: row.get(name) for name in FIELDS}), wd,
+                                       _live(state.session, row.get("plan_id"))), 1)
         apply(state.session.connection(), deltas)
         return result
     session = state.session
