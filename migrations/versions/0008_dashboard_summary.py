@@ -18,15 +18,15 @@ depends_on = None
 def upgrade():
     op.create_table('task_tally',
     sa.Column('plan_id', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('unit_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('facet', sa.String(length=24), nullable=False),
     sa.Column('day', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('block', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('since', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('unit_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('tasks', sa.Integer(), nullable=False),
     sa.Column('returns', sa.Integer(), nullable=False),
     sa.Column('on_time', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('plan_id', 'unit_id', 'facet', 'day', 'block', 'since', name=op.f('pk_task_tally'))
+    sa.PrimaryKeyConstraint('plan_id', 'facet', 'day', 'block', 'since', 'unit_id', name=op.f('pk_task_tally'))
     )
     # the existing tasks are counted in (the same code that keeps the tally afterwards)
     from tracker.tally import services

@@ -21,13 +21,15 @@ class TaskTally(db.Model):
 
     __tablename__ = "task_tally"
 
-    # key order: a query names its plans and units (or 0), then reads one range of days per facet
+    # key order: a query names its plans, then reads one range of days per facet (every unit's)
+    #: a plan (rows per plan and unit), minus a plan (the plan as a whole, unit 0), or 0 (per unit,
+    #: over every live plan)
     plan_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    unit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     facet: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
     day: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     block: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     since: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    unit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     tasks: Mapped[int] = mapped_column(default=0)
     #: the sum of the tasks' return counts (state rows only)
     returns: Mapped[int] = mapped_column(default=0)

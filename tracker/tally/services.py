@@ -13,14 +13,14 @@ The facets of one task (``contributions``), all per (plan, unit):
 - open tasks: ``due`` on the deadline in force (red = due before today), ``warn`` on the first
   day its light is no longer green (yellow or red = warn on or before today; see ``light_from``),
   ``orig`` on the original deadline (whether it is due so far);
-- the dashboard trend, per plan only (unit 0): ``done`` on the local day of completion,
+- the dashboard trend, per plan only (plan -id, unit 0): ``done`` on the local day of completion,
   ``late_from`` on the first day the task was open past its deadline and ``late_to`` on the day it
   was closed (open and overdue on a day d = late_from <= d minus late_to <= d);
 - periodic reports: ``owe:<period>`` on the assignment day and ``owe_done:<period>`` on the local
   day of completion with ``since`` = the assignment day (owing a period's report = assigned by its
   end and not completed before the report fell due).
 
-Every other facet is also summed per plan (unit 0) and per unit over the live plans (plan 0), so a
+Every other facet is also summed per plan (plan -id, unit 0) and per unit over the live plans (plan 0), so a
 dashboard of everything reads a few hundred groups rather than every (plan, unit) pair.
 
 The ``warn`` day depends on the warning window (WARNING_DAYS): after changing it, run
@@ -47,8 +47,8 @@ from tracker.tasks.models import OPEN_STATES, ReportingPeriod, Task, TaskState
 FIELDS = ("plan_id", "unit_id", "state", "due_on", "original_due_on", "assigned_on", "progress_percent",
           "return_count", "completed_at", "cancelled_at", "reporting_period")
 BLOCK_SHIFT = 5  # 32-day blocks
-#: the unit of the rows kept per plan only, and the plan of the rows kept per unit only (over the
-#: live plans: a plan's deletion takes its tasks out of them, see ``_plan_flips``)
+#: the rows of a plan as a whole are kept under minus its id, with this unit; the rows of a unit over
+#: every live plan under this plan (a plan's deletion takes its tasks out of them, see ``_plan_flip``)
 PLAN_WIDE = 0
 ALL_PLANS = 0
 
@@ -87,9 +87,9 @@ def contributions(t: Any, wd: int, live: bool = True) -> dict[Key, list[int]]:
     rollups: dict[Key, list[int]] = {}
     for key, values in out.items():
         facet, day, block, since, plan, unit = key
-        if unit == PLAN_WIDE:  # the trend's rows are per plan already
+        if plan < 0:  # the trend's rows are per plan already
             continue
-        targets = [(facet, day, block, since, plan, PLAN_WIDE)]
+        targets = [(facet, day, block, since, -plan, PLAN_WIDE)]
         if live:
             targets.append((facet, day, block, since, ALL_PLANS, unit))
         for target in targets:
@@ -110,9 +110,10 @@ def _pair_contributions(t: Any, wd: int) -> dict[Key, list[int]]:
     period = (t.reporting_period if isinstance(t.reporting_period, ReportingPeriod)
               else ReportingPeriod(t.reporting_period or "once"))
 
-    def dated(facet: str, day: date, since: int = 0, unit: int = unit) -> None:
+    def dated(facet: str, day: date, since: int = 0, whole: bool = False) -> None:
         o = day.toordinal()
-        for key in ((facet, o, block_of(o), since, plan, unit), (facet, 0, block_of(o), since, plan, unit)):
+        p, u = (-plan, PLAN_WIDE) if whole else (plan, unit)
+        for key in ((facet, o, block_of(o), since, p, u), (facet, 0, block_of(o), since, p, u)):
             out.setdefault(key, [0, 0, 0])[0] += 1
 
     completed_on, cancelled_on = _local_day(t.completed_at), _local_day(t.cancelled_at)
@@ -128,14 +129,14 @@ def _pair_contributions(t: Any, wd: int) -> dict[Key, list[int]]:
     # the trend is one line for everything the viewer sees, and only staff (who see whole plans)
     # see it: its facets are kept per plan (unit 0), a few rows per day instead of one per unit
     if state is TaskState.completed and completed_on is not None:
-        dated("done", completed_on, unit=PLAN_WIDE)
+        dated("done", completed_on, whole=True)
     if is_open or completed_on is not None or cancelled_on is not None:
         late = max(t.due_on.toordinal() + 1, t.assigned_on.toordinal())
         closed = min((d.toordinal() for d in (completed_on, cancelled_on) if d is not None), default=None)
         if closed is None or late < closed:
-            dated("late_from", date.fromordinal(late), unit=PLAN_WIDE)
+            dated("late_from", date.fromordinal(late), whole=True)
             if closed is not None:
-                dated("late_to", date.fromordinal(closed), unit=PLAN_WIDE)
+                dated("late_to", date.fromordinal(closed), whole=True)
     if period is not ReportingPeriod.once and state is not TaskState.cancelled:
         dated(f"owe:{period.value}", t.assigned_on)
         if completed_on is not None:
@@ -237,8 +238,7 @@ def _plan_flip(session: Session, plan: Plan, deltas: dict[Key, list[int]]) -> No
         return
     sign = -1 if plan.is_deleted else 1
     table = TaskTally.__table__
-    rows = session.connection().execute(sa.select(table).where(
-        table.c.plan_id == plan.id, table.c.unit_id != PLAN_WIDE))
+    rows = session.connection().execute(sa.select(table).where(table.c.plan_id == plan.id))
     for row in rows:
         _add(deltas, {(row.facet, row.day, row.block, row.since, ALL_PLANS, row.unit_id):
                       [row.tasks, row.returns, row.on_time]}, sign)
