@@ -106,17 +106,6 @@ def unit_task_page(user: Any, filters: TaskFilters, today: date, page: int = 1, 
                     pending=pagination._query_args["pending"])
 
 
-def pending_extensions_for(task_ids: list[int]) -> dict[int, sa.Row]:
-    """The pending extension request of each task (its id and the date asked for), in one query
-    of three columns: a list only marks the tasks that have one."""
-    if not task_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(ExtensionRequest.task_id, ExtensionRequest.id, ExtensionRequest.new_due_on)
-        .where(ExtensionRequest.task_id.in_(task_ids), ExtensionRequest.state == ExtensionState.pending))
-    return {r.task_id: r for r in rows}
-
-
 @dataclass
 class ReviewQueue:
     submitted: list[Task]
