@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy.sql import ColumnElement, Select
 
 from tracker.auth.models import Role, User
@@ -76,6 +76,11 @@ def sees_everything(user: Any) -> bool:
     return _role(user) in SEE_ALL_ROLES
 
 
+def sees_whole_plans(user: Any) -> bool:
+    """Whether ``task_condition`` of ``user`` depends on plans only (never on units)."""
+    return sees_everything(user) or is_supervisor(user) or not is_unit_user(user)
+
+
 def may_write(user: Any) -> bool:
     """Viewers change nothing."""
     role = _role(user)
@@ -108,12 +113,21 @@ def unit_scope(user: Any) -> set[int]:
     """The user's unit and every unit below it; empty for people without a unit."""
     if not is_unit_user(user):
         return set()
+    # read once per request (a list asks for it for its rows and for its plan filter)
+    cache = g.setdefault("_unit_scopes", {}) if has_request_context() else {}
+    found = cache.get(user.unit_id)
+    if found is None:
+        found = cache[user.unit_id] = _subtree(user.unit_id)
+    return found
+
+
+def _subtree(unit_id: int) -> set[int]:
     rows = db.session.execute(sa.select(Unit.id, Unit.parent_id)).all()
     children: dict[int | None, list[int]] = {}
     for uid, pid in rows:
         children.setdefault(pid, []).append(uid)
     found: set[int] = set()
-    stack = [user.unit_id]
+    stack = [unit_id]
     while stack:
         uid = stack.pop()
         if uid not in found:
@@ -210,14 +224,17 @@ def can_see_measure(user: Any, measure: Measure) -> bool:
 
 # --------------------------------------------------------------------------- tasks and their parts
 
-def task_condition(user: Any) -> ColumnElement[bool]:
-    """The tasks ``user`` may see, over the task table."""
+def task_condition(user: Any, plan_id: Any = None, unit_id: Any = None) -> ColumnElement[bool]:
+    """The tasks ``user`` may see, over the task table; over another table that carries a task's
+    plan and unit (the task tally) when its ``plan_id`` and ``unit_id`` columns are given."""
+    plan_id = Task.plan_id if plan_id is None else plan_id
+    unit_id = Task.unit_id if unit_id is None else unit_id
     if sees_everything(user):
         return sa.true()
     if is_supervisor(user):
-        return Task.plan_id.in_(sa.select(Plan.id).where(supervised_plan_condition(user)).scalar_subquery())
+        return plan_id.in_(sa.select(Plan.id).where(supervised_plan_condition(user)).scalar_subquery())
     if is_unit_user(user):
-        return _in(Task.unit_id, unit_scope(user))
+        return _in(unit_id, unit_scope(user))
     return sa.false()
 
 
@@ -235,7 +252,8 @@ def can_see_task(user: Any, task: Task) -> bool:
     if is_supervisor(user):
         return task.plan is not None and supervises(user, task.plan)
     if is_unit_user(user):
-        return task.unit_id in unit_scope(user)
+        # the own unit's task needs no walk of the unit tree
+        return task.unit_id == user.unit_id or task.unit_id in unit_scope(user)
     return False
 
 

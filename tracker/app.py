@@ -101,6 +101,9 @@ def _fill_defaults(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
     import tracker.models  # noqa: F401  (complete metadata for migrations)
+    from tracker.tally import services as tally_services
+
+    tally_services.install()  # every task change moves the dashboard's counts in its own transaction
 
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
                      render_as_batch=True, compare_type=True)

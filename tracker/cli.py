@@ -21,6 +21,7 @@ from tracker.errors import cli_errors
 from tracker.extensions import db
 from tracker.notices import cli as notice_cli
 from tracker.notify import cli as notify_cli
+from tracker.tally import cli as tally_cli
 from tracker.units import services as unit_services
 from tracker.units.models import Unit
 
@@ -91,5 +92,6 @@ def load_demo(if_empty: bool) -> None:
 def register(app: Flask) -> None:
     for group in (users_cli, units_cli, demo_cli, notify_cli.scheduler_cli, notify_cli.reminders_cli,
                   notify_cli.outbox_cli, notice_cli.notices_cli, api_cli.tokens_cli, conformance.documents_cli,
-                  audit_cli.audit_cli, backup_cli.backup_command, backup_cli.restore_command):
+                  audit_cli.audit_cli, backup_cli.backup_command, backup_cli.restore_command,
+                  tally_cli.tally_cli):
         app.cli.add_command(group)

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask, request, url_for
+import sqlalchemy as sa
+from flask import Flask, g, request, url_for
 from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
+from sqlalchemy.orm import joinedload
 
 from tracker import access, fonts, timeutil
 from tracker.auth.models import Role, User
 from tracker.extensions import db, login_manager
 from tracker.notify import channels
+from tracker.notify.outbox import unread_count_column
 from tracker.tasks import labels
 
 # (endpoint, label); who sees an entry is tracker.access.can_open
@@ -55,9 +58,16 @@ def register(app: Flask) -> None:
         ident, _, token = user_id.partition(":")
         if not ident.isdigit() or not token:
             return None
-        user = db.session.get(User, int(ident))
-        if user is None or not user.is_active or user.session_token != token:
+        # the layout's unread count comes in the same statement as the user (one round trip)
+        # and the user's unit (the layout and the unit pages read it), joined in the same statement
+        row = db.session.execute(sa.select(User, unread_count_column(User.id)).where(User.id == int(ident))
+                                 .options(joinedload(User.unit))).first()
+        if row is None:
             return None
+        user, unread = row
+        if not user.is_active or user.session_token != token:
+            return None
+        g.unread_notifications = unread
         return user
 
     @app.context_processor

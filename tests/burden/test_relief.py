@@ -28,6 +28,14 @@ def _form(client, task) -> lxml.html.HtmlElement:
     return lxml.html.fromstring(page)
 
 
+def _picker(client, task) -> lxml.html.HtmlElement:
+    """The page listing the unit's files to reuse on ``task`` (linked from the task page)."""
+    assert f"/tasks/{task.id}/evidence/reuse" in client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    response = client.get(f"/tasks/{task.id}/evidence/reuse")
+    assert response.status_code == 200
+    return lxml.html.fromstring(response.get_data(as_text=True))
+
+
 # --------------------------------------------------------------------------- pre-filled reports
 
 def test_a_periodic_report_starts_from_the_units_last_report(db, auth, people, assign, now):
@@ -82,8 +90,8 @@ def source(db, people, two_tasks, now):
 
 def test_a_file_is_reused_on_another_task_and_stored_once(app, db, auth, people, two_tasks, source):
     client = auth.client_for(people.member)
-    doc = _form(client, two_tasks[1])
-    assert doc.xpath("//form[@id='reuse']//input[@name='evidence_id']/@value") == [str(source.id)]
+    picker = _picker(client, two_tasks[1])
+    assert picker.xpath("//form[@id='reuse']//input[@name='evidence_id']/@value") == [str(source.id)]
     files_before = sorted(os.listdir(app.config["UPLOAD_FOLDER"]))
     response = client.post(f"/tasks/{two_tasks[1].id}/evidence/reuse", data={"evidence_id": str(source.id)})
     assert response.status_code == 302
@@ -97,7 +105,7 @@ def test_a_file_is_reused_on_another_task_and_stored_once(app, db, auth, people,
     assert entry.data["from_evidence_id"] == source.id and entry.data["from_task_id"] == two_tasks[0].id
     # the file downloads from both tasks; the picker no longer offers it
     assert client.get(f"/tasks/evidence/{copy.id}").data == client.get(f"/tasks/evidence/{source.id}").data
-    assert not _form(client, two_tasks[1]).xpath("//form[@id='reuse']")
+    assert not _picker(client, two_tasks[1]).xpath("//form[@id='reuse']")
 
 
 def test_removing_one_keeps_the_file_until_no_task_uses_it(app, db, people, two_tasks, source, now):
@@ -142,7 +150,7 @@ def test_a_file_of_another_unit_is_refused_and_nothing_changes(db, auth, people,
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count(Evidence.id))) == rows
     assert _audit(db) == audits
-    assert not _form(client, two_tasks[1]).xpath(f"//form[@id='reuse']//input[@value='{foreign.id}']")
+    assert not _picker(client, two_tasks[1]).xpath(f"//form[@id='reuse']//input[@value='{foreign.id}']")
 
 
 def test_bad_reuse_requests_are_refused_whole(db, people, two_tasks, source, now):

@@ -58,6 +58,7 @@ def test_reuse_flags_and_burden_in_the_browser(live_server, new_page, scene):
     page = new_page()
     sign_in(page, live_server, people.lead)
     page.goto(f"{live_server.url}/tasks/{scene['ours'][1]}")
+    page.click("text=引用本单位已上传的材料")
     page.check("#reuse input[name=evidence_id]")
     page.click("#reuse button[type=submit]")
     page.wait_for_load_state("networkidle")

@@ -91,9 +91,15 @@ def test_unacknowledged_filter_and_matrix(db, people, assign, plan, measures, no
         *filter_conditions(TaskFilters(unacknowledged=True), date(2026, 3, 5)))))
     assert ids == {second.id}
     grid = queries.plan_matrix(plan, people.supervisor, today=date(2026, 3, 5))
-    assert grid.cell(second.measure_id, people.unit.id).waiting_days == 3
-    cell = grid.cell(first.measure_id, people.unit.id)
-    assert cell.waiting_days is None and cell.acknowledged_at == now
+    # the cell's last field: still waiting for 签收
+    assert grid.cell(second.measure_id, people.unit.id)[4] is True
+    assert grid.cell(first.measure_id, people.unit.id)[4] is False
+    # the dashboard's 未签收 count comes from the tally and agrees with a recount from the tasks
+    from tracker.reports import queries as report_queries
+    board = report_queries.dashboard(people.supervisor, now + timedelta(days=3))
+    check = report_queries.dashboard_recount(people.supervisor, now + timedelta(days=3))
+    assert board.unacknowledged == check.unacknowledged == 1
+    assert board.longest_wait_days == check.longest_wait_days == 3
 
 
 # --------------------------------------------------------------------------- the reminder rule

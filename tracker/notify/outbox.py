@@ -140,6 +140,10 @@ def queue_channels(unit: Any, *, kind: str, text: str, dedupe_key: str, now: dat
         if insert_ignoring_duplicates(values) is not None:
             count += 1
     return count
+def unread_count_column(user_id: Any) -> Any:
+    """The unread count of ``user_id`` as a scalar subquery, to read alongside the user."""
+    return (sa.select(sa.func.count()).select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None)).scalar_subquery())
 
 
 def unread_count(user_id: int) -> int:

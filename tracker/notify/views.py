@@ -6,7 +6,19 @@ import os
 from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -40,7 +52,9 @@ def inject_unread() -> dict:
     def unread_notifications() -> int:
         if not getattr(current_user, "is_authenticated", False):
             return 0
-        return unread_count(current_user.id)
+        # read with the user when the session loaded it (tracker.web), unless this request read some
+        known = g.get("unread_notifications")
+        return known if known is not None else unread_count(current_user.id)
 
     return {"unread_notifications": unread_notifications}
 

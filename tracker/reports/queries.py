@@ -24,6 +24,7 @@ from tracker.auth.models import User
 from tracker.db import UTCDateTime
 from tracker.extensions import db
 from tracker.plans.models import Measure, Plan
+from tracker.tally import queries as tally_queries
 from tracker.tasks.filters import TaskFilters, filter_conditions
 from tracker.tasks.lights import LIGHTS, light_expression, open_light_case
 from tracker.tasks.models import OPEN_STATES, Evidence, ProgressReport, ReportingPeriod, Task, TaskState
@@ -284,9 +285,83 @@ def _to_tally(v: list[int]) -> Tally:
 
 
 def dashboard(user: User, now: datetime, plan_id: int | None = None) -> Dashboard:
-    """Per-plan, per-unit and overall tallies from two grouped queries (plus names), computed on
-    every request: the (plan, unit, state) groups are folded into (plan, unit) pairs, and the
-    pairs summed per plan, per unit and overall."""
+    """Per-plan, per-unit and overall tallies, exact at ``now``, from the task tally
+    (tracker/tally): one grouped query over a few rows per plan and unit, whatever the number of
+    tasks, plus the reports of the latest closed periods and the names."""
+    today = timeutil.local_today(now)
+    reports_due = _reports_due(now)
+    dated: list[tuple[str, date, int | None]] = [
+        ("due", today - timedelta(days=1), None), ("warn", today, None), ("orig", today - timedelta(days=1), None)]
+    for period, _key, due_at in (reports_due.periods if reports_due else ()):
+        _k, _start, end = last_closed_period(period, today)
+        dated.append((f"owe:{period.value}", end, None))
+        dated.append((f"owe_done:{period.value}", timeutil.to_local(due_at).date(), end.toordinal()))
+    if plan_id is None and access.sees_everything(user):
+        # everything: the per-plan and per-unit rows, a few hundred groups
+        per_plan = _facet_fold(_plain_rows(tally_queries.facet_counts(user, None, _STATE_FACETS, dated, "plan")))
+        per_unit = _facet_fold(_plain_rows(tally_queries.facet_counts(user, None, _STATE_FACETS, dated, "unit")))
+        answered = _answered_rows(user, reports_due) if reports_due else ()
+        for pid, uid, n, late in answered:
+            for v in (per_plan.get((pid, 0)), per_unit.get((0, uid))):
+                if v is not None:
+                    v[_MISSING] -= n
+                    v[_LATE] += int(late or 0)
+        overall = [0] * _SLOTS
+        for v in per_plan.values():
+            for i, n in enumerate(v):
+                overall[i] += n
+        board = _assemble(overall, {pid: v for (pid, _u), v in per_plan.items()},
+                          {uid: v for (_p, uid), v in per_unit.items()})
+    else:
+        rows = _plain_rows(tally_queries.facet_counts(user, plan_id, _STATE_FACETS, dated))
+        board = _fold(user, _facet_fold(rows), reports_due, plan_id)
+    board.unacknowledged, board.longest_wait_days = _waiting(user, now, plan_id)
+    return board
+
+
+def _facet_fold(rows: list[sa.Row]) -> dict[tuple[int, int], list[int]]:
+    """Tally rows (plan, unit, facet, tasks, returns, on time) as flat tallies per (plan, unit)."""
+    by_pair: dict[tuple[int, int], list[int]] = {}
+    for pid, uid, facet, n, returns, on_time in rows:
+        v = by_pair.get((pid, uid))
+        if v is None:
+            v = by_pair[(pid, uid)] = [0] * _SLOTS
+        n = int(n or 0)
+        if facet.startswith("state:"):
+            state = TaskState(facet[6:])
+            v[0] += n
+            v[_STATE_AT[state]] += n
+            v[_RETURNS] += int(returns or 0)
+            if state is TaskState.cancelled:
+                v[_NONE] += n
+            elif state is TaskState.completed:
+                v[_GREEN] += n
+                v[_DUE] += n
+                v[_ON_TIME] += int(on_time or 0)
+            else:
+                v[_GREEN] += n
+        elif facet == "due":  # open past the deadline: red (and counted in "warn" too)
+            v[_OVERDUE_AT] += n
+            v[_RED] += n
+            v[_YELLOW_AT] -= n
+        elif facet == "warn":  # open and no longer green: yellow or red
+            v[_YELLOW_AT] += n
+            v[_GREEN] -= n
+        elif facet == "orig":
+            v[_DUE] += n
+        elif facet.startswith("owe:"):
+            v[_MISSING] += n
+        else:  # owe_done: completed before the report fell due
+            v[_MISSING] -= n
+    return by_pair
+
+
+_STATE_FACETS = [f"state:{s}" for s in STATES]
+
+
+def dashboard_recount(user: User, now: datetime, plan_id: int | None = None) -> Dashboard:
+    """``dashboard`` recounted from the task table (two grouped queries over every visible task):
+    what the tally is checked against."""
     by_pair: dict[tuple[int, int], list[int]] = {}
     cancelled, completed = TaskState.cancelled, TaskState.completed
     reports_due = _reports_due(now)
@@ -313,6 +388,20 @@ def dashboard(user: User, now: datetime, plan_id: int | None = None) -> Dashboar
             v[_RED] += overdue
             v[_YELLOW_AT] += yellow
             v[_GREEN] += total - overdue - yellow
+    board = _fold(user, by_pair, reports_due, plan_id)
+    waiting = sa.select(sa.func.count(), sa.func.min(Task.assigned_on)).select_from(Task).where(
+        Task.unacknowledged_condition(), task_visibility(user))
+    if plan_id is not None:
+        waiting = waiting.where(Task.plan_id == plan_id)
+    count, oldest = db.session.execute(waiting).one()
+    board.unacknowledged = int(count or 0)
+    board.longest_wait_days = (timeutil.local_today(now) - oldest).days if count and oldest is not None else None
+    return board
+
+
+def _fold(user: User, by_pair: dict[tuple[int, int], list[int]], reports_due: ReportsDue | None,
+          plan_id: int | None) -> Dashboard:
+    """The (plan, unit) counts, less the reports that came, summed per plan, per unit and overall."""
     for pid, uid, answered, late in (_answered_rows(user, reports_due, plan_id) if reports_due else ()):
         v = by_pair.get((pid, uid))
         if v is not None:
@@ -329,19 +418,29 @@ def dashboard(user: User, now: datetime, plan_id: int | None = None) -> Dashboar
                 overall[i] += n
                 p[i] += n
                 u[i] += n
+    return _assemble(overall, per_plan, per_unit)
+
+
+def _waiting(user: User, now: datetime, plan_id: int | None) -> tuple[int, int | None]:
+    """未签收: how many open tasks ``user`` sees wait for their unit's 签收, and the longest wait in
+    days, from the tally's "unack" rows (one per unit and day of handing over), not the tasks."""
+    T = tally_queries.T
+    row = db.session.execute(
+        sa.select(sa.func.sum(sa.case((T.day == 0, T.tasks), else_=0)),
+                  sa.func.min(sa.case((sa.and_(T.day > 0, T.tasks > 0), T.day), else_=None)))
+        .where(*tally_queries.visible(user, plan_id), T.facet == "unack")).one()
+    count, oldest = int(row[0] or 0), row[1]
+    today = timeutil.local_today(now)
+    return count, (today.toordinal() - int(oldest)) if count and oldest is not None else None
+
+
+def _assemble(overall: list[int], per_plan: dict[int, list[int]], per_unit: dict[int, list[int]]) -> Dashboard:
+    """The tallies with the names of their plans and units."""
     plans = {r.id: PlanRef(r.id, r.title) for r in db.session.execute(
         sa.select(Plan.id, Plan.title).where(Plan.id.in_(list(per_plan))))} if per_plan else {}
     units = {r.id: UnitRef(r.id, r.name, r.sort_order) for r in db.session.execute(
         sa.select(Unit.id, Unit.name, Unit.sort_order).where(Unit.id.in_(list(per_unit))))} if per_unit else {}
-    waiting = sa.select(sa.func.count(), sa.func.min(Task.assigned_on)).select_from(Task).where(
-        Task.unacknowledged_condition(), task_visibility(user))
-    if plan_id is not None:
-        waiting = waiting.where(Task.plan_id == plan_id)
-    unacknowledged, oldest = db.session.execute(waiting).one()
-    today = timeutil.local_today(now)
     return Dashboard(
-        unacknowledged=int(unacknowledged or 0),
-        longest_wait_days=(today - oldest).days if oldest is not None else None,
         overall=_to_tally(overall),
         plans=[(plans[pid], _to_tally(per_plan[pid])) for pid in sorted(per_plan) if pid in plans],
         units=[(units[uid], _to_tally(per_unit[uid]))
@@ -403,7 +502,27 @@ def _bucket_starts(today: date, unit: str, count: int) -> list[tuple[date, date]
 def trend(user: User, now: datetime, unit: str = "week", count: int = 12,
           plan_id: int | None = None) -> list[TrendPoint]:
     """Completions per week or month, and how many open tasks were past their deadline at the end of
-    each (derived from due_on, completed_at and cancelled_at): two queries."""
+    each: one query over the task tally, counting its ``done``, ``late_from`` and ``late_to`` days up
+    to the end of each point (completions in a point = done up to its end - done up to the one before)."""
+    today = timeutil.local_today(now)
+    buckets = _bucket_starts(today, "week" if unit == "week" else "month", count)
+    points = [TrendPoint(label=(f"{s.month}/{s.day}" if unit == "week" else f"{s.year}-{s.month:02d}"),
+                         start=s, end=e) for s, e in buckets]
+    n = len(points)
+    cuts = [buckets[0][0] - timedelta(days=1)] + [e for _s, e in buckets] + [min(e, today) for _s, e in buckets]
+    sums = {row[0]: [int(x or 0) for x in row[1:]]
+            for row in _plain_rows(tally_queries.prefix_sums(user, plan_id, ["done", "late_from", "late_to"], cuts))}
+    done, late_from, late_to = (sums.get(f, [0] * len(cuts)) for f in ("done", "late_from", "late_to"))
+    for i, point in enumerate(points):
+        point.completed = done[i + 1] - done[i]
+        point.overdue_open = late_from[n + 1 + i] - late_to[n + 1 + i]
+    return points
+
+
+def trend_recount(user: User, now: datetime, unit: str = "week", count: int = 12,
+                  plan_id: int | None = None) -> list[TrendPoint]:
+    """``trend`` recounted from the task table (derived from due_on, completed_at and cancelled_at):
+    two queries; what the tally is checked against."""
     today = timeutil.local_today(now)
     buckets = _bucket_starts(today, "week" if unit == "week" else "month", count)
     points = [TrendPoint(label=(f"{s.month}/{s.day}" if unit == "week" else f"{s.year}-{s.month:02d}"),

@@ -124,6 +124,8 @@ class Task(TimestampMixin, db.Model):
     assigned_by = relationship("User", foreign_keys=[assigned_by_id])
     acknowledged_by = relationship("User", foreign_keys=[acknowledged_by_id])
     replaced_by = relationship("Task", remote_side=[id], foreign_keys=[replaced_by_id])
+    #: newest first; read-only here (the services add requests), loaded with the task for its page
+    extension_requests = relationship("ExtensionRequest", viewonly=True, order_by="ExtensionRequest.id.desc()")
 
     def __repr__(self) -> str:
         return f"<Task {self.id} measure={self.measure_id} unit={self.unit_id} {self.state.value}>"

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker import access, periods
 from tracker.access import task_condition as visible_condition
@@ -56,11 +57,22 @@ def _eager(query: sa.Select) -> sa.Select:
 
 
 class _CountedPagination(SelectPagination):
-    """Flask-SQLAlchemy's pagination, counting with a plain ``count(*)`` over the task table
-    rather than over a subquery of every task column."""
+    """Flask-SQLAlchemy's pagination over (task, total, has a pending extension) rows: the total
+    is an uncorrelated ``count(*)`` over the task table in the same statement as the page (counted
+    apart only for a page past the end), and the flag a per-row EXISTS."""
+
+    def _query_items(self) -> list[Any]:
+        select = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        rows = self._query_args["session"].execute(select).all()
+        self._query_args["total"] = rows[0][1] if rows else None
+        self._query_args["pending"] = {row[0].id for row in rows if row[2]}
+        return [row[0] for row in rows]
 
     def _query_count(self) -> int:
-        return self._query_args["session"].scalar(self._query_args["count_select"]) or 0
+        total = self._query_args.get("total")
+        if total is None:
+            total = self._query_args["session"].scalar(self._query_args["count_select"])
+        return total or 0
 
 
 @dataclass
@@ -76,6 +88,8 @@ class TaskPage:
     rows: list[TaskRow]
     pagination: Pagination
     total: int = 0
+    #: the ids of the tasks on the page with a pending extension request
+    pending: set[int] = field(default_factory=set)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -84,23 +98,15 @@ def unit_task_page(user: Any, filters: TaskFilters, today: date, page: int = 1, 
     """The tasks ``user`` may see, filtered, a page at a time (our tasks, the ledger): two queries,
     the page with its related rows and the count."""
     conditions = [visible_condition(user), *filter_conditions(filters, today, warning_days)]
-    query = _eager(sa.select(Task).where(*conditions).order_by(Task.due_on, Task.id))
     count = sa.select(sa.func.count()).select_from(Task).where(*conditions)
+    pending = sa.exists().where(ExtensionRequest.task_id == Task.id, ExtensionRequest.state == ExtensionState.pending)
+    query = _eager(sa.select(Task, count.scalar_subquery(), pending).where(*conditions)
+                   .order_by(Task.due_on, Task.id))
     pagination = _CountedPagination(select=query, session=db.session(), count_select=count, page=max(page, 1),
                                     per_page=per_page, max_per_page=200, error_out=False)
     rows = [TaskRow(task=t, light=light_for(t, today, warning_days)) for t in pagination.items]
-    return TaskPage(rows=rows, pagination=pagination, total=pagination.total or 0)
-
-
-def pending_extensions_for(task_ids: list[int]) -> dict[int, sa.Row]:
-    """The pending extension request of each task (its id and the date asked for), in one query
-    of three columns: a list only marks the tasks that have one."""
-    if not task_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(ExtensionRequest.task_id, ExtensionRequest.id, ExtensionRequest.new_due_on)
-        .where(ExtensionRequest.task_id.in_(task_ids), ExtensionRequest.state == ExtensionState.pending))
-    return {r.task_id: r for r in rows}
+    return TaskPage(rows=rows, pagination=pagination, total=pagination.total or 0,
+                    pending=pagination._query_args["pending"])
 
 
 @dataclass
@@ -127,55 +133,80 @@ def review_queue(user: Any) -> ReviewQueue:
 
 
 @dataclass
-class MatrixCell:
-    task_id: int
-    state: TaskState
-    light: str
-    role: str
-    due_on: date
-    #: 签收 time; None while the unit has not acknowledged
-    acknowledged_at: datetime | None = None
-    #: days an open, unacknowledged task has waited since it was handed over
-    waiting_days: int | None = None
+class MatrixGroup:
+    """The units of one kind that have tasks in the plan (a tab of the matrix)."""
+
+    kind: str
+    count: int
 
 
 @dataclass
 class PlanMatrix:
+    """One page of the plan's matrix: every measure down, one group's units (a page of them) across.
+
+    ``cells`` maps (measure id, unit id) to (task id, state value, light, is support, awaits 签收).
+    """
+
     measures: list[Measure]
     units: list[Unit]
-    cells: dict[tuple[int, int], MatrixCell]
+    cells: dict[tuple[int, int], tuple[int, str, str, bool, bool]]
     rollup: dict[int, tuple[int, int]]
+    groups: list[MatrixGroup]
+    kind: str | None = None
+    page: int = 1
+    pages: int = 1
 
-    def cell(self, measure_id: int, unit_id: int) -> MatrixCell | None:
+    def cell(self, measure_id: int, unit_id: int) -> tuple[int, str, str, bool, bool] | None:
         return self.cells.get((measure_id, unit_id))
 
 
-def plan_matrix(plan: Plan, user: Any, today: date | None = None, warning_days: int = 7) -> PlanMatrix:
-    """Measures down, units across, each cell the task's state and light: three queries."""
+#: units across one page of the matrix: the measure column stays readable beside them
+MATRIX_UNITS = 20
+KIND_ORDER = ("region", "county", "township", "department", "office")
+
+
+def plan_matrix(plan: Plan, user: Any, today: date | None = None, warning_days: int = 7, kind: str | None = None,
+                page: int = 1) -> PlanMatrix:
+    """Measures down, one kind of unit across a page at a time, each cell the task's state and
+    light; each measure's 办结 count over every unit. Four queries: the measures, the plan's units,
+    the page's cells, the counts."""
     today = today or date.today()
+    visible = [Task.plan_id == plan.id, visible_condition(user)]
     measures = list(db.session.scalars(
-        sa.select(Measure).where(Measure.plan_id == plan.id).order_by(Measure.position, Measure.id)))
-    rows = db.session.execute(
-        sa.select(Task.id, Task.measure_id, Task.unit_id, Task.state, Task.role, Task.due_on,
-                  light_expression(today, warning_days), Task.acknowledged_at, Task.assigned_on)
-        .where(Task.plan_id == plan.id, visible_condition(user))
-    ).all()
-    cells: dict[tuple[int, int], MatrixCell] = {}
-    rollup: dict[int, list[int]] = {}
-    for task_id, measure_id, unit_id, state, role, due_on, light, acknowledged_at, assigned_on in rows:
-        waiting = (today - assigned_on).days if acknowledged_at is None and state in OPEN_STATES else None
-        cells[(measure_id, unit_id)] = MatrixCell(task_id=task_id, state=state, light=light, role=role.value,
-                                                  due_on=due_on, acknowledged_at=acknowledged_at,
-                                                  waiting_days=waiting)
-        if state is not TaskState.cancelled:
-            counts = rollup.setdefault(measure_id, [0, 0])
-            counts[1] += 1
-            counts[0] += state is TaskState.completed
-    unit_ids = {unit_id for (_m, unit_id) in cells}
-    units = list(db.session.scalars(sa.select(Unit).where(Unit.id.in_(unit_ids)).order_by(Unit.sort_order, Unit.id))
-                 ) if unit_ids else []
-    return PlanMatrix(measures=measures, units=units, cells=cells,
-                      rollup={k: (v[0], v[1]) for k, v in rollup.items()})
+        sa.select(Measure).where(Measure.plan_id == plan.id).order_by(Measure.position, Measure.id)
+        .options(sa.orm.load_only(Measure.id, Measure.number, Measure.text, Measure.level, Measure.kind,
+                                  Measure.position))))
+    units_with_tasks = sa.select(Task.unit_id).where(*visible).distinct().scalar_subquery()
+    all_units = list(db.session.scalars(sa.select(Unit).where(Unit.id.in_(units_with_tasks))
+                                        .order_by(Unit.sort_order, Unit.id)))
+    by_kind: dict[str, list[Unit]] = {}
+    for unit in all_units:
+        by_kind.setdefault(unit.kind.value, []).append(unit)
+    groups = [MatrixGroup(k, len(by_kind[k])) for k in sorted(by_kind, key=lambda k: (
+        KIND_ORDER.index(k) if k in KIND_ORDER else len(KIND_ORDER), k))]
+    if kind not in by_kind:
+        kind = groups[0].kind if groups else None
+    members = by_kind.get(kind, [])
+    pages = max(1, -(-len(members) // MATRIX_UNITS))
+    page = min(max(page, 1), pages)
+    units = members[(page - 1) * MATRIX_UNITS:page * MATRIX_UNITS]
+    cells: dict[tuple[int, int], tuple[int, str, str, bool, bool]] = {}
+    if units:
+        rows = db.session.execute(
+            sa.select(Task.id, Task.measure_id, Task.unit_id, Task.state, Task.role,
+                      light_expression(today, warning_days), Task.acknowledged_at)
+            .where(*visible, Task.unit_id.in_([u.id for u in units]))).all()
+        support = UnitRole.support
+        for task_id, measure_id, unit_id, state, role, light, acknowledged_at in rows:
+            # the fifth: still waiting for 签收 (open and not acknowledged), marked in the cell
+            cells[(measure_id, unit_id)] = (task_id, state.value, light, role is support,
+                                            acknowledged_at is None and state in OPEN_STATES)
+    rollup = {measure_id: (int(done or 0), int(total)) for measure_id, done, total in db.session.execute(
+        sa.select(Task.measure_id, sa.func.sum(sa.case((Task.state == TaskState.completed, 1), else_=0)),
+                  sa.func.count(Task.id))
+        .where(*visible, Task.state != TaskState.cancelled).group_by(Task.measure_id))}
+    return PlanMatrix(measures=measures, units=units, cells=cells, rollup=rollup, groups=groups, kind=kind,
+                      page=page, pages=pages)
 
 
 def measure_rollup(plan_id: int) -> dict[int, tuple[int, int]]:
@@ -219,18 +250,21 @@ def _row_item(kind: str, row: ProgressReport | Evidence, data: dict[str, Any] | 
 EARLIER_ACTIONS = ("task.assigned", "task.acknowledged", "task.refused", "task.refusal_reassigned")
 
 
-def task_timeline(task: Task) -> list[TimelineItem]:
-    """Everything that happened to a task, oldest first: audit entries, reports and files.
+def task_timeline(task: Task, reports: list[ProgressReport] | None = None,
+                  evidence: list[Evidence] | None = None) -> list[TimelineItem]:
+    """Everything that happened to a task, oldest first: audit entries, reports and files (the
+    task's reports and live files are read unless given).
 
     A report or file takes the place of the audit entry that recorded it, so events at the same
     instant keep the order in which they happened.
     """
-    reports = {r.id: r for r in db.session.scalars(
-        sa.select(ProgressReport).where(ProgressReport.task_id == task.id)
-        .options(selectinload(ProgressReport.author)))}
-    files = {e.id: e for e in db.session.scalars(
-        sa.select(Evidence).where(Evidence.task_id == task.id, Evidence.is_deleted.is_(False))
-        .options(selectinload(Evidence.uploader)))}
+    if reports is None:
+        reports = list(db.session.scalars(sa.select(ProgressReport).where(ProgressReport.task_id == task.id)
+                                          .options(selectinload(ProgressReport.author))))
+    if evidence is None:
+        evidence = task_evidence(task)
+    reports = {r.id: r for r in sorted(reports, key=lambda r: r.id)}
+    files = {e.id: e for e in sorted(evidence, key=lambda e: e.id)}
     entries = db.session.scalars(sa.select(AuditEntry).where(
         AuditEntry.object_type == "task", AuditEntry.object_id == task.id).order_by(AuditEntry.id))
     # the audit actions whose place a report or a file takes: its kind, the key naming it, the rows
@@ -248,7 +282,11 @@ def task_timeline(task: Task) -> list[TimelineItem]:
             continue
         keyed.append((entry.at, seq, TimelineItem(at=entry.at, kind="audit", actor=entry.actor,
                                                   action=entry.action, data=data)))
-    earlier = db.session.scalar(sa.select(Task).where(Task.replaced_by_id == task.id))
+    # a task reassigned from a refused one (退回交办) shows that one's history too; its own
+    # assignment entry names it, so a task that was not reassigned costs no statement
+    earlier_id = next((item.data.get("reassigned_from") for _at, _seq, item in keyed
+                       if item.action == "task.assigned" and item.data.get("reassigned_from")), None)
+    earlier = db.session.get(Task, earlier_id) if earlier_id else None
     if earlier is not None:
         for seq, entry in enumerate(db.session.scalars(sa.select(AuditEntry).where(
                 AuditEntry.object_type == "task", AuditEntry.object_id == earlier.id,
@@ -263,6 +301,51 @@ def task_timeline(task: Task) -> list[TimelineItem]:
             keyed.append((row.created_at, rank * tail + row.id, _row_item(kind, row)))
     keyed.sort(key=lambda k: (k[0], k[1]))
     return [item for _at, _seq, item in keyed]
+
+
+@dataclass
+class TaskPageData:
+    """What a task's page shows besides the task, read in a fixed number of statements."""
+
+    evidence: list[Evidence]
+    reports: list[ProgressReport]
+    extensions: list[ExtensionRequest]
+    timeline: list[TimelineItem]
+
+    @property
+    def pending(self) -> ExtensionRequest | None:
+        return next((x for x in self.extensions if x.state is ExtensionState.pending), None)
+
+    @property
+    def reported_periods(self) -> set[str]:
+        return {r.period_key for r in self.reports if r.period_key}
+
+
+def load_task_page(task_id: int) -> Task | None:
+    """The task with its measure, plan, unit, owner and extension requests, in one statement."""
+    return db.session.scalar(sa.select(Task).where(Task.id == task_id).options(
+        joinedload(Task.measure), joinedload(Task.plan), joinedload(Task.unit), joinedload(Task.owner),
+        joinedload(Task.extension_requests).joinedload(ExtensionRequest.requested_by),
+        joinedload(Task.extension_requests).joinedload(ExtensionRequest.decided_by)))
+
+
+def task_page(task: Task) -> TaskPageData:
+    """A task's files, reports (each with its files), extension requests and timeline: three
+    statements (files, reports, audit entries) however many of each there are."""
+    files = list(db.session.scalars(sa.select(Evidence).where(Evidence.task_id == task.id)
+                                    .options(joinedload(Evidence.uploader)).order_by(Evidence.id)))
+    reports = list(db.session.scalars(sa.select(ProgressReport).where(ProgressReport.task_id == task.id)
+                                      .options(joinedload(ProgressReport.author))
+                                      .order_by(ProgressReport.id.desc())))
+    by_report: dict[int, list[Evidence]] = {}
+    for item in files:
+        if item.report_id is not None:
+            by_report.setdefault(item.report_id, []).append(item)
+    for report in reports:
+        set_committed_value(report, "evidence", by_report.get(report.id, []))
+    live = [item for item in files if not item.is_deleted]
+    return TaskPageData(evidence=live, reports=reports, extensions=list(task.extension_requests),
+                        timeline=task_timeline(task, reports, live))
 
 
 def task_evidence(task: Task) -> list[Evidence]:

@@ -996,21 +996,22 @@ def expected_periods(task: Task, today: date) -> list[str]:
     return keys
 
 
-def missing_reports(task: Task, today: date) -> list[str]:
-    """Expected periods with no progress report for that period_key."""
+def missing_reports(task: Task, today: date, reported: set[str] | None = None) -> list[str]:
+    """Expected periods with no progress report for that period_key (``reported``: the task's
+    period keys when the caller has them already)."""
     expected = expected_periods(task, today)
     if not expected:
         return []
-    done = set(db.session.scalars(sa.select(ProgressReport.period_key).where(
+    done = reported if reported is not None else set(db.session.scalars(sa.select(ProgressReport.period_key).where(
         ProgressReport.task_id == task.id, ProgressReport.period_key.in_(expected))))
     return [key for key in expected if key not in done]
 
 
-def current_period_key(task: Task, today: date) -> str | None:
+def current_period_key(task: Task, today: date, reported: set[str] | None = None) -> str | None:
     """The period a report made today would normally answer: the oldest missing one, else the current."""
     if task.reporting_period is ReportingPeriod.once:
         return None
-    missing = missing_reports(task, today)
+    missing = missing_reports(task, today, reported)
     return missing[0] if missing else _period_of(today, task.reporting_period)[0]
 
 

@@ -37,6 +37,7 @@ from tracker.tasks.models import (
     AckVia,
     Evidence,
     ExtensionRequest,
+    RefusalState,
     ReportingPeriod,
     Task,
     TaskRefusal,
@@ -46,6 +47,7 @@ from tracker.tasks.models import (
 from tracker.timeutil import local_today
 from tracker.units import queries as unit_queries
 from tracker.units import services as unit_services
+from tracker.units.forms import KIND_CHOICES
 from tracker.units.models import UnitKind
 from tracker.units.services import unit_tree
 
@@ -94,14 +96,13 @@ def _list_page(template: str, endpoint: str, *, with_unit: bool, filters: task_f
     user = _me()
     result = queries.unit_task_page(user, filters, today, page=page, per_page=PER_PAGE,
                                     warning_days=_warning_days())
-    ids = [row.task.id for row in result.rows]
     plans = access.plan_choices(user)
     units = unit_tree() if with_unit else []
     actions = {row.task.id: services.available_actions(user, row.task, today) for row in result.rows}
     show_unit = with_unit or any(row.task.unit_id != user.unit_id for row in result.rows)
     return render_template(template, result=result, filters=filters, plans=plans, units=units, show_unit=show_unit,
                            states=list(TaskState), endpoint=endpoint, actions=actions,
-                           extensions=queries.pending_extensions_for(ids), today=today,
+                           extensions=dict.fromkeys(result.pending, True), today=today,
                            may_set_unit_links=user.unit is not None and access.may_set_unit_links(user, user.unit))
 
 
@@ -134,36 +135,45 @@ def review_queue():
 
 
 def _detail(task: Task, status: int = 200):
+    """A task's page: the task (with its measure, plan, unit, owner and extension requests), then
+    three statements for its files, reports and history; its refusals; and what only some readers
+    see: the unit's people for a lead, reusable files for the unit, flags and live links for a reviewer."""
     now = utcnow()
     today = local_today(now)
     owners = []
-    actions = services.available_actions(current_user, task, today)
-    refusal = services.pending_refusal(task)
-    review = access.may_review(current_user, task)
+    user = _me()
+    actions = services.available_actions(user, task, today)
+    review = access.may_review(user, task)
     if "owner" in actions:
         owners = list(db.session.scalars(sa.select(User).where(User.unit_id == task.unit_id, User.is_active)
                                          .order_by(User.name)))
-    evidence = queries.task_evidence(task)
+    page = queries.task_page(task)
+    reported = page.reported_periods
+    actions_seen = {item.action: item.data for item in page.timeline if item.kind == "audit"}
+    # refusals and the task this one was reassigned from are read only when its history names them
+    refusals = queries.task_refusals(task) if "task.refused" in actions_seen else []
+    refusal = next((r for r in refusals if r.state is RefusalState.pending), None)
+    earlier_id = (actions_seen.get("task.assigned") or {}).get("reassigned_from")
+    earlier = db.session.get(Task, earlier_id) if earlier_id else None
     report_flags, evidence_flags = [], {}
-    if access.may_review(current_user, task):
-        report_flags = burden_queries.report_flags([task], _me()).get(task.id, [])
-        evidence_flags = burden_queries.evidence_flags(task, evidence)
-    reusable = queries.reusable_evidence(_me(), task) if "evidence" in actions else []
+    if review:
+        report_flags = burden_queries.report_flags([task], user).get(task.id, [])
+        evidence_flags = burden_queries.evidence_flags(task, page.evidence)
     return render_template(
         "tasks/detail.html", task=task, light=light_for(task, today, _warning_days()), actions=actions,
-        evidence=evidence, reports=queries.task_reports(task), report_flags=report_flags,
-        evidence_flags=evidence_flags, reusable=reusable,
-        report_form=forms.report_defaults(task, queries.last_report(task)),
-        extensions=queries.task_extensions(task), pending=services.pending_extension(task),
-        missing=services.missing_reports(task, today), expected=services.expected_periods(task, today),
-        period_key=services.current_period_key(task, today), timeline=queries.task_timeline(task),
+        evidence=page.evidence, reports=page.reports, extensions=page.extensions, pending=page.pending,
+        report_flags=report_flags, evidence_flags=evidence_flags,
+        report_form=forms.report_defaults(task, page.reports[0] if page.reports else None),
+        missing=services.missing_reports(task, today, reported), expected=services.expected_periods(task, today),
+        period_key=services.current_period_key(task, today, reported), timeline=page.timeline,
         owners=owners, plan_url=_plan_url(task.plan), today=today,
-        may_chase=access.may_chase(current_user, task) and notice_services.can_chase(task, today),
-        refusal=refusal, refusals=queries.task_refusals(task), refusal_deadline=services.refusal_deadline(task),
+        may_chase=access.may_chase(user, task) and notice_services.can_chase(task, today),
+        refusal=refusal, refusals=refusals, refusal_deadline=services.refusal_deadline(task),
         reassign_units=unit_tree(include_inactive=False) if refusal is not None and review else [],
-        links=link_services.live_links(task, now) if review else [], may_revoke=access.may_revoke_links(
-            current_user, task), earlier=services.replaced_task_of(task), now=now,
-        can_open_replacement=task.replaced_by is not None and access.can_see_task(current_user, task.replaced_by),
+        links=link_services.live_links(task, now) if review else [], may_revoke=access.may_revoke_links(user, task),
+        earlier=earlier,
+        now=now,
+        can_open_replacement=task.replaced_by is not None and access.can_see_task(user, task.replaced_by),
     ), status
 
 
@@ -172,7 +182,10 @@ def _detail(task: Task, status: int = 200):
 @login_required
 def view_task(task_id: int):
     """One task: what, who, when, its files, reports and history, and what the user may do."""
-    return _detail(_load_task(task_id))
+    task = queries.load_task_page(task_id)
+    if task is None or not permissions.can_view_task(current_user, task):
+        abort(404)
+    return _detail(task)
 
 
 def _perform(task_id: int, action, success: str, *, anchor: str = ""):
@@ -226,6 +239,18 @@ def evidence(task_id: int):
     return _perform(task_id, lambda task: services.add_evidence(
         task, actor=current_user, files=forms.uploaded_files(request.files), note=form.get("note") or None,
         proves=form.get("proves") or None, now=utcnow()), _("材料已上传。"), anchor="#evidence")
+
+
+@bp.route("/tasks/<int:task_id>/evidence/reuse")
+@access.protects("task_id", access.can_see_task, access.may_work_on)
+@login_required
+def reuse_picker(task_id: int):
+    """The unit's files on its other tasks, to attach to this one (a page of its own, so the task
+    page does not read them on every visit)."""
+    task = _load_task(task_id)
+    if not access.may_work_on(current_user, task):
+        abort(404)
+    return render_template("tasks/reuse.html", task=task, reusable=queries.reusable_evidence(_me(), task))
 
 
 @bp.route("/tasks/<int:task_id>/evidence/reuse", methods=["POST"])
@@ -577,6 +602,9 @@ def matrix(plan_id: int):
     if not permissions.can_view_plan_tasks(current_user, plan):
         abort(403)
     today = local_today(utcnow())
-    grid = queries.plan_matrix(plan, current_user, today=today, warning_days=_warning_days())
+    page = forms.parse_int(request.args.get("page")) or 1
+    grid = queries.plan_matrix(plan, current_user, today=today, warning_days=_warning_days(),
+                               kind=request.args.get("kind") or None, page=page)
     return render_template("tasks/matrix.html", plan=plan, grid=grid, heading=MeasureKind.heading,
-                           can_assign=permissions.can_assign(current_user, plan), plan_url=_plan_url(plan))
+                           can_assign=permissions.can_assign(current_user, plan), plan_url=_plan_url(plan),
+                           kind_labels=dict(KIND_CHOICES), task_url=url_for(".view_task", task_id=0)[:-1])

@@ -1,0 +1,1 @@
+"""The task tally: task counts kept per plan, unit and day, so the dashboard sums a small table."""
