@@ -129,3 +129,32 @@ def test_upgrade_0005_backfills_acknowledgement_of_older_tasks(app):
         assert conn.execute(sa.text("SELECT count(*) FROM task")).scalar() == 2
     _drop_everything(engine)
     db.create_all()
+
+
+def test_upgrade_0006_keeps_outbox_and_users(app):
+    """Mail and users written under 0004 survive 0006: mail is email, people read reminders one by
+    one, and the install time is recorded; the new outbox states are then accepted."""
+    engine = db.engine
+    _drop_everything(engine)
+    upgrade(revision="0004")
+    stamp = "2026-03-02 10:00:00"
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO \"user\" (id, email, name, role, is_active, password_hash, session_token, created_at,"
+            " updated_at, must_change_password, failed_logins) VALUES (1, 'lead@example.cn', '张主任', 'unit_lead',"
+            " true, '', 't', :t, :t, false, 0)"), {"t": stamp})
+        conn.execute(sa.text(
+            "INSERT INTO outbox_email (id, dedupe_key, to_addr, cc_addrs, subject, body_text, reason, kind,"
+            " attachments, status, attempts, created_at, next_attempt_at) VALUES (1, 'k', 'lead@example.cn',"
+            " '[]', '督办提醒', '正文', '', 'task_due', '[]', 'sent', 1, :t, :t)"), {"t": stamp})
+    upgrade()
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT channel, status FROM outbox_email")).one() == ("email", "sent")
+        assert conn.execute(sa.text("SELECT digest_mode FROM \"user\"")).scalar() == "immediate"
+        assert conn.execute(sa.text("SELECT value FROM app_meta WHERE key = 'installed_at'")).scalar()
+        conn.execute(sa.text("UPDATE outbox_email SET status = 'held' WHERE id = 1"))
+    with pytest.raises(sa.exc.IntegrityError):
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE outbox_email SET channel = 'pigeon' WHERE id = 1"))
+    _drop_everything(engine)
+    db.create_all()

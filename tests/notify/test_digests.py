@@ -139,3 +139,15 @@ def test_two_folders_racing_fold_each_row_once(app, db, people, make_task):
     assert len(folded) + len(rows(db, status=OutboxStatus.held)) == 6
     assert sum(len([r for r in folded if r.digest_id == d.id]) for d in made) == len(folded)
     assert len(made) == 1 and len(folded) == 6
+
+
+def test_digest_is_in_the_readers_language(db, people, make_task):
+    people.member.locale = "en"
+    db.session.commit()
+    for day in (1, 2):
+        make_task(people.unit, date(2026, 3, day), owner=people.member)
+    services.run_reminders(now=at(date(2026, 3, 5)))
+    db.session.commit()
+    [digest] = rows(db, kind=digests.DIGEST_KIND)
+    assert digest.subject == "[Digest] 2 supervision items (2026-03-05)"
+    assert "need your attention today" in digest.body_text

@@ -15,22 +15,24 @@ any other row, exactly once.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from tracker import timeutil
 from tracker.auth.models import DigestMode, User
+from tracker.db import insert_ignoring
 from tracker.extensions import db
 from tracker.links import services as link_services
 from tracker.notify import links
 from tracker.notify.models import Channel, OutboxEmail, OutboxStatus
-from tracker.notify.outbox import insert_ignoring_duplicates, row_values
+from tracker.notify.outbox import row_values
 from tracker.tasks.models import Task
 
 #: folded by day: what one person is chased about on one day goes out as one message
@@ -119,39 +121,78 @@ def _link(row: Any, channel: Channel, now: datetime) -> str:
     return ""
 
 
+CHUNK = 500
+
+
+def _ids_update(ids: list[int], *, returning: bool, **values: Any) -> set[int]:
+    """A conditional held→… UPDATE of ``ids`` in chunks; the ids it moved when ``returning``."""
+    moved: set[int] = set()
+    for start in range(0, len(ids), CHUNK):
+        statement = (sa.update(_table).where(_table.c.id.in_(ids[start:start + CHUNK]),
+                                             _table.c.status == OutboxStatus.held).values(**values))
+        if returning:
+            moved.update(db.session.execute(statement.returning(_table.c.id)).scalars())
+        else:
+            db.session.execute(statement)
+    return moved
+
+
 def fold_due(*, now: datetime) -> int:
-    """Fold every recipient's due held rows into one message each; returns the digests written."""
+    """Fold every recipient's due held rows into one message each; returns the digests written.
+
+    A few statements whatever the number of recipients: the due rows are read at once, moved with
+    conditional UPDATEs (only what this call moved is folded), and the digests inserted together."""
     held = list(db.session.execute(
-        sa.select(_table).where(_table.c.status == OutboxStatus.held, _table.c.hold_until <= now)
-        .order_by(_table.c.id)
+        sa.select(_table.c.id, _table.c.channel, _table.c.recipient_id, _table.c.to_addr, _table.c.unit_id,
+                  _table.c.subject, _table.c.kind, _table.c.related_type, _table.c.related_id)
+        .where(_table.c.status == OutboxStatus.held, _table.c.hold_until <= now).order_by(_table.c.id)
     ))
+    if not held:
+        return 0
     groups: dict[tuple, list] = defaultdict(list)
     for row in held:
         channel = Channel(row.channel)
         target = (row.recipient_id, row.to_addr) if channel is Channel.email else (row.unit_id,)
         groups[(channel, *target)].append(row)
-    written = 0
-    for (channel, *_target), rows in groups.items():
-        if len(rows) == 1:
-            db.session.execute(sa.update(_table).where(_table.c.id == rows[0].id,
-                                                       _table.c.status == OutboxStatus.held)
-                               .values(status=OutboxStatus.pending, next_attempt_at=now))
-            continue
-        moved = set(db.session.execute(
-            sa.update(_table).where(_table.c.id.in_([r.id for r in rows]), _table.c.status == OutboxStatus.held)
-            .values(status=OutboxStatus.folded).returning(_table.c.id)
-        ).scalars())
-        rows = [r for r in rows if r.id in moved]
-        if not rows:
-            continue
-        digest_id = _write_digest(channel, rows, now)
-        db.session.execute(sa.update(_table).where(_table.c.id.in_(moved)).values(digest_id=digest_id))
-        written += 1
+    singles = [rows[0].id for rows in groups.values() if len(rows) == 1]
+    _ids_update(singles, returning=False, status=OutboxStatus.pending, next_attempt_at=now)
+    moved = _ids_update([r.id for rows in groups.values() if len(rows) > 1 for r in rows], returning=True,
+                        status=OutboxStatus.folded)
+    folded = [(key[0], [r for r in rows if r.id in moved]) for key, rows in groups.items() if len(rows) > 1]
+    folded = [(channel, rows) for channel, rows in folded if rows]
+    if not folded:
+        return 0
+    recipient_ids = {rows[0].recipient_id for _c, rows in folded if rows[0].recipient_id}
+    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(recipient_ids)))} \
+        if recipient_ids else {}
+    default_locale = current_app.config["BABEL_DEFAULT_LOCALE"]
+
+    def locale_of(channel: Channel, rows: list) -> str:
+        reader = users.get(rows[0].recipient_id) if channel is Channel.email else None
+        return getattr(reader, "locale", None) or default_locale
+
+    # one language switch per language, not per digest
+    folded.sort(key=lambda item: locale_of(*item))
+    values = []
+    for locale, group in itertools.groupby(folded, key=lambda item: locale_of(*item)):
+        with force_locale(locale):
+            values += [_digest_values(channel, rows, users.get(rows[0].recipient_id), now, locale)
+                       for channel, rows in group]
+    statement = insert_ignoring(_table, "dedupe_key").returning(_table.c.id, _table.c.dedupe_key)
+    digest_ids = {key: digest_id for digest_id, key in db.session.execute(statement, values)}
+    links_to_digest = [{"row_id": row.id, "digest": digest_ids[value["dedupe_key"]]}
+                       for (_channel, rows), value in zip(folded, values, strict=True)
+                       if value["dedupe_key"] in digest_ids for row in rows]
+    if links_to_digest:
+        db.session.execute(sa.update(_table).where(_table.c.id == sa.bindparam("row_id"))
+                           .values(digest_id=sa.bindparam("digest")), links_to_digest)
     db.session.flush()
-    return written
+    return len(digest_ids)
 
 
-def _write_digest(channel: Channel, rows: list, now: datetime) -> int | None:
+def _digest_values(channel: Channel, rows: list, recipient: User | None, now: datetime,
+                   locale: str) -> dict[str, Any]:
+    """The outbox row of one digest: the listed rows' subjects and links, in the active language."""
     first = rows[0]
     # one line per task: an escalation and a chase of the same task say it once, as the escalation
     items, seen = [], set()
@@ -162,23 +203,19 @@ def _write_digest(channel: Channel, rows: list, now: datetime) -> int | None:
         seen.add(about)
         link = _link(row, channel, now)
         items.append({"subject": row.subject, "link": link, "kind": row.kind})
-    recipient = db.session.get(User, first.recipient_id) if first.recipient_id else None
-    locale = (getattr(recipient, "locale", None) if channel is Channel.email else None) \
-        or current_app.config["BABEL_DEFAULT_LOCALE"]
     today = timeutil.local_today(now)
-    with force_locale(locale):
-        subject = _("【督办汇总】%(n)d项督办事项（%(day)s）", n=len(items), day=today.isoformat())
-        reason = _("每日汇总")
-        context = {"user": recipient, "items": items, "subject": subject, "today": today,
-                   "current_locale": str(locale)}
-        if channel is Channel.email:
-            body_text = render_template("email/digest.txt", **context)
-            body_html = render_template("email/digest.html", **context)
-        else:
-            body_text = render_template("channel/digest.txt", **context)
-            body_html = ""
-    values = row_values(dedupe_key=f"digest:{channel.value}:{first.id}", address=first.to_addr,
-                        recipient_id=first.recipient_id, subject=subject, body_text=body_text,
-                        body_html=body_html, reason=reason, kind=DIGEST_KIND, now=now,
-                        channel=channel, unit_id=first.unit_id if channel is not Channel.email else None)
-    return insert_ignoring_duplicates(values)
+    env = current_app.jinja_env
+    subject = _("【督办汇总】%(n)d项督办事项（%(day)s）", n=len(items), day=today.isoformat())
+    reason = _("每日汇总")
+    context = {"user": recipient, "items": items, "subject": subject, "today": today,
+               "current_locale": str(locale), "_": _, "gettext": _}
+    if channel is Channel.email:
+        body_text = env.get_template("email/digest.txt").render(context)
+        body_html = env.get_template("email/digest.html").render(context)
+    else:
+        body_text = env.get_template("channel/digest.txt").render(context)
+        body_html = ""
+    return row_values(dedupe_key=f"digest:{channel.value}:{first.id}", address=first.to_addr,
+                      recipient_id=first.recipient_id, subject=subject, body_text=body_text,
+                      body_html=body_html, reason=reason, kind=DIGEST_KIND, now=now,
+                      channel=channel, unit_id=first.unit_id if channel is not Channel.email else None)
