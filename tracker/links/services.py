@@ -9,6 +9,7 @@ when the supervisor revokes it or the task is assigned again, reassigned or canc
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -40,6 +41,15 @@ class LinkError(Exception):
 
 class LinkSettingError(UserError):
     """Bad input for a link setting."""
+
+
+_TOKEN_IN_TEXT = re.compile(r"/l/[A-Za-z0-9_-]{20,}")
+
+
+def redact(text: str | None) -> str:
+    """``text`` with every one-task link's token hidden: the outbox pages show mail to people who
+    must not act as the unit."""
+    return _TOKEN_IN_TEXT.sub("/l/********", text or "")
 
 
 def hash_token(token: str) -> str:
