@@ -108,7 +108,9 @@ def seed_tasks(count: int, unit_ids: list[int], *, due_range: tuple[int, int], o
                          "unit_id": unit_ids[(offset + i) % len(unit_ids)], "role": "lead", "owner_id": None,
                          "state": state, "due_on": due, "original_due_on": due, "assigned_on": date(2026, 1, 5),
                          "reporting_period": "once", "is_key": False, "evidence_required": True, "return_count": 0,
-                         "progress_percent": 0, "version": 1, "created_at": now, "updated_at": now})
+                         "progress_percent": 0, "version": 1, "created_at": now, "updated_at": now,
+                         # tasks under way: acknowledged (签收) when handed over
+                         "acknowledged_at": now})
         db.session.execute(sa.insert(Task.__table__), rows)
     db.session.commit()
 

@@ -288,3 +288,14 @@ def test_a_new_assignment_and_a_reassignment_revoke_the_links(db, people, hand_o
     db.session.commit()
     assert client.get(f"/l/{fresh}").status_code == 410
     assert client.post(f"/l/{fresh}/acknowledge").status_code == 410
+
+
+def test_the_outbox_pages_hide_the_links_token_from_the_supervisor(db, people, hand_over, auth):
+    task = hand_over()
+    token = token_in_mail(db, people.lead, task)
+    row = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.recipient_id == people.lead.id)).first()
+    supervisor = auth.client_for(people.supervisor)
+    page = supervisor.get(f"/outbox/{row.id}").get_data(as_text=True)
+    body = supervisor.get(f"/outbox/{row.id}/body").get_data(as_text=True)
+    assert "/l/********" in page and "/l/********" in body
+    assert token not in page and token not in body

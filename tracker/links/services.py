@@ -9,6 +9,7 @@ when the supervisor revokes it or the task is assigned again, reassigned or canc
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -17,6 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from tracker import access, audit
+from tracker.auth.models import User
 from tracker.errors import UserError
 from tracker.extensions import db
 from tracker.links.models import LinkGrant, TaskLink, chat_address
@@ -41,6 +43,15 @@ class LinkError(Exception):
 
 class LinkSettingError(UserError):
     """Bad input for a link setting."""
+
+
+_TOKEN_IN_TEXT = re.compile(r"/l/[A-Za-z0-9_-]{20,}")
+
+
+def redact(text: str | None) -> str:
+    """``text`` with every one-task link's token hidden: the outbox pages show mail to people who
+    must not act as the unit."""
+    return _TOKEN_IN_TEXT.sub("/l/********", text or "")
 
 
 def hash_token(token: str) -> str:
@@ -75,6 +86,44 @@ def issue(task: Task, address: str, now: datetime) -> str:
                             expires_at=expires_at))
     db.session.flush()
     return token
+
+
+def task_links(wanted: list[tuple[Task, str, int | None]], now: datetime) -> list[str]:
+    """``task_link`` for many (task, address, recipient id) at once, in a few statements: the
+    reminder sweep's thousands of emails. The recipient id stands for the address when it is an
+    active person of the task's unit (one query for all); the unit's contact address also counts."""
+    if not wanted:
+        return []
+    ids = {rid for _t, _a, rid in wanted if rid is not None}
+    unit_people: dict[int, int] = {}
+    id_list = sorted(ids)
+    for start in range(0, len(id_list), 500):
+        unit_people.update(db.session.execute(sa.select(User.id, User.unit_id).where(
+            User.id.in_(id_list[start:start + 500]), access.assignable_people_condition())).all())
+    expires_at = now + _lifetime()
+    urls, rows, pairs = [], [], set()
+    for task, address, rid in wanted:
+        unit = task.unit
+        allowed = bool(address) and unit is not None and unit.links_enabled and (
+            (rid is not None and unit_people.get(rid) == task.unit_id)
+            or (bool(unit.contact_email) and unit.contact_email.strip().lower() == address.strip().lower()))
+        if not allowed:
+            urls.append(_signed_in_url(task))
+            continue
+        token = secrets.token_urlsafe(32)
+        rows.append({"task_id": task.id, "email": address, "token_hash": hash_token(token), "created_at": now,
+                     "expires_at": expires_at})
+        pairs.add((task.id, address))
+        urls.append(link_url(token))
+    ordered = sorted(pairs)
+    for start in range(0, len(ordered), 500):
+        db.session.execute(
+            sa.update(TaskLink).where(sa.tuple_(TaskLink.task_id, TaskLink.email).in_(ordered[start:start + 500]),
+                                      TaskLink.revoked_at.is_(None), TaskLink.expires_at > now)
+            .values(expires_at=expires_at))
+    for start in range(0, len(rows), 1000):
+        db.session.execute(sa.insert(TaskLink.__table__), rows[start:start + 1000])
+    return urls
 
 
 def task_link(task: Task, address: str, now: datetime) -> str:

@@ -142,15 +142,18 @@ def queue_bulk(items: list[Pending], *, now: datetime, catalog: _SweepCatalog | 
     task_ids = {item.task_id for item in items if item.task_id is not None and getattr(item.user, "email", None)}
     tasks = {t.id: t for t in db.session.scalars(sa.select(Task).where(Task.id.in_(task_ids))
                                                    .options(selectinload(Task.unit)))} if task_ids else {}
+    unique = []
     for item in items:
-        if item.dedupe_key in by_key:
-            continue
-        by_key[item.dedupe_key] = item
-        link = item.link
-        if item.task_id in tasks:
-            # the email carries the task's one-task link (or the signed-in page, per the unit's setting)
-            link = link_services.task_link(tasks[item.task_id], item.user.email, now)
-        links[item.dedupe_key] = link
+        if item.dedupe_key not in by_key:
+            by_key[item.dedupe_key] = item
+            unique.append(item)
+    # each email carries its task's one-task link (or the signed-in page, per the unit's setting)
+    linked = [item for item in unique if item.task_id in tasks]
+    for item, url in zip(linked, link_services.task_links(
+            [(tasks[i.task_id], i.user.email, getattr(i.user, "id", None)) for i in linked], now), strict=True):
+        links[item.dedupe_key] = url
+    for item in unique:
+        link = links.setdefault(item.dedupe_key, item.link)
         if item.fact_key is None:
             body_text, body_html = render(item, item.user, link)
         else:

@@ -28,6 +28,7 @@ from tracker import access, timeutil
 from tracker.auth.permissions import supervisor_required
 from tracker.errors import show_again
 from tracker.extensions import db
+from tracker.links import services as link_services
 from tracker.notify import dispatch, services
 from tracker.notify.forms import DigestForm
 from tracker.notify.models import Channel, Notification, OutboxEmail, OutboxStatus
@@ -99,8 +100,9 @@ def _row(message_id: int) -> OutboxEmail:
 @access.protects("message_id", access.can_see_outbox_message)
 @supervisor_required
 def message(message_id: int):
-    return render_template("notify/message.html", row=_row(message_id), status_labels=STATUS_LABELS,
-                           channel_labels=CHANNEL_LABELS,
+    row = _row(message_id)
+    return render_template("notify/message.html", row=row, body_text=link_services.redact(row.body_text),
+                           status_labels=STATUS_LABELS, channel_labels=CHANNEL_LABELS,
                            mail_configured=dispatch.mail_configured())
 
 
@@ -110,7 +112,7 @@ def message(message_id: int):
 def message_body(message_id: int):
     """The HTML body at its own URL, under a sandbox CSP, for the <iframe sandbox> of the message page."""
     row = _row(message_id)
-    response = Response(row.body_html or "", mimetype="text/html")
+    response = Response(link_services.redact(row.body_html), mimetype="text/html")
     response.headers["Content-Security-Policy"] = BODY_CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
@@ -137,8 +139,9 @@ def attachment(message_id: int, index: int):
 @supervisor_required
 def requeue(message_id: int):
     row = _row(message_id)
-    show_again(lambda: render_template("notify/message.html", row=_row(message_id), status_labels=STATUS_LABELS,
-                                       channel_labels=CHANNEL_LABELS,
+    show_again(lambda: render_template("notify/message.html", row=_row(message_id),
+                                       body_text=link_services.redact(_row(message_id).body_text),
+                                       status_labels=STATUS_LABELS, channel_labels=CHANNEL_LABELS,
                                        mail_configured=dispatch.mail_configured()))
     services.requeue(row, actor=current_user, now=timeutil.utcnow())
     db.session.commit()
