@@ -17,9 +17,12 @@ import calendar
 import datetime
 import functools
 import re
-from typing import Any
 
 from .patterns import lazy
+
+TYPE_CHECKING = False  # not typing's: the CLI's start is mostly imports
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["PERIODS", "extract_metadata", "resolve_deadline", "split_unit_names"]
 

@@ -24,7 +24,6 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from . import metadata as _metadata
 from .errors import PlanInputError
@@ -41,6 +40,10 @@ from .outline import Heading, Item, Outline, PlanOutline
 from .patterns import lazy
 from .readers.blocks import Block
 from .readers.flat import table_regions, text_with_tables
+
+TYPE_CHECKING = False  # not typing's: the CLI's start is mostly imports
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["parse_blocks", "parse_lines", "parse_text"]
 

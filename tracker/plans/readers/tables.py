@@ -21,17 +21,20 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..metadata import looks_like_deadline, strong_unit, unit_like
 from ..numbering import cn_to_int, fold_width, match_marker
 from ..patterns import lazy
 from .blocks import Block
 
+TYPE_CHECKING = False  # not typing's: the CLI's start is mostly imports
+if TYPE_CHECKING:
+    from typing import Any
+
 #: a table's header row is one of its first rows (titles may stand above it)
 HEADER_SEARCH_ROWS = 10
 
-Grid = list[list[tuple[Any, str]]]
+Grid = list[list[tuple[object, str]]]
 
 # ---------------------------------------------------------------------------
 # the header's vocabulary
