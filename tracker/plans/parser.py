@@ -23,7 +23,6 @@ import gc
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 from . import metadata as _metadata
 from .errors import PlanInputError
@@ -40,6 +39,7 @@ from .outline import Heading, Item, Outline, PlanOutline
 from .patterns import lazy
 from .readers.blocks import Block
 from .readers.flat import table_regions, text_with_tables
+from .slotted import factory, slotted
 
 TYPE_CHECKING = False  # not typing's: the CLI's start is mostly imports
 if TYPE_CHECKING:
@@ -230,46 +230,46 @@ def _title_text(line: str) -> str:
 # parser state
 
 
-@dataclass(slots=True)
+@slotted
 class _Frame:
     """An item being read: its text arrives line by line until it is closed."""
 
     item: Item
     value: int
     kind: str
-    parts: list[tuple[str, int, bool]] = field(default_factory=list)  # (text, line, new paragraph)
+    parts: list[tuple[str, int, bool]] = factory(list)  # (text, line, new paragraph)
     body_from: int = -1  # index in parts where the body paragraphs begin
     last_char: str = ""
     row: dict | None = None
     year: int | None = None
 
 
-@dataclass(slots=True)
+@slotted
 class _Plan:
     outline: PlanOutline
-    stack: list[_Frame] = field(default_factory=list)
-    memory: dict[str, int] = field(default_factory=dict)  # style → level it was last used at
-    last_value: dict[str, int] = field(default_factory=dict)  # style → last value seen
+    stack: list[_Frame] = factory(list)
+    memory: dict[str, int] = factory(dict)  # style → level it was last used at
+    last_value: dict[str, int] = factory(dict)  # style → last value seen
     has_items: bool = False
     date_weak: bool = False  # the date came from a page line before the title
     year: int | None = None  # year the plan is about (title or a heading like 【2011年工作思路】)
-    frames: list[_Frame] = field(default_factory=list)
+    frames: list[_Frame] = factory(list)
 
 
-@dataclass(slots=True)
+@slotted
 class _Pending:
     """A title line that starts a new plan if the numbering restarts after it."""
 
     title: str
     line: int
     strong: bool
-    headings: list[Heading] = field(default_factory=list)
+    headings: list[Heading] = factory(list)
     date: _dt.date | None = None
     doc_number: str | None = None
     issuer: str | None = None
 
 
-@dataclass(slots=True)
+@slotted
 class _Source:
     texts: list[str]
     rows: list[dict | None]

@@ -23,11 +23,11 @@ import functools
 import io
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from ..metadata import looks_like_deadline, unit_like
 from ..numbering import fold_width, match_marker
 from ..patterns import lazy
+from ..slotted import slotted
 from .blocks import Block
 from .tables import (
     DEADLINE,
@@ -60,7 +60,7 @@ from .tables import (
 )
 
 
-@dataclass
+@slotted
 class Region:
     """Lines ``start``..``end`` (exclusive) of a text that hold one table, read into records."""
 
