@@ -13,7 +13,6 @@ substring check and all patterns are compiled once.
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import functools
 import re
@@ -426,8 +425,15 @@ def _date_matches(text: str):
         pos = max(match.end(), start + 1)
 
 
+def _days_in_month(year: int, month: int) -> int:
+    """What ``calendar.monthrange`` gives, without loading calendar (and locale) for one number."""
+    if month == 12:
+        return 31
+    return (datetime.date(year, month + 1, 1) - datetime.date(year, month, 1)).days
+
+
 def _last_day(year: int, month: int) -> datetime.date:
-    return datetime.date(year, month, calendar.monthrange(year, month)[1])
+    return datetime.date(year, month, _days_in_month(year, month))
 
 
 def _resolve_year(raw: str | None, plan_year: int | None, context_year: int | None) -> int | None:
@@ -514,7 +520,7 @@ def _parse_date_match(
         part = groups["part"]
         if year is None:
             return None, explicit, part in ("底", "末")
-        last = calendar.monthrange(year, month)[1]
+        last = _days_in_month(year, month)
         day_value = groups["day_to"] or groups["day"]
         if day_value:
             day = min(int(day_value), last)
