@@ -243,7 +243,8 @@ def _extract_units(text: str, out: dict[str, Any]) -> None:
             _add_verb_list(match.group("value"), match.group("verb"), add)
     guessed = False
     if not any(found.values()):
-        subject = _SUBJECT_RE.match(text)
+        # 做好, 抓好, 落实好 or 负责 must follow the subject
+        subject = _SUBJECT_RE.match(text) if "好" in text or "负责" in text else None
         if subject and _strong_unit(subject.group("name")):
             add("units", [subject.group("name")])
             guessed = True  # the sentence's subject, not a stated responsibility
