@@ -18,7 +18,6 @@ text; every block keeps the number of the source line it came from.
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 import re
@@ -234,7 +233,10 @@ def _delimited_regions(lines: Sequence[str]) -> list[Region]:
 def _read_delimited(lines: Sequence[str], start: int, end: int, kind: str) -> Region | None:
     raw: list[tuple[int, list[str]]] = []
     if kind == "tab" and any('\t"' in lines[k] or lines[k].startswith('"') for k in range(start, end)):
-        # Excel quotes a cell holding line breaks: read the region as tab-separated values
+        # Excel quotes a cell holding line breaks: read the region as tab-separated values (csv is
+        # loaded here, for the few texts that need it, not at every start of the CLI)
+        import csv
+
         text = "\n".join(lines[start:end])
         line_of = _line_starts(lines, start, end)
         reader = csv.reader(io.StringIO(text), delimiter="\t")
