@@ -6,9 +6,10 @@ parts of the package (``python -m tracker.plans``) run without Flask.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # not typing's: the CLI's start is mostly imports
 if TYPE_CHECKING:
+    from typing import Any
+
     from flask import Flask
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tracker.plans import PlanInputError, parse_blocks, parse_document, parse_text
+from tracker.plans.numbering import Marker
 from tracker.plans.outline import Item, Outline
 from tracker.plans.patterns import lazy
 from tracker.plans.readers import Block
@@ -463,6 +464,38 @@ def test_cli_errors_exit_2(tmp_path: Path) -> None:
     assert "没有找到带编号的条目" in result.stderr
     assert run_cli(str(tmp_path / "missing.txt")).returncode == 2
     assert run_cli(str(tmp_path / "plan.pdf")).returncode == 2
+
+
+def test_cli_options_and_usage_mistakes() -> None:
+    plan = "一、甲\n1、乙。\n"
+    # --title fills a plan that has none; --opt=value and --opt value both read
+    for args in (["--title", "某局工作要点"], ["--title=某局工作要点"]):
+        result = run_cli("--text", *args, "-", stdin=plan)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines()[0] == "# 某局工作要点"
+    helped = run_cli("--help")
+    assert helped.returncode == 0 and "--date DATE" in helped.stdout and "usage:" in helped.stdout
+    for args, message in (([], "required: file"), (["--date", "2024-13-01", "-"], "invalid date"),
+                          (["--date"], "expected one argument"), (["--bogus", "-"], "unrecognized arguments: --bogus"),
+                          (["a.txt", "b.txt"], "unrecognized arguments: b.txt")):
+        result = run_cli(*args, stdin=plan)
+        assert result.returncode == 2, args
+        assert result.stdout == "" and result.stderr.startswith("usage: python -m tracker.plans"), args
+        assert message in result.stderr, (args, result.stderr)
+
+
+def test_slotted_classes_compare_and_print_like_dataclasses() -> None:
+    a = Item("一", "甲", children=[Item("1", "乙", level=2)])
+    b = Item("一", "甲", children=[Item("1", "乙", level=2)])
+    assert a == b and a != Item("一", "丙") and a.children is not Item("一", "甲").children
+    assert Item("一", "甲").children == [] and Item("一", "甲").children is not Item("一", "甲").children
+    assert repr(Item("一", "甲")).startswith("Item(number='一', text='甲', level=1, children=[]")
+    with pytest.raises(AttributeError):
+        Item("一", "甲").colour = "red"  # slotted: no stray attributes
+    with pytest.raises(TypeError):
+        hash(a)  # mutable, like a dataclass with eq
+    marker = Marker("cn_dun", "一", 1, 0, 2)
+    assert {marker, Marker("cn_dun", "一", 1, 0, 2)} == {marker}  # frozen: hashable by value
 
 
 HEAVY_LIBRARIES = ("docx", "openpyxl", "lxml", "flask", "sqlalchemy")

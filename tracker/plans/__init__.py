@@ -7,12 +7,15 @@ tests all call the same three functions.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
 
 from . import readers
 from .errors import PlanInputError
 from .outline import Heading, Item, Outline, PlanOutline
 from .parser import no_cycle_collection, parse_blocks, parse_text
+
+TYPE_CHECKING = False  # not typing's: the CLI's start is mostly imports
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "Heading",

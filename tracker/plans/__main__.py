@@ -6,7 +6,6 @@ prints the reason on standard error and exits with status 2.
 
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 import os
 import sys
@@ -39,14 +38,87 @@ def render_text(outline: Outline) -> str:
     return "\n".join(out)
 
 
+USAGE = "usage: python -m tracker.plans [-h] [--text] [--date DATE] [--title TITLE] file"
+
+HELP = f"""{USAGE}
+
+{__doc__.strip()}
+
+arguments:
+  file           plan file (.txt .md .docx .xlsx), or - for text on stdin
+  -h, --help     show this help message and exit
+  --text         print an indented outline instead of JSON
+  --date DATE    plan date (YYYY-MM-DD) when the document states none
+  --title TITLE  title for a plan whose document has none
+"""
+
+
+class _Arguments:
+    """What the command line asked for."""
+
+    __slots__ = ("date", "file", "text", "title")
+
+    def __init__(self) -> None:
+        self.file: str | None = None
+        self.text = False
+        self.date: _dt.date | None = None
+        self.title = ""
+
+
+class _UsageError(Exception):
+    pass
+
+
+def parse_arguments(argv: Sequence[str]) -> _Arguments | None:
+    """Read the options by hand: argparse and what it loads would be a tenth of the CLI's start.
+
+    Returns None when --help was asked for (the help is printed); a mistake raises _UsageError."""
+    args = _Arguments()
+    rest = list(argv)
+    while rest:
+        arg = rest.pop(0)
+        name, eq, inline = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+        if name in ("-h", "--help"):
+            print(HELP, end="")
+            return None
+        if name == "--text" and not eq:
+            args.text = True
+        elif name in ("--date", "--title"):
+            if not eq and not rest:
+                raise _UsageError(f"argument {name}: expected one argument")
+            value = inline if eq else rest.pop(0)
+            if name == "--title":
+                args.title = value
+            else:
+                try:
+                    args.date = _dt.date.fromisoformat(value)
+                except ValueError:
+                    raise _UsageError(f"argument --date: invalid date: {value!r}") from None
+        elif arg == "--":
+            rest, extra = [], rest
+            for value in extra:
+                if args.file is not None:
+                    raise _UsageError(f"unrecognized arguments: {value}")
+                args.file = value
+        elif arg.startswith("-") and arg != "-":
+            raise _UsageError(f"unrecognized arguments: {arg}")
+        elif args.file is None:
+            args.file = arg
+        else:
+            raise _UsageError(f"unrecognized arguments: {arg}")
+    if args.file is None:
+        raise _UsageError("the following arguments are required: file")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m tracker.plans", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("file", help="plan file (.txt .md .docx .xlsx), or - for text on stdin")
-    ap.add_argument("--text", action="store_true", help="print an indented outline instead of JSON")
-    ap.add_argument("--date", type=_dt.date.fromisoformat, help="plan date when the document states none")
-    ap.add_argument("--title", default="", help="title for a plan whose document has none")
-    args = ap.parse_args(argv)
+    try:
+        args = parse_arguments(sys.argv[1:] if argv is None else argv)
+    except _UsageError as exc:
+        print(f"{USAGE}\npython -m tracker.plans: error: {exc}", file=sys.stderr)
+        return 2
+    if args is None:
+        return 0
     try:
         if args.file == "-":
             outline = parse_text(sys.stdin.read(), plan_date=args.date, default_title=args.title)

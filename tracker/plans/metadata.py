@@ -13,13 +13,15 @@ substring check and all patterns are compiled once.
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import functools
 import re
-from typing import Any
 
 from .patterns import lazy
+
+TYPE_CHECKING = False  # not typing's: the CLI's start is mostly imports
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["PERIODS", "extract_metadata", "resolve_deadline", "split_unit_names"]
 
@@ -241,7 +243,8 @@ def _extract_units(text: str, out: dict[str, Any]) -> None:
             _add_verb_list(match.group("value"), match.group("verb"), add)
     guessed = False
     if not any(found.values()):
-        subject = _SUBJECT_RE.match(text)
+        # 做好, 抓好, 落实好 or 负责 must follow the subject
+        subject = _SUBJECT_RE.match(text) if "好" in text or "负责" in text else None
         if subject and _strong_unit(subject.group("name")):
             add("units", [subject.group("name")])
             guessed = True  # the sentence's subject, not a stated responsibility
@@ -423,8 +426,15 @@ def _date_matches(text: str):
         pos = max(match.end(), start + 1)
 
 
+def _days_in_month(year: int, month: int) -> int:
+    """What ``calendar.monthrange`` gives, without loading calendar (and locale) for one number."""
+    if month == 12:
+        return 31
+    return (datetime.date(year, month + 1, 1) - datetime.date(year, month, 1)).days
+
+
 def _last_day(year: int, month: int) -> datetime.date:
-    return datetime.date(year, month, calendar.monthrange(year, month)[1])
+    return datetime.date(year, month, _days_in_month(year, month))
 
 
 def _resolve_year(raw: str | None, plan_year: int | None, context_year: int | None) -> int | None:
@@ -511,7 +521,7 @@ def _parse_date_match(
         part = groups["part"]
         if year is None:
             return None, explicit, part in ("底", "末")
-        last = calendar.monthrange(year, month)[1]
+        last = _days_in_month(year, month)
         day_value = groups["day_to"] or groups["day"]
         if day_value:
             day = min(int(day_value), last)

@@ -9,9 +9,9 @@ styles, because no fixed table holds across documents.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from .patterns import lazy
+from .slotted import slotted
 
 # Full-width ASCII → ASCII, one character for one, so offsets in the folded text
 # are offsets in the original line. (str.translate is slow on Chinese text: it
@@ -150,7 +150,7 @@ _SPACES = lazy(r"[ \t\u3000]*")
 _WINDOW = 24
 
 
-@dataclass(frozen=True, slots=True)
+@slotted(frozen=True)
 class Marker:
     """A number token found in a line: ``text[start:end]`` is the token and its delimiter."""
 
@@ -300,7 +300,7 @@ _INLINE_HINTS = ("是", "第", "(", "（") + tuple(chr(c) for c in range(0x2460,
 _INLINE_HINT_RE = lazy("[" + "".join(re.escape(h) for h in _INLINE_HINTS) + "]")
 
 
-@dataclass(frozen=True, slots=True)
+@slotted(frozen=True)
 class InlineMarker:
     style: str  # inline_shi, inline_di, inline_paren or inline_circled
     number: str  # 一是 / 第一 / （1） / ①, as written

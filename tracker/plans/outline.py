@@ -1,6 +1,6 @@
 """The outline a plan parses into: plans → items → children.
 
-Plain dataclasses, no Flask: the parser, the readers, the CLI and the app all
+Plain slotted classes, no Flask: the parser, the readers, the CLI and the app all
 share this shape, and ``to_dict`` emits the corpus outline format
 (see tests/data/README.md).
 """
@@ -8,19 +8,23 @@ share this shape, and ``to_dict`` emits the corpus outline format
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+
+from .slotted import factory, slotted
+
+TYPE_CHECKING = False  # not typing's: the CLI's start is mostly imports
+if TYPE_CHECKING:
+    from typing import Any
 
 
-@dataclass(slots=True)
+@slotted
 class Item:
     """One numbered item of a plan: a section, a measure or a sub-measure."""
 
     number: str
     text: str
     level: int = 1
-    children: list[Item] = field(default_factory=list)
+    children: list[Item] = factory(list)
     inline: bool = False
     #: key of the numbering style the item was written in, e.g. "cn_dun" for 一、
     style: str = ""
@@ -28,21 +32,21 @@ class Item:
     start_line: int | None = None
     end_line: int | None = None
     # suggestions for assignment, found in the item's own text
-    lead_units: list[str] = field(default_factory=list)
-    units: list[str] = field(default_factory=list)
-    support_units: list[str] = field(default_factory=list)
+    lead_units: list[str] = factory(list)
+    units: list[str] = factory(list)
+    support_units: list[str] = factory(list)
     #: people named as 责任领导 / 分管领导 (never units)
-    leaders: list[str] = field(default_factory=list)
+    leaders: list[str] = factory(list)
     deadline: date | None = None
     deadline_text: str | None = None
     period: str | None = None
-    quantities: list[str] = field(default_factory=list)
+    quantities: list[str] = factory(list)
     #: the unnumbered paragraphs that follow the item's own text (its explanation)
     body: str = ""
     #: how sure the parser is that this is an item with these suggestions (1.0: as written)
     confidence: float = 1.0
     #: what to check first: "item" and/or the suggestion keys the parser is unsure of
-    doubtful: list[str] = field(default_factory=list)
+    doubtful: list[str] = factory(list)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"number": self.number, "level": self.level, "text": self.text}
@@ -76,7 +80,7 @@ class Item:
             yield from child.walk()
 
 
-@dataclass(slots=True)
+@slotted
 class Heading:
     """An unnumbered heading (【2011年工作思路】, 总体思路:): kept, but not a measure."""
 
@@ -84,13 +88,13 @@ class Heading:
     line: int | None = None
 
 
-@dataclass(slots=True)
+@slotted
 class PlanOutline:
     """One plan of a document, with what was found about it."""
 
     title: str
-    items: list[Item] = field(default_factory=list)
-    headings: list[Heading] = field(default_factory=list)
+    items: list[Item] = factory(list)
+    headings: list[Heading] = factory(list)
     date: date | None = None
     doc_number: str | None = None  # 文号, e.g. 京政办发〔2024〕3号
     issuer: str | None = None
@@ -115,11 +119,11 @@ class PlanOutline:
         return out
 
 
-@dataclass
+@slotted
 class Outline:
     """Everything parsed from one source: usually one plan, sometimes several."""
 
-    plans: list[PlanOutline] = field(default_factory=list)
+    plans: list[PlanOutline] = factory(list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"plans": [plan.to_dict() for plan in self.plans]}

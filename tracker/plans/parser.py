@@ -23,8 +23,6 @@ import gc
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
 
 from . import metadata as _metadata
 from .errors import PlanInputError
@@ -41,6 +39,11 @@ from .outline import Heading, Item, Outline, PlanOutline
 from .patterns import lazy
 from .readers.blocks import Block
 from .readers.flat import table_regions, text_with_tables
+from .slotted import factory, slotted
+
+TYPE_CHECKING = False  # not typing's: the CLI's start is mostly imports
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["parse_blocks", "parse_lines", "parse_text"]
 
@@ -102,11 +105,12 @@ _LABEL_HEADING = lazy(
     r"|组织领导|工作安排|实施范围|适用范围)\s*[:：]"
 )
 _SENTENCE_PUNCT = lazy(r"[，,。；;！!？?：:]")
-_ISSUER = lazy(
-    r"^[\u4e00-\u9fffA-Za-z0-9（）()·]{2,30}?"
-    r"(?:人民政府|政府|办公室|办公厅|委员会|局|厅|委|部|中心|学校|小学|中学|大学|学院|幼儿园|公司|集团"
-    r"|党委|党组|党支部|支部|街道|街道办事处|镇|乡|社区|院|所|处|科|室|队)$"
-)
+_ISSUER_WORDS = ("人民政府|政府|办公室|办公厅|委员会|局|厅|委|部|中心|学校|小学|中学|大学|学院|幼儿园|公司|集团"
+                 "|党委|党组|党支部|支部|街道|街道办事处|镇|乡|社区|院|所|处|科|室|队")
+_ISSUER = lazy(rf"^[\u4e00-\u9fffA-Za-z0-9（）()·]{{2,30}}?(?:{_ISSUER_WORDS})$")
+#: the last characters an issuer line can end with (``$`` also allows a final newline): a line ending
+#: otherwise is not weighed, and the pattern is not compiled for it
+_ISSUER_LAST = frozenset(word[-1] for word in _ISSUER_WORDS.split("|")) | {"\n"}
 _HEADER_FILE = lazy(r"^(?P<org>[\u4e00-\u9fff（）()]{2,30}?)文件$")
 _TITLE_ISSUER = lazy(
     r"^(?P<org>[\u4e00-\u9fff（）()]{2,30}?(?:人民政府|政府|办公室|办公厅|委员会|局|厅|委|部|中心|学校|小学|中学"
@@ -227,46 +231,46 @@ def _title_text(line: str) -> str:
 # parser state
 
 
-@dataclass(slots=True)
+@slotted
 class _Frame:
     """An item being read: its text arrives line by line until it is closed."""
 
     item: Item
     value: int
     kind: str
-    parts: list[tuple[str, int, bool]] = field(default_factory=list)  # (text, line, new paragraph)
+    parts: list[tuple[str, int, bool]] = factory(list)  # (text, line, new paragraph)
     body_from: int = -1  # index in parts where the body paragraphs begin
     last_char: str = ""
     row: dict | None = None
     year: int | None = None
 
 
-@dataclass(slots=True)
+@slotted
 class _Plan:
     outline: PlanOutline
-    stack: list[_Frame] = field(default_factory=list)
-    memory: dict[str, int] = field(default_factory=dict)  # style → level it was last used at
-    last_value: dict[str, int] = field(default_factory=dict)  # style → last value seen
+    stack: list[_Frame] = factory(list)
+    memory: dict[str, int] = factory(dict)  # style → level it was last used at
+    last_value: dict[str, int] = factory(dict)  # style → last value seen
     has_items: bool = False
     date_weak: bool = False  # the date came from a page line before the title
     year: int | None = None  # year the plan is about (title or a heading like 【2011年工作思路】)
-    frames: list[_Frame] = field(default_factory=list)
+    frames: list[_Frame] = factory(list)
 
 
-@dataclass(slots=True)
+@slotted
 class _Pending:
     """A title line that starts a new plan if the numbering restarts after it."""
 
     title: str
     line: int
     strong: bool
-    headings: list[Heading] = field(default_factory=list)
+    headings: list[Heading] = factory(list)
     date: _dt.date | None = None
     doc_number: str | None = None
     issuer: str | None = None
 
 
-@dataclass(slots=True)
+@slotted
 class _Source:
     texts: list[str]
     rows: list[dict | None]
@@ -384,7 +388,8 @@ class _Parser:
         m = _YEAR.search(title)
         if m:
             plan.year = int(m.group(1))
-        im = _TITLE_ISSUER.match(title)
+        # the pattern ends in a year (19xx, 20xx or 二〇…)
+        im = _TITLE_ISSUER.match(title) if "19" in title or "20" in title or "二〇" in title else None
         if im and not plan.outline.issuer:
             plan.outline.issuer = im.group("org")
 
@@ -863,7 +868,7 @@ class _Parser:
             self._on_date(date)
             self.prev, self.prev_kind = line, "date"
             return
-        if len(line) <= 40:
+        if len(line) <= 40 and "号" in line:
             dm = _DOC_NUMBER.search(line)
             if dm and len(line) - len(dm.group(0)) <= 6:
                 number = dm.group(0).replace(" ", "")
@@ -873,7 +878,7 @@ class _Parser:
                     plan.outline.doc_number = number
                 self.prev, self.prev_kind = line, "date"
                 return
-        header = _HEADER_FILE.match(line)
+        header = _HEADER_FILE.match(line) if "文件" in line else None
         if header:
             self._on_issuer(header.group("org"))
             self.prev, self.prev_kind = line, "issuer"
@@ -896,7 +901,7 @@ class _Parser:
             self._on_heading(i, line, reset=False)
             self.prev, self.prev_kind = line, "heading"
             return
-        if len(line) <= 30 and _ISSUER.match(line) and self._date_follows(i):
+        if len(line) <= 30 and line[-1:] in _ISSUER_LAST and _ISSUER.match(line) and self._date_follows(i):
             self._on_issuer(line)
             self.prev, self.prev_kind = line, "issuer"
             return

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..slotted import slotted
 
 
-@dataclass(slots=True)
+@slotted
 class Block:
     """One line or paragraph of a source, or one row of a task table."""
 

@@ -18,16 +18,15 @@ text; every block keeps the number of the source line it came from.
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from ..metadata import looks_like_deadline, unit_like
 from ..numbering import fold_width, match_marker
 from ..patterns import lazy
+from ..slotted import slotted
 from .blocks import Block
 from .tables import (
     DEADLINE,
@@ -60,7 +59,7 @@ from .tables import (
 )
 
 
-@dataclass
+@slotted
 class Region:
     """Lines ``start``..``end`` (exclusive) of a text that hold one table, read into records."""
 
@@ -234,7 +233,10 @@ def _delimited_regions(lines: Sequence[str]) -> list[Region]:
 def _read_delimited(lines: Sequence[str], start: int, end: int, kind: str) -> Region | None:
     raw: list[tuple[int, list[str]]] = []
     if kind == "tab" and any('\t"' in lines[k] or lines[k].startswith('"') for k in range(start, end)):
-        # Excel quotes a cell holding line breaks: read the region as tab-separated values
+        # Excel quotes a cell holding line breaks: read the region as tab-separated values (csv is
+        # loaded here, for the few texts that need it, not at every start of the CLI)
+        import csv
+
         text = "\n".join(lines[start:end])
         line_of = _line_starts(lines, start, end)
         reader = csv.reader(io.StringIO(text), delimiter="\t")

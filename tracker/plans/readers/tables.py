@@ -20,18 +20,21 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 from ..metadata import looks_like_deadline, strong_unit, unit_like
 from ..numbering import cn_to_int, fold_width, match_marker
 from ..patterns import lazy
+from ..slotted import factory, slotted
 from .blocks import Block
+
+TYPE_CHECKING = False  # not typing's: the CLI's start is mostly imports
+if TYPE_CHECKING:
+    from typing import Any
 
 #: a table's header row is one of its first rows (titles may stand above it)
 HEADER_SEARCH_ROWS = 10
 
-Grid = list[list[tuple[Any, str]]]
+Grid = list[list[tuple[object, str]]]
 
 # ---------------------------------------------------------------------------
 # the header's vocabulary
@@ -98,7 +101,7 @@ def header_role(cell: str) -> tuple[str, int] | None:
     return None
 
 
-@dataclass(slots=True)
+@slotted
 class Columns:
     """What each column of a table holds."""
 
@@ -390,25 +393,25 @@ def infer_columns(rows: Sequence[Sequence[str]]) -> Columns | None:
 # rows
 
 
-@dataclass(slots=True)
+@slotted
 class Record:
     """One item read from a table: a task row, a section row or a sub-row."""
 
     number: str
     text: str
-    lead_units: list[str] = field(default_factory=list)
-    units: list[str] = field(default_factory=list)
-    support_units: list[str] = field(default_factory=list)
-    leaders: list[str] = field(default_factory=list)
-    owners: list[str] = field(default_factory=list)
+    lead_units: list[str] = factory(list)
+    units: list[str] = factory(list)
+    support_units: list[str] = factory(list)
+    leaders: list[str] = factory(list)
+    owners: list[str] = factory(list)
     deadline_text: str | None = None
     period_text: str | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = factory(list)
     sub: bool = False  # a measure under the task of the row above
     section: bool = False
     title: bool = False  # the table's caption
     confidence: float = 1.0
-    doubtful: list[str] = field(default_factory=list)
+    doubtful: list[str] = factory(list)
     line: int | None = None  # the source line (text shapes)
     last_line: int | None = None
 
@@ -432,7 +435,7 @@ class Record:
         return row
 
 
-@dataclass(slots=True)
+@slotted
 class _Group:
     """The rows of one numbered table row: the row itself, its filled-down copies and sub-rows."""
 
