@@ -266,6 +266,11 @@ def can_see_evidence(user: Any, item: Evidence) -> bool:
     return item is not None and not item.is_deleted and can_see_task(user, item.task)
 
 
+def may_work_on_evidence(user: Any, item: Evidence) -> bool:
+    """Remove a file before submitting: people of the task's unit (the service checks it was not submitted)."""
+    return item is not None and not item.is_deleted and may_work_on(user, item.task)
+
+
 def can_see_progress(user: Any, report: ProgressReport) -> bool:
     return report is not None and can_see_task(user, report.task)
 

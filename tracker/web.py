@@ -12,7 +12,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from tracker import access, fonts, timeutil
-from tracker.auth.models import Role, User
+from tracker.auth.models import User
 from tracker.extensions import db, login_manager
 from tracker.tasks import labels
 
@@ -33,13 +33,8 @@ MENU = (
     ("admin_import.upload", _l("批量导入")),
 )
 
-ROLE_LABELS = {
-    Role.admin: _l("系统管理员"),
-    Role.supervisor: _l("督办人"),
-    Role.unit_lead: _l("责任单位负责人"),
-    Role.unit_member: _l("责任单位成员"),
-    Role.viewer: _l("领导（只读）"),
-}
+#: kept under its old name: the user roles' words live in the one vocabulary
+ROLE_LABELS = labels.USER_ROLE_LABELS
 
 
 def register(app: Flask) -> None:
@@ -82,6 +77,11 @@ def register(app: Flask) -> None:
     app.add_template_global(lambda: labels.translated(labels.STATE_LABELS), "task_state_labels")
     app.add_template_global(lambda: labels.translated(labels.LIGHT_MEANINGS), "task_light_meanings")
     app.add_template_global(lambda: labels.translated(labels.SUGGESTED_PERIOD_LABELS), "suggested_period_labels")
+    app.add_template_global(lambda: labels.translated(labels.SIGNAL_LABELS), "task_signal_labels")
+    app.add_template_global(lambda: labels.translated(labels.SIGNAL_EXPLANATIONS), "task_signal_explanations")
+    app.add_template_global(labels.period_key_label, "period_key_label")
+    app.add_template_global(labels.outbox_kind_label, "outbox_kind_label")
+    app.add_template_global(labels.audit_action_label, "audit_action_label")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
 

@@ -22,9 +22,10 @@ from tracker.extensions import db
 from tracker.plans import queries as plan_queries
 from tracker.plans.models import Measure, MeasureKind, Plan
 from tracker.tasks.filters import TaskFilters, filter_conditions
-from tracker.tasks.lights import light_expression, light_for
+from tracker.tasks.lights import SIGNAL_COLOURS, signal_expression, signal_for
 from tracker.tasks.models import (
     Evidence,
+    EvidenceOpening,
     ExtensionRequest,
     ExtensionState,
     ProgressReport,
@@ -63,7 +64,9 @@ class _CountedPagination(SelectPagination):
 @dataclass
 class TaskRow:
     task: Task
+    #: the light's colour, and the signal that also says why a light is yellow
     light: str
+    signal: str = ""
 
 
 @dataclass
@@ -85,7 +88,10 @@ def unit_task_page(user: Any, filters: TaskFilters, today: date, page: int = 1, 
     count = sa.select(sa.func.count()).select_from(Task).where(*conditions)
     pagination = _CountedPagination(select=query, session=db.session(), count_select=count, page=max(page, 1),
                                     per_page=per_page, max_per_page=200, error_out=False)
-    rows = [TaskRow(task=t, light=light_for(t, today, warning_days)) for t in pagination.items]
+    rows = []
+    for task in pagination.items:
+        signal = signal_for(task, today, warning_days)
+        rows.append(TaskRow(task=task, light=SIGNAL_COLOURS[signal], signal=signal))
     return TaskPage(rows=rows, pagination=pagination, total=pagination.total or 0)
 
 
@@ -127,6 +133,7 @@ def review_queue(user: Any) -> ReviewQueue:
 class MatrixCell:
     task_id: int
     state: TaskState
+    #: the signal: the light with the cause of a yellow one
     light: str
     role: str
     due_on: date
@@ -150,7 +157,7 @@ def plan_matrix(plan: Plan, user: Any, today: date | None = None, warning_days: 
         sa.select(Measure).where(Measure.plan_id == plan.id).order_by(Measure.position, Measure.id)))
     rows = db.session.execute(
         sa.select(Task.id, Task.measure_id, Task.unit_id, Task.state, Task.role, Task.due_on,
-                  light_expression(today, warning_days))
+                  signal_expression(today, warning_days))
         .where(Task.plan_id == plan.id, visible_condition(user))
     ).all()
     cells: dict[tuple[int, int], MatrixCell] = {}
@@ -367,3 +374,66 @@ def unmatched_names(plan: Plan, units: UnitDirectory) -> list[tuple[str, int]]:
                     seen.add(name)
                     counts[name] = counts.get(name, 0) + 1
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def return_reasons(task_ids: list[int]) -> dict[int, str]:
+    """The reason of each task's latest 退回, for the returned ones among ``task_ids``: one query."""
+    if not task_ids:
+        return {}
+    latest = (sa.select(sa.func.max(AuditEntry.id))
+              .where(AuditEntry.object_type == "task", AuditEntry.object_id.in_(task_ids),
+                     AuditEntry.action == "task.returned")
+              .group_by(AuditEntry.object_id))
+    rows = db.session.execute(sa.select(AuditEntry.object_id, AuditEntry.data).where(AuditEntry.id.in_(latest)))
+    return {object_id: str((data or {}).get("reason") or "") for object_id, data in rows}
+
+
+def last_return(task: Task) -> dict[str, Any] | None:
+    """The latest 退回 of a returned task: its reason, when, and by whom; None otherwise."""
+    if task.state is not TaskState.returned:
+        return None
+    entry = db.session.scalar(sa.select(AuditEntry).where(
+        AuditEntry.object_type == "task", AuditEntry.object_id == task.id, AuditEntry.action == "task.returned")
+        .order_by(AuditEntry.id.desc()).limit(1))
+    if entry is None:
+        return None
+    return {"reason": (entry.data or {}).get("reason") or "", "at": entry.at, "actor": entry.actor,
+            "count": task.return_count}
+
+
+@dataclass
+class ReviewFiles:
+    """A submitted task's files as the review queue shows them."""
+
+    items: list[Evidence]
+    #: ids of the files this reviewer has opened
+    opened: set[int]
+
+    @property
+    def first(self) -> Evidence | None:
+        """The file the thumbnail shows: the first image, else the first PDF, else the first file."""
+        for kinds in (("image/",), ("application/pdf",)):
+            for item in self.items:
+                if item.content_type.startswith(kinds):
+                    return item
+        return self.items[0] if self.items else None
+
+    @property
+    def all_opened(self) -> bool:
+        return bool(self.items) and all(item.id in self.opened for item in self.items)
+
+
+def review_evidence(task_ids: list[int], user: Any) -> dict[int, ReviewFiles]:
+    """The files of each task and which ``user`` opened: two queries for the whole queue."""
+    found: dict[int, ReviewFiles] = {task_id: ReviewFiles(items=[], opened=set()) for task_id in task_ids}
+    if not task_ids:
+        return found
+    items = list(db.session.scalars(sa.select(Evidence).where(
+        Evidence.task_id.in_(task_ids), Evidence.is_deleted.is_(False)).order_by(Evidence.id)))
+    opened = set(db.session.scalars(sa.select(EvidenceOpening.evidence_id).where(
+        EvidenceOpening.user_id == user.id, EvidenceOpening.evidence_id.in_([e.id for e in items]))))
+    for item in items:
+        found[item.task_id].items.append(item)
+        if item.id in opened:
+            found[item.task_id].opened.add(item.id)
+    return found

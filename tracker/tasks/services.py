@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import access, audit, periods
+from tracker.audit import AuditEntry
 from tracker.auth.models import User
 from tracker.auth.permissions import PermissionDenied
 from tracker.errors import Conflict, TooLarge, UserError
@@ -27,10 +28,11 @@ from tracker.extensions import db
 from tracker.notify.outbox import Message, queue
 from tracker.plans.models import Measure, MeasureKind, Plan
 from tracker.tasks import permissions, storage
-from tracker.tasks.labels import state_label
+from tracker.tasks.labels import period_key_label, state_label
 from tracker.tasks.models import (
     OPEN_STATES,
     Evidence,
+    EvidenceOpening,
     ExtensionRequest,
     ExtensionState,
     ProgressReport,
@@ -388,10 +390,13 @@ def submit(task: Task, *, actor: User, note: str = "", now: datetime) -> Task:
         raise StateConflict(_("任务当前为“%(state)s”，不能提交审核。", state=state_label(task.state)))
     if task.evidence_required and evidence_count(task) == 0:
         raise TaskError(_("该任务需要佐证材料，请先上传至少一份材料再提交。"))
+    if task.progress_percent < 100 and not note:
+        raise TaskError(_("完成进度为 %(p)d%%，尚未完成：请说明为何现在提交审核。", p=task.progress_percent))
     previous = _move(task, TaskState.submitted)
     task.submitted_at = now
     _flush()
-    audit.record(actor, "task.submitted", task, {"from": previous, "note": note}, now=now)
+    audit.record(actor, "task.submitted", task, {"from": previous, "note": note,
+                                                 "percent": task.progress_percent}, now=now)
     _notify(_supervisor_recipients(task), task, kind="task_submitted",
             subject=_l("【待审核】%(unit)s 提交了：%(measure)s", unit=task.unit.name,
                       measure=_short(task.measure.label)),
@@ -411,6 +416,36 @@ def approve(task: Task, *, actor: User, note: str = "", now: datetime) -> Task:
             subject=_l("【已办结】%(measure)s", measure=_short(task.measure.label)),
             reason=_l("您单位提交的任务已审核通过"), fact=f"{task.version}", now=now, actor=actor, note=note)
     return task
+
+
+def unopened_evidence(task: Task, user: User) -> int:
+    """How many of the task's files ``user`` has not opened yet."""
+    opened = sa.select(EvidenceOpening.evidence_id).where(EvidenceOpening.user_id == user.id)
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Evidence)
+        .where(Evidence.task_id == task.id, Evidence.is_deleted.is_(False), Evidence.id.not_in(opened))
+    ) or 0
+
+
+def evidence_opened(task: Task, user: User) -> bool:
+    """Whether ``user`` opened every file of the task, and it has at least one: what batch approval needs."""
+    return evidence_count(task) > 0 and unopened_evidence(task, user) == 0
+
+
+def approve_many(tasks: Sequence[Task], *, actor: User, now: datetime) -> list[Task]:
+    """Approve several submitted tasks at once (批量办结): only tasks whose every file this reviewer
+    has opened; all or nothing."""
+    tasks = list(dict.fromkeys(tasks))
+    if not tasks:
+        raise TaskError(_("请至少勾选一项任务。"))
+    for task in tasks:
+        _require(permissions.can_review(actor, task))
+        if not evidence_opened(task, actor):
+            raise TaskError(_("“%(measure)s”（%(unit)s）的佐证材料还没有全部打开查看，不能批量办结。",
+                              measure=_short(task.measure.label, 20), unit=task.unit.name))
+    for task in tasks:
+        approve(task, actor=actor, note="", now=now)
+    return tasks
 
 
 def return_task(task: Task, *, actor: User, reason: str, now: datetime) -> Task:
@@ -478,6 +513,9 @@ def available_actions(user: Any, task: Task, today: date | None = None) -> set[s
             # more time is asked for before the deadline (request_extension refuses it after)
             if (today or local_today(utcnow())) <= task.due_on:
                 actions.add("extension")
+        if task.state is TaskState.returned:
+            # a returned task has one way on: revise (report, add or remove files) and resubmit
+            actions -= {"start", "extension"}
         if permissions.can_lead(user, task):
             actions.add("owner")
     if permissions.can_review(user, task):
@@ -522,7 +560,7 @@ def report_progress(task: Task, *, actor: User, text: str, percent: int | None, 
     if period_key is not None:
         if not periods.is_valid_key(task.reporting_period.value, period_key):
             raise TaskError(_("反馈期次格式不正确。"))
-    proves = _clean_text(proves, required=False, message="", limit=50) or None
+    evidence_period = _evidence_period(task, proves, now) if files else None
     if task.state is not TaskState.in_progress:
         previous = _move(task, TaskState.in_progress)
         audit.record(actor, "task.started", task, {"from": previous, "by": "progress"}, now=now)
@@ -537,20 +575,43 @@ def report_progress(task: Task, *, actor: User, text: str, percent: int | None, 
     audit.record(actor, "task.progress", task, {"report_id": report.id, "percent": percent,
                                                 "period_key": period_key}, now=now)
     if files:
-        add_evidence(task, actor=actor, files=files, proves=proves, report=report, now=now)
+        add_evidence(task, actor=actor, files=files, period_key=evidence_period, report=report, now=now)
     return report
 
 
+def evidence_periods(task: Task, today: date) -> list[str]:
+    """The periods a file of this task may prove: the task's own reporting periods from its
+    assignment to its deadline, none later than the current one (a one-off task: the half-years)."""
+    kind = task.reporting_period.value if task.reporting_period is not ReportingPeriod.once else "half_yearly"
+    last = min(task.due_on, max(today, task.assigned_on))
+    return periods.keys_between(kind, task.assigned_on, last)
+
+
+def _evidence_period(task: Task, value: str | None, now: datetime) -> str | None:
+    """The period key a file proves, from a key or the way it is written; one of the task's periods."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    key = periods.parse_key(text)
+    allowed = evidence_periods(task, local_today(now))
+    if key is None or key not in allowed:
+        raise TaskError(_("材料证明的期次须从该任务的报送期次中选择：%(periods)s。",
+                          periods="、".join(period_key_label(k) for k in allowed)))
+    return key
+
+
 def add_evidence(task: Task, *, actor: User, files: Sequence[Any], note: str | None = None,
-                 proves: str | None = None, report: ProgressReport | None = None, now: datetime) -> list[Evidence]:
-    """Store files that show the work was done (佐证材料); all files or none."""
+                 period_key: str | None = None, proves: str | None = None, report: ProgressReport | None = None,
+                 now: datetime) -> list[Evidence]:
+    """Store files that show the work was done (佐证材料); all files or none. The period they prove
+    is one of the task's own (``period_key``; ``proves`` may write it as text, "2026年上半年")."""
     _require(permissions.can_work_on(actor, task))
     _check_working(task)
     files = [f for f in files if f is not None and getattr(f, "filename", None)]
     if not files:
         raise TaskError(_("请选择要上传的文件。"))
     note = _clean_text(note, required=False, message="") or None
-    proves = _clean_text(proves, required=False, message="", limit=50) or None
+    period_key = _evidence_period(task, period_key or proves, now)
     rows: list[Evidence] = []
     for file in files:
         try:
@@ -562,14 +623,63 @@ def add_evidence(task: Task, *, actor: User, files: Sequence[Any], note: str | N
         evidence = Evidence(task_id=task.id, report_id=report.id if report else None, uploader_id=actor.id,
                             original_name=stored.original_name, stored_name=stored.stored_name,
                             content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
-                            proves=proves, note=note, created_at=now)
+                            period_key=period_key, note=note, created_at=now)
         db.session.add(evidence)
         rows.append(evidence)
     _flush()
     for evidence in rows:
         audit.record(actor, "task.evidence_added", task, {"evidence_id": evidence.id, "name": evidence.original_name,
-                                                          "size": evidence.size, "sha256": evidence.sha256}, now=now)
+                                                          "size": evidence.size, "sha256": evidence.sha256,
+                                                          "period_key": period_key}, now=now)
     return rows
+
+
+def _last_submitted_at(task: Task) -> datetime | None:
+    return db.session.scalar(sa.select(sa.func.max(AuditEntry.at)).where(
+        AuditEntry.object_type == "task", AuditEntry.object_id == task.id, AuditEntry.action == "task.submitted"))
+
+
+def may_delete_evidence(user: Any, evidence: Evidence) -> bool:
+    """A unit may remove a file of its task until the file has been submitted for review: while the
+    task is being worked on, and only files added since its last submission."""
+    task = evidence.task
+    if evidence.is_deleted or not permissions.can_work_on(user, task) or task.state not in WORKING_STATES:
+        return False
+    submitted = _last_submitted_at(task)
+    return submitted is None or evidence.created_at > submitted
+
+
+def deletable_evidence(user: Any, task: Task, items: Sequence[Evidence]) -> set[int]:
+    """The ids among ``items`` that ``user`` may delete (one query for the task's last submission)."""
+    if not permissions.can_work_on(user, task) or task.state not in WORKING_STATES:
+        return set()
+    submitted = _last_submitted_at(task)
+    return {e.id for e in items if not e.is_deleted and (submitted is None or e.created_at > submitted)}
+
+
+def delete_evidence(evidence: Evidence, *, actor: User, now: datetime) -> Evidence:
+    """Remove a wrong file before submitting (audited); the file leaves the disk when the
+    transaction commits, and stays if it does not."""
+    task = evidence.task
+    _require(permissions.can_work_on(actor, task))
+    if evidence.is_deleted:
+        raise StateConflict(_("该材料已删除。"))
+    if not may_delete_evidence(actor, evidence):
+        raise StateConflict(_("材料已随任务提交审核，不能再删除。"))
+    evidence.is_deleted, evidence.deleted_at = True, now
+    _touch(task, now)
+    _flush()
+    audit.record(actor, "task.evidence_deleted", task, {"evidence_id": evidence.id, "name": evidence.original_name,
+                                                        "sha256": evidence.sha256}, now=now)
+    storage.remove_after_commit(evidence.stored_name, db.session())
+    return evidence
+
+
+def record_opening(evidence: Evidence, *, actor: User, now: datetime) -> None:
+    """Note that ``actor`` opened the file (the review queue's batch approval reads it); the first time counts."""
+    if db.session.get(EvidenceOpening, (evidence.id, actor.id)) is None:
+        db.session.add(EvidenceOpening(evidence_id=evidence.id, user_id=actor.id, opened_at=now))
+        db.session.flush()
 
 
 # -- deadline, owner, flags ------------------------------------------------------------------
@@ -745,7 +855,7 @@ def current_period_key(task: Task, today: date) -> str | None:
 
 __all__ = [
     "ALLOWED_TRANSITIONS", "OPEN_STATES", "Assignment", "StateConflict", "TaskError", "add_evidence", "approve",
-    "assign", "assign_many",
+    "approve_many", "assign", "assign_many", "delete_evidence", "evidence_periods", "record_opening",
     "cancel", "change_deadline", "check_version", "decide_extension", "expected_periods", "missing_reports",
     "reopen", "report_progress", "request_extension", "return_task", "set_flags", "set_owner", "start", "submit",
     "transition",

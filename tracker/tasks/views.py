@@ -29,8 +29,8 @@ from tracker.extensions import db
 from tracker.notices import services as notice_services
 from tracker.plans.models import MeasureKind, Plan
 from tracker.tasks import filters as task_filters
-from tracker.tasks import forms, permissions, queries, services, storage
-from tracker.tasks.lights import light_for
+from tracker.tasks import forms, permissions, queries, services, storage, thumbnails
+from tracker.tasks.lights import signal_for
 from tracker.tasks.models import Evidence, ExtensionRequest, ReportingPeriod, Task, TaskState, UnitRole
 from tracker.timeutil import local_today
 from tracker.units import queries as unit_queries
@@ -90,7 +90,9 @@ def _list_page(template: str, endpoint: str, *, with_unit: bool, filters: task_f
     show_unit = with_unit or any(row.task.unit_id != user.unit_id for row in result.rows)
     return render_template(template, result=result, filters=filters, plans=plans, units=units, show_unit=show_unit,
                            states=list(TaskState), endpoint=endpoint, actions=actions,
-                           extensions=queries.pending_extensions_for(ids), today=today)
+                           extensions=queries.pending_extensions_for(ids), today=today,
+                           returns=queries.return_reasons([row.task.id for row in result.rows
+                                                           if row.task.state is TaskState.returned]))
 
 
 @bp.route("/tasks/mine")
@@ -112,11 +114,13 @@ def all_tasks():
 @bp.route("/tasks/review")
 @supervisor_required
 def review_queue():
-    """Submitted tasks and extension requests waiting for this supervisor."""
+    """Submitted tasks and extension requests waiting for this supervisor, each task with its files
+    in view (count, names, a thumbnail of the first), its latest progress and how often it was returned."""
     today = local_today(utcnow())
     queue = queries.review_queue(current_user)
-    lights = {t.id: light_for(t, today, _warning_days()) for t in queue.submitted}
-    return render_template("tasks/review.html", queue=queue, lights=lights, today=today)
+    lights = {t.id: signal_for(t, today, _warning_days()) for t in queue.submitted}
+    files = queries.review_evidence([t.id for t in queue.submitted], _me())
+    return render_template("tasks/review.html", queue=queue, lights=lights, today=today, files=files)
 
 
 def _detail(task: Task, status: int = 200):
@@ -126,9 +130,12 @@ def _detail(task: Task, status: int = 200):
     if "owner" in actions:
         owners = list(db.session.scalars(sa.select(User).where(User.unit_id == task.unit_id, User.is_active)
                                          .order_by(User.name)))
+    evidence = queries.task_evidence(task)
     return render_template(
-        "tasks/detail.html", task=task, light=light_for(task, today, _warning_days()), actions=actions,
-        evidence=queries.task_evidence(task), reports=queries.task_reports(task),
+        "tasks/detail.html", task=task, light=signal_for(task, today, _warning_days()), actions=actions,
+        evidence=evidence, reports=queries.task_reports(task),
+        deletable=services.deletable_evidence(_me(), task, evidence), returned=queries.last_return(task),
+        evidence_periods=services.evidence_periods(task, today) if "evidence" in actions else [],
         extensions=queries.task_extensions(task), pending=services.pending_extension(task),
         missing=services.missing_reports(task, today), expected=services.expected_periods(task, today),
         period_key=services.current_period_key(task, today), timeline=queries.task_timeline(task),
@@ -266,7 +273,47 @@ def download(evidence_id: int):
         abort(404)
     if not os.path.exists(path):
         abort(404)
+    # the opening is what lets this reviewer approve the task from the queue in a batch
+    services.record_opening(item, actor=_me(), now=utcnow())
+    db.session.commit()
     return send_stored_file(path, mimetype=item.content_type, download_name=item.original_name)
+
+
+@bp.route("/tasks/evidence/<int:evidence_id>/thumbnail")
+@access.protects("evidence_id", access.can_see_evidence)
+@login_required
+def thumbnail(evidence_id: int):
+    """A small picture of a file, drawn here (an image scaled down, a PDF's first page), or an icon."""
+    item = db.session.get(Evidence, evidence_id)
+    if item is None or item.is_deleted or not permissions.can_view_task(current_user, item.task):
+        abort(404)
+    return thumbnails.response(item)
+
+
+@bp.route("/tasks/evidence/<int:evidence_id>/delete", methods=["POST"])
+@access.protects("evidence_id", access.can_see_evidence, access.may_work_on_evidence)
+@login_required
+def delete_evidence(evidence_id: int):
+    """Remove a wrong file before the task is submitted."""
+    item = db.session.get(Evidence, evidence_id)
+    if item is None or item.is_deleted or not permissions.can_view_task(current_user, item.task):
+        abort(404)
+    return _perform(item.task_id, lambda task: services.delete_evidence(item, actor=current_user, now=utcnow()),
+                    _("材料已删除。"), anchor="#evidence")
+
+
+@bp.route("/tasks/review/approve", methods=["POST"])
+@supervisor_required
+def approve_batch():
+    """Approve the ticked tasks of the review queue whose files this reviewer has opened."""
+    show_again(review_queue)
+    ids = forms.parse_ids(request.form.getlist("task_id"))
+    tasks = [task for task in (db.session.get(Task, i) for i in ids)
+             if task is not None and permissions.can_view_task(current_user, task)]
+    approved = services.approve_many(tasks, actor=current_user, now=utcnow())
+    db.session.commit()
+    flash(_("已办结 %(n)d 项任务。", n=len(approved)), "success")
+    return redirect(url_for(".review_queue"))
 
 
 # -- assignment and the plan matrix ----------------------------------------------------------
