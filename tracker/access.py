@@ -13,6 +13,8 @@ that says the same thing, so the two cannot disagree. The rules:
   measures, evidence, reports and 督办单 of those), never another unit's. They work on the tasks of
   their own unit; a lead also picks the owner.
 - Viewers see everything and change nothing.
+- The audit trail: admins read all of it; supervisors read the events of the plans they supervise
+  and of those plans' tasks.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlalchemy.sql import ColumnElement, Select
 
+from tracker.audit import AuditEntry
 from tracker.auth.models import Role, User
 from tracker.errors import PermissionDenied
 from tracker.extensions import db
@@ -266,6 +269,25 @@ def can_see_evidence(user: Any, item: Evidence) -> bool:
     return item is not None and not item.is_deleted and can_see_task(user, item.task)
 
 
+def may_read_audit(user: Any) -> bool:
+    """The audit page: admins, and supervisors for what they supervise (``audit_condition``)."""
+    return may_supervise(user)
+
+
+def audit_condition(user: Any) -> ColumnElement[bool]:
+    """The audit entries ``user`` may read, over the audit table."""
+    if is_admin(user):
+        return sa.true()
+    if not is_supervisor(user):
+        return sa.false()
+    plans = sa.select(Plan.id).where(supervised_plan_condition(user))
+    tasks = sa.select(Task.id).where(Task.plan_id.in_(plans.scalar_subquery()))
+    return sa.or_(
+        sa.and_(AuditEntry.object_type == "plan", AuditEntry.object_id.in_(plans.scalar_subquery())),
+        sa.and_(AuditEntry.object_type == "task", AuditEntry.object_id.in_(tasks.scalar_subquery())),
+    )
+
+
 def may_work_on_evidence(user: Any, item: Evidence) -> bool:
     """Remove a file before submitting: people of the task's unit (the service checks it was not submitted)."""
     return item is not None and not item.is_deleted and may_work_on(user, item.task)
@@ -473,7 +495,7 @@ MENU_RULES: dict[str, Callable[[Any], bool]] = {
     "units.list_units": may_manage,
     "admin_users.list_users": may_manage,
     "admin_import.upload": may_manage,
-    "auditlog.list_entries": may_manage,
+    "auditlog.list_entries": may_read_audit,
 }
 
 

@@ -82,6 +82,7 @@ def register(app: Flask) -> None:
     app.add_template_global(labels.period_key_label, "period_key_label")
     app.add_template_global(labels.outbox_kind_label, "outbox_kind_label")
     app.add_template_global(labels.audit_action_label, "audit_action_label")
+    app.add_template_global(labels.object_type_label, "object_type_label")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
 

@@ -298,3 +298,58 @@ def test_yellow_says_which(db, assign, measures, people, now):
     found = dict(db.session.execute(sa.select(Task.id, lights.signal_expression(today))).all())
     assert found == {t.id: lights.signal_for(t, today) for t in tasks}
     assert [found[t.id] for t in tasks] == [lights.DUE_SOON, lights.BEHIND, lights.GREEN]
+
+
+# -- the roll-up on the plan page -----------------------------------------------------------------
+
+def test_the_plan_page_rolls_up_each_measure(db, assign, plan, people, auth, now):
+    done, waiting = assign(units=[people.unit, people.other_unit])
+    _submitted(db, done, people, now, [upload()])
+    services.approve(done, actor=people.supervisor, now=now)
+    db.session.commit()
+    page = auth.client_for(people.supervisor).get(f"/plans/{plan.id}").get_data(as_text=True)
+    assert "1/2 办结" in page
+    still_open = page[page.index("未办结的单位（1）"):]
+    assert f'href="/tasks/{waiting.id}"' in still_open[:600] and "西城区" in still_open[:600]
+    assert f'href="/tasks/{done.id}"' not in still_open[:600]
+
+
+# -- the audit page -------------------------------------------------------------------------------
+
+def test_audit_page_filters_and_a_supervisors_scope(db, make, assign, plan, people, auth, now):
+    import openpyxl
+
+    mine = assign()[0]
+    other_plan = make.plan(title="别人督办的计划", supervisor=make.user(role=people.supervisor.role))
+    other_measure = [m for m in other_plan.measures if m.level == 2][0]
+    theirs = services.assign(other_plan, [other_measure.id], [people.other_unit.id], role=mine.role,
+                             due_on=date(2026, 6, 30), reporting_period=ReportingPeriod.once, actor=people.admin,
+                             now=now)[0]
+    db.session.commit()
+    services.start(mine, actor=people.lead, now=now)
+    services.start(theirs, actor=people.other_lead, now=now)
+    db.session.commit()
+    supervisor = auth.client_for(people.supervisor)
+    page = supervisor.get("/admin/audit/").get_data(as_text=True)
+    assert f"/tasks/{mine.id}" in page and f"/tasks/{theirs.id}" not in page
+    assert "开始办理" in page and "<code>task.started</code>" in page
+    # the admin sees both; each filter narrows
+    admin = auth.client_for(people.admin)
+    assert f"/tasks/{theirs.id}" in admin.get("/admin/audit/").get_data(as_text=True)
+    by_unit = admin.get(f"/admin/audit/?unit_id={people.other_unit.id}").get_data(as_text=True)
+    assert f"/tasks/{theirs.id}" in by_unit and f"/tasks/{mine.id}" not in by_unit
+    by_person = admin.get(f"/admin/audit/?actor={people.lead.email}").get_data(as_text=True)
+    assert by_person.count("<code>task.started</code>") == 1 and f"/tasks/{mine.id}" in by_person
+    by_action = admin.get("/admin/audit/?action=task.assigned").get_data(as_text=True)
+    assert "<code>task.started</code>" not in by_action and by_action.count("<code>task.assigned</code>") == 2
+    by_object = admin.get(f"/admin/audit/?object_type=task&object_id={theirs.id}").get_data(as_text=True)
+    assert f"/tasks/{theirs.id}" in by_object and f"/tasks/{mine.id}" not in by_object
+    # the Excel export holds what the page holds, in the supervisor's scope
+    export = supervisor.get("/admin/audit/export.xlsx")
+    assert export.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(export.data)).worksheets[0]
+    assert sheet["A1"].value == "审计日志"
+    assert [c.value for c in sheet[2]][:5] == ["编号", "时间", "操作人", "邮箱", "操作"]
+    objects = {(r[6], r[7]) for r in sheet.iter_rows(min_row=3, values_only=True)}
+    assert ("任务", mine.id) in objects and ("任务", theirs.id) not in objects
+    assert auth.client_for(people.lead).get("/admin/audit/export.xlsx").status_code == 403

@@ -120,3 +120,14 @@ AUDIT_ACTION_LABELS = {
 
 def audit_action_label(action: str) -> str:
     return str(AUDIT_ACTION_LABELS.get(action, action))
+
+
+#: the kinds of object an audit entry names
+OBJECT_TYPE_LABELS = {
+    "task": _l("任务"), "plan": _l("计划"), "unit": _l("单位"), "user": _l("用户"), "supervision_notice": _l("督办单"),
+    "api_token": _l("接口令牌"), "evidence": _l("佐证材料"), "extension_request": _l("延期申请"),
+}
+
+
+def object_type_label(object_type: str) -> str:
+    return str(OBJECT_TYPE_LABELS.get(object_type, object_type))
