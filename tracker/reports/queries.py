@@ -25,7 +25,7 @@ from tracker.db import UTCDateTime
 from tracker.extensions import db
 from tracker.plans.models import Measure, Plan
 from tracker.tasks.filters import TaskFilters, filter_conditions
-from tracker.tasks.lights import LIGHTS, light_expression, open_light_case
+from tracker.tasks.lights import LIGHTS, open_light_case, signal_expression
 from tracker.tasks.models import OPEN_STATES, ProgressReport, ReportingPeriod, Task, TaskState
 from tracker.units.models import Unit
 
@@ -450,7 +450,8 @@ def unit_tasks(user: User, now: datetime, limit: int = 50) -> dict[str, list[sa.
     """A unit's open tasks in three groups (overdue, due soon, the rest), most urgent first."""
     today = timeutil.local_today(now)
     wd = warning_days()
-    light = light_expression(today, wd).label("light")
+    # the signal: a yellow light says whether it is 临期 or 滞后
+    light = signal_expression(today, wd).label("light")
     base = (
         sa.select(Task.id, Task.state, Task.due_on, Task.is_key, Task.return_count, Task.last_progress_at,
                   Measure.number, Measure.text, Plan.title.label("plan_title"), Unit.name.label("unit_name"), light)
