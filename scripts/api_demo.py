@@ -131,7 +131,8 @@ def run(args: argparse.Namespace, out: Any = sys.stdout) -> dict[str, Any]:
         raise ApiFailure("the unit lead sees no task for the measure: is the lead's unit in --units?")
     lead.post(f"/tasks/{task['id']}/transitions", {"action": "start"})
     evidence = lead.upload(f"/tasks/{task['id']}/evidence", [("落实情况佐证.pdf", EVIDENCE_PDF, "application/pdf")],
-                           {"note": "工作专班成立文件", "proves": str(date.today().year)})["items"]
+                           {"note": "工作专班成立文件",
+                            "period_key": f"{date.today().year}-H{1 if date.today().month <= 6 else 2}"})["items"]
     submitted = lead.post(f"/tasks/{task['id']}/transitions", {"action": "submit", "note": "已按要求完成，请审核。"})
     print(f"3. {task['unit_name']}: task {task['id']} started, {len(evidence)} file(s) uploaded, "
           f"state {submitted['state']}", file=out)

@@ -156,5 +156,38 @@ def test_upgrade_0006_keeps_outbox_and_users(app):
     with pytest.raises(sa.exc.IntegrityError):
         with engine.begin() as conn:
             conn.execute(sa.text("UPDATE outbox_email SET channel = 'pigeon' WHERE id = 1"))
+def test_upgrade_0007_turns_written_periods_into_keys(app):
+    """Evidence written before 0007 keeps its period: text that names one becomes its key, other
+    text stays as it was written; down again, the keys are written back as text."""
+    engine = db.engine
+    _drop_everything(engine)
+    upgrade(revision="0001")
+    stamp = "2026-03-02 10:00:00"
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO unit (id, name, code, kind, sort_order, is_active, created_at, updated_at)"
+                             " VALUES (1, '东城区', 'dc', 'county', 0, true, :t, :t)"), {"t": stamp})
+        conn.execute(sa.text("INSERT INTO plan (id, title, state, source_text, is_deleted, created_at, updated_at) "
+                             "VALUES (1, '2026年重点工作', 'active', '', false, :t, :t)"), {"t": stamp})
+        conn.execute(sa.text("INSERT INTO measure (id, plan_id, position, level, number, text, kind, is_inline, "
+                             "suggestions) VALUES (1, 1, 0, 1, '1', '建设智慧校园。', 'measure', false, '{}')"))
+        conn.execute(sa.text(
+            "INSERT INTO task (id, measure_id, plan_id, unit_id, role, state, due_on, original_due_on, assigned_on,"
+            " reporting_period, is_key, evidence_required, return_count, progress_percent, version, created_at,"
+            " updated_at) VALUES (1, 1, 1, 1, 'lead', 'assigned', '2026-12-31', '2026-12-31', '2026-03-02',"
+            " 'once', false, true, 0, 0, 1, :t, :t)"), {"t": stamp})
+        for i, proves in enumerate(["2026年上半年", "2026-H2", "2026年第三季度", "去年年底", None], start=1):
+            conn.execute(sa.text(
+                "INSERT INTO evidence (id, task_id, original_name, stored_name, content_type, size, sha256, proves,"
+                " created_at, is_deleted) VALUES (:i, 1, 'a.pdf', :s, 'application/pdf', 1, 'x', :p, :t, false)"),
+                {"i": i, "s": f"{i:032x}.pdf", "p": proves, "t": stamp})
+    upgrade()
+    with engine.begin() as conn:
+        rows = conn.execute(sa.text("SELECT period_key, proves FROM evidence ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [("2026-H1", None), ("2026-H2", None), ("2026-Q3", None),
+                                        (None, "去年年底"), (None, None)]
+    downgrade(revision="0004")
+    with engine.begin() as conn:
+        assert [r[0] for r in conn.execute(sa.text("SELECT proves FROM evidence ORDER BY id"))] == [
+            "2026-H1", "2026-H2", "2026-Q3", "去年年底", None]
     _drop_everything(engine)
     db.create_all()

@@ -15,6 +15,8 @@ that says the same thing, so the two cannot disagree. The rules:
 - Viewers see everything and change nothing.
 - A one-task link (``LinkGrant``, from an email) opens its own task and nothing else: it sees that
   task and its evidence, and works on it as the unit would (签收, report, upload, submit).
+- The audit trail: admins read all of it; supervisors read the events of the plans they supervise
+  and of those plans' tasks.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import sqlalchemy as sa
 from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy.sql import ColumnElement, Select
 
+from tracker.audit import AuditEntry
 from tracker.auth.models import Role, User
 from tracker.errors import PermissionDenied
 from tracker.extensions import db
@@ -354,6 +357,8 @@ def link_recipient_allowed(task: Task, address: str | None) -> bool:
     return bool(db.session.scalar(sa.select(sa.exists().where(
         User.email == address, User.unit_id == task.unit_id, User.role.in_(UNIT_ROLES),
         User.is_active.is_(True)))))
+
+
 def may_remove_evidence(user: Any, item: Evidence) -> bool:
     """Take a file off a task: the people of the task's unit (the service checks the task's state)."""
     return item is not None and not item.is_deleted and may_work_on(user, item.task)
@@ -372,6 +377,25 @@ def reusable_evidence_condition(user: Any, task: Task) -> ColumnElement[bool]:
         return sa.false()
     same_unit = sa.select(Task.id).where(Task.unit_id == task.unit_id, Task.id != task.id, task_condition(user))
     return sa.and_(Evidence.is_deleted.is_(False), Evidence.task_id.in_(same_unit.scalar_subquery()))
+
+
+def may_read_audit(user: Any) -> bool:
+    """The audit page: admins, and supervisors for what they supervise (``audit_condition``)."""
+    return may_supervise(user)
+
+
+def audit_condition(user: Any) -> ColumnElement[bool]:
+    """The audit entries ``user`` may read, over the audit table."""
+    if is_admin(user):
+        return sa.true()
+    if not is_supervisor(user):
+        return sa.false()
+    plans = sa.select(Plan.id).where(supervised_plan_condition(user))
+    tasks = sa.select(Task.id).where(Task.plan_id.in_(plans.scalar_subquery()))
+    return sa.or_(
+        sa.and_(AuditEntry.object_type == "plan", AuditEntry.object_id.in_(plans.scalar_subquery())),
+        sa.and_(AuditEntry.object_type == "task", AuditEntry.object_id.in_(tasks.scalar_subquery())),
+    )
 
 
 def can_see_progress(user: Any, report: ProgressReport) -> bool:
@@ -586,7 +610,7 @@ MENU_RULES: dict[str, Callable[[Any], bool]] = {
     "units.list_units": may_manage,
     "admin_users.list_users": may_manage,
     "admin_import.upload": may_manage,
-    "auditlog.list_entries": may_manage,
+    "auditlog.list_entries": may_read_audit,
 }
 
 

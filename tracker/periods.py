@@ -84,3 +84,51 @@ def is_valid_key(period: str, key: str) -> bool:
         year, week = int(key[:4]), int(key[6:])
         return week <= date(year, 12, 28).isocalendar()[1]
     return True
+
+
+def key_kind(key: str) -> str | None:
+    """Which kind of period a key names ("2026-Q3" → "quarterly"); None when it names none."""
+    for period in ("weekly", "quarterly", "half_yearly", "monthly", "yearly"):
+        if is_valid_key(period, key or ""):
+            return period
+    return None
+
+
+_CN_NUMBERS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+_TEXT_PATTERNS = (
+    (re.compile(r"^(\d{4})\s*年?\s*(上|下)\s*半\s*年$"), lambda y, m: f"{y}-H{1 if m == '上' else 2}"),
+    (re.compile(r"^(\d{4})\s*年?\s*第?\s*([一二三四1-4])\s*季度?$"), lambda y, m: f"{y}-Q{_CN_NUMBERS[m]}"),
+    (re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月(份)?$"), lambda y, m: f"{y}-{int(m):02d}"),
+    (re.compile(r"^(\d{4})\s*年\s*第\s*(\d{1,2})\s*周$"), lambda y, m: f"{y}-W{int(m):02d}"),
+    (re.compile(r"^(\d{4})\s*(年|年度|全年)?$"), lambda y, m: f"{y}"),
+)
+
+
+def parse_key(text: str | None) -> str | None:
+    """The period key a written period means: a key itself ("2026-H2") or the way a plan or a unit
+    writes it ("2026年下半年", "2026 上半年", "2026年第三季度", "2026年3月", "2026年"); None otherwise."""
+    value = " ".join((text or "").split())
+    if not value:
+        return None
+    upper = value.upper()
+    if key_kind(upper):
+        return upper
+    for pattern, build in _TEXT_PATTERNS:
+        match = pattern.match(value)
+        if match:
+            key = build(match.group(1), match.group(2))
+            return key if key_kind(key) else None
+    return None
+
+
+def keys_between(period: str, first: date, last: date) -> list[str]:
+    """The keys of the periods of one kind from the one containing ``first`` to the one containing ``last``."""
+    keys: list[str] = []
+    day = first
+    while day <= last:
+        found = bounds(day, period)
+        if found is None:
+            return []
+        keys.append(found[0])
+        day = found[2] + timedelta(days=1)
+    return keys

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import joinedload
 
 from tracker import access, fonts, timeutil
-from tracker.auth.models import Role, User
+from tracker.auth.models import User
 from tracker.extensions import db, login_manager
 from tracker.notify import channels
 from tracker.notify.outbox import unread_count_column
@@ -37,13 +37,8 @@ MENU = (
     ("admin_import.upload", _l("批量导入")),
 )
 
-ROLE_LABELS = {
-    Role.admin: _l("系统管理员"),
-    Role.supervisor: _l("督办人"),
-    Role.unit_lead: _l("责任单位负责人"),
-    Role.unit_member: _l("责任单位成员"),
-    Role.viewer: _l("领导（只读）"),
-}
+#: kept under its old name: the user roles' words live in the one vocabulary
+ROLE_LABELS = labels.USER_ROLE_LABELS
 
 
 def register(app: Flask) -> None:
@@ -93,6 +88,12 @@ def register(app: Flask) -> None:
     app.add_template_global(lambda: labels.translated(labels.STATE_LABELS), "task_state_labels")
     app.add_template_global(lambda: labels.translated(labels.LIGHT_MEANINGS), "task_light_meanings")
     app.add_template_global(lambda: labels.translated(labels.SUGGESTED_PERIOD_LABELS), "suggested_period_labels")
+    app.add_template_global(lambda: labels.translated(labels.SIGNAL_LABELS), "task_signal_labels")
+    app.add_template_global(lambda: labels.translated(labels.SIGNAL_EXPLANATIONS), "task_signal_explanations")
+    app.add_template_global(labels.period_key_label, "period_key_label")
+    app.add_template_global(labels.outbox_kind_label, "outbox_kind_label")
+    app.add_template_global(labels.audit_action_label, "audit_action_label")
+    app.add_template_global(labels.object_type_label, "object_type_label")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
     app.add_template_filter(channels.mask_url, "mask_url")

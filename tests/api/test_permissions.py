@@ -87,5 +87,5 @@ def test_unit_lead_cannot_approve_own_task(api_for, people, tasks):
     task = tasks[people.unit.id]
     api.post(f"/tasks/{task.id}/transitions", json={"action": "start"})
     api.upload(f"/tasks/{task.id}/evidence", [(PDF, "材料.pdf")])
-    assert api.post(f"/tasks/{task.id}/transitions", json={"action": "submit"}).status_code == 200
+    assert api.post(f"/tasks/{task.id}/transitions", json={"action": "submit", "note": "已完成"}).status_code == 200
     assert api.post(f"/tasks/{task.id}/transitions", json={"action": "approve"}).status_code == 403

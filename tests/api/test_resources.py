@@ -68,10 +68,16 @@ def test_assign_then_work_a_task(api_for, people, plan, db):
     assert report.status_code == 201, report.get_json()
     assert lead.get(f"/tasks/{mine['id']}/progress").get_json()["items"][0]["text"] == "已成立专班"
 
+    # the period the files prove is one of the task's own: today's, of the task's kind
+    from tracker import periods
+    key = periods.bounds(date.today(), mine["reporting_period"])[0]
+    wrong = lead.upload(f"/tasks/{mine['id']}/evidence", [(PDF, "专班成立通知.pdf")], proves="1999年上半年")
+    assert wrong.status_code == 422 and "报送期次" in str(wrong.get_json())
     uploaded = lead.upload(f"/tasks/{mine['id']}/evidence", [(PDF, "专班成立通知.pdf"), (PDF, "会议纪要.pdf")],
-                           note="两份文件", proves="2026 上半年")
+                           note="两份文件", period_key=key)
     assert uploaded.status_code == 201, uploaded.get_json()
     files = uploaded.get_json()["items"]
+    assert files[0]["period_key"] == key and files[0]["proves"] is None
     assert [f["original_name"] for f in files] == ["专班成立通知.pdf", "会议纪要.pdf"]
     download = lead.client.get(files[0]["download_url"], headers=lead.headers())
     assert download.status_code == 200 and download.data == PDF

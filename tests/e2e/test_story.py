@@ -123,7 +123,8 @@ def test_supervision_story(live_server, live_app, new_page, tmp_path):
     assert people.unit in matrix_text and people.other_unit in matrix_text
     shot(sup, "story-06-matrix")
     sup.goto(plan_url)
-    assert sup.locator(".badge-assigned").count() == 2
+    # each assigned measure rolls up its units: none completed of two
+    assert sup.locator(".rollup").all_inner_texts() == ["0/2 办结", "0/2 办结"]
     sup.goto(url + "/dashboard")
     assert dashboard_figure(sup, "任务总数") == "4"
     assert dashboard_figure(sup, "已办结") == "0"

@@ -53,7 +53,7 @@ def test_supplement_and_chase_buttons(db, people, make_task, auth):
     later = make_task(people.unit, date(2026, 6, 30), text="后来交办的任务。", supervisor=people.supervisor)
     response = supervisor.post("/notices/issue", data={"period": "2026-H1", "supplement": "1"}, follow_redirects=True)
     html = response.get_data(as_text=True)
-    assert "已印发 1 份补发督办单：督办〔2026〕2号" in html and "2026-H1 补发" in html
+    assert "已印发 1 份补发督办单：督办〔2026〕2号" in html and "2026年上半年 补发" in html
     notice = db.session.scalars(sa.select(SupervisionNotice).order_by(SupervisionNotice.id.desc())).first()
     assert [i.task_id for i in notice.items] == [later.id]
     page = supervisor.get(f"/notices/{notice.id}").get_data(as_text=True)

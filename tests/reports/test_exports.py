@@ -1,103 +1,133 @@
-"""The hand-written xlsx: a package Excel and WPS open (checked by reading it back with openpyxl
-and by looking at its parts), typed cells, the header frozen, the autofilter, no formulas."""
+"""The ledger written by XlsxWriter: read back with openpyxl (typed cells, the title row with the
+plan and the date, the header frozen under it, the autofilter, no formulas), converted by
+LibreOffice when it is installed; the same columns in CSV; 编号 as the full path in the plan's
+own numbering."""
 
 from __future__ import annotations
 
 import io
+import os
+import shutil
+import subprocess
 import zipfile
 from datetime import date, datetime
-from xml.etree import ElementTree
 
 import openpyxl
+import pytest
 
-from tracker.reports import exports
+from tracker.reports import exports, ledger
 
-NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-      "ct": "http://schemas.openxmlformats.org/package/2006/content-types",
-      "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+TODAY = date(2026, 7, 1)
+
+
+def row(n, plan, path, text, unit, role, owner, original, extended, completed, state, light, progress, files,
+        returns, acknowledged=""):
+    return [n, plan, path, text, unit, role, owner, original, extended, completed, state, light, progress, files,
+            returns, acknowledged]
+
 
 ROWS = [
-    [1, "2026年重点工作方案", "1", "成立工作专班，明确责任分工。", "东城区", "牵头", "张三", date(2026, 2, 15), None,
-     "办理中", "绿灯", "=HYPERLINK(\"http://example.cn\")", 2, 0, "2026-02-01 09:30"],
-    [2, "计划<二>&“引号”", "", "  前后有空格\n第二行  ", "西城区", "配合", "", date(2026, 3, 1), date(2026, 4, 30),
-     "已退回", "黄灯", "+1 -2 @x\tTab", 0, 3, "未签收"],
-    [3, "控制字符\x01\x0b被去掉", "3", "-5", "西城区", "牵头", "", date(2026, 12, 31), None, "已办结", "绿灯", "",
-     0, 0, ""],
+    row(1, "2026年重点工作方案", "一、1.", "成立工作专班，明确责任分工。", "东城区", "牵头", "张三", date(2026, 2, 15),
+        None, date(2026, 2, 10), "已办结", "绿灯", "=HYPERLINK(\"http://example.cn\")", 2, 0, "2026-02-01 09:30"),
+    row(2, "计划<二>&“引号”", "", "  前后有空格\n第二行  ", "西城区", "配合", "", date(2026, 3, 1), date(2026, 4, 30),
+        None, "已退回", "黄灯（滞后）", "+1 -2 @x\tTab", 0, 3, "未签收"),
+    row(3, "计划", "3", "-5", "西城区", "牵头", "", date(2026, 12, 31), None, None, "办理中", "黄灯（临期）", "", 0, 0),
 ]
 
 
-def build(app, rows=ROWS) -> bytes:
+def build(app, rows=ROWS, title="2026年重点工作方案任务台账") -> bytes:
     with app.test_request_context():
-        return b"".join(exports.xlsx_chunks(iter([list(r) for r in rows]), rows_per_chunk=2))
+        return b"".join(exports.xlsx_chunks(iter([list(r) for r in rows]), ledger.headers(), ledger.widths(),
+                                            ledger.kinds(), title=title, today=TODAY, chunk=4096))
 
 
-def test_values_types_freeze_widths_and_autofilter(app):
-    data = build(app)
-    sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+def test_columns_are_listed_once(app):
+    with app.test_request_context():
+        assert ledger.headers() == ["序号", "计划", "编号", "工作任务", "责任单位", "牵头/配合", "责任人", "原定时限",
+                                    "延期时限", "办结日期", "状态", "灯号", "最新进展", "佐证材料数", "退回次数",
+                                    "签收时间"]
+        assert len(ledger.widths()) == len(ledger.kinds()) == len(ledger.COLUMNS) == len(ROWS[0])
+
+
+def test_title_row_header_types_freeze_and_autofilter(app):
+    sheet = openpyxl.load_workbook(io.BytesIO(build(app))).worksheets[0]
     assert sheet.title == "任务台账"
-    assert [c.value for c in sheet[1]] == ["序号", "计划", "编号", "工作任务", "责任单位", "牵头/配合", "责任人",
-                                           "原定时限", "延期时限", "状态", "灯号", "最新进展", "佐证材料数", "退回次数",
-                                           "签收时间"]
-    assert sheet["A1"].font.b and sheet["A1"].fill.fgColor.rgb.endswith("F2F2F2")
-    assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:O4"
-    assert sheet.max_row == 4 and sheet.max_column == 15
-    assert sheet.column_dimensions["D"].width == 50
-    first, second, third = (list(r) for r in sheet.iter_rows(min_row=2))
+    assert sheet["A1"].value == "2026年重点工作方案任务台账" and sheet["A1"].font.b
+    assert "A1:M1" in {str(r) for r in sheet.merged_cells.ranges}
+    assert sheet["N1"].value == "制表日期" and sheet["O1"].value == datetime(2026, 7, 1)
+    assert [c.value for c in sheet[2]][:4] == ["序号", "计划", "编号", "工作任务"]
+    assert sheet["A2"].font.b and sheet["A2"].fill.fgColor.rgb.endswith("F2F2F2")
+    assert sheet.freeze_panes == "A3"
+    assert sheet.auto_filter.ref == "A2:P5"
+    assert sheet.max_row == 5 and sheet.max_column == 16
+    assert sheet.column_dimensions["D"].width >= 50
+    first, second, third = (list(r) for r in sheet.iter_rows(min_row=3))
     assert first[0].value == 1 and first[0].data_type == "n"
+    assert first[2].value == "一、1."
     assert isinstance(first[7].value, datetime) and first[7].value.date() == date(2026, 2, 15)
     assert first[7].number_format == "yyyy-mm-dd" and first[7].is_date
+    assert first[9].value == datetime(2026, 2, 10) and first[9].is_date
     assert first[8].value is None and second[8].value == datetime(2026, 4, 30)
     # formula-like text stays text: a string cell, never a formula
-    assert first[11].value == "=HYPERLINK(\"http://example.cn\")" and first[11].data_type == "s"
-    assert second[11].value == "+1 -2 @x\tTab" and second[11].data_type == "s"
+    assert first[12].value == "=HYPERLINK(\"http://example.cn\")" and first[12].data_type == "s"
+    assert second[12].value == "+1 -2 @x\tTab" and second[12].data_type == "s"
     assert third[3].value == "-5" and third[3].data_type == "s"
-    # markup, quotes and whitespace survive; characters XML cannot carry are dropped
-    assert second[1].value == "计划<二>&“引号”"
-    assert second[3].value == "  前后有空格\n第二行  "
-    assert third[1].value == "控制字符被去掉"
-    assert second[2].value is None and second[13].value == 3
-    assert first[14].value == "2026-02-01 09:30" and second[14].value == "未签收"
+    assert second[1].value == "计划<二>&“引号”" and second[3].value == "  前后有空格\n第二行  "
+    assert second[11].value == "黄灯（滞后）" and third[11].value == "黄灯（临期）"
+    assert second[2].value is None and second[14].value == 3
+    assert first[15].value == "2026-02-01 09:30" and second[15].value == "未签收"
 
 
-def test_package_parts_and_relationships(app):
+def test_no_formula_anywhere_in_the_package(app):
     archive = zipfile.ZipFile(io.BytesIO(build(app)))
     assert archive.testzip() is None
-    names = set(archive.namelist())
-    assert {"[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
-            "xl/worksheets/sheet1.xml", "xl/styles.xml", "xl/sharedStrings.xml", "docProps/core.xml",
-            "docProps/app.xml"} == names
-    types = ElementTree.fromstring(archive.read("[Content_Types].xml"))
-    overrides = {o.get("PartName") for o in types.findall("ct:Override", NS)}
-    assert overrides == {"/" + n for n in names if not n.endswith(".rels") and n != "[Content_Types].xml"}
-    assert {d.get("Extension") for d in types.findall("ct:Default", NS)} == {"rels", "xml"}
-    for rels_name, base in (("_rels/.rels", ""), ("xl/_rels/workbook.xml.rels", "xl/")):
-        rels = ElementTree.fromstring(archive.read(rels_name))
-        targets = [base + r.get("Target") for r in rels.findall("rel:Relationship", NS)]
-        assert targets and all(t in names for t in targets), targets
-    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    assert workbook.find("m:sheets/m:sheet", NS).get("name") == "任务台账"
-    sheet = ElementTree.fromstring(archive.read("xl/worksheets/sheet1.xml"))
-    # no formula anywhere, and every text cell is a shared string
-    assert sheet.findall(".//m:f", NS) == []
-    assert {c.get("t") for c in sheet.iter(f"{{{NS['m']}}}c")} <= {None, "s"}
-    strings = ElementTree.fromstring(archive.read("xl/sharedStrings.xml"))
-    texts = [si.find("m:t", NS).text for si in strings.findall("m:si", NS)]
-    assert len(texts) == len(set(texts)) and "西城区" in texts  # shared once, used twice
+    sheet = archive.read("xl/worksheets/sheet1.xml")
+    assert b"<f>" not in sheet and b"<f " not in sheet
 
 
-def test_many_rows_stream_in_chunks(app):
-    rows = [[i, "计划", str(i), f"任务{i}", "单位", "牵头", "", date(2026, 1, 1), None, "办理中", "绿灯", "", 0, 0]
-            for i in range(1, 5001)]
-    with app.test_request_context():
-        chunks = list(exports.xlsx_chunks(iter(rows), rows_per_chunk=1000))
-    assert len(chunks) >= 5
-    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(chunks)), read_only=True).worksheets[0]
-    values = list(sheet.iter_rows(min_row=2, values_only=True))
+def test_many_rows(app):
+    rows = [row(i, "计划", str(i), f"任务{i}", "单位", "牵头", "", date(2026, 1, 1), None, None, "办理中", "绿灯", "",
+                0, 0) for i in range(1, 5001)]
+    sheet = openpyxl.load_workbook(io.BytesIO(build(app, rows)), read_only=True).worksheets[0]
+    values = list(sheet.iter_rows(min_row=3, values_only=True))
     assert len(values) == 5000 and values[-1][3] == "任务5000" and values[-1][0] == 5000
 
 
-def test_write_xlsx_gives_a_file(app):
+@pytest.mark.skipif(shutil.which("soffice") is None and shutil.which("libreoffice") is None,
+                    reason="LibreOffice (soffice) is not installed on this machine")
+def test_libreoffice_converts_the_ledger(app, tmp_path):
+    source = tmp_path / "ledger.xlsx"
+    source.write_bytes(build(app))
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    subprocess.run([office, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to", "csv",
+                    "--outdir", str(tmp_path), str(source)], check=True, timeout=180, capture_output=True)
+    converted = (tmp_path / "ledger.csv").read_text(encoding="utf-8", errors="replace")
+    assert "成立工作专班" in converted or os.path.getsize(tmp_path / "ledger.csv") > 0
+
+
+def test_csv_has_the_title_row_and_the_same_columns(app):
     with app.test_request_context():
-        out = exports.write_xlsx(iter([list(r) for r in ROWS]), title="台账")
-    assert openpyxl.load_workbook(out).worksheets[0].title == "台账"
+        data = b"".join(exports.csv_chunks(iter([list(r) for r in ROWS]), ledger.headers(), title="台账",
+                                           today=TODAY))
+    text = data.decode("utf-8-sig").splitlines()
+    assert text[0].startswith("台账,") and text[0].endswith("制表日期,2026-07-01")
+    assert text[1].startswith("序号,计划,编号,工作任务") and "办结日期" in text[1]
+    assert "'=HYPERLINK" in text[2] and "2026-02-10" in text[2]
+
+
+def test_paths_in_the_plans_own_numbering_four_levels(app, db, make):
+    plan = make.plan(measures=[
+        ("一", "总体要求", 1), ("二", "重点任务", 1), ("（一）", "加强基础设施", 2), ("1", "推进道路建设", 3),
+        ("（1）", "完成县道改造", 4), ("（2）", "完成乡道硬化", 4), ("2", "推进水利建设", 3), ("（二）", "强化保障", 2),
+        ("三", "组织实施", 1), ("1", "明确责任", 2),
+    ])
+    paths = ledger.measure_paths([plan.id])
+    by_text = {m.text: paths[m.id] for m in plan.measures}
+    assert by_text["总体要求"] == "一、"
+    assert by_text["加强基础设施"] == "二、（一）"
+    assert by_text["推进道路建设"] == "二、（一）1."
+    assert by_text["完成县道改造"] == "二、（一）1.（1）"
+    assert by_text["完成乡道硬化"] == "二、（一）1.（2）"
+    assert by_text["推进水利建设"] == "二、（一）2."
+    assert by_text["强化保障"] == "二、（二）"
+    assert by_text["明确责任"] == "三、1."

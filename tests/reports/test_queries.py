@@ -169,8 +169,14 @@ def test_ledger_filters_select_the_right_tasks(db, seeded, people, now):
     def ids(**args):
         from werkzeug.datastructures import MultiDict
 
+        from tracker.reports import ledger
+        from tracker.tasks.filters import filter_conditions
+        from tracker.tasks.models import Task
+
         f = task_filters.parse_filters(MultiDict(args))
-        return [r.id for r in db.session.execute(queries.ledger_query(people.admin, f, now))]
+        today = now.date()
+        conditions = [queries.visible_condition(people.admin), *filter_conditions(f, today, 7)]
+        return list(db.session.scalars(ledger.query(conditions, ledger.context(today, 7)).with_only_columns(Task.id)))
 
     tasks = seeded.tasks
     assert ids(overdue="1") == [tasks[3].id]

@@ -88,23 +88,30 @@ def test_ledger_xlsx_headers_frozen_pane_dates_and_formula_guard(auth, people, s
     response = auth.client_for(people.admin).get("/reports/ledger.xlsx")
     assert response.status_code == 200
     sheet = open_xlsx(response.data)
-    header = [c.value for c in sheet[1]]
+    assert sheet["A1"].value == "任务台账" and sheet["N1"].value == "制表日期"
+    assert isinstance(sheet["O1"].value, datetime)
+    header = [c.value for c in sheet[2]]
     assert header == ["序号", "计划", "编号", "工作任务", "责任单位", "牵头/配合", "责任人", "原定时限", "延期时限",
-                      "状态", "灯号", "最新进展", "佐证材料数", "退回次数", "签收时间"]
-    assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:O9"
-    assert sheet.max_row == 9
-    assert isinstance(sheet["H2"].value, datetime) and sheet["H2"].number_format == "yyyy-mm-dd"
-    rows = {(r[3].value, r[4].value): r for r in sheet.iter_rows(min_row=2)}
+                      "办结日期", "状态", "灯号", "最新进展", "佐证材料数", "退回次数", "签收时间"]
+    assert sheet.freeze_panes == "A3"
+    assert sheet.auto_filter.ref == "A2:P10"
+    assert sheet.max_row == 10
+    assert isinstance(sheet["H3"].value, datetime) and sheet["H3"].number_format == "yyyy-mm-dd"
+    rows = {(r[3].value, r[4].value): r for r in sheet.iter_rows(min_row=3)}
     first = rows[("成立工作专班，明确责任分工。", "东城区")]
-    assert first[12].value == 2  # evidence count
+    assert first[13].value == 2  # evidence count
+    assert first[2].value == "一、1."  # the full path in the plan's numbering
     # the last column is the 签收 time: blank for a closed task never acknowledged, 未签收 for an open one
-    assert first[14].value is None
-    assert rows[("每季度召开一次推进会。", "西城区")][14].value == "未签收"
+    assert first[15].value is None
+    assert rows[("每季度召开一次推进会。", "西城区")][15].value == "未签收"
     # the task with an extension shows both deadlines
-    extended = [r for r in sheet.iter_rows(min_row=2) if r[8].value is not None]
+    extended = [r for r in sheet.iter_rows(min_row=3) if r[8].value is not None]
     assert len(extended) == 1 and extended[0][8].value > extended[0][7].value
-    injected = [r[11] for r in sheet.iter_rows(min_row=2) if str(r[11].value or "").startswith("=")]
+    # completed tasks carry the day they were completed, open ones none
+    done = [r for r in sheet.iter_rows(min_row=3) if r[10].value == "已办结"]
+    assert done and all(isinstance(r[9].value, datetime) for r in done)
+    assert all(r[9].value is None for r in sheet.iter_rows(min_row=3) if r[10].value != "已办结")
+    injected = [r[12] for r in sheet.iter_rows(min_row=3) if str(r[12].value or "").startswith("=")]
     assert len(injected) == 1 and injected[0].data_type == "s"
     assert sheet.column_dimensions["D"].width >= 40
 
@@ -115,9 +122,10 @@ def test_ledger_csv_has_bom_and_quotes_formulas(auth, people, seeded):
     data = response.data
     assert data.startswith(b"\xef\xbb\xbf")
     text = data.decode("utf-8-sig")
-    assert text.splitlines()[0].startswith("序号,计划,编号,工作任务")
+    assert text.splitlines()[0].startswith(f"{seeded.plan.title}任务台账,")
+    assert text.splitlines()[1].startswith("序号,计划,编号,工作任务")
     assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
-    assert len(text.strip().splitlines()) == 7
+    assert len(text.strip().splitlines()) == 8
 
 
 def test_csv_guard_covers_every_dangerous_prefix():
@@ -129,7 +137,7 @@ def test_csv_guard_covers_every_dangerous_prefix():
 
 def test_ledger_is_scoped_to_the_unit_for_unit_people(auth, people, seeded):
     sheet = open_xlsx(auth.client_for(people.lead).get("/reports/ledger.xlsx").data)
-    assert {r[4].value for r in sheet.iter_rows(min_row=2)} == {"东城区"}
+    assert {r[4].value for r in sheet.iter_rows(min_row=3)} == {"东城区"}
 
 
 def test_empty_export_is_a_message_not_a_file(auth, people, seeded):
@@ -246,8 +254,8 @@ def test_summary_permissions(auth, people, seeded):
 
 def test_ledger_for_a_supervisor_holds_only_their_plans(auth, people, seeded):
     sheet = open_xlsx(auth.client_for(people.supervisor).get("/reports/ledger.xlsx").data)
-    assert {r[1].value for r in sheet.iter_rows(min_row=2)} == {seeded.plan.title}
-    assert sheet.max_row == 7
+    assert {r[1].value for r in sheet.iter_rows(min_row=3)} == {seeded.plan.title}
+    assert sheet.max_row == 8
 
 
 def test_unit_dashboard_links_each_task(auth, people, seeded):

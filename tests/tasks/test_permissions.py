@@ -41,7 +41,7 @@ def world(db, make, people, plan, measures, now):
     evidence = services.add_evidence(working, actor=people.lead, files=[upload()], now=now)[0]
     services.start(submitted, actor=people.lead, now=now)
     services.add_evidence(submitted, actor=people.lead, files=[upload("二.pdf")], now=now)
-    services.submit(submitted, actor=people.lead, now=now)
+    services.submit(submitted, actor=people.lead, note="已完成", now=now)
     request = services.request_extension(assigned, actor=people.lead, new_due_on=date(2030, 9, 30), reason="汛期",
                                          now=now)
     db.session.commit()
@@ -96,7 +96,7 @@ def test_get_routes(app, auth, world, role):
 # (name, method url, form data, expected codes); a 302 for a signed-in role means it worked
 POSTS = {
     "start": ("/tasks/{assigned}/do/start", {}, "302  403  302  302  404  403  404  403"),
-    "submit": ("/tasks/{working}/do/submit", {}, "302  403  302  302  404  403  404  403"),
+    "submit": ("/tasks/{working}/do/submit", {"note": "已完成"}, "302  403  302  302  404  403  404  403"),
     "progress": ("/tasks/{working}/progress", {"text": "已完成调研", "percent": "50"},
                  "302  403  302  302  404  403  404  403"),
     "evidence": ("/tasks/{working}/evidence", "file", "302  403  302  302  404  403  404  403"),

@@ -118,7 +118,7 @@ def test_full_workflow_with_return(db, people, task, now):
     assert task.state is TaskState.returned and task.return_count == 1
     services.report_progress(task, actor=people.lead, text="已补充会议纪要", percent=90, now=now)
     assert task.state is TaskState.in_progress and task.progress_percent == 90
-    services.submit(task, actor=people.lead, now=now)
+    services.submit(task, actor=people.lead, note="已完成", now=now)
     services.approve(task, actor=people.supervisor, note="同意办结", now=now)
     db.session.commit()
     assert task.state is TaskState.completed and task.completed_at == now
@@ -133,9 +133,9 @@ def test_full_workflow_with_return(db, people, task, now):
 def test_returned_task_may_be_submitted_directly(db, people, task, now):
     services.start(task, actor=people.lead, now=now)
     services.add_evidence(task, actor=people.lead, files=[upload()], now=now)
-    services.submit(task, actor=people.lead, now=now)
+    services.submit(task, actor=people.lead, note="已完成", now=now)
     services.return_task(task, actor=people.supervisor, reason="请补充", now=now)
-    services.submit(task, actor=people.lead, now=now)
+    services.submit(task, actor=people.lead, note="已完成", now=now)
     assert task.state is TaskState.submitted
 
 
@@ -200,7 +200,7 @@ def test_reopening_a_cancelled_task_is_its_own_transition(db, people, task, now,
 def test_completed_task_cannot_be_cancelled_or_restarted(db, people, task, now):
     task.evidence_required = False
     services.start(task, actor=people.lead, now=now)
-    services.submit(task, actor=people.lead, now=now)
+    services.submit(task, actor=people.lead, note="已完成", now=now)
     services.approve(task, actor=people.supervisor, now=now)
     for action, actor in (("cancel", people.supervisor), ("start", people.lead), ("return", people.supervisor)):
         with pytest.raises(StateConflict):
@@ -213,7 +213,7 @@ def test_return_and_cancel_need_a_reason(db, people, task, now, reason):
     with pytest.raises(TaskError, match="原因"):
         services.cancel(task, actor=people.supervisor, reason=reason, now=now)
     task.evidence_required = False
-    services.submit(task, actor=people.lead, now=now)
+    services.submit(task, actor=people.lead, note="已完成", now=now)
     with pytest.raises(TaskError, match="原因"):
         services.return_task(task, actor=people.supervisor, reason=reason, now=now)
     assert task.state is TaskState.submitted and task.return_count == 0
@@ -222,10 +222,10 @@ def test_return_and_cancel_need_a_reason(db, people, task, now, reason):
 def test_submit_needs_evidence_unless_waived(db, people, task, now):
     services.start(task, actor=people.lead, now=now)
     with pytest.raises(TaskError, match="佐证材料"):
-        services.submit(task, actor=people.lead, now=now)
+        services.submit(task, actor=people.lead, note="已完成", now=now)
     assert task.state is TaskState.in_progress
     services.set_flags(task, evidence_required=False, actor=people.supervisor, now=now)
-    services.submit(task, actor=people.lead, now=now)
+    services.submit(task, actor=people.lead, note="已完成", now=now)
     assert task.state is TaskState.submitted
 
 
@@ -235,7 +235,7 @@ def test_who_may_do_what(db, people, task, now):
             services.start(task, actor=stranger, now=now)
     services.start(task, actor=people.member, now=now)
     task.evidence_required = False
-    services.submit(task, actor=people.member, now=now)
+    services.submit(task, actor=people.member, note="已完成", now=now)
     for stranger in (people.lead, people.member, people.viewer, people.other_lead):
         with pytest.raises(PermissionDenied):
             services.approve(task, actor=stranger, now=now)
@@ -251,12 +251,12 @@ def test_progress_report_rules(db, people, task, now):
     with pytest.raises(TaskError, match="期次"):
         services.report_progress(task, actor=people.lead, text="推进中", percent=10, period_key="2026-Q1", now=now)
     report = services.report_progress(task, actor=people.lead, text="已制定方案", percent=None,
-                                      files=[upload("方案.pdf")], proves="2026年一季度", now=now)
+                                      files=[upload("方案.pdf")], proves="2026年上半年", now=now)
     db.session.commit()
     assert task.state is TaskState.in_progress and task.progress_percent == 0
     assert task.last_progress_text == "已制定方案" and task.last_progress_at == now
     assert [e.original_name for e in report.evidence] == ["方案.pdf"]
-    assert report.evidence[0].proves == "2026年一季度"
+    assert report.evidence[0].period_key == "2026-H1" and report.evidence[0].proves is None
     with pytest.raises(PermissionDenied):
         services.report_progress(task, actor=people.other_lead, text="x", percent=1, now=now)
 

@@ -8,7 +8,7 @@ def test_pages_render(app, db, people, plan, measures, task, auth, now):
     services.start(task, actor=people.lead, now=now)
     services.add_evidence(task, actor=people.lead, files=[upload()], now=now)
     services.report_progress(task, actor=people.lead, text="已召开专题会议", percent=40, now=now)
-    services.submit(task, actor=people.lead, now=now)
+    services.submit(task, actor=people.lead, note="已完成", now=now)
     db.session.commit()
     lead = auth.client_for(people.lead)
     for url in ("/tasks/mine", f"/tasks/{task.id}"):

@@ -133,7 +133,7 @@ def test_sha256_and_size_are_stored(app, db, people, started, now):
     row = db.session.get(Evidence, row.id)
     assert row.size == len(data)
     assert row.sha256 == hashlib.sha256(data).hexdigest()
-    assert row.content_type == "application/pdf" and row.proves == "2026 上半年" and row.note == "会议纪要"
+    assert row.content_type == "application/pdf" and row.period_key == "2026-H1" and row.note == "会议纪要"
     with open(storage.path_for(row.stored_name), "rb") as handle:
         assert handle.read() == data
 
@@ -193,7 +193,7 @@ def test_download_of_a_missing_file_is_404(app, db, people, started, auth, now):
 def test_upload_through_the_page(app, db, people, started, auth):
     client = auth.client_for(people.lead)
     response = client.post(f"/tasks/{started.id}/evidence",
-                           data={"files": (io.BytesIO(PDF), "会议纪要.pdf"), "proves": "2026年3月"},
+                           data={"files": (io.BytesIO(PDF), "会议纪要.pdf"), "proves": "2026-H1"},
                            content_type="multipart/form-data")
     assert response.status_code == 302
     assert db.session.scalar(sa.select(Evidence.original_name)) == "会议纪要.pdf"

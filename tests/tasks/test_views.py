@@ -274,7 +274,7 @@ def test_workflow_through_the_pages(db, auth, people, assign):
     db.session.commit()
     assert lead.post(f"/tasks/{task.id}/do/submit", data={"note": "请审核"}).status_code == 302
     queue = supervisor.get("/tasks/review").get_data(as_text=True)
-    assert f"/tasks/{task.id}/do/approve" in queue
+    assert f"/tasks/{task.id}#review" in queue
     # a return without a reason is refused and nothing is saved
     response = supervisor.post(f"/tasks/{task.id}/do/return", data={"reason": " "})
     assert response.status_code == 422 and "退回原因" in response.get_data(as_text=True)
@@ -321,7 +321,7 @@ def test_every_task_email_says_why_and_links_to_the_task(db, people, assign, now
     task = assign(owner_by_unit={people.unit.id: people.member.id})[0]
     services.start(task, actor=people.lead, now=now)
     services.add_evidence(task, actor=people.lead, files=[upload()], now=now)
-    services.submit(task, actor=people.lead, now=now)
+    services.submit(task, actor=people.lead, note="已完成", now=now)
     services.return_task(task, actor=people.supervisor, reason="请补充", now=now)
     services.request_extension(task, actor=people.lead, new_due_on=date(2026, 9, 30), reason="汛期", now=now)
     request = services.pending_extension(task)

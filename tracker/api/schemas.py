@@ -162,12 +162,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Evidence": _obj({
         "id": ID, "task_id": ID, "report_id": _nullable(ID), "uploader_id": _nullable(ID),
         "original_name": TEXT, "content_type": TEXT, "size": {"type": "integer"}, "sha256": TEXT,
-        "proves": _nullable(TEXT), "note": _nullable(TEXT), "created_at": DATETIME, "download_url": TEXT,
+        "period_key": _nullable(TEXT), "proves": _nullable(TEXT), "note": _nullable(TEXT), "created_at": DATETIME,
+        "download_url": TEXT,
     }),
     "EvidenceList": _obj({"items": {"type": "array", "items": ref("Evidence")}}),
     "EvidenceUpload": _obj({
         "file": {"type": "array", "items": {"type": "string", "format": "binary"}, "minItems": 1},
         "note": {"type": "string", "maxLength": 2000},
+        "period_key": {"type": "string", "maxLength": 16},
         "proves": {"type": "string", "maxLength": 50},
     }, required=["file"]),
     "Extension": _obj({
@@ -350,7 +352,8 @@ def evidence_json(evidence: Evidence) -> dict[str, Any]:
         "id": evidence.id, "task_id": evidence.task_id, "report_id": evidence.report_id,
         "uploader_id": evidence.uploader_id, "original_name": evidence.original_name,
         "content_type": evidence.content_type, "size": evidence.size, "sha256": evidence.sha256,
-        "proves": evidence.proves, "note": evidence.note, "created_at": _dt(evidence.created_at),
+        "period_key": evidence.period_key, "proves": evidence.proves, "note": evidence.note,
+        "created_at": _dt(evidence.created_at),
         "download_url": url_for("api.evidence_file", task_id=evidence.task_id, evidence_id=evidence.id),
     }
 

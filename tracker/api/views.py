@@ -384,16 +384,17 @@ def list_evidence(task_id: int):
 @bp.post("/tasks/<int:task_id>/evidence")
 @access.protects("task_id", access.can_see_task, access.may_work_on)
 def upload_evidence(task_id: int):
-    """One or more "file" parts, with an optional "note" and "proves"."""
+    """One or more "file" parts, with an optional "note" and the period the files prove: "period_key"
+    ("2026-H1"), or "proves" as it is written ("2026年上半年"); one of the task's own periods."""
     task = _task_or_404(task_id, access.may_work_on)
     if request.mimetype != "multipart/form-data":
         raise BadRequest(_("上传文件请使用 multipart/form-data。"))
-    note, proves = request.form.get("note"), request.form.get("proves")
-    for name, value in (("note", note), ("proves", proves)):
+    note, proves, period_key = (request.form.get(name) for name in ("note", "proves", "period_key"))
+    for name, value in (("note", note), ("proves", proves), ("period_key", period_key)):
         if value is not None:
             schemas.check(value, SCHEMAS["EvidenceUpload"]["properties"][name], name)
     rows = task_services.add_evidence(task, actor=_user(), files=request.files.getlist("file"),
-                                      note=note, proves=proves, now=utcnow())
+                                      note=note, period_key=period_key, proves=proves, now=utcnow())
     db.session.commit()
     return _created({"items": [schemas.evidence_json(e) for e in rows]})
 

@@ -1,15 +1,19 @@
-"""The audit log filtered as the admin page and its export ask."""
+"""The audit log filtered as the audit page and its exports ask: by person, unit, object, action
+and date, within what the reader may see (``tracker.access.audit_condition``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
-from tracker import timeutil
+from tracker import access, timeutil
 from tracker.audit import AuditEntry
 from tracker.auth.models import User
+from tracker.extensions import db
+from tracker.tasks.models import Task
 
 #: actions the 等保 checklist calls security events
 SECURITY_ACTIONS = ("user.locked", "user.unlocked", "user.updated", "user.role_changed", "user.created",
@@ -27,10 +31,11 @@ class AuditFilter:
     date_from: date | None = None
     date_to: date | None = None
     security_only: bool = False
+    unit_id: int | None = None
 
     def args(self) -> dict:
         """The filter as query-string arguments (pager and export links keep it)."""
-        values = {"action": self.action, "actor": self.actor, "object_type": self.object_type,
+        values = {"action": self.action, "actor": self.actor, "object_type": self.object_type, "unit_id": self.unit_id,
                   "object_id": self.object_id, "date_from": self.date_from and self.date_from.isoformat(),
                   "date_to": self.date_to and self.date_to.isoformat(), "security": "1" if self.security_only else None}
         return {k: v for k, v in values.items() if v not in (None, "")}
@@ -46,15 +51,24 @@ def parse_filter(args) -> AuditFilter:
             return None
 
     object_id = args.get("object_id", "")
+    unit_id = args.get("unit_id", "")
     return AuditFilter(
+        unit_id=int(unit_id) if unit_id.isdigit() and len(unit_id) < 10 else None,
         action=(args.get("action") or "").strip()[:64], actor=(args.get("actor") or "").strip()[:254],
         object_type=(args.get("object_type") or "").strip()[:32],
         object_id=int(object_id) if object_id.isdigit() and len(object_id) < 10 else None,
         date_from=day("date_from"), date_to=day("date_to"), security_only=args.get("security") == "1")
 
 
-def filtered(f: AuditFilter) -> sa.Select:
-    query = sa.select(AuditEntry).order_by(AuditEntry.id.desc())
+def filtered(f: AuditFilter, user: Any) -> sa.Select:
+    """The entries ``user`` may read that the filter selects, newest first."""
+    query = sa.select(AuditEntry).where(access.audit_condition(user)).order_by(AuditEntry.id.desc())
+    if f.unit_id is not None:
+        # the unit's own people did it, or it happened to one of the unit's tasks
+        people = sa.select(User.id).where(User.unit_id == f.unit_id).scalar_subquery()
+        tasks = sa.select(Task.id).where(Task.unit_id == f.unit_id).scalar_subquery()
+        query = query.where(sa.or_(AuditEntry.actor_id.in_(people),
+                                   sa.and_(AuditEntry.object_type == "task", AuditEntry.object_id.in_(tasks))))
     if f.action:
         query = query.where(AuditEntry.action.startswith(f.action, autoescape=True))
     if f.actor:
@@ -71,3 +85,13 @@ def filtered(f: AuditFilter) -> sa.Select:
     if f.security_only:
         query = query.where(AuditEntry.action.in_(SECURITY_ACTIONS))
     return query
+
+
+def choices(user: Any) -> tuple[list[str], list[str]]:
+    """The actions and object types among the entries ``user`` may read, for the filter's lists."""
+    visible = access.audit_condition(user)
+    actions = list(db.session.scalars(sa.select(AuditEntry.action).where(visible).distinct()
+                                      .order_by(AuditEntry.action)))
+    types = list(db.session.scalars(sa.select(AuditEntry.object_type).where(visible).distinct()
+                                    .order_by(AuditEntry.object_type)))
+    return actions, types

@@ -219,6 +219,7 @@ def _render_plan(plan: Plan, status: int = 200):
         "plans/view.html", plan=plan, can_edit=access.may_edit_plan(current_user, plan),
         is_staff=access.can_see_plan_tasks(current_user, plan), action_form=ActionForm(),
         in_use=queries.measures_with_tasks(plan), transitions=services.STATE_TRANSITIONS[plan.state],
+        progress=queries.measure_progress(plan, current_user),
         MeasureKind=MeasureKind, PlanState=PlanState,
     ), status
 

@@ -26,8 +26,8 @@ from tracker.extensions import db
 from tracker.plans.models import Measure, Plan
 from tracker.tally import queries as tally_queries
 from tracker.tasks.filters import TaskFilters, filter_conditions
-from tracker.tasks.lights import LIGHTS, light_expression, open_light_case
-from tracker.tasks.models import OPEN_STATES, Evidence, ProgressReport, ReportingPeriod, Task, TaskState
+from tracker.tasks.lights import LIGHTS, open_light_case, signal_expression
+from tracker.tasks.models import OPEN_STATES, ProgressReport, ReportingPeriod, Task, TaskState
 from tracker.units.models import Unit
 
 # --------------------------------------------------------------------------- visibility
@@ -580,7 +580,8 @@ def unit_tasks(user: User, now: datetime, limit: int = 50) -> dict[str, list[sa.
     """A unit's open tasks in three groups (overdue, due soon, the rest), most urgent first."""
     today = timeutil.local_today(now)
     wd = warning_days()
-    light = light_expression(today, wd).label("light")
+    # the signal: a yellow light says whether it is 临期 or 滞后
+    light = signal_expression(today, wd).label("light")
     base = (
         sa.select(Task.id, Task.state, Task.due_on, Task.is_key, Task.return_count, Task.last_progress_at,
                   Measure.number, Measure.text, Plan.title.label("plan_title"), Unit.name.label("unit_name"), light)
@@ -608,28 +609,6 @@ def next_step(state: TaskState) -> str:
 
 
 # --------------------------------------------------------------------------- the ledger
-
-def ledger_query(user: User, filters: TaskFilters, now: datetime) -> sa.Select:
-    """One row per visible task with everything the 台账 shows; evidence counted in a grouped subquery."""
-    today = timeutil.local_today(now)
-    evidence = (sa.select(Evidence.task_id, sa.func.count().label("n"))
-                .where(Evidence.is_deleted.is_(False)).group_by(Evidence.task_id).subquery())
-    owner = sa.orm.aliased(User)
-    return (
-        sa.select(
-            Task.id, Plan.title.label("plan_title"), Measure.number, Measure.text, Unit.name.label("unit_name"),
-            Task.role, owner.name.label("owner_name"), Task.original_due_on, Task.due_on, Task.state,
-            light_expression(today, warning_days()).label("light"), Task.last_progress_text,
-            sa.func.coalesce(evidence.c.n, 0).label("evidence_count"), Task.return_count, Task.acknowledged_at,
-        )
-        .join(Plan, Plan.id == Task.plan_id).join(Measure, Measure.id == Task.measure_id)
-        .join(Unit, Unit.id == Task.unit_id)
-        .outerjoin(owner, owner.id == Task.owner_id)
-        .outerjoin(evidence, evidence.c.task_id == Task.id)
-        .where(visible_condition(user), *filter_conditions(filters, today, warning_days()))
-        .order_by(Task.plan_id, Measure.position, Unit.sort_order, Task.unit_id)
-    )
-
 
 def ledger_count(user: User, filters: TaskFilters, now: datetime) -> int:
     today = timeutil.local_today(now)

@@ -27,7 +27,7 @@ from tracker.downloads import send_document
 from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.plans.models import Plan
-from tracker.reports import bulletin, exports, queries, summary
+from tracker.reports import bulletin, exports, ledger, queries, summary
 from tracker.tasks import filters as task_filters
 
 bp = Blueprint("reports", __name__)
@@ -106,10 +106,13 @@ def _ledger_name(ext: str) -> str:
 
 
 LEDGER_FORMATS = {
-    # streamed as it is written: 100,000 rows take a few seconds, and the first bytes leave at once
-    "xlsx": (lambda values, now: exports.xlsx_chunks(values, now=now),
+    # written by XlsxWriter to a temporary file, then streamed
+    "xlsx": (lambda found: exports.xlsx_chunks(found.values, ledger.headers(), ledger.widths(), ledger.kinds(),
+                                               title=found.title, today=found.today),
              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    "csv": (lambda values, now: exports.csv_chunks(values), "text/csv; charset=utf-8"),
+    # streamed as it is written
+    "csv": (lambda found: exports.csv_chunks(found.values, ledger.headers(), title=found.title, today=found.today),
+            "text/csv; charset=utf-8"),
 }
 
 
@@ -120,9 +123,9 @@ def _ledger(ext: str):
     if not queries.ledger_count(current_user, filters, now):
         flash(_("没有符合条件的任务，未生成台账。"), "warning")
         return _back_to_list(filters.as_args())
-    rows = db.session.execute(queries.ledger_query(current_user, filters, now).execution_options(yield_per=2000))
+    found = ledger.export(current_user, filters, now, queries.warning_days(), queries.visible_condition(current_user))
     write, mimetype = LEDGER_FORMATS[ext]
-    response = Response(stream_with_context(write(exports.ledger_values(rows), now)), mimetype=mimetype)
+    response = Response(stream_with_context(write(found)), mimetype=mimetype)
     response.headers["Content-Disposition"] = (
         f"attachment; filename=ledger.{ext}; filename*=UTF-8''{quote(_ledger_name(ext))}")
     return response

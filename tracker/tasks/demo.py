@@ -61,8 +61,10 @@ def load_demo_tasks(plan: Plan, supervisor: User, counties: list[Unit], *, now: 
             services.report_progress(task, actor=lead, text="已召开专题会议部署，明确分管领导和责任人，正在推进。",
                                      percent=30 + 10 * step, now=when + timedelta(days=3))
         if step >= 4:
+            # the files prove the task's latest period that has begun by then
+            proves = services.evidence_periods(task, local_today(when + timedelta(days=6)))[-1]
             services.add_evidence(task, actor=lead, files=[_pdf(f"{task.unit.name}落实情况佐证材料.pdf")],
-                                  note="会议纪要和工作台账", proves=f"{today.year}年", now=when + timedelta(days=6))
+                                  note="会议纪要和工作台账", period_key=proves, now=when + timedelta(days=6))
             services.submit(task, actor=lead, note="已按要求完成，请审核。", now=when + timedelta(days=7))
         if step == 5:
             services.return_task(task, actor=supervisor, reason="佐证材料不完整，请补充现场照片和工作台账。",

@@ -20,6 +20,12 @@ from tracker.tasks.models import Task, TaskState
 
 GREEN, YELLOW, RED, NONE = "green", "yellow", "red", "none"
 LIGHTS = (RED, YELLOW, GREEN, NONE)
+#: the two causes of a yellow light, which a page, the matrix and the ledger name apart: due within
+#: the warning window (临期), or behind the expected pace (滞后)
+DUE_SOON, BEHIND = "due_soon", "behind"
+SIGNALS = (RED, DUE_SOON, BEHIND, GREEN, NONE)
+#: the colour each signal shows
+SIGNAL_COLOURS = {RED: RED, DUE_SOON: YELLOW, BEHIND: YELLOW, GREEN: GREEN, NONE: NONE}
 #: percentage points a unit may lag the elapsed time before the light turns yellow
 PACE_TOLERANCE = 10
 
@@ -33,8 +39,9 @@ def behind_pace(assigned_on: date, due_on: date, progress_percent: int, today: d
     return progress_percent * span < elapsed * 100 - tolerance * span
 
 
-def light(state: TaskState, due_on: date, assigned_on: date, progress_percent: int, today: date,
-          warning_days: int = 7) -> str:
+def signal(state: TaskState, due_on: date, assigned_on: date, progress_percent: int, today: date,
+           warning_days: int = 7) -> str:
+    """The light with the cause of a yellow one: red, due_soon, behind, green or none."""
     if state is TaskState.cancelled:
         return NONE
     if state is TaskState.completed:
@@ -42,14 +49,23 @@ def light(state: TaskState, due_on: date, assigned_on: date, progress_percent: i
     if today > due_on:
         return RED
     if (due_on - today).days <= warning_days:
-        return YELLOW
+        return DUE_SOON
     if behind_pace(assigned_on, due_on, progress_percent, today):
-        return YELLOW
+        return BEHIND
     return GREEN
+
+
+def light(state: TaskState, due_on: date, assigned_on: date, progress_percent: int, today: date,
+          warning_days: int = 7) -> str:
+    return SIGNAL_COLOURS[signal(state, due_on, assigned_on, progress_percent, today, warning_days)]
 
 
 def light_for(task: Task, today: date, warning_days: int = 7) -> str:
     return light(task.state, task.due_on, task.assigned_on, task.progress_percent, today, warning_days)
+
+
+def signal_for(task: Task, today: date, warning_days: int = 7) -> str:
+    return signal(task.state, task.due_on, task.assigned_on, task.progress_percent, today, warning_days)
 
 
 class day_number(FunctionElement):
@@ -84,7 +100,8 @@ def day_number_of(day: date, dialect: str) -> float:
     return day.toordinal() + _JULIAN_OFFSET
 
 
-def open_light_case(today: date, warning_days: int, red: Any, yellow: Any, green: Any) -> ColumnElement:
+def open_light_case(today: date, warning_days: int, red: Any, yellow: Any, green: Any,
+                    behind_value: Any = None) -> ColumnElement:
     """The light of an open task row as a SQL CASE giving ``red``, ``yellow`` or ``green``.
 
     The same rule as ``light()`` in the order that makes each row cheap: the deadline tests are
@@ -92,7 +109,8 @@ def open_light_case(today: date, warning_days: int, red: Any, yellow: Any, green
     reaches the pace test. There today < due_on, so the elapsed days need no capping, and "behind
     pace", (progress + tolerance) * (due - assigned) < 100 * (today - assigned), is rearranged to
     read each date once: (progress + tolerance) * due + (100 - tolerance - progress) * assigned
-    < 100 * today (exact: day numbers are whole or half days, far below 2**52).
+    < 100 * today (exact: day numbers are whole or half days, far below 2**52). With
+    ``behind_value`` a task behind pace gives it instead of ``yellow`` (the signal, not the colour).
     """
     warn_until = date.fromordinal(today.toordinal() + warning_days)
     today_number = day_number_of(today, db.engine.dialect.name)
@@ -103,7 +121,7 @@ def open_light_case(today: date, warning_days: int, red: Any, yellow: Any, green
         (Task.due_on < today, red),
         (Task.due_on <= warn_until, yellow),
         (Task.assigned_on >= today, green),
-        (behind, yellow),
+        (behind, yellow if behind_value is None else behind_value),
         else_=green,
     )
 
@@ -116,4 +134,14 @@ def light_expression(today: date, warning_days: int = 7) -> ColumnElement[str]:
         (Task.state == TaskState.completed, sa.literal(GREEN)),
         # every other state is open
         else_=open_light_case(today, warning_days, sa.literal(RED), sa.literal(YELLOW), sa.literal(GREEN)),
+    )
+
+
+def signal_expression(today: date, warning_days: int = 7) -> ColumnElement[str]:
+    """``signal()`` as a SQL CASE: the light with the cause of a yellow one."""
+    return sa.case(
+        (Task.state == TaskState.cancelled, sa.literal(NONE)),
+        (Task.state == TaskState.completed, sa.literal(GREEN)),
+        else_=open_light_case(today, warning_days, sa.literal(RED), sa.literal(DUE_SOON), sa.literal(GREEN),
+                              sa.literal(BEHIND)),
     )

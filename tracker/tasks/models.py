@@ -210,16 +210,31 @@ class Evidence(db.Model):
     content_type: Mapped[str] = mapped_column(sa.String(100))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
-    #: the date or period the file proves, e.g. "2026 上半年", separate from the upload time
+    #: the reporting period the file proves, as a key ("2026-H1", "2026-Q3"; tracker.periods), picked
+    #: from the task's own periods; separate from the upload time
+    period_key: Mapped[str | None] = mapped_column(sa.String(16))
+    #: what an older upload wrote as its period, kept as written when it named no period key
     proves: Mapped[str | None] = mapped_column(sa.String(50))
     note: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     is_deleted: Mapped[bool] = mapped_column(default=False)
+    deleted_at: Mapped[datetime | None]
 
     task = relationship("Task")
     uploader = relationship("User")
     report = relationship("ProgressReport", back_populates="evidence")
     reused_from = relationship("Evidence", remote_side=[id])
+
+
+class EvidenceOpening(db.Model):
+    """A reviewer opened (downloaded) an evidence file: recorded by the server, so that batch
+    approval covers only tasks whose files the reviewer has looked at."""
+
+    __tablename__ = "evidence_opening"
+
+    evidence_id: Mapped[int] = mapped_column(sa.ForeignKey("evidence.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ExtensionState(enum.Enum):

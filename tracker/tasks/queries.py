@@ -23,10 +23,11 @@ from tracker.extensions import db
 from tracker.plans import queries as plan_queries
 from tracker.plans.models import Measure, MeasureKind, Plan
 from tracker.tasks.filters import TaskFilters, filter_conditions
-from tracker.tasks.lights import light_expression, light_for
+from tracker.tasks.lights import SIGNAL_COLOURS, signal_expression, signal_for
 from tracker.tasks.models import (
     OPEN_STATES,
     Evidence,
+    EvidenceOpening,
     ExtensionRequest,
     ExtensionState,
     ProgressReport,
@@ -78,7 +79,9 @@ class _CountedPagination(SelectPagination):
 @dataclass
 class TaskRow:
     task: Task
+    #: the light's colour, and the signal that also says why a light is yellow
     light: str
+    signal: str = ""
 
 
 @dataclass
@@ -104,9 +107,23 @@ def unit_task_page(user: Any, filters: TaskFilters, today: date, page: int = 1, 
                    .order_by(Task.due_on, Task.id))
     pagination = _CountedPagination(select=query, session=db.session(), count_select=count, page=max(page, 1),
                                     per_page=per_page, max_per_page=200, error_out=False)
-    rows = [TaskRow(task=t, light=light_for(t, today, warning_days)) for t in pagination.items]
+    rows = []
+    for task in pagination.items:
+        signal = signal_for(task, today, warning_days)
+        rows.append(TaskRow(task=task, light=SIGNAL_COLOURS[signal], signal=signal))
     return TaskPage(rows=rows, pagination=pagination, total=pagination.total or 0,
                     pending=pagination._query_args["pending"])
+
+
+def pending_extensions_for(task_ids: list[int]) -> dict[int, sa.Row]:
+    """The pending extension request of each task (its id and the date asked for), in one query
+    of three columns: a list only marks the tasks that have one."""
+    if not task_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(ExtensionRequest.task_id, ExtensionRequest.id, ExtensionRequest.new_due_on)
+        .where(ExtensionRequest.task_id.in_(task_ids), ExtensionRequest.state == ExtensionState.pending))
+    return {r.task_id: r for r in rows}
 
 
 @dataclass
@@ -194,7 +211,7 @@ def plan_matrix(plan: Plan, user: Any, today: date | None = None, warning_days: 
     if units:
         rows = db.session.execute(
             sa.select(Task.id, Task.measure_id, Task.unit_id, Task.state, Task.role,
-                      light_expression(today, warning_days), Task.acknowledged_at)
+                      signal_expression(today, warning_days), Task.acknowledged_at)
             .where(*visible, Task.unit_id.in_([u.id for u in units]))).all()
         support = UnitRole.support
         for task_id, measure_id, unit_id, state, role, light, acknowledged_at in rows:
@@ -505,3 +522,66 @@ def pending_refusals(user: Any) -> list[TaskRefusal]:
 def task_refusals(task: Task) -> list[TaskRefusal]:
     return list(db.session.scalars(sa.select(TaskRefusal).where(TaskRefusal.task_id == task.id)
                                    .order_by(TaskRefusal.id)))
+
+
+def return_reasons(task_ids: list[int]) -> dict[int, str]:
+    """The reason of each task's latest 退回, for the returned ones among ``task_ids``: one query."""
+    if not task_ids:
+        return {}
+    latest = (sa.select(sa.func.max(AuditEntry.id))
+              .where(AuditEntry.object_type == "task", AuditEntry.object_id.in_(task_ids),
+                     AuditEntry.action == "task.returned")
+              .group_by(AuditEntry.object_id))
+    rows = db.session.execute(sa.select(AuditEntry.object_id, AuditEntry.data).where(AuditEntry.id.in_(latest)))
+    return {object_id: str((data or {}).get("reason") or "") for object_id, data in rows}
+
+
+def last_return(task: Task) -> dict[str, Any] | None:
+    """The latest 退回 of a returned task: its reason, when, and by whom; None otherwise."""
+    if task.state is not TaskState.returned:
+        return None
+    entry = db.session.scalar(sa.select(AuditEntry).where(
+        AuditEntry.object_type == "task", AuditEntry.object_id == task.id, AuditEntry.action == "task.returned")
+        .order_by(AuditEntry.id.desc()).limit(1))
+    if entry is None:
+        return None
+    return {"reason": (entry.data or {}).get("reason") or "", "at": entry.at, "actor": entry.actor,
+            "count": task.return_count}
+
+
+@dataclass
+class ReviewFiles:
+    """A submitted task's files as the review queue shows them."""
+
+    items: list[Evidence]
+    #: ids of the files this reviewer has opened
+    opened: set[int]
+
+    @property
+    def first(self) -> Evidence | None:
+        """The file the thumbnail shows: the first image, else the first PDF, else the first file."""
+        for kinds in (("image/",), ("application/pdf",)):
+            for item in self.items:
+                if item.content_type.startswith(kinds):
+                    return item
+        return self.items[0] if self.items else None
+
+    @property
+    def all_opened(self) -> bool:
+        return bool(self.items) and all(item.id in self.opened for item in self.items)
+
+
+def review_evidence(task_ids: list[int], user: Any) -> dict[int, ReviewFiles]:
+    """The files of each task and which ``user`` opened: two queries for the whole queue."""
+    found: dict[int, ReviewFiles] = {task_id: ReviewFiles(items=[], opened=set()) for task_id in task_ids}
+    if not task_ids:
+        return found
+    items = list(db.session.scalars(sa.select(Evidence).where(
+        Evidence.task_id.in_(task_ids), Evidence.is_deleted.is_(False)).order_by(Evidence.id)))
+    opened = set(db.session.scalars(sa.select(EvidenceOpening.evidence_id).where(
+        EvidenceOpening.user_id == user.id, EvidenceOpening.evidence_id.in_([e.id for e in items]))))
+    for item in items:
+        found[item.task_id].items.append(item)
+        if item.id in opened:
+            found[item.task_id].opened.add(item.id)
+    return found

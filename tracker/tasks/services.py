@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import access, audit, periods
+from tracker.audit import AuditEntry
 from tracker.auth.models import User
 from tracker.auth.permissions import PermissionDenied
 from tracker.errors import Conflict, TooLarge, UserError
@@ -32,11 +33,12 @@ from tracker.notify import links
 from tracker.notify.outbox import Message, queue, queue_channels
 from tracker.plans.models import Measure, MeasureKind, Plan
 from tracker.tasks import permissions, storage
-from tracker.tasks.labels import state_label
+from tracker.tasks.labels import period_key_label, state_label
 from tracker.tasks.models import (
     OPEN_STATES,
     AckVia,
     Evidence,
+    EvidenceOpening,
     ExtensionRequest,
     ExtensionState,
     ProgressReport,
@@ -405,11 +407,14 @@ def submit(task: Task, *, actor: User, note: str = "", now: datetime) -> Task:
         raise StateConflict(_("任务当前为“%(state)s”，不能提交审核。", state=state_label(task.state)))
     if task.evidence_required and evidence_count(task) == 0:
         raise TaskError(_("该任务需要佐证材料，请先上传至少一份材料再提交。"))
+    if task.progress_percent < 100 and not note:
+        raise TaskError(_("完成进度为 %(p)d%%，尚未完成：请说明为何现在提交审核。", p=task.progress_percent))
     previous = _move(task, TaskState.submitted)
     task.submitted_at = now
     _acknowledge_implicitly(task, actor, now)
     _flush()
-    audit.record(actor, "task.submitted", task, {"from": previous, "note": note}, now=now)
+    audit.record(actor, "task.submitted", task, {"from": previous, "note": note,
+                                                 "percent": task.progress_percent}, now=now)
     _notify(_supervisor_recipients(task), task, kind="task_submitted",
             subject=_l("【待审核】%(unit)s 提交了：%(measure)s", unit=task.unit.name,
                       measure=_short(task.measure.label)),
@@ -429,6 +434,36 @@ def approve(task: Task, *, actor: User, note: str = "", now: datetime) -> Task:
             subject=_l("【已办结】%(measure)s", measure=_short(task.measure.label)),
             reason=_l("您单位提交的任务已审核通过"), fact=f"{task.version}", now=now, actor=actor, note=note)
     return task
+
+
+def unopened_evidence(task: Task, user: User) -> int:
+    """How many of the task's files ``user`` has not opened yet."""
+    opened = sa.select(EvidenceOpening.evidence_id).where(EvidenceOpening.user_id == user.id)
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Evidence)
+        .where(Evidence.task_id == task.id, Evidence.is_deleted.is_(False), Evidence.id.not_in(opened))
+    ) or 0
+
+
+def evidence_opened(task: Task, user: User) -> bool:
+    """Whether ``user`` opened every file of the task, and it has at least one: what batch approval needs."""
+    return evidence_count(task) > 0 and unopened_evidence(task, user) == 0
+
+
+def approve_many(tasks: Sequence[Task], *, actor: User, now: datetime) -> list[Task]:
+    """Approve several submitted tasks at once (批量办结): only tasks whose every file this reviewer
+    has opened; all or nothing."""
+    tasks = list(dict.fromkeys(tasks))
+    if not tasks:
+        raise TaskError(_("请至少勾选一项任务。"))
+    for task in tasks:
+        _require(permissions.can_review(actor, task))
+        if not evidence_opened(task, actor):
+            raise TaskError(_("“%(measure)s”（%(unit)s）的佐证材料还没有全部打开查看，不能批量办结。",
+                              measure=_short(task.measure.label, 20), unit=task.unit.name))
+    for task in tasks:
+        approve(task, actor=actor, note="", now=now)
+    return tasks
 
 
 def return_task(task: Task, *, actor: User, reason: str, now: datetime) -> Task:
@@ -508,6 +543,9 @@ def available_actions(user: Any, task: Task, today: date | None = None) -> set[s
             # more time is asked for before the deadline (request_extension refuses it after)
             if today <= task.due_on:
                 actions.add("extension")
+        if task.state is TaskState.returned:
+            # a returned task has one way on: revise (report, add or remove files) and resubmit
+            actions -= {"start", "extension"}
         if permissions.can_lead(user, task):
             actions.add("owner")
     if permissions.can_review(user, task):
@@ -725,8 +763,8 @@ def report_progress(task: Task, *, actor: User, text: str, percent: int | None, 
     if period_key is not None:
         if not periods.is_valid_key(task.reporting_period.value, period_key):
             raise TaskError(_("反馈期次格式不正确。"))
-    proves = _clean_text(proves, required=False, message="", limit=50) or None
     _acknowledge_implicitly(task, actor, now)
+    evidence_period = _evidence_period(task, proves, now) if files else None
     if task.state is not TaskState.in_progress:
         previous = _move(task, TaskState.in_progress)
         audit.record(actor, "task.started", task, {"from": previous, "by": "progress"}, now=now)
@@ -741,21 +779,44 @@ def report_progress(task: Task, *, actor: User, text: str, percent: int | None, 
     audit.record(actor, "task.progress", task, {"report_id": report.id, "percent": percent,
                                                 "period_key": period_key}, now=now)
     if files:
-        add_evidence(task, actor=actor, files=files, proves=proves, report=report, now=now)
+        add_evidence(task, actor=actor, files=files, period_key=evidence_period, report=report, now=now)
     return report
 
 
+def evidence_periods(task: Task, today: date) -> list[str]:
+    """The periods a file of this task may prove: the task's own reporting periods from its
+    assignment to its deadline, none later than the current one (a one-off task: the half-years)."""
+    kind = task.reporting_period.value if task.reporting_period is not ReportingPeriod.once else "half_yearly"
+    last = min(task.due_on, max(today, task.assigned_on))
+    return periods.keys_between(kind, task.assigned_on, last)
+
+
+def _evidence_period(task: Task, value: str | None, now: datetime) -> str | None:
+    """The period key a file proves, from a key or the way it is written; one of the task's periods."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    key = periods.parse_key(text)
+    allowed = evidence_periods(task, local_today(now))
+    if key is None or key not in allowed:
+        raise TaskError(_("材料证明的期次须从该任务的报送期次中选择：%(periods)s。",
+                          periods="、".join(period_key_label(k) for k in allowed)))
+    return key
+
+
 def add_evidence(task: Task, *, actor: User, files: Sequence[Any], note: str | None = None,
-                 proves: str | None = None, report: ProgressReport | None = None, now: datetime) -> list[Evidence]:
-    """Store files that show the work was done (佐证材料); all files or none."""
+                 period_key: str | None = None, proves: str | None = None, report: ProgressReport | None = None,
+                 now: datetime) -> list[Evidence]:
+    """Store files that show the work was done (佐证材料); all files or none. The period they prove
+    is one of the task's own (``period_key``; ``proves`` may write it as text, "2026年上半年")."""
     _require(permissions.can_work_on(actor, task))
     _check_working(task)
     files = [f for f in files if f is not None and getattr(f, "filename", None)]
     if not files:
         raise TaskError(_("请选择要上传的文件。"))
     note = _clean_text(note, required=False, message="") or None
-    proves = _clean_text(proves, required=False, message="", limit=50) or None
     _acknowledge_implicitly(task, actor, now)
+    period_key = _evidence_period(task, period_key or proves, now)
     rows: list[Evidence] = []
     for file in files:
         try:
@@ -767,13 +828,14 @@ def add_evidence(task: Task, *, actor: User, files: Sequence[Any], note: str | N
         evidence = Evidence(task_id=task.id, report_id=report.id if report else None, uploader_id=actor.id,
                             original_name=stored.original_name, stored_name=stored.stored_name,
                             content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
-                            proves=proves, note=note, created_at=now)
+                            period_key=period_key, note=note, created_at=now)
         db.session.add(evidence)
         rows.append(evidence)
     _flush()
     for evidence in rows:
         audit.record(actor, "task.evidence_added", task, {"evidence_id": evidence.id, "name": evidence.original_name,
-                                                          "size": evidence.size, "sha256": evidence.sha256}, now=now)
+                                                          "size": evidence.size, "sha256": evidence.sha256,
+                                                          "period_key": period_key}, now=now)
     return rows
 
 
@@ -781,7 +843,7 @@ MAX_REUSE = 50
 
 
 def reuse_evidence(task: Task, evidence_ids: Sequence[int], *, actor: User, proves: str | None = None,
-                   note: str | None = None, now: datetime) -> list[Evidence]:
+                   note: str | None = None, now: datetime, period_key: str | None = None) -> list[Evidence]:
     """Attach files already uploaded for other tasks of the same unit (引用已上传材料), without
     uploading them again: each gets a row of its own on ``task`` naming the same stored file, so
     it is stored once, and removing it from one task leaves it on the others. All or nothing."""
@@ -792,8 +854,10 @@ def reuse_evidence(task: Task, evidence_ids: Sequence[int], *, actor: User, prov
         raise TaskError(_("请选择要引用的材料。"))
     if len(ids) > MAX_REUSE:
         raise TaskError(_("一次最多引用 %(n)d 份材料。", n=MAX_REUSE))
-    proves = _clean_text(proves, required=False, message="", limit=50) or None
+    # the period the file proves for this task: one of its own, or else the original file's
+    period_key = _evidence_period(task, period_key or proves, now)
     note = _clean_text(note, required=False, message="") or None
+    _acknowledge_implicitly(task, actor, now)
     # locked and read afresh: a removal of the same row in another transaction either finishes
     # first (the row reads deleted, and is refused) or waits for this one (and then sees the new
     # row naming the file, so it keeps the file)
@@ -813,7 +877,8 @@ def reuse_evidence(task: Task, evidence_ids: Sequence[int], *, actor: User, prov
         on_task.add(source.stored_name)
         row = Evidence(task_id=task.id, uploader_id=actor.id, original_name=source.original_name,
                        stored_name=source.stored_name, content_type=source.content_type, size=source.size,
-                       sha256=source.sha256, proves=proves or source.proves, note=note or source.note,
+                       sha256=source.sha256, period_key=period_key or source.period_key,
+                       proves=None if period_key else source.proves, note=note or source.note,
                        reused_from_id=source.reused_from_id or source.id, created_at=now)
         db.session.add(row)
         rows.append((row, source))
@@ -825,22 +890,59 @@ def reuse_evidence(task: Task, evidence_ids: Sequence[int], *, actor: User, prov
     return [row for row, _source in rows]
 
 
-def remove_evidence(item: Evidence, *, actor: User, now: datetime) -> Evidence:
-    """Take a file off its task while the unit still works on it. The row stays (soft delete, for
-    the record); the stored file goes after commit unless another task's row still names it."""
-    task = item.task
-    _require(access.may_remove_evidence(actor, item))
-    _check_working(task)
-    item.is_deleted = True
+def _last_submitted_at(task: Task) -> datetime | None:
+    return db.session.scalar(sa.select(sa.func.max(AuditEntry.at)).where(
+        AuditEntry.object_type == "task", AuditEntry.object_id == task.id, AuditEntry.action == "task.submitted"))
+
+
+def may_delete_evidence(user: Any, evidence: Evidence) -> bool:
+    """A unit may remove a file of its task until the file has been submitted for review: while the
+    task is being worked on, and only files added since its last submission."""
+    task = evidence.task
+    if evidence.is_deleted or not permissions.can_work_on(user, task) or task.state not in WORKING_STATES:
+        return False
+    submitted = _last_submitted_at(task)
+    return submitted is None or evidence.created_at > submitted
+
+
+def deletable_evidence(user: Any, task: Task, items: Sequence[Evidence], *,
+                       last_submitted: datetime | None | bool = False) -> set[int]:
+    """The ids among ``items`` that ``user`` may delete: added since the task's last submission
+    (``last_submitted`` when the caller knows it, else one query)."""
+    if not permissions.can_work_on(user, task) or task.state not in WORKING_STATES:
+        return set()
+    submitted = _last_submitted_at(task) if last_submitted is False else last_submitted
+    return {e.id for e in items if not e.is_deleted and (submitted is None or e.created_at > submitted)}
+
+
+def delete_evidence(evidence: Evidence, *, actor: User, now: datetime) -> Evidence:
+    """Remove a wrong file before submitting (audited). The row stays, marked deleted, for the
+    record; the stored file leaves the disk when the transaction commits, unless another task's row
+    still names it (a file reused with 引用), and stays if the transaction does not commit."""
+    task = evidence.task
+    _require(access.may_remove_evidence(actor, evidence) or evidence.is_deleted)
+    if evidence.is_deleted:
+        raise StateConflict(_("该材料已删除。"))
+    if not may_delete_evidence(actor, evidence):
+        raise StateConflict(_("材料已随任务提交审核，不能再删除。"))
+    evidence.is_deleted, evidence.deleted_at = True, now
     _touch(task, now)
     _flush()
     still_used = db.session.scalar(sa.select(sa.func.count(Evidence.id)).where(
-        Evidence.stored_name == item.stored_name, Evidence.is_deleted.is_(False)))
+        Evidence.stored_name == evidence.stored_name, Evidence.is_deleted.is_(False)))
+    audit.record(actor, "task.evidence_deleted", task, {
+        "evidence_id": evidence.id, "name": evidence.original_name, "sha256": evidence.sha256,
+        "file_kept": bool(still_used)}, now=now)
     if not still_used:
-        storage.discard_after_commit(item.stored_name, db.session())
-    audit.record(actor, "task.evidence_removed", task, {"evidence_id": item.id, "name": item.original_name,
-                                                        "file_kept": bool(still_used)}, now=now)
-    return item
+        storage.remove_after_commit(evidence.stored_name, db.session())
+    return evidence
+
+
+def record_opening(evidence: Evidence, *, actor: User, now: datetime) -> None:
+    """Note that ``actor`` opened the file (the review queue's batch approval reads it); the first time counts."""
+    if db.session.get(EvidenceOpening, (evidence.id, actor.id)) is None:
+        db.session.add(EvidenceOpening(evidence_id=evidence.id, user_id=actor.id, opened_at=now))
+        db.session.flush()
 
 
 # -- deadline, owner, flags ------------------------------------------------------------------
@@ -1018,9 +1120,9 @@ def current_period_key(task: Task, today: date, reported: set[str] | None = None
 __all__ = [
     "ALLOWED_TRANSITIONS", "OPEN_STATES", "Assignment", "acknowledge", "insist", "reassign", "refuse",
     "StateConflict", "TaskError", "add_evidence", "approve",
-    "assign", "assign_many",
+    "approve_many", "assign", "assign_many", "delete_evidence", "evidence_periods", "record_opening",
     "cancel", "change_deadline", "check_version", "decide_extension", "expected_periods", "missing_reports",
-    "remove_evidence", "reopen", "report_progress", "request_extension",
+    "reopen", "report_progress", "request_extension",
     "reuse_evidence", "return_task", "set_flags", "set_owner", "start", "submit",
     "transition",
 ]

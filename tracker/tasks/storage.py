@@ -3,7 +3,8 @@
 A file is first streamed to a temporary name in the upload folder (hashing and counting as it
 goes, stopping past the size limit), its type is read from its first bytes, and only then is it
 moved to a generated name. Files stored during a transaction that does not commit are deleted
-again, so an upload that fails anywhere leaves neither a file nor a row.
+again, so an upload that fails anywhere leaves neither a file nor a row; a file whose row is
+deleted goes only when that transaction commits.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from tracker.errors import TooLarge, UserError
 
 CHUNK = 64 * 1024
 PENDING_KEY = "tasks.pending_evidence_files"
-DISCARD_KEY = "tasks.discarded_evidence_files"
+#: files whose rows this transaction deleted: removed from disk once it commits, kept if it does not
+DOOMED_KEY = "tasks.doomed_evidence_files"
 
 CONTENT_TYPES = {
     "pdf": "application/pdf",
@@ -149,16 +151,16 @@ def save(file: Any, session: Session | None = None) -> StoredFile:
                       size=size, sha256=digest.hexdigest(), extension=ext)
 
 
-def discard_after_commit(stored_name: str, session: Session) -> None:
-    """Delete a stored file once the transaction that let go of its last row commits (never before:
-    a rolled-back removal keeps the file)."""
-    session.info.setdefault(DISCARD_KEY, []).append(path_for(stored_name))
+def remove_after_commit(stored_name: str, session: Session) -> None:
+    """Delete a stored file once ``session``'s transaction commits; a rollback keeps it (no file is
+    lost for a deletion that did not happen)."""
+    session.info.setdefault(DOOMED_KEY, []).append(path_for(stored_name))
 
 
 @sa.event.listens_for(Session, "after_commit")
 def _keep_committed_files(session: Session) -> None:
     session.info.pop(PENDING_KEY, None)
-    for path in session.info.pop(DISCARD_KEY, []):
+    for path in session.info.pop(DOOMED_KEY, []):
         _remove(path)
 
 
@@ -167,6 +169,6 @@ def _drop_uncommitted_files(session: Session, transaction: Any) -> None:
     """A root transaction ended without committing: delete the files it stored."""
     if transaction.parent is not None or transaction.nested:
         return
-    session.info.pop(DISCARD_KEY, None)
+    session.info.pop(DOOMED_KEY, None)
     for path in session.info.pop(PENDING_KEY, []):
         _remove(path)

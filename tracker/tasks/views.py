@@ -31,8 +31,8 @@ from tracker.links import services as link_services
 from tracker.notices import services as notice_services
 from tracker.plans.models import MeasureKind, Plan
 from tracker.tasks import filters as task_filters
-from tracker.tasks import forms, permissions, queries, services, storage
-from tracker.tasks.lights import light_for
+from tracker.tasks import forms, permissions, queries, services, storage, thumbnails
+from tracker.tasks.lights import signal_for
 from tracker.tasks.models import (
     AckVia,
     Evidence,
@@ -103,7 +103,9 @@ def _list_page(template: str, endpoint: str, *, with_unit: bool, filters: task_f
     return render_template(template, result=result, filters=filters, plans=plans, units=units, show_unit=show_unit,
                            states=list(TaskState), endpoint=endpoint, actions=actions,
                            extensions=dict.fromkeys(result.pending, True), today=today,
-                           may_set_unit_links=user.unit is not None and access.may_set_unit_links(user, user.unit))
+                           may_set_unit_links=user.unit is not None and access.may_set_unit_links(user, user.unit),
+                           returns=queries.return_reasons([row.task.id for row in result.rows
+                                                           if row.task.state is TaskState.returned]))
 
 
 @bp.route("/tasks/mine")
@@ -125,12 +127,14 @@ def all_tasks():
 @bp.route("/tasks/review")
 @supervisor_required
 def review_queue():
-    """Submitted tasks and extension requests waiting for this supervisor."""
+    """Submitted tasks and extension requests waiting for this supervisor, each task with its files
+    in view (count, names, a thumbnail of the first), its latest progress and how often it was returned."""
     today = local_today(utcnow())
     queue = queries.review_queue(current_user)
-    lights = {t.id: light_for(t, today, _warning_days()) for t in queue.submitted}
+    lights = {t.id: signal_for(t, today, _warning_days()) for t in queue.submitted}
     flags = burden_queries.report_flags(queue.submitted, _me(), latest_only=True)
-    return render_template("tasks/review.html", queue=queue, lights=lights, flags=flags, today=today,
+    files = queries.review_evidence([t.id for t in queue.submitted], _me())
+    return render_template("tasks/review.html", queue=queue, lights=lights, flags=flags, today=today, files=files,
                            refusals=queries.pending_refusals(current_user))
 
 
@@ -155,14 +159,24 @@ def _detail(task: Task, status: int = 200):
     refusal = next((r for r in refusals if r.state is RefusalState.pending), None)
     earlier_id = (actions_seen.get("task.assigned") or {}).get("reassigned_from")
     earlier = db.session.get(Task, earlier_id) if earlier_id else None
+    # the banner of a returned task and the files still removable come from the history read above
+    returned = None
+    if task.state is TaskState.returned:
+        entry = next((item for item in reversed(page.timeline) if item.action == "task.returned"), None)
+        if entry is not None:
+            returned = {"reason": entry.data.get("reason") or "", "at": entry.at, "actor": entry.actor,
+                        "count": task.return_count}
+    last_submitted = max((item.at for item in page.timeline if item.action == "task.submitted"), default=None)
     report_flags, evidence_flags = [], {}
     if review:
         report_flags = burden_queries.report_flags([task], user).get(task.id, [])
         evidence_flags = burden_queries.evidence_flags(task, page.evidence)
     return render_template(
-        "tasks/detail.html", task=task, light=light_for(task, today, _warning_days()), actions=actions,
+        "tasks/detail.html", task=task, light=signal_for(task, today, _warning_days()), actions=actions,
         evidence=page.evidence, reports=page.reports, extensions=page.extensions, pending=page.pending,
-        report_flags=report_flags, evidence_flags=evidence_flags,
+        report_flags=report_flags, evidence_flags=evidence_flags, returned=returned,
+        deletable=services.deletable_evidence(user, task, page.evidence, last_submitted=last_submitted),
+        evidence_periods=services.evidence_periods(task, today) if "evidence" in actions else [],
         report_form=forms.report_defaults(task, page.reports[0] if page.reports else None),
         missing=services.missing_reports(task, today, reported), expected=services.expected_periods(task, today),
         period_key=services.current_period_key(task, today, reported), timeline=page.timeline,
@@ -262,18 +276,6 @@ def reuse(task_id: int):
     return _perform(task_id, lambda task: services.reuse_evidence(
         task, forms.parse_ids(form.getlist("evidence_id")), actor=current_user, proves=form.get("proves") or None,
         note=form.get("note") or None, now=utcnow()), _("材料已引用。"), anchor="#evidence")
-
-
-@bp.route("/tasks/evidence/<int:evidence_id>/remove", methods=["POST"])
-@access.protects("evidence_id", access.can_see_evidence, access.may_remove_evidence)
-@login_required
-def remove_evidence(evidence_id: int):
-    """Take a file off the task (its other tasks keep it)."""
-    item = db.session.get(Evidence, evidence_id)
-    if item is None or item.is_deleted or not permissions.can_view_task(current_user, item.task):
-        abort(404)
-    return _perform(item.task_id, lambda task: services.remove_evidence(item, actor=current_user, now=utcnow()),
-                    _("材料已移除。"), anchor="#evidence")
 
 
 @bp.route("/tasks/<int:task_id>/extension", methods=["POST"])
@@ -392,7 +394,47 @@ def download(evidence_id: int):
         abort(404)
     if not os.path.exists(path):
         abort(404)
+    # the opening is what lets this reviewer approve the task from the queue in a batch
+    services.record_opening(item, actor=_me(), now=utcnow())
+    db.session.commit()
     return send_stored_file(path, mimetype=item.content_type, download_name=item.original_name)
+
+
+@bp.route("/tasks/evidence/<int:evidence_id>/thumbnail")
+@access.protects("evidence_id", access.can_see_evidence)
+@login_required
+def thumbnail(evidence_id: int):
+    """A small picture of a file, drawn here (an image scaled down, a PDF's first page), or an icon."""
+    item = db.session.get(Evidence, evidence_id)
+    if item is None or item.is_deleted or not permissions.can_view_task(current_user, item.task):
+        abort(404)
+    return thumbnails.response(item)
+
+
+@bp.route("/tasks/evidence/<int:evidence_id>/delete", methods=["POST"])
+@access.protects("evidence_id", access.can_see_evidence, access.may_remove_evidence)
+@login_required
+def delete_evidence(evidence_id: int):
+    """Remove a wrong file before the task is submitted."""
+    item = db.session.get(Evidence, evidence_id)
+    if item is None or item.is_deleted or not permissions.can_view_task(current_user, item.task):
+        abort(404)
+    return _perform(item.task_id, lambda task: services.delete_evidence(item, actor=current_user, now=utcnow()),
+                    _("材料已删除。"), anchor="#evidence")
+
+
+@bp.route("/tasks/review/approve", methods=["POST"])
+@supervisor_required
+def approve_batch():
+    """Approve the ticked tasks of the review queue whose files this reviewer has opened."""
+    show_again(review_queue)
+    ids = forms.parse_ids(request.form.getlist("task_id"))
+    tasks = [task for task in (db.session.get(Task, i) for i in ids)
+             if task is not None and permissions.can_view_task(current_user, task)]
+    approved = services.approve_many(tasks, actor=current_user, now=utcnow())
+    db.session.commit()
+    flash(_("已办结 %(n)d 项任务。", n=len(approved)), "success")
+    return redirect(url_for(".review_queue"))
 
 
 # -- assignment and the plan matrix ----------------------------------------------------------

@@ -746,8 +746,13 @@ def table_rows_to_blocks(grid: Grid, search_rows: int = HEADER_SEARCH_ROWS, *,
         header_at, columns = found
         for row in grid[:header_at]:
             texts = _distinct(row)
+            # a date cell near the title (印发日期：2026年3月5日, or a date beside it) is the plan's
+            # date, a line of its own: neither part of the title nor a title itself
+            dates = [d for d in (date_cell(t) for t in texts) if d]
+            texts = [t for t in texts if not date_cell(t) and not _DATE_LABEL_RE.fullmatch(t)]
             if texts:
                 blocks.append(Block(" ".join(texts), title=is_caption(" ".join(texts))))
+            blocks.extend(Block(d) for d in dates)
         start = header_at + 1
         header_texts = [text for _, text in grid[header_at]]
         # a second header row (责任单位 split into 牵头单位 | 配合单位 under it)
@@ -780,6 +785,25 @@ def table_rows_to_blocks(grid: Grid, search_rows: int = HEADER_SEARCH_ROWS, *,
         return blocks or None
     blocks.extend(record_blocks(records))
     return blocks
+
+
+#: a label that may stand before (or in the cell beside) the date of a table's title row
+_DATE_LABEL_RE = lazy(r"(?:印发|发文|制表|填报|编制)?(?:日期|时间)[：:]?")
+_DATE_CELL_RE = lazy(
+    r"(?:(?:印发|发文|制表|填报|编制)?(?:日期|时间)\s*[：:]?\s*)?"
+    r"(\d{4})\s*(?:年|-|/|\.)\s*(\d{1,2})\s*(?:月|-|/|\.)\s*(\d{1,2})\s*日?")
+
+
+def date_cell(text: str) -> str | None:
+    """The date a cell of a title row holds, written as the parser reads dates (2026年3月5日); None
+    for any other text."""
+    match = _DATE_CELL_RE.fullmatch(text.strip())
+    if match is None:
+        return None
+    year, month, day = (int(g) for g in match.groups())
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return f"{year}年{month}月{day}日"
 
 
 _CAPTION_STOP_RE = lazy(r"[。；;！？!?]|^附件\s*\d*[：:]?$|^(?:单位|制表|填报)")
