@@ -11,7 +11,7 @@ from tests.tasks.conftest import upload
 from tracker.burden import queries
 from tracker.tasks import queries as task_queries
 from tracker.tasks import services
-from tracker.tasks.models import ReportingPeriod
+from tracker.tasks.models import Evidence, ReportingPeriod
 
 
 def _quality(client, task) -> lxml.html.HtmlElement | None:
@@ -89,9 +89,13 @@ def test_the_review_queue_marks_the_submitted_copy(db, auth, people, assign, mea
 
 def test_files_proving_a_period_outside_the_tasks_are_flagged(db, auth, people, assign, now):
     [task] = assign(period=ReportingPeriod.quarterly, due_on=date(2026, 12, 31))
-    services.add_evidence(task, actor=people.lead, files=[upload("去年台账.pdf")], proves="2025年下半年", now=now)
-    services.add_evidence(task, actor=people.lead, files=[upload("今年台账.pdf")], proves="2026 上半年", now=now)
-    services.add_evidence(task, actor=people.lead, files=[upload("无期次.pdf")], proves="会议纪要", now=now)
+    # files from before periods were picked from the task's own: their period is text as written
+    for n, (name, proves) in enumerate((("去年台账.pdf", "2025年下半年"), ("今年台账.pdf", "2026 上半年"),
+                                         ("无期次.pdf", "会议纪要"))):
+        db.session.add(Evidence(task_id=task.id, uploader_id=people.lead.id, original_name=name,
+                                stored_name=f"legacy-{n}.pdf", content_type="application/pdf", size=10,
+                                sha256="0" * 64, proves=proves, created_at=now))
+    db.session.flush()
     # sent with the Q2 report, but proving Q1
     services.report_progress(task, actor=people.lead, text="二季度进展情况如上。", percent=50, period_key="2026-Q2",
                              files=[upload("一季度照片.pdf")], proves="2026年第一季度", now=now)

@@ -47,8 +47,10 @@ def test_evidence_survives_0010_and_can_then_share_its_file(app):
         _seed_0004(conn)
     upgrade(revision="0010")
     with engine.begin() as conn:
-        row = conn.execute(sa.text("SELECT original_name, proves, reused_from_id FROM evidence WHERE id = 1")).one()
-        assert tuple(row) == ("台账.pdf", "2026 上半年", None)
+        row = conn.execute(sa.text(
+            "SELECT original_name, proves, period_key, reused_from_id FROM evidence WHERE id = 1")).one()
+        # 0007 read the period as written into its key
+        assert tuple(row) == ("台账.pdf", None, "2026-H1", None)
         _copy(conn)
         assert conn.execute(sa.text("SELECT count(*) FROM evidence WHERE stored_name = :n"),
                             {"n": "a" * 32 + ".pdf"}).scalar() == 2

@@ -98,7 +98,7 @@ def test_a_file_is_reused_on_another_task_and_stored_once(app, db, auth, people,
     [copy] = db.session.scalars(sa.select(Evidence).where(Evidence.task_id == two_tasks[1].id)).all()
     assert copy.stored_name == source.stored_name and copy.sha256 == source.sha256
     assert copy.reused_from_id == source.id and copy.uploader_id == people.member.id
-    assert copy.proves == "2026 上半年" and copy.note == "台账"
+    assert copy.period_key == source.period_key == "2026-H1" and copy.note == "台账"
     assert sorted(os.listdir(app.config["UPLOAD_FOLDER"])) == files_before
     entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "task.evidence_reused")).one()
     assert entry.object_id == two_tasks[1].id
@@ -112,17 +112,17 @@ def test_removing_one_keeps_the_file_until_no_task_uses_it(app, db, people, two_
     [copy] = services.reuse_evidence(two_tasks[1], [source.id], actor=people.lead, now=now)
     db.session.commit()
     path = storage.path_for(source.stored_name)
-    services.remove_evidence(source, actor=people.lead, now=now)
+    services.delete_evidence(source, actor=people.lead, now=now)
     db.session.commit()
     assert os.path.exists(path)
-    entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "task.evidence_removed")).one()
+    entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "task.evidence_deleted")).one()
     assert entry.data["file_kept"] is True
-    services.remove_evidence(copy, actor=people.lead, now=now)
+    services.delete_evidence(copy, actor=people.lead, now=now)
     db.session.rollback()
     assert os.path.exists(path), "a removal rolled back keeps the file"
     copy = db.session.get(Evidence, copy.id)
     assert not copy.is_deleted
-    services.remove_evidence(copy, actor=people.lead, now=now)
+    services.delete_evidence(copy, actor=people.lead, now=now)
     db.session.commit()
     assert not os.path.exists(path)
 
@@ -179,7 +179,7 @@ def test_only_the_units_people_reuse_and_remove(db, people, two_tasks, source, n
         with pytest.raises(PermissionDenied):
             services.reuse_evidence(two_tasks[1], [source.id], actor=user, now=now)
         with pytest.raises(PermissionDenied):
-            services.remove_evidence(source, actor=user, now=now)
+            services.delete_evidence(source, actor=user, now=now)
     db.session.rollback()
     assert not db.session.get(Evidence, source.id).is_deleted
 
@@ -188,7 +188,7 @@ def test_the_other_units_lead_cannot_post_a_reuse_or_removal(db, auth, people, t
     client = auth.client_for(people.other_lead)
     assert client.post(f"/tasks/{two_tasks[1].id}/evidence/reuse",
                        data={"evidence_id": str(source.id)}).status_code in (403, 404)
-    assert client.post(f"/tasks/evidence/{source.id}/remove").status_code in (403, 404)
+    assert client.post(f"/tasks/evidence/{source.id}/delete").status_code in (403, 404)
     db.session.expire_all()
     assert not db.session.get(Evidence, source.id).is_deleted
     assert db.session.scalar(sa.select(sa.func.count(Evidence.id))) == 1
@@ -196,7 +196,7 @@ def test_the_other_units_lead_cannot_post_a_reuse_or_removal(db, auth, people, t
 
 def test_removal_from_the_page(db, auth, people, two_tasks, source):
     client = auth.client_for(people.lead)
-    response = client.post(f"/tasks/evidence/{source.id}/remove", data={"version": str(two_tasks[0].version)})
+    response = client.post(f"/tasks/evidence/{source.id}/delete", data={"version": str(two_tasks[0].version)})
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Evidence, source.id).is_deleted
@@ -212,11 +212,11 @@ def test_the_timeline_tells_a_reused_file_from_an_upload_and_shows_removals(db, 
     lines = [li.text_content() for li in doc.xpath("//ol[@class='timeline']/li")]
     assert sum("引用材料：2026上半年工作台账.pdf" in line for line in lines) == 1
     assert not any("上传材料" in line for line in lines)
-    services.remove_evidence(copy, actor=people.lead, now=now)
+    services.delete_evidence(copy, actor=people.lead, now=now)
     db.session.commit()
     doc = lxml.html.fromstring(client.get(f"/tasks/{two_tasks[1].id}").get_data(as_text=True))
     lines = [li.text_content() for li in doc.xpath("//ol[@class='timeline']/li")]
-    assert any("移除材料：2026上半年工作台账.pdf" in line for line in lines)
+    assert any("删除材料：2026上半年工作台账.pdf" in line for line in lines)
     assert not any("引用材料" in line for line in lines)
 
 
@@ -226,7 +226,7 @@ def test_a_file_removed_meanwhile_elsewhere_is_not_reused(app, db, people, two_t
     mine = db.session.get(Evidence, source.id)
     assert not mine.is_deleted
     with app.app_context():
-        services.remove_evidence(db.session.get(Evidence, source.id), actor=people.member, now=now)
+        services.delete_evidence(db.session.get(Evidence, source.id), actor=people.member, now=now)
         db.session.commit()
     assert not os.path.exists(storage.path_for(source.stored_name))
     with pytest.raises(services.TaskError, match="只能引用"):

@@ -53,8 +53,8 @@ def test_title_row_header_types_freeze_and_autofilter(app):
     sheet = openpyxl.load_workbook(io.BytesIO(build(app))).worksheets[0]
     assert sheet.title == "任务台账"
     assert sheet["A1"].value == "2026年重点工作方案任务台账" and sheet["A1"].font.b
-    assert "A1:M1" in {str(r) for r in sheet.merged_cells.ranges}
-    assert sheet["N1"].value == "制表日期" and sheet["O1"].value == datetime(2026, 7, 1)
+    assert "A1:N1" in {str(r) for r in sheet.merged_cells.ranges}
+    assert sheet["O1"].value == "制表日期" and sheet["P1"].value == datetime(2026, 7, 1)
     assert [c.value for c in sheet[2]][:4] == ["序号", "计划", "编号", "工作任务"]
     assert sheet["A2"].font.b and sheet["A2"].fill.fgColor.rgb.endswith("F2F2F2")
     assert sheet.freeze_panes == "A3"

@@ -88,8 +88,8 @@ def test_ledger_xlsx_headers_frozen_pane_dates_and_formula_guard(auth, people, s
     response = auth.client_for(people.admin).get("/reports/ledger.xlsx")
     assert response.status_code == 200
     sheet = open_xlsx(response.data)
-    assert sheet["A1"].value == "任务台账" and sheet["N1"].value == "制表日期"
-    assert isinstance(sheet["O1"].value, datetime)
+    assert sheet["A1"].value == "任务台账" and sheet["O1"].value == "制表日期"
+    assert isinstance(sheet["P1"].value, datetime)
     header = [c.value for c in sheet[2]]
     assert header == ["序号", "计划", "编号", "工作任务", "责任单位", "牵头/配合", "责任人", "原定时限", "延期时限",
                       "办结日期", "状态", "灯号", "最新进展", "佐证材料数", "退回次数", "签收时间"]

@@ -256,7 +256,7 @@ def evidence(task_id: int):
 
 
 @bp.route("/tasks/<int:task_id>/evidence/reuse")
-@access.protects("task_id", access.can_see_task, access.may_work_on)
+@access.protects("task_id", access.may_work_on)
 @login_required
 def reuse_picker(task_id: int):
     """The unit's files on its other tasks, to attach to this one (a page of its own, so the task
