@@ -172,11 +172,11 @@ def _missing_reports(in_scope: Any, start: date, as_of: date, offset: timedelta)
     ).all()
     if not rows:
         return []
-    filed: set[tuple[int, str]] = set(db.session.execute(
+    filed: set[tuple[int, str]] = {(task_id, key) for task_id, key in db.session.execute(
         sa.select(ProgressReport.task_id, ProgressReport.period_key)
         .where(ProgressReport.task_id.in_(sa.select(Task.id).where(periodic).scalar_subquery()),
                ProgressReport.period_key.is_not(None))
-    ).tuples())
+    )}
     missing: list[MissingReport] = []
     for task_id, unit_id, period, assigned_on, due_on, completed_at in rows:
         stop = as_of if completed_at is None else min(as_of, (completed_at + offset).date())
