@@ -14,7 +14,7 @@ from markupsafe import Markup
 from tracker import access, fonts, timeutil
 from tracker.auth.models import Role, User
 from tracker.extensions import db, login_manager
-from tracker.tasks import labels
+from tracker.tasks import labels, progress
 
 # (endpoint, label); who sees an entry is tracker.access.can_open
 MENU = (
@@ -81,6 +81,7 @@ def register(app: Flask) -> None:
     app.add_template_global(labels.period_label, "task_period_label")
     app.add_template_global(lambda: labels.translated(labels.STATE_LABELS), "task_state_labels")
     app.add_template_global(lambda: labels.translated(labels.LIGHT_MEANINGS), "task_light_meanings")
+    app.add_template_global(lambda: labels.translated(progress.LABELS), "task_progress_labels")
     app.add_template_global(lambda: labels.translated(labels.SUGGESTED_PERIOD_LABELS), "suggested_period_labels")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")

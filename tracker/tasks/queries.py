@@ -32,6 +32,7 @@ from tracker.tasks.models import (
     TaskState,
     UnitRole,
 )
+from tracker.tasks.progress import progress_class_for
 from tracker.units.models import Unit
 from tracker.units.queries import UnitDirectory
 
@@ -64,6 +65,8 @@ class _CountedPagination(SelectPagination):
 class TaskRow:
     task: Task
     light: str
+    #: 序时进度 (tracker.tasks.progress)
+    progress: str = ""
 
 
 @dataclass
@@ -85,7 +88,8 @@ def unit_task_page(user: Any, filters: TaskFilters, today: date, page: int = 1, 
     count = sa.select(sa.func.count()).select_from(Task).where(*conditions)
     pagination = _CountedPagination(select=query, session=db.session(), count_select=count, page=max(page, 1),
                                     per_page=per_page, max_per_page=200, error_out=False)
-    rows = [TaskRow(task=t, light=light_for(t, today, warning_days)) for t in pagination.items]
+    rows = [TaskRow(task=t, light=light_for(t, today, warning_days), progress=progress_class_for(t, today))
+            for t in pagination.items]
     return TaskPage(rows=rows, pagination=pagination, total=pagination.total or 0)
 
 

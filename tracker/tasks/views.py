@@ -32,6 +32,7 @@ from tracker.tasks import filters as task_filters
 from tracker.tasks import forms, permissions, queries, services, storage
 from tracker.tasks.lights import light_for
 from tracker.tasks.models import Evidence, ExtensionRequest, ReportingPeriod, Task, TaskState, UnitRole
+from tracker.tasks.progress import progress_class_for
 from tracker.timeutil import local_today
 from tracker.units import queries as unit_queries
 from tracker.units import services as unit_services
@@ -128,6 +129,7 @@ def _detail(task: Task, status: int = 200):
                                          .order_by(User.name)))
     return render_template(
         "tasks/detail.html", task=task, light=light_for(task, today, _warning_days()), actions=actions,
+        progress=progress_class_for(task, today),
         evidence=queries.task_evidence(task), reports=queries.task_reports(task),
         extensions=queries.task_extensions(task), pending=services.pending_extension(task),
         missing=services.missing_reports(task, today), expected=services.expected_periods(task, today),
