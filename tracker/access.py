@@ -528,6 +528,7 @@ MENU_RULES: dict[str, Callable[[Any], bool]] = {
     "reports.dashboard": can_see_reports,
     "reports.unit_dashboard": is_unit_person,
     "scoring.ranking": is_staff,
+    "scoring.my_score": is_unit_user,
     "notify.outbox": can_see_outbox,
     "units.list_units": may_manage,
     "admin_users.list_users": may_manage,

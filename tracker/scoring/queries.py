@@ -225,3 +225,12 @@ def latest_snapshot(user: Any, period_key: str) -> ScoreSnapshot | None:
 def snapshot_lines(snapshot: ScoreSnapshot) -> dict[int, ScoreSnapshotLine]:
     return {line.unit_id: line for line in db.session.scalars(
         sa.select(ScoreSnapshotLine).where(ScoreSnapshotLine.snapshot_id == snapshot.id))}
+
+
+def unit_snapshots(user: Any, unit_id: int, limit: int = 20) -> list[sa.Row]:
+    """The published snapshots that score a unit, with its rank and total in each, newest first."""
+    return list(db.session.execute(
+        sa.select(ScoreSnapshot, ScoreSnapshotLine.rank, ScoreSnapshotLine.total)
+        .join(ScoreSnapshotLine, ScoreSnapshotLine.snapshot_id == ScoreSnapshot.id)
+        .where(ScoreSnapshotLine.unit_id == unit_id, access.snapshot_condition(user))
+        .order_by(ScoreSnapshot.id.desc()).limit(limit)).all())
