@@ -34,6 +34,8 @@ from tracker.notify.models import Notification, OutboxEmail
 from tracker.plans import queries as plan_queries
 from tracker.plans import services as plan_services
 from tracker.plans.models import MeasureKind, PlanState
+from tracker.reports.bulletin import parse_period
+from tracker.scoring import services as scoring_services
 from tracker.tasks import services as task_services
 from tracker.tasks.models import ExtensionRequest, ReportingPeriod, UnitRole
 
@@ -47,6 +49,7 @@ OBJECT_ARGUMENTS = {
     "plan_id": "plan", "task_id": "task", "evidence_id": "evidence", "request_id": "extension",
     "extension_id": "extension", "notice_id": "notice", "message_id": "message",
     "notification_id": "notification", "unit_id": "unit", "user_id": "user", "token_id": "token",
+    "snapshot_id": "snapshot",
 }
 DENIED = (403, 404)
 
@@ -65,6 +68,7 @@ class Side:
     message: Any
     notification: Any
     token: Any
+    snapshot: Any = None
     extra: dict = field(default_factory=dict)
 
     def value(self, argument: str) -> Any:
@@ -105,9 +109,11 @@ def _side(db, make, unit, lead, supervisor, title: str, text: str, now) -> Side:
         OutboxEmail.related_type == "supervision_notice", OutboxEmail.related_id == notice.id)).first()
     notification = db.session.scalars(sa.select(Notification).where(Notification.user_id == lead.id)).first()
     token, _secret = api_auth.create_token(lead, "另一个令牌", actor=lead, now=now)
+    snapshot = scoring_services.publish(scoring_services.parse_scope(f"plan:{plan.id}", now),
+                                        parse_period("2026-H1"), actor=supervisor, now=now)
     assert message is not None and message.attachments and notification is not None
     return Side(unit=unit, user=lead, plan=plan, task=task, evidence=evidence, extension=extension, notice=notice,
-                message=message, notification=notification, token=token)
+                message=message, notification=notification, token=token, snapshot=snapshot)
 
 
 def build_world(db, make, now) -> World:
