@@ -14,6 +14,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from tracker import access, periods, timeutil
 from tracker.audit import AuditEntry
@@ -27,13 +29,15 @@ from tracker.units.models import Unit
 
 @dataclass(slots=True)
 class DueTask:
-    """A task whose original deadline falls in the period."""
+    """A task whose original deadline falls in the period; days are ordinals (``date.toordinal``),
+    read as whole numbers from SQL so a year of tasks needs no date parsing."""
 
     id: int
     unit_id: int
-    original_due_on: date
+    #: the original deadline
+    due: int
     #: the local day it was accepted (办结), if by ``as_of``
-    done_on: date | None
+    done: int | None
     #: the audit entry of that acceptance
     entry_id: int | None
 
@@ -80,6 +84,43 @@ class Facts:
     late_answers: list[LateAnswer] = field(default_factory=list)
     units: dict[int, str] = field(default_factory=dict)
 
+    @property
+    def as_of_day(self) -> int:
+        return self.as_of.toordinal()
+
+
+class day_ordinal(FunctionElement):
+    """The local calendar day of a timestamp (shifted by ``minutes``) or of a date, as
+    ``date.toordinal()`` counts it: a whole number the rules compare and subtract directly."""
+
+    type = sa.Integer()
+    inherit_cache = True
+
+
+@compiles(day_ordinal)
+def _day_ordinal_sqlite(element, compiler, **kw):
+    column, minutes = list(element.clauses)
+    return (f"CAST(julianday({compiler.process(column, **kw)}, {compiler.process(minutes, **kw)}) "
+            f"- 1721424.5 AS INTEGER)")
+
+
+@compiles(day_ordinal, "postgresql")
+def _day_ordinal_pg(element, compiler, **kw):
+    column, minutes = list(element.clauses)
+    return (f"(CAST({compiler.process(column, **kw)} + make_interval(mins => {compiler.process(minutes, **kw)}) "
+            f"AS DATE) - DATE '0001-01-01' + 1)")
+
+
+def ordinal_of(column: Any, now: datetime | None = None) -> ColumnElement[int]:
+    """``day_ordinal`` of a UTC timestamp column in local time at ``now``, or of a date column."""
+    minutes = 0
+    if now is not None:
+        offset = timeutil.to_local(now).utcoffset() or timedelta(0)
+        minutes = int(offset.total_seconds() // 60)
+    if db.engine.dialect.name == "sqlite":
+        return day_ordinal(column, sa.literal_column(f"'{minutes:+d} minutes'"))
+    return day_ordinal(column, sa.literal_column(str(minutes)))
+
 
 def scope_condition(scope: str) -> sa.ColumnElement[bool]:
     """The tasks a scope scores: a plan's, or every live plan's (a year). A score is a fact about the
@@ -102,57 +143,65 @@ def _day_start_utc(day: date, offset: timedelta) -> datetime:
 
 
 def load_facts(scope: str, period_key: str, start: date, end: date, now: datetime) -> Facts:
-    """Everything the rules read for one scope and period, as of the period's end or today."""
+    """Everything the rules read for one scope and period, as of the period's end or today.
+
+    Core queries on the session's connection (no ORM rows), local dates computed in SQL: a year
+    of 100,000 tasks reads in a few grouped passes over the indexes.
+    """
     today = timeutil.local_today(now)
     as_of = min(today, end)
     facts = Facts(period_key, start, end, as_of)
     offset = _offset(now)
     in_scope = scope_condition(scope)
     after_as_of = _day_start_utc(as_of + timedelta(days=1), offset)
+    conn = db.session.connection()
 
-    # tasks due in the period, and the acceptance (办结) event of each
-    due_rows = db.session.execute(
-        sa.select(Task.id, Task.unit_id, Task.original_due_on, Task.state, Task.completed_at)
+    # tasks due in the period, each with its acceptance (办结) event: the latest by as_of (the
+    # workflow accepts a task once; completed is final)
+    approvals = (sa.select(AuditEntry.object_id.label("task_id"), sa.func.max(AuditEntry.id).label("entry_id"),
+                           sa.func.max(ordinal_of(AuditEntry.at, now)).label("done"))
+                 .where(AuditEntry.action == "task.approved", AuditEntry.object_type == "task",
+                        AuditEntry.at < after_as_of)
+                 .group_by(AuditEntry.object_id).subquery())
+    completed = Task.state == TaskState.completed
+    rows = conn.execute(
+        sa.select(Task.id, Task.unit_id, ordinal_of(Task.original_due_on), sa.type_coerce(completed, sa.Integer),
+                  approvals.c.entry_id, sa.type_coerce(approvals.c.done, sa.Integer),
+                  ordinal_of(Task.completed_at, now))
+        .outerjoin(approvals, approvals.c.task_id == Task.id)
         .where(in_scope, Task.state != TaskState.cancelled, Task.original_due_on >= start,
                Task.original_due_on <= end)
     ).all()
-    due_ids = sa.select(Task.id).where(in_scope, Task.state != TaskState.cancelled, Task.original_due_on >= start,
-                                       Task.original_due_on <= end).scalar_subquery()
-    approvals: dict[int, tuple[int, datetime]] = {}
-    for task_id, entry_id, at in db.session.execute(
-        sa.select(AuditEntry.object_id, AuditEntry.id, AuditEntry.at)
-        .where(AuditEntry.action == "task.approved", AuditEntry.object_type == "task",
-               AuditEntry.object_id.in_(due_ids), AuditEntry.at < after_as_of)
-        .order_by(AuditEntry.id)
-    ):
-        approvals[task_id] = (entry_id, at)
-    for task_id, unit_id, original_due_on, state, completed_at in due_rows:
-        found = approvals.get(task_id) if state is TaskState.completed else None
-        if found is not None:
-            facts.due.append(DueTask(task_id, unit_id, original_due_on, (found[1] + offset).date(), found[0]))
-        elif state is TaskState.completed and completed_at is not None and completed_at < after_as_of:
+    as_of_day = as_of.toordinal()
+    due = facts.due
+    for task_id, unit_id, due_day, is_completed, entry_id, done, completed_day in rows:
+        if not is_completed:
+            due.append(DueTask(task_id, unit_id, due_day, None, None))
+        elif entry_id is not None:
+            due.append(DueTask(task_id, unit_id, due_day, done, entry_id))
+        elif completed_day is not None and completed_day <= as_of_day:
             # accepted before the audit trail kept it (imported data): the task's own record
-            facts.due.append(DueTask(task_id, unit_id, original_due_on, (completed_at + offset).date(), None))
+            due.append(DueTask(task_id, unit_id, due_day, completed_day, None))
         else:
-            facts.due.append(DueTask(task_id, unit_id, original_due_on, None, None))
+            due.append(DueTask(task_id, unit_id, due_day, None, None))
 
     # returns (退回) in the period
-    for entry_id, task_id, at, unit_id in db.session.execute(
-        sa.select(AuditEntry.id, AuditEntry.object_id, AuditEntry.at, Task.unit_id)
+    ordinal = date.fromordinal
+    facts.returns = [ReturnEvent(entry_id, task_id, unit_id, ordinal(day))
+                     for entry_id, task_id, day, unit_id in conn.execute(
+        sa.select(AuditEntry.id, AuditEntry.object_id, ordinal_of(AuditEntry.at, now), Task.unit_id)
         .join(Task, Task.id == AuditEntry.object_id)
         .where(AuditEntry.action == "task.returned", AuditEntry.object_type == "task",
                AuditEntry.at >= _day_start_utc(start, offset), AuditEntry.at < after_as_of, in_scope)
-        .order_by(AuditEntry.id)
-    ):
-        facts.returns.append(ReturnEvent(entry_id, task_id, unit_id, (at + offset).date()))
+        .order_by(AuditEntry.id)).all()]
 
-    facts.missing = _missing_reports(in_scope, start, as_of, offset)
+    facts.missing = _missing_reports(in_scope, start, as_of, now)
     facts.late_answers = _late_answers(in_scope, start, as_of, offset)
 
     unit_ids = {t.unit_id for t in facts.due} | {e.unit_id for e in facts.returns}
     unit_ids |= {m.unit_id for m in facts.missing} | {n.unit_id for n in facts.late_answers}
     if unit_ids:
-        facts.units = dict(db.session.execute(sa.select(Unit.id, Unit.name).where(Unit.id.in_(sorted(unit_ids)))).all())
+        facts.units = dict(conn.execute(sa.select(Unit.id, Unit.name).where(Unit.id.in_(sorted(unit_ids)))).all())
     return facts
 
 
@@ -160,34 +209,42 @@ def report_grace_days() -> int:
     return int(current_app.config.get("REPORT_GRACE_DAYS", 5))
 
 
-def _missing_reports(in_scope: Any, start: date, as_of: date, offset: timedelta) -> list[MissingReport]:
+def _missing_reports(in_scope: Any, start: date, as_of: date, now: datetime) -> list[MissingReport]:
     """Periods that ended in [start, as_of) more than the grace days ago, between the task's
     assignment and its deadline (or acceptance), with no report for that period."""
-    grace = report_grace_days()
+    grace = timedelta(days=report_grace_days())
     periodic = sa.and_(in_scope, Task.state != TaskState.cancelled, Task.reporting_period != ReportingPeriod.once,
                        Task.assigned_on <= as_of, Task.due_on >= start - timedelta(days=366))
-    rows = db.session.execute(
-        sa.select(Task.id, Task.unit_id, Task.reporting_period, Task.assigned_on, Task.due_on, Task.completed_at)
+    conn = db.session.connection()
+    rows = conn.execute(
+        sa.select(Task.id, Task.unit_id, sa.type_coerce(Task.reporting_period, sa.String(20)),
+                  ordinal_of(Task.assigned_on), ordinal_of(Task.due_on), ordinal_of(Task.completed_at, now))
         .where(periodic)
     ).all()
     if not rows:
         return []
-    filed: set[tuple[int, str]] = {(task_id, key) for task_id, key in db.session.execute(
+    filed: set[tuple[int, str]] = {(task_id, key) for task_id, key in conn.execute(
         sa.select(ProgressReport.task_id, ProgressReport.period_key)
         .where(ProgressReport.task_id.in_(sa.select(Task.id).where(periodic).scalar_subquery()),
                ProgressReport.period_key.is_not(None))
-    )}
+    ).all()}
+    # most tasks share their periods: each period's key and last day are worked out once
+    known: dict[tuple[int, str], tuple[str, int]] = {}
+    first_day, as_of_day, grace_days = start.toordinal(), as_of.toordinal(), grace.days
     missing: list[MissingReport] = []
-    for task_id, unit_id, period, assigned_on, due_on, completed_at in rows:
-        stop = as_of if completed_at is None else min(as_of, (completed_at + offset).date())
-        day = assigned_on
-        while day <= due_on:
-            key, _first, last = periods.bounds(day, period.value)  # type: ignore[misc]
-            if last + timedelta(days=grace) >= stop:
+    for task_id, unit_id, period, day, due_day, completed_day in rows:
+        stop = as_of_day if completed_day is None else min(as_of_day, completed_day)
+        while day <= due_day:
+            found = known.get((day, period))
+            if found is None:
+                key, _first, last_date = periods.bounds(date.fromordinal(day), period)  # type: ignore[misc]
+                found = known[(day, period)] = (key, last_date.toordinal())
+            key, last = found
+            if last + grace_days >= stop:
                 break
-            if last >= start and (task_id, key) not in filed:
-                missing.append(MissingReport(task_id, unit_id, key, last))
-            day = last + timedelta(days=1)
+            if last >= first_day and (task_id, key) not in filed:
+                missing.append(MissingReport(task_id, unit_id, key, date.fromordinal(last)))
+            day = last + 1
     return missing
 
 

@@ -106,48 +106,51 @@ def _round(value: float) -> float:
 @rule_kind("on_time", _l("按期完成"), _l("每项在原定时限内办结的任务加分（延期不改变原定时限）。"), 1,
            Param("points", _l("每项加分"), "number", 1))
 def _on_time(facts: Any, params: dict[str, Any]) -> Iterator[Point]:
+    points, day = params["points"], date.fromordinal
     for t in facts.due:
-        if t.done_on is not None and t.done_on <= t.original_due_on:
-            yield Point("on_time", params["points"], t.unit_id, t.done_on, "on_time", t.id, t.entry_id)
+        if t.done is not None and t.done <= t.due:
+            yield Point("on_time", points, t.unit_id, day(t.done), "on_time", t.id, t.entry_id)
 
 
 @rule_kind("late", _l("逾期"), _l("原定时限过后才办结、或截至评分日仍未办结的任务扣分，按天或按项。"), -1,
            Param("points", _l("扣分"), "number", 1),
            Param("per", _l("计算方式"), "choice", "task", (("task", _l("每项")), ("day", _l("每天")))))
 def _late(facts: Any, params: dict[str, Any]) -> Iterator[Point]:
-    per_day = params["per"] == "day"
+    per_day, points, day, as_of = params["per"] == "day", params["points"], date.fromordinal, facts.as_of_day
     for t in facts.due:
-        if t.done_on is not None:
-            if t.done_on <= t.original_due_on:
+        if t.done is not None:
+            if t.done <= t.due:
                 continue
-            days, what, on = (t.done_on - t.original_due_on).days, "done_late", t.done_on
-        elif t.original_due_on < facts.as_of:
-            days, what, on = (facts.as_of - t.original_due_on).days, "overdue", t.original_due_on
+            days, what, on = t.done - t.due, "done_late", t.done
+        elif t.due < as_of:
+            days, what, on = as_of - t.due, "overdue", t.due
         else:
             continue
-        points = params["points"] * days if per_day else params["points"]
-        yield Point("late", -points, t.unit_id, on, what, t.id, t.entry_id, days)
+        yield Point("late", -(points * days if per_day else points), t.unit_id, day(on), what, t.id, t.entry_id,
+                    days)
 
 
 @rule_kind("returned", _l("退回"), _l("每次退回（退办）扣分。"), -1, Param("points", _l("每次扣分"), "number", 2))
 def _returned(facts: Any, params: dict[str, Any]) -> Iterator[Point]:
+    points = -params["points"]
     for e in facts.returns:
-        yield Point("returned", -params["points"], e.unit_id, e.on, "returned", e.task_id, e.entry_id)
+        yield Point("returned", points, e.unit_id, e.on, "returned", e.task_id, e.entry_id)
 
 
 @rule_kind("missing_report", _l("缺报定期反馈"), _l("每缺一期应报的定期进展反馈扣分（期末后宽限期内未报）。"), -1,
            Param("points", _l("每期扣分"), "number", 10))
 def _missing_report(facts: Any, params: dict[str, Any]) -> Iterator[Point]:
+    points = -params["points"]
     for m in facts.missing:
-        yield Point("missing_report", -params["points"], m.unit_id, m.on, "missing_report", m.task_id, None,
-                    m.period_key)
+        yield Point("missing_report", points, m.unit_id, m.on, "missing_report", m.task_id, None, m.period_key)
 
 
 @rule_kind("notice_late", _l("督办单逾期未反馈"), _l("督办单所列任务在反馈时限内未反馈的，每项扣分。"), -1,
            Param("points", _l("每项扣分"), "number", 1))
 def _notice_late(facts: Any, params: dict[str, Any]) -> Iterator[Point]:
+    points = -params["points"]
     for n in facts.late_answers:
-        yield Point("notice_late", -params["points"], n.unit_id, n.reply_by, "notice_late", n.task_id, n.entry_id,
+        yield Point("notice_late", points, n.unit_id, n.reply_by, "notice_late", n.task_id, n.entry_id,
                     n.notice_label)
 
 
@@ -155,12 +158,14 @@ def _notice_late(facts: Any, params: dict[str, Any]) -> Iterator[Point]:
            Param("threshold", _l("门槛（%）"), "percent", 70),
            Param("points", _l("每个百分点扣分"), "number", 1))
 def _threshold(facts: Any, params: dict[str, Any]) -> Iterator[Point]:
+    """The share counts the tasks whose deadline has passed by the scoring day, or that are done."""
     due: dict[int, list[Any]] = {}
+    as_of = facts.as_of_day
     for t in facts.due:
-        if t.original_due_on < facts.as_of or t.done_on is not None:
+        if t.due < as_of or t.done is not None:
             due.setdefault(t.unit_id, []).append(t)
     for unit_id, tasks in due.items():
-        missed = [t.id for t in tasks if t.done_on is None or t.done_on > t.original_due_on]
+        missed = [t.id for t in tasks if t.done is None or t.done > t.due]
         share = 100.0 * (len(tasks) - len(missed)) / len(tasks)
         if share < params["threshold"]:
             shortfall = params["threshold"] - share
@@ -171,10 +176,10 @@ def _threshold(facts: Any, params: dict[str, Any]) -> Iterator[Point]:
 @rule_kind("early", _l("提前完成"), _l("比原定时限提前若干天以上办结的任务加分。"), 1,
            Param("points", _l("每项加分"), "number", 0.5), Param("days", _l("至少提前（天）"), "days", 7))
 def _early(facts: Any, params: dict[str, Any]) -> Iterator[Point]:
+    points, days, day = params["points"], params["days"], date.fromordinal
     for t in facts.due:
-        if t.done_on is not None and (t.original_due_on - t.done_on).days >= params["days"]:
-            yield Point("early", params["points"], t.unit_id, t.done_on, "early", t.id, t.entry_id,
-                        (t.original_due_on - t.done_on).days)
+        if t.done is not None and t.due - t.done >= days:
+            yield Point("early", points, t.unit_id, day(t.done), "early", t.id, t.entry_id, t.due - t.done)
 
 
 #: the rules a scope starts with: the ones the issue quotes from real appraisals

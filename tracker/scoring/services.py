@@ -173,15 +173,21 @@ def rank(facts: queries.Facts, base: float, rules: list[dict[str, Any]], scope: 
     """Apply the rules to the facts: each unit's points by rule, capped, summed and ranked."""
     by_unit: dict[int, dict[str, list[Point]]] = {uid: {} for uid in facts.units}
     for rule in rules:
-        kind = KINDS[rule["kind"]]
-        for point in kind.compute(facts, rule):
-            by_unit.setdefault(point.unit_id, {}).setdefault(rule["kind"], []).append(point)
+        groups: dict[int, list[Point]] = {}
+        for point in KINDS[rule["kind"]].compute(facts, rule):
+            found = groups.get(point.unit_id)
+            if found is None:
+                groups[point.unit_id] = [point]
+            else:
+                found.append(point)
+        for unit_id, points in groups.items():
+            by_unit.setdefault(unit_id, {})[rule["kind"]] = points
     units = []
     for unit_id, per_rule in by_unit.items():
         totals: dict[str, RuleTotal] = {}
         for rule in rules:
             points = per_rule.get(rule["kind"], [])
-            raw = round(sum(p.points for p in points), 2)
+            raw = round(sum([p.points for p in points]), 2)
             totals[rule["kind"]] = RuleTotal(rule["kind"], raw, _capped(raw, rule.get("cap")), points)
         total = round(base + sum(t.counted for t in totals.values()), 2)
         units.append(UnitScore(unit_id, facts.units.get(unit_id, str(unit_id)), total, totals))
