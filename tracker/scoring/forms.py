@@ -38,7 +38,7 @@ def form_values(rules: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         values[key] = {"on": rule is not None}
         for param in kind.params:
             value = rule.get(param.name) if rule is not None else param.default
-            values[key][param.name] = "" if value is None else value
+            values[key][param.name] = "" if value is None else (f"{value:g}" if isinstance(value, float) else value)
     return values
 
 

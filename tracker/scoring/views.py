@@ -138,7 +138,7 @@ def rules():
     access.check(access.may_edit_rules(current_user, scope.plan))
     if request.method == "GET":
         in_force = services.rules_in_force(scope.key)
-        return _rules_page(scope, period, forms.form_values(in_force.rules), in_force.base)
+        return _rules_page(scope, period, forms.form_values(in_force.rules), f"{in_force.base:g}")
     base, posted, note = forms.rules_from_form(request.form)
     values = forms.posted_values(request.form)
     show_again(lambda: _rules_page(scope, period, values, base, note))
