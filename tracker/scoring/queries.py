@@ -223,10 +223,11 @@ def _missing_reports(in_scope: Any, start: date, as_of: date, now: datetime) -> 
     ).all()
     if not rows:
         return []
+    # the reports filed for periods of these years ("2025-Q4" … "2026-H1" sort between "2025" and
+    # "2027"), read from the covering (period_key, task_id, …) index
     filed: set[tuple[int, str]] = {(task_id, key) for task_id, key in conn.execute(
         sa.select(ProgressReport.task_id, ProgressReport.period_key)
-        .where(ProgressReport.task_id.in_(sa.select(Task.id).where(periodic).scalar_subquery()),
-               ProgressReport.period_key.is_not(None))
+        .where(ProgressReport.period_key >= str(start.year - 1), ProgressReport.period_key < str(as_of.year + 1))
     ).all()}
     # most tasks share their periods: each period's key and last day are worked out once
     known: dict[tuple[int, str], tuple[str, int]] = {}
