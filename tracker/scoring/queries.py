@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -27,8 +27,7 @@ from tracker.tasks.models import ProgressReport, ReportingPeriod, Task, TaskStat
 from tracker.units.models import Unit
 
 
-@dataclass(slots=True)
-class DueTask:
+class DueTask(NamedTuple):
     """A task whose original deadline falls in the period; days are ordinals (``date.toordinal``),
     read as whole numbers from SQL so a year of tasks needs no date parsing."""
 
@@ -42,16 +41,14 @@ class DueTask:
     entry_id: int | None
 
 
-@dataclass(slots=True)
-class ReturnEvent:
+class ReturnEvent(NamedTuple):
     entry_id: int
     task_id: int
     unit_id: int
     on: date
 
 
-@dataclass(slots=True)
-class MissingReport:
+class MissingReport(NamedTuple):
     task_id: int
     unit_id: int
     period_key: str
@@ -59,8 +56,7 @@ class MissingReport:
     on: date
 
 
-@dataclass(slots=True)
-class LateAnswer:
+class LateAnswer(NamedTuple):
     """A task listed on a 督办单 and not answered by its reply date."""
 
     task_id: int

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -43,13 +43,13 @@ class Param:
     choices: tuple[tuple[str, Any], ...] = ()
 
 
-@dataclass(slots=True)
-class Point:
+class Point(NamedTuple):
     """One addition or deduction, with what it comes from.
 
     ``entry_id`` is the audit entry of the event (退回, 办结, 督办单 issued) when there is one;
     ``task_id`` the task; ``refs`` the tasks behind a unit-wide point (the threshold rule).
     ``what`` says which fact it is, ``value`` its detail (days late, a period key, a share).
+    A tuple: a year of tasks makes hundreds of thousands of them.
     """
 
     kind: str
