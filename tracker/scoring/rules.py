@@ -1,9 +1,13 @@
 """The kinds of scoring rule, their parameters, and the check every configuration passes.
 
 A kind is one registered function: it reads the facts of a period (``tracker.scoring.queries``)
-and yields points, each naming the event or task it comes from. Adding a kind (say, per task not
-acknowledged in time once 签收 exists) is one ``@rule_kind`` function here; the rules page, the
-check, the what-if view, the export and the snapshots pick it up.
+and yields points, each naming the event or task it comes from. Each kind also has a SQL twin
+(``@sql_twin``): aggregates over the same facts grouped by unit, turned into the unit's points and
+their number, so a ranking or a what-if of a year of tasks never makes the points one by one; the
+points themselves are made for one unit's page, the export and a published snapshot, and a test
+holds the two equal. Adding a kind (say, per task not acknowledged in time once 签收 exists) is one
+``@rule_kind`` function and its ``@sql_twin`` here; the rules page, the check, the what-if view,
+the export and the snapshots pick it up.
 
 The 2024 rules (整治形式主义为基层减负若干规定) forbid scoring units by photos of work (拍照留痕)
 or by counting leaders' instructions: no kind reads such things, and a configuration that names
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -97,8 +102,47 @@ def rule_kind(key: str, label: Any, help: Any, sign: int, *params: Param) -> Cal
     return register
 
 
+@dataclass(frozen=True)
+class Twin:
+    """A kind's SQL twin. ``columns(c, params, as_of_day)`` are aggregates over the columns ``c`` of
+    the fact source named ``source`` (``tracker.scoring.queries.Sources``), grouped by unit;
+    ``finish(values, params)`` turns one unit's aggregates into (points before the cap, number of
+    points), exactly what summing the kind's points would give."""
+
+    source: str
+    columns: Callable[[Any, dict[str, Any], int], list[Any]]
+    finish: Callable[[tuple, dict[str, Any]], tuple[float, int]]
+
+
+TWINS: dict[str, Twin] = {}
+
+
+def sql_twin(key: str, source: str, finish: Callable[[tuple, dict[str, Any]], tuple[float, int]]) -> Callable:
+    """Register the SQL twin of kind ``key``: the decorated function gives the aggregate columns."""
+
+    def register(columns: Callable[[Any, dict[str, Any], int], list[Any]]) -> Callable:
+        TWINS[key] = Twin(source, columns, finish)
+        return columns
+
+    return register
+
+
 def _round(value: float) -> float:
     return round(value + 0.0, PLACES)
+
+
+def _count_if(condition: Any) -> Any:
+    return sa.func.sum(sa.case((condition, 1), else_=0))
+
+
+def _per_point(sign: int) -> Callable[[tuple, dict[str, Any]], tuple[float, int]]:
+    """Finish for kinds whose every point is worth ``sign * points``: the count times that."""
+
+    def finish(values: tuple, params: dict[str, Any]) -> tuple[float, int]:
+        count = int(values[0] or 0)
+        return _round(sign * params["points"] * count), count
+
+    return finish
 
 
 # --------------------------------------------------------------------------- the kinds
@@ -180,6 +224,69 @@ def _early(facts: Any, params: dict[str, Any]) -> Iterator[Point]:
     for t in facts.due:
         if t.done is not None and t.due - t.done >= days:
             yield Point("early", points, t.unit_id, day(t.done), "early", t.id, t.entry_id, t.due - t.done)
+
+
+# --------------------------------------------------------------------------- their SQL twins
+
+def _done_on_time(c: Any) -> Any:
+    return sa.and_(c.done.is_not(None), c.done <= c.due)
+
+
+def _late_condition(c: Any, as_of: int) -> Any:
+    return sa.or_(sa.and_(c.done.is_not(None), c.done > c.due), sa.and_(c.done.is_(None), c.due < as_of))
+
+
+@sql_twin("on_time", "due", _per_point(1))
+def _on_time_sql(c: Any, params: dict[str, Any], as_of: int) -> list[Any]:
+    return [_count_if(_done_on_time(c))]
+
+
+def _late_finish(values: tuple, params: dict[str, Any]) -> tuple[float, int]:
+    count, days = int(values[0] or 0), int(values[1] or 0)
+    return _round(-params["points"] * (days if params["per"] == "day" else count)), count
+
+
+@sql_twin("late", "due", _late_finish)
+def _late_sql(c: Any, params: dict[str, Any], as_of: int) -> list[Any]:
+    late = _late_condition(c, as_of)
+    days = sa.case((c.done.is_not(None), c.done - c.due), else_=as_of - c.due)
+    return [_count_if(late), sa.func.sum(sa.case((late, days), else_=0))]
+
+
+@sql_twin("returned", "returns", _per_point(-1))
+def _returned_sql(c: Any, params: dict[str, Any], as_of: int) -> list[Any]:
+    return [sa.func.count()]
+
+
+@sql_twin("missing_report", "missing", _per_point(-1))
+def _missing_report_sql(c: Any, params: dict[str, Any], as_of: int) -> list[Any]:
+    return [sa.func.count()]
+
+
+@sql_twin("notice_late", "late_answers", _per_point(-1))
+def _notice_late_sql(c: Any, params: dict[str, Any], as_of: int) -> list[Any]:
+    return [sa.func.count()]
+
+
+def _threshold_finish(values: tuple, params: dict[str, Any]) -> tuple[float, int]:
+    counted, missed = int(values[0] or 0), int(values[1] or 0)
+    if not counted:
+        return 0.0, 0
+    share = 100.0 * (counted - missed) / counted
+    if share >= params["threshold"]:
+        return 0.0, 0
+    return -_round((params["threshold"] - share) * params["points"]), 1
+
+
+@sql_twin("threshold", "due", _threshold_finish)
+def _threshold_sql(c: Any, params: dict[str, Any], as_of: int) -> list[Any]:
+    counted = sa.or_(c.due < as_of, c.done.is_not(None))
+    return [_count_if(counted), _count_if(sa.and_(counted, sa.not_(_done_on_time(c))))]
+
+
+@sql_twin("early", "due", _per_point(1))
+def _early_sql(c: Any, params: dict[str, Any], as_of: int) -> list[Any]:
+    return [_count_if(sa.and_(c.done.is_not(None), c.due - c.done >= params["days"]))]
 
 
 #: the rules a scope starts with: the ones the issue quotes from real appraisals

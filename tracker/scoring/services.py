@@ -17,7 +17,7 @@ from tracker.plans.models import Plan
 from tracker.reports.bulletin import Period, parse_period
 from tracker.scoring import queries
 from tracker.scoring.models import RuleSet, ScoreSnapshot, ScoreSnapshotLine
-from tracker.scoring.rules import DEFAULT_RULES, KINDS, Point, RuleError, check_base, check_rules
+from tracker.scoring.rules import DEFAULT_RULES, KINDS, TWINS, Point, RuleError, check_base, check_rules
 
 #: the number series of published scores (tracker.notices' counters, one per year)
 SERIES_SCORE = "score"
@@ -126,7 +126,10 @@ class RuleTotal:
     raw: float
     #: what counts after the cap
     counted: float
+    #: the points themselves: made for one unit's page, the export and a snapshot, empty in a ranking
     points: list[Point] = field(default_factory=list)
+    #: how many points there are (listed or not)
+    count: int = 0
 
     @property
     def is_capped(self) -> bool:
@@ -143,7 +146,7 @@ class UnitScore:
 
     @property
     def point_count(self) -> int:
-        return sum(len(r.points) for r in self.rules.values())
+        return sum(r.count for r in self.rules.values())
 
 
 @dataclass
@@ -168,9 +171,24 @@ def _capped(raw: float, cap: float | None) -> float:
     return cap if raw > 0 else -cap
 
 
+def _ranked(units: list[UnitScore]) -> list[UnitScore]:
+    units.sort(key=lambda u: (-u.total, u.unit_name, u.unit_id))
+    previous, place = None, 0
+    for index, unit in enumerate(units, start=1):
+        if unit.total != previous:
+            place, previous = index, unit.total
+        unit.rank = place
+    return units
+
+
+def _unit_score(unit_id: int, name: str, base: float, totals: dict[str, RuleTotal]) -> UnitScore:
+    return UnitScore(unit_id, name, round(base + sum(t.counted for t in totals.values()), 2), totals)
+
+
 def rank(facts: queries.Facts, base: float, rules: list[dict[str, Any]], scope: str = "",
          version: int = 0) -> Ranking:
-    """Apply the rules to the facts: each unit's points by rule, capped, summed and ranked."""
+    """Apply the rules to the facts point by point: each unit's points by rule, each with its
+    event, capped, summed and ranked."""
     by_unit: dict[int, dict[str, list[Point]]] = {uid: {} for uid in facts.units}
     for rule in rules:
         groups: dict[int, list[Point]] = {}
@@ -188,28 +206,68 @@ def rank(facts: queries.Facts, base: float, rules: list[dict[str, Any]], scope: 
         for rule in rules:
             points = per_rule.get(rule["kind"], [])
             raw = round(sum([p.points for p in points]), 2)
-            totals[rule["kind"]] = RuleTotal(rule["kind"], raw, _capped(raw, rule.get("cap")), points)
-        total = round(base + sum(t.counted for t in totals.values()), 2)
-        units.append(UnitScore(unit_id, facts.units.get(unit_id, str(unit_id)), total, totals))
-    units.sort(key=lambda u: (-u.total, u.unit_name, u.unit_id))
-    previous, place = None, 0
-    for index, unit in enumerate(units, start=1):
-        if unit.total != previous:
-            place, previous = index, unit.total
-        unit.rank = place
-    return Ranking(scope, facts.period_key, facts.start, facts.end, facts.as_of, base, rules, version, units)
+            totals[rule["kind"]] = RuleTotal(rule["kind"], raw, _capped(raw, rule.get("cap")), points, len(points))
+        units.append(_unit_score(unit_id, facts.units.get(unit_id, str(unit_id)), base, totals))
+    return Ranking(scope, facts.period_key, facts.start, facts.end, facts.as_of, base, rules, version,
+                   _ranked(units))
+
+
+def rank_in_sql(sources: queries.Sources, period: Period, base: float, rules: list[dict[str, Any]],
+                scope: str = "", version: int = 0) -> Ranking:
+    """The same ranking from the rules' SQL twins: one GROUP BY per kind of fact gives each unit's
+    points and their number per rule; caps and thresholds apply to those sums. No point is made."""
+    as_of = sources.as_of.toordinal()
+    found: dict[int, dict[str, tuple[float, int]]] = {}
+    for source, select in sources.selects.items():
+        twins = [(rule, TWINS[rule["kind"]]) for rule in rules if TWINS[rule["kind"]].source == source]
+        rows = queries.grouped(select, [lambda c, rule=rule, twin=twin: twin.columns(c, rule, as_of)
+                                        for rule, twin in twins])
+        for unit_id, values in rows:
+            per_rule = found.setdefault(unit_id, {})
+            for (rule, twin), aggregates in zip(twins, values, strict=True):
+                raw, count = twin.finish(aggregates, rule)
+                if count:
+                    per_rule[rule["kind"]] = (raw, count)
+    names = queries.unit_names(found)
+    units = []
+    for unit_id, per_rule in found.items():
+        totals = {}
+        for rule in rules:
+            raw, count = per_rule.get(rule["kind"], (0, 0))
+            totals[rule["kind"]] = RuleTotal(rule["kind"], raw, _capped(raw, rule.get("cap")), [], count)
+        units.append(_unit_score(unit_id, names.get(unit_id, str(unit_id)), base, totals))
+    return Ranking(scope, period.key, period.start, period.end, sources.as_of, base, rules, version,
+                   _ranked(units))
 
 
 def scores(scope: Scope, period: Period, *, now: datetime, base: float | None = None,
-           rules: list[dict[str, Any]] | None = None) -> Ranking:
-    """The live ranking of a scope and period under the rules in force (or the ones given)."""
+           rules: list[dict[str, Any]] | None = None, points: bool = False) -> Ranking:
+    """The live ranking of a scope and period under the rules in force (or the ones given): from
+    the SQL twins, or with ``points`` every point made with its event (the export, a snapshot)."""
     in_force = rules_in_force(scope.key)
     version = in_force.version
     if rules is not None:
         version = -1
+    base = in_force.base if base is None else base
+    rules = in_force.rules if rules is None else rules
+    if not points:
+        return rank_in_sql(queries.fact_sources(scope.key, period.start, period.end, now), period, base, rules,
+                           scope.key, version)
     facts = queries.load_facts(scope.key, period.key, period.start, period.end, now)
-    return rank(facts, in_force.base if base is None else base, in_force.rules if rules is None else rules,
-                scope.key, version)
+    return rank(facts, base, rules, scope.key, version)
+
+
+def unit_scores(scope: Scope, period: Period, unit_id: int, *, now: datetime) -> Ranking:
+    """The live ranking with one unit's every point listed: the unit's page. Only that unit's
+    facts are read point by point; its rank comes from the ranking."""
+    ranking = scores(scope, period, now=now)
+    listed = ranking.unit(unit_id)
+    if listed is not None:
+        facts = queries.load_facts(scope.key, period.key, period.start, period.end, now, unit_id=unit_id)
+        detail = rank(facts, ranking.base, ranking.rules).unit(unit_id)
+        if detail is not None:
+            listed.rules = detail.rules
+    return ranking
 
 
 def what_if(scope: Scope, period: Period, base: Any, rules: list[dict[str, Any]], *, actor: Any,
@@ -219,9 +277,9 @@ def what_if(scope: Scope, period: Period, base: Any, rules: list[dict[str, Any]]
     access.check(access.may_edit_rules(actor, scope.plan))
     checked, checked_base = check_rules(rules), check_base(base)
     in_force = rules_in_force(scope.key)
-    facts = queries.load_facts(scope.key, period.key, period.start, period.end, now)
-    return (rank(facts, in_force.base, in_force.rules, scope.key, in_force.version),
-            rank(facts, checked_base, checked, scope.key, -1))
+    sources = queries.fact_sources(scope.key, period.start, period.end, now)
+    return (rank_in_sql(sources, period, in_force.base, in_force.rules, scope.key, in_force.version),
+            rank_in_sql(sources, period, checked_base, checked, scope.key, -1))
 
 
 # --------------------------------------------------------------------------- snapshots
@@ -250,7 +308,7 @@ def ranking_of(snapshot: ScoreSnapshot) -> Ranking:
             points = [Point(p["kind"], p["points"], p["unit_id"], date.fromisoformat(p["on"]), p["what"],
                             p.get("task_id"), p.get("entry_id"), p.get("value"), tuple(p.get("refs") or ()))
                       for p in t["points"]]
-            totals[kind] = RuleTotal(kind, t["raw"], t["counted"], points)
+            totals[kind] = RuleTotal(kind, t["raw"], t["counted"], points, len(points))
         units.append(UnitScore(u["unit_id"], u["unit_name"], u["total"], totals, u["rank"]))
     return Ranking(snapshot.scope, snapshot.period_key, snapshot.period_start, snapshot.period_end,
                    snapshot.as_of, data.get("base", 0.0), data.get("rules", []), snapshot.rule_set.version, units)
@@ -266,7 +324,7 @@ def publish(scope: Scope, period: Period, *, actor: Any, now: datetime) -> Score
     if rule_set is None:
         in_force = rules_in_force(scope.key)
         rule_set = save_rules(scope, in_force.base, in_force.rules, note=_("默认规则"), actor=actor, now=now)
-    ranking = scores(scope, period, now=now)
+    ranking = scores(scope, period, now=now, points=True)
     if not ranking.units:
         raise UserError(_("本期没有可评分的任务，未发布。"))
     today = timeutil.local_today(now)

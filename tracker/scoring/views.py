@@ -82,7 +82,7 @@ def unit_score(unit_id: int):
         access.check(access.can_see_scores(current_user, scope.plan))
     elif scope.plan is not None:
         access.check(access.can_see_plan(current_user, scope.plan))
-    result = services.scores(scope, period, now=now)
+    result = services.unit_scores(scope, period, unit.id, now=now)
     return render_template("scoring/unit.html", unit=unit, score=result.unit(unit.id), ranking=result,
                            scope=scope, period=period, snapshot=None,
                            published=queries.unit_snapshots(current_user, unit.id))
@@ -103,7 +103,7 @@ def export():
     now = _now()
     scope, period = _scope_and_period(request.args, now)
     access.check(access.can_see_scores(current_user, scope.plan))
-    result = services.scores(scope, period, now=now)
+    result = services.scores(scope, period, now=now, points=True)
     title = _("%(scope)s %(period)s 评分（截至 %(as_of)s，未发布）", scope=scope.label, period=period.label,
               as_of=result.as_of.isoformat())
     return _send_xlsx(exports.ranking_xlsx(result, title), f"{_('评分')}-{period.key}.xlsx")
