@@ -166,7 +166,9 @@ def _returns_select(in_scope: Any, start: date, as_of: date, now: datetime) -> s
     offset = _offset(now)
     return (sa.select(AuditEntry.id.label("entry_id"), AuditEntry.object_id.label("task_id"),
                       ordinal_of(AuditEntry.at, now).label("day"), Task.unit_id.label("unit_id"))
-            .join(Task, Task.id == AuditEntry.object_id)
+            # "+ 0": read the range of returns from the audit index and find each task by its id,
+            # not every task's returns by the object index
+            .join(Task, Task.id == AuditEntry.object_id + 0)
             .where(AuditEntry.action == "task.returned", AuditEntry.object_type == "task",
                    AuditEntry.at >= _day_start_utc(start, offset),
                    AuditEntry.at < _day_start_utc(as_of + timedelta(days=1), offset), in_scope))
@@ -238,19 +240,24 @@ def _periods_select(start: date, as_of: date, grace_days: int) -> sa.Subquery:
 
 
 def _missing_select(in_scope: Any, start: date, as_of: date, now: datetime) -> sa.Select:
-    """The twin of ``_missing_reports``: one row per task and period not reported on."""
+    """The twin of ``_missing_reports``: one row per task and period not reported on. The periodic
+    tasks' days are worked out once (a materialized CTE), then matched to the periods of their kind."""
     grace = report_grace_days()
     p = _periods_select(start, as_of, grace)
-    assigned, due, completed = (ordinal_of(Task.assigned_on), ordinal_of(Task.due_on),
-                                ordinal_of(Task.completed_at, now))
-    return (sa.select(Task.id.label("task_id"), Task.unit_id.label("unit_id"), p.c.key.label("period_key"),
-                      p.c.last.label("last"))
-            .join(p, p.c.kind == sa.cast(Task.reporting_period, sa.String(20)))
-            .where(in_scope, Task.state != TaskState.cancelled, Task.reporting_period != ReportingPeriod.once,
-                   Task.assigned_on <= as_of, Task.due_on >= start - timedelta(days=366),
-                   assigned <= due, p.c.last >= assigned, p.c.first <= due,
-                   sa.or_(completed.is_(None), p.c.last + grace < completed),
-                   ~sa.exists().where(ProgressReport.task_id == Task.id, ProgressReport.period_key == p.c.key)))
+    t = (sa.select(Task.id.label("task_id"), Task.unit_id.label("unit_id"),
+                   sa.cast(Task.reporting_period, sa.String(20)).label("kind"),
+                   ordinal_of(Task.assigned_on).label("assigned"), ordinal_of(Task.due_on).label("due"),
+                   ordinal_of(Task.completed_at, now).label("completed"))
+         # (no "due_on >= start - 366 days" here: no period matches such a task anyway, and without
+         # it SQLite reads the tasks from the covering ix_task_tally)
+         .where(in_scope, Task.state != TaskState.cancelled, Task.reporting_period != ReportingPeriod.once,
+                Task.assigned_on <= as_of)
+         .cte("periodic_tasks").prefix_with("MATERIALIZED"))
+    return (sa.select(t.c.task_id, t.c.unit_id, p.c.key.label("period_key"), p.c.last.label("last"))
+            .join(p, p.c.kind == t.c.kind)
+            .where(t.c.assigned <= t.c.due, p.c.last >= t.c.assigned, p.c.first <= t.c.due,
+                   sa.or_(t.c.completed.is_(None), p.c.last + grace < t.c.completed),
+                   ~sa.exists().where(ProgressReport.task_id == t.c.task_id, ProgressReport.period_key == p.c.key)))
 
 
 def _late_answers_select(in_scope: Any, start: date, as_of: date, now: datetime) -> sa.Select:
@@ -289,8 +296,12 @@ def grouped(select: sa.Select, column_sets: list[Any]) -> list[tuple[int, list[t
     aggregates it gives over the select's columns ``c``: one GROUP BY pass for all of them."""
     c = select.subquery("facts").c
     sets = [list(columns(c)) for columns in column_sets]
+    # grouped by an expression, not the column: SQLite then reads the tasks from the covering
+    # ix_task_tally and sorts 200 groups, instead of walking ix_task_unit_due_id for the order
+    # and fetching every task row
+    unit = (c.unit_id + 0).label("unit_id")
     rows = db.session.connection().execute(
-        sa.select(c.unit_id, *[column for columns in sets for column in columns]).group_by(c.unit_id)).all()
+        sa.select(unit, *[column for columns in sets for column in columns]).group_by(unit)).all()
     result = []
     for row in rows:
         values, at = [], 1
