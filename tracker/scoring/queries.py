@@ -145,7 +145,7 @@ def _due_select(in_scope: Any, start: date, end: date, as_of: date, now: datetim
     it (imported data), the task's own record. Both score paths read this one select."""
     after_as_of = _day_start_utc(as_of + timedelta(days=1), _offset(now))
     approvals = (sa.select(AuditEntry.object_id.label("task_id"), sa.func.max(AuditEntry.id).label("entry_id"),
-                           sa.func.max(ordinal_of(AuditEntry.at, now)).label("done"))
+                           ordinal_of(sa.func.max(AuditEntry.at), now).label("done"))
                  .where(AuditEntry.action == "task.approved", AuditEntry.object_type == "task",
                         AuditEntry.at < after_as_of)
                  .group_by(AuditEntry.object_id).subquery())
@@ -251,11 +251,11 @@ def _missing_select(in_scope: Any, start: date, as_of: date, now: datetime) -> s
          # (no "due_on >= start - 366 days" here: no period matches such a task anyway, and without
          # it SQLite reads the tasks from the covering ix_task_tally)
          .where(in_scope, Task.state != TaskState.cancelled, Task.reporting_period != ReportingPeriod.once,
-                Task.assigned_on <= as_of)
+                Task.assigned_on <= as_of, Task.assigned_on <= Task.due_on)
          .cte("periodic_tasks").prefix_with("MATERIALIZED"))
     return (sa.select(t.c.task_id, t.c.unit_id, p.c.key.label("period_key"), p.c.last.label("last"))
             .join(p, p.c.kind == t.c.kind)
-            .where(t.c.assigned <= t.c.due, p.c.last >= t.c.assigned, p.c.first <= t.c.due,
+            .where(p.c.last >= t.c.assigned, p.c.first <= t.c.due,
                    sa.or_(t.c.completed.is_(None), p.c.last + grace < t.c.completed),
                    ~sa.exists().where(ProgressReport.task_id == t.c.task_id, ProgressReport.period_key == p.c.key)))
 
