@@ -34,6 +34,8 @@ from tracker.notify.models import Notification, OutboxEmail
 from tracker.plans import queries as plan_queries
 from tracker.plans import services as plan_services
 from tracker.plans.models import MeasureKind, PlanState
+from tracker.reports.bulletin import parse_period
+from tracker.scoring import services as scoring_services
 from tracker.tasks import services as task_services
 from tracker.tasks.models import ExtensionRequest, ReportingPeriod, UnitRole
 
@@ -50,6 +52,7 @@ OBJECT_ARGUMENTS = {
     "extension_id": "extension", "notice_id": "notice", "message_id": "message",
     "notification_id": "notification", "unit_id": "unit", "user_id": "user", "token_id": "token",
     "refusal_id": "refusal",
+    "snapshot_id": "snapshot",
 }
 DENIED = (403, 404)
 
@@ -69,6 +72,7 @@ class Side:
     notification: Any
     token: Any
     refusal: Any = None
+    snapshot: Any = None
     extra: dict = field(default_factory=dict)
 
     def value(self, argument: str) -> Any:
@@ -109,6 +113,8 @@ def _side(db, make, unit, lead, supervisor, title: str, text: str, now) -> Side:
         OutboxEmail.related_type == "supervision_notice", OutboxEmail.related_id == notice.id)).first()
     notification = db.session.scalars(sa.select(Notification).where(Notification.user_id == lead.id)).first()
     token, _secret = api_auth.create_token(lead, "另一个令牌", actor=lead, now=now)
+    snapshot = scoring_services.publish(scoring_services.parse_scope(f"plan:{plan.id}", now),
+                                        parse_period("2026-H1"), actor=supervisor, now=now)
     assert message is not None and message.attachments and notification is not None
     # a second measure, refused by the unit (退回交办), waiting for the supervisor
     second = [m for m in plan.measures if m.kind is MeasureKind.measure][1]
@@ -116,7 +122,8 @@ def _side(db, make, unit, lead, supervisor, title: str, text: str, now) -> Side:
                                      reporting_period=ReportingPeriod.once, actor=supervisor, now=now)
     refusal = task_services.refuse(refused, actor=lead, reason="不属于本单位职责。", now=now)
     return Side(unit=unit, user=lead, plan=plan, task=task, evidence=evidence, extension=extension, notice=notice,
-                message=message, notification=notification, token=token, refusal=refusal)
+                message=message, notification=notification, token=token, refusal=refusal,
+                snapshot=snapshot)
 
 
 def build_world(db, make, now) -> World:

@@ -36,6 +36,7 @@ from tracker.links.models import LinkGrant, chat_address
 from tracker.notices.models import NoticeItem, SupervisionNotice
 from tracker.notify.models import Notification, OutboxEmail
 from tracker.plans.models import Measure, Plan
+from tracker.scoring.models import ScoreSnapshot, ScoreSnapshotLine
 from tracker.tasks.models import Evidence, ExtensionRequest, ProgressReport, Task, TaskRefusal
 from tracker.units.models import Unit
 
@@ -498,6 +499,68 @@ def can_see_unit_burden(user: Any, unit: Unit) -> bool:
     return unit is not None and can_see_burden(user)
 
 
+# --------------------------------------------------------------------------- scores (督考合一)
+
+def _scope_plan(scope: str) -> Plan | None:
+    kind, _sep, value = (scope or "").partition(":")
+    return db.session.get(Plan, int(value)) if kind == "plan" and value.isdigit() else None
+
+
+def can_see_scores(user: Any, plan: Plan | None = None) -> bool:
+    """A ranking of units: a year's for the staff (leaders look across units), a plan's for those
+    who see that plan's grid. Unit people see their own unit's score page, never the ranking."""
+    if plan is None:
+        return is_staff(user)
+    return can_see_plan_tasks(user, plan)
+
+
+def may_edit_rules(user: Any, plan: Plan | None = None) -> bool:
+    """Scoring rules, their what-if and publishing: supervisors (a plan's: whoever supervises it)."""
+    if plan is None:
+        return may_supervise(user)
+    return supervises(user, plan)
+
+
+def can_see_unit_score(user: Any, unit: Unit) -> bool:
+    """A unit's score page with every point and its event: the staff, and the unit's own people
+    (their unit and the units below it)."""
+    if unit is None or _role(user) is None:
+        return False
+    return is_staff(user) or unit.id in unit_scope(user)
+
+
+def can_see_snapshot(user: Any, snapshot: ScoreSnapshot) -> bool:
+    """A published score: as its ranking for whoever may see the scope's ranking; a unit's people
+    see the snapshots that score their unit (and only their unit's part of it)."""
+    if snapshot is None or _role(user) is None:
+        return False
+    if is_staff(user):
+        return can_see_scores(user, _scope_plan(snapshot.scope))
+    if is_unit_user(user):
+        return bool(db.session.scalar(sa.select(sa.exists().where(
+            ScoreSnapshotLine.snapshot_id == snapshot.id, _in(ScoreSnapshotLine.unit_id, unit_scope(user))))))
+    return False
+
+
+def snapshot_condition(user: Any) -> ColumnElement[bool]:
+    """``can_see_snapshot`` as SQL, over the snapshot table."""
+    if sees_everything(user):
+        return sa.true()
+    if is_supervisor(user):
+        return sa.or_(ScoreSnapshot.plan_id.is_(None),
+                      ScoreSnapshot.plan_id.in_(sa.select(Plan.id).where(supervised_plan_condition(user))
+                                                .scalar_subquery()))
+    if is_unit_user(user):
+        return ScoreSnapshot.id.in_(sa.select(ScoreSnapshotLine.snapshot_id)
+                                    .where(_in(ScoreSnapshotLine.unit_id, unit_scope(user))).scalar_subquery())
+    return sa.false()
+
+
+def sees_whole_snapshot(user: Any, snapshot: ScoreSnapshot) -> bool:
+    """The ranking of a snapshot, not just one's own unit's line."""
+    return is_staff(user) and can_see_snapshot(user, snapshot)
+
+
 # --------------------------------------------------------------------------- outbox and notifications
 
 def can_see_outbox(user: Any) -> bool:
@@ -606,6 +669,8 @@ MENU_RULES: dict[str, Callable[[Any], bool]] = {
     "tasks.all_tasks": is_staff,
     "reports.dashboard": can_see_reports,
     "reports.unit_dashboard": is_unit_person,
+    "scoring.ranking": is_staff,
+    "scoring.my_score": is_unit_user,
     "notify.outbox": can_see_outbox,
     "units.list_units": may_manage,
     "admin_users.list_users": may_manage,

@@ -22,6 +22,7 @@ from tracker.notices import views as notice_views
 from tracker.notify import views as notify_views
 from tracker.plans import views as plan_views
 from tracker.reports import views as report_views
+from tracker.scoring import views as scoring_views
 from tracker.tasks import views as task_views
 from tracker.units import views as unit_views
 
@@ -124,7 +125,8 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     for module in (main_views, auth_views, admin_user_views, unit_views, plan_views, task_views, notify_views,
-                   notice_views, report_views, api_views, audit_views, link_views, burden_views):
+                   notice_views, report_views, scoring_views, api_views, audit_views, link_views,
+                   burden_views):
         app.register_blueprint(module.bp)
     # the API's docs and token pages, and its CSRF exemption (bearer tokens are not ambient)
     app.register_blueprint(admin_user_views.imports_bp)

@@ -7,6 +7,7 @@ from tracker.links import models as link_models  # noqa: F401
 from tracker.notices import models as notice_models  # noqa: F401
 from tracker.notify import models as notify_models  # noqa: F401
 from tracker.plans import models as plan_models  # noqa: F401
+from tracker.scoring import models as scoring_models  # noqa: F401
 from tracker.tally import models as tally_models  # noqa: F401
 from tracker.tasks import models as task_models  # noqa: F401
 from tracker.units import models as unit_models  # noqa: F401

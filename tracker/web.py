@@ -18,7 +18,7 @@ from tracker.auth.models import User
 from tracker.extensions import db, login_manager
 from tracker.notify import channels
 from tracker.notify.outbox import unread_count_column
-from tracker.tasks import labels
+from tracker.tasks import labels, progress
 
 # (endpoint, label); who sees an entry is tracker.access.can_open
 MENU = (
@@ -28,7 +28,9 @@ MENU = (
     ("tasks.review_queue", _l("待审核")),
     ("tasks.all_tasks", _l("任务台账")),
     ("reports.dashboard", _l("统计分析")),
+    ("scoring.ranking", _l("考核评分")),
     ("reports.unit_dashboard", _l("工作台")),
+    ("scoring.my_score", _l("本单位得分")),
     ("notices.list_notices", _l("督办单")),
     ("notify.outbox", _l("邮件发件箱")),
     ("units.list_units", _l("单位管理")),
@@ -87,6 +89,7 @@ def register(app: Flask) -> None:
     app.add_template_global(labels.period_label, "task_period_label")
     app.add_template_global(lambda: labels.translated(labels.STATE_LABELS), "task_state_labels")
     app.add_template_global(lambda: labels.translated(labels.LIGHT_MEANINGS), "task_light_meanings")
+    app.add_template_global(lambda: labels.translated(progress.LABELS), "task_progress_labels")
     app.add_template_global(lambda: labels.translated(labels.SUGGESTED_PERIOD_LABELS), "suggested_period_labels")
     app.add_template_global(lambda: labels.translated(labels.SIGNAL_LABELS), "task_signal_labels")
     app.add_template_global(lambda: labels.translated(labels.SIGNAL_EXPLANATIONS), "task_signal_explanations")

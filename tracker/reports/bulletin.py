@@ -1,12 +1,18 @@
 """通报: a periodic circular that ranks the units and names the overdue tasks, as an official
 document (GB/T 9704, ``tracker.documents``) in .docx and PDF, numbered once per period in its own
-series (督通〔2026〕N号)."""
+series (督通〔2026〕N号).
+
+When a score for the period has been published (``tracker.scoring``), the ranking follows that
+snapshot and says so; a live ranking is never used for it. Without one, units are ranked by their
+on-time share and the 通报 says the score is not yet published. The units' progress classes
+(序时进度) have their own section."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -20,7 +26,9 @@ from tracker.errors import UserError
 from tracker.extensions import db
 from tracker.notices.models import SERIES_BULLETIN, IssuedDocument
 from tracker.plans.models import Measure, number_label
+from tracker.reports.progress_counts import ProgressLine, progress_by_unit
 from tracker.reports.queries import local_date_of, visible_condition
+from tracker.scoring import queries as scoring_queries
 from tracker.tasks.models import Task, TaskState
 from tracker.units.models import Unit
 
@@ -107,6 +115,9 @@ class UnitLine:
     late: int
     overdue: int
     returns: int
+    unit_id: int = 0
+    #: the unit's total in the published snapshot, if one ranks the period
+    score: float | None = None
 
     @property
     def rate(self) -> float | None:
@@ -122,11 +133,22 @@ class OverdueLine:
 
 
 @dataclass
+class SnapshotRef:
+    """The published score a 通报 ranks by."""
+
+    number_label: str
+    published_on: date
+    version: int
+
+
+@dataclass
 class BulletinData:
     period: Period
     as_of: date
     units: list[UnitLine]
     overdue: list[OverdueLine]
+    snapshot: SnapshotRef | None = None
+    progress: list[ProgressLine] = field(default_factory=list)
 
     @property
     def total_due(self) -> int:
@@ -167,10 +189,15 @@ def bulletin_data(user: User, period: Period, now: datetime) -> BulletinData:
                Task.original_due_on >= period.start, Task.original_due_on <= period.end)
         .group_by(Unit.id, Unit.name)
     ).all()
-    lines = [UnitLine(0, r.name, r.due, r.on_time, r.late, r.overdue, r.returns) for r in rows]
+    lines = [UnitLine(0, r.name, r.due, r.on_time, r.late, r.overdue, r.returns, r.id) for r in rows]
     lines.sort(key=lambda u: (-(u.rate or 0), u.overdue, u.unit_name))
     for rank, line in enumerate(lines, start=1):
         line.rank = rank
+    snapshot = scoring_queries.latest_snapshot(user, period.key)
+    ref = None
+    if snapshot is not None:
+        ref = SnapshotRef(snapshot.number_label, snapshot.published_on, snapshot.rule_set.version)
+        lines = _ranked_by_snapshot(lines, scoring_queries.snapshot_lines(snapshot))
     overdue_rows = db.session.execute(
         sa.select(Unit.name, Measure.number, Measure.text, Task.due_on)
         .join(Unit, Unit.id == Task.unit_id).join(Measure, Measure.id == Task.measure_id)
@@ -180,7 +207,15 @@ def bulletin_data(user: User, period: Period, now: datetime) -> BulletinData:
     ).all()
     overdue = [OverdueLine(r.name, _measure_label(r.number, r.text), r.due_on, (as_of - r.due_on).days)
                for r in overdue_rows]
-    return BulletinData(period, as_of, lines, overdue)
+    return BulletinData(period, as_of, lines, overdue, ref, progress_by_unit(user, period.start, as_of))
+
+
+def _ranked_by_snapshot(lines: list[UnitLine], published: dict[int, Any]) -> list[UnitLine]:
+    """The snapshot's ranks and totals; units it does not score follow, unranked."""
+    for line in lines:
+        found = published.get(line.unit_id)
+        line.rank, line.score = (found.rank, found.total) if found is not None else (0, None)
+    return sorted(lines, key=lambda u: (u.score is None, u.rank, u.unit_name))
 
 
 def _measure_label(number: str, text: str) -> str:
@@ -226,7 +261,20 @@ def bulletin_document(data: BulletinData, number: IssuedDocument) -> docs.Offici
         due=data.total_due, on_time=data.total_on_time, late=data.total_late, rate=rate,
         as_of=cn_date(data.as_of), overdue=data.total_overdue))]
     blocks.append(docs.Para(_("一、各责任单位完成情况排名"), level=1))
-    if data.units:
+    if data.snapshot is not None:
+        blocks.append(docs.Para(_("本通报排名依据已发布的评分结果%(n)s（%(date)s发布，第%(v)d版评分规则），"
+                                  "各单位得分及扣加分依据可在督办系统中查询。", n=data.snapshot.number_label,
+                                  date=cn_date(data.snapshot.published_on), v=data.snapshot.version)))
+    else:
+        blocks.append(docs.Para(_("本期评分尚未发布，以下按按期完成率排名。")))
+    if data.units and data.snapshot is not None:
+        blocks.append(docs.Table(
+            [_("排名"), _("责任单位"), _("得分"), _("应完成"), _("按期完成"), _("逾期完成"), _("超期未办结"),
+             _("退回次数")],
+            [[str(u.rank) if u.score is not None else "—", u.unit_name,
+              f"{u.score:g}" if u.score is not None else "—", str(u.due), str(u.on_time), str(u.late),
+              str(u.overdue), str(u.returns)] for u in data.units], wide=(1,)))
+    elif data.units:
         blocks.append(docs.Table(
             [_("排名"), _("责任单位"), _("应完成"), _("按期完成"), _("逾期完成"), _("超期未办结"), _("退回次数"),
              _("按期完成率")],
@@ -241,7 +289,19 @@ def bulletin_document(data: BulletinData, number: IssuedDocument) -> docs.Offici
                                   for i, o in enumerate(data.overdue, start=1)], wide=(2,)))
     else:
         blocks.append(docs.Para(_("本期无超期未办结任务。")))
-    blocks.append(docs.Para(_("三、下一步工作要求"), level=1))
+    blocks.append(docs.Para(_("三、序时进度情况"), level=1))
+    if data.progress:
+        behind = [p.name for p in data.progress if p.behind]
+        blocks.append(docs.Para(
+            _("截至%(as_of)s，按报送进度与时间进度比较，欠进度任务%(n)d项，涉及%(units)s。",
+              as_of=cn_date(data.as_of), n=sum(p.behind for p in data.progress), units="、".join(behind))
+            if behind else _("截至%(as_of)s，没有欠进度的任务。", as_of=cn_date(data.as_of))))
+        blocks.append(docs.Table([_("责任单位"), _("超进度"), _("达进度"), _("欠进度"), _("已完成")],
+                                 [[p.name, str(p.ahead), str(p.on_pace), str(p.behind), str(p.done)]
+                                  for p in data.progress], wide=(0,)))
+    else:
+        blocks.append(docs.Para(_("本期没有在办任务。")))
+    blocks.append(docs.Para(_("四、下一步工作要求"), level=1))
     blocks.append(docs.Para(_("请超期未办结任务的责任单位认真分析原因，明确整改措施和完成时限，"
                               "于通报印发后5个工作日内将整改情况报送督查督办室。")))
     return docs.from_config(current_app.config, number=number.number_label,

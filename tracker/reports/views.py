@@ -27,7 +27,7 @@ from tracker.downloads import send_document
 from tracker.errors import show_again
 from tracker.extensions import db
 from tracker.plans.models import Plan
-from tracker.reports import bulletin, exports, ledger, queries, summary
+from tracker.reports import bulletin, exports, ledger, progress_counts, queries, summary
 from tracker.tasks import filters as task_filters
 
 bp = Blueprint("reports", __name__)
@@ -82,7 +82,9 @@ def dashboard():
     data = queries.dashboard(current_user, now, plan_id)
     ranking = queries.rank_units(data.units, sort)
     points = queries.trend(current_user, now, period, 12, plan_id)
+    progress = progress_counts.progress_tally(current_user, now, plan_id)
     return render_template("reports/dashboard.html", data=data, ranking=ranking, points=points, sort=sort,
+                           progress=progress,
                            trend_unit=period, plan_id=plan_id, plans=queries.visible_plans(current_user),
                            sorts=queries.RANKING_SORTS)
 

@@ -1,7 +1,7 @@
 """The task-list filters, one definition for the lists, the ledger export and dashboard links.
 
 Query parameters: state, open (1: not completed or cancelled), plan_id, unit_id, light
-(red|yellow|green), overdue (1), due_within
+(red|yellow|green), progress (ahead|on_pace|behind|done: 序时进度), overdue (1), due_within
 (days; the list's own select sends ``due=overdue|7|15|30``), key (1), unacknowledged (1: 未签收),
 q (text in the measure).
 A value that makes no sense raises FilterError with a message for the user.
@@ -21,6 +21,8 @@ from tracker.errors import UserError
 from tracker.plans.models import Measure
 from tracker.tasks.lights import light_expression
 from tracker.tasks.models import OPEN_STATES, Task, TaskState
+from tracker.tasks.progress import CLASSES as PROGRESS_CLASSES
+from tracker.tasks.progress import progress_expression
 
 FILTER_LIGHTS = ("red", "yellow", "green")
 MAX_DUE_WITHIN = 3650
@@ -40,6 +42,7 @@ class TaskFilters:
     plan_id: int | None = None
     unit_id: int | None = None
     light: str | None = None
+    progress: str | None = None
     overdue: bool = False
     due_within: int | None = None
     key: bool = False
@@ -57,7 +60,7 @@ class TaskFilters:
     def as_args(self) -> dict[str, Any]:
         """The filters as query-string values, for pager links and exports."""
         args: dict[str, Any] = {}
-        for name in ("plan_id", "unit_id", "light", "due_within", "q"):
+        for name in ("plan_id", "unit_id", "light", "progress", "due_within", "q"):
             if getattr(self, name) not in (None, ""):
                 args[name] = getattr(self, name)
         if self.state is not None:
@@ -117,6 +120,11 @@ def parse_filters(args: Any) -> TaskFilters:
         if light not in FILTER_LIGHTS:
             raise FilterError(_("未知的灯号：%(value)s", value=light[:40]))
         filters.light = light
+    progress = (args.get("progress") or "").strip()
+    if progress:
+        if progress not in PROGRESS_CLASSES:
+            raise FilterError(_("未知的序时进度：%(value)s", value=progress[:40]))
+        filters.progress = progress
     filters.open = _flag_arg(args, "open", _("未办结"))
     filters.overdue = _flag_arg(args, "overdue", _("已逾期"))
     filters.key = _flag_arg(args, "key", _("重点任务"))
@@ -150,6 +158,8 @@ def filter_conditions(filters: TaskFilters, today: date, warning_days: int = 7) 
         conditions.append(Task.unit_id == filters.unit_id)
     if filters.light is not None:
         conditions.append(light_expression(today, warning_days) == filters.light)
+    if filters.progress is not None:
+        conditions.append(progress_expression(today) == filters.progress)
     if filters.overdue:
         conditions.append(Task.overdue_condition(today))
     if filters.due_within is not None:

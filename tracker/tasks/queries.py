@@ -37,6 +37,7 @@ from tracker.tasks.models import (
     TaskState,
     UnitRole,
 )
+from tracker.tasks.progress import progress_class_for
 from tracker.units.models import Unit
 from tracker.units.queries import UnitDirectory
 
@@ -82,6 +83,8 @@ class TaskRow:
     #: the light's colour, and the signal that also says why a light is yellow
     light: str
     signal: str = ""
+    #: 序时进度 (tracker.tasks.progress)
+    progress: str = ""
 
 
 @dataclass
@@ -110,7 +113,8 @@ def unit_task_page(user: Any, filters: TaskFilters, today: date, page: int = 1, 
     rows = []
     for task in pagination.items:
         signal = signal_for(task, today, warning_days)
-        rows.append(TaskRow(task=task, light=SIGNAL_COLOURS[signal], signal=signal))
+        rows.append(TaskRow(task=task, light=SIGNAL_COLOURS[signal], signal=signal,
+                            progress=progress_class_for(task, today)))
     return TaskPage(rows=rows, pagination=pagination, total=pagination.total or 0,
                     pending=pagination._query_args["pending"])
 

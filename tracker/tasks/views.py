@@ -44,6 +44,7 @@ from tracker.tasks.models import (
     TaskState,
     UnitRole,
 )
+from tracker.tasks.progress import progress_class_for
 from tracker.timeutil import local_today
 from tracker.units import queries as unit_queries
 from tracker.units import services as unit_services
@@ -173,6 +174,7 @@ def _detail(task: Task, status: int = 200):
         evidence_flags = burden_queries.evidence_flags(task, page.evidence)
     return render_template(
         "tasks/detail.html", task=task, light=signal_for(task, today, _warning_days()), actions=actions,
+        progress=progress_class_for(task, today),
         evidence=page.evidence, reports=page.reports, extensions=page.extensions, pending=page.pending,
         report_flags=report_flags, evidence_flags=evidence_flags, returned=returned,
         deletable=services.deletable_evidence(user, task, page.evidence, last_submitted=last_submitted),
