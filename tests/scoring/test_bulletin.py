@@ -50,7 +50,7 @@ def test_the_bulletin_ranks_by_the_published_snapshot_even_after_tasks_change(db
     db.session.commit()
     t3 = scene.tasks["t3"]
     task_services.start(t3, actor=p.lead, now=w.at(7, 11))
-    task_services.submit(t3, actor=p.lead, now=w.at(7, 11))
+    task_services.submit(t3, actor=p.lead, note="已按要求完成，请审核。", now=w.at(7, 11))
     task_services.approve(t3, actor=p.supervisor, now=w.at(7, 11))
     db.session.commit()
     later = datetime(2026, 7, 12, 2, tzinfo=UTC)

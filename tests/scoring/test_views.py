@@ -133,7 +133,7 @@ def test_a_published_snapshot_does_not_change_when_tasks_or_rules_change(db, sce
     # afterwards: 东城区's overdue task is accepted, and the rules change
     t3 = scene.tasks["t3"]
     task_services.start(t3, actor=p.lead, now=w.at(7, 1))
-    task_services.submit(t3, actor=p.lead, now=w.at(7, 1))
+    task_services.submit(t3, actor=p.lead, note="已按要求完成，请审核。", now=w.at(7, 1))
     task_services.approve(t3, actor=p.supervisor, now=w.at(7, 1))
     db.session.commit()
     assert client.post("/scoring/rules", data=_form(**{"rule-returned-points": "9"})).status_code == 302

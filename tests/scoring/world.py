@@ -41,7 +41,7 @@ class World:
 def _done(task, people, lead, month: int, day: int) -> None:
     if task.state.value in ("assigned", "returned"):
         task_services.start(task, actor=lead, now=at(month, day))
-    task_services.submit(task, actor=lead, now=at(month, day))
+    task_services.submit(task, actor=lead, note="已按要求完成，请审核。", now=at(month, day))
     task_services.approve(task, actor=people.supervisor, now=at(month, day))
 
 
@@ -57,6 +57,8 @@ def build(db, make, people) -> World:
         [task] = task_services.assign(plan, [measure.id], [unit_id], role=UnitRole.lead, due_on=due,
                                       reporting_period=period, evidence_required=False,
                                       actor=people.supervisor, now=start)
+        # the unit acknowledges it (签收) the day it arrives, as units do
+        task_services.acknowledge(task, actor=people.lead if unit_id == east else people.other_lead, now=start)
         return task
 
     t = {"t1": give(m[0], east, date(2026, 3, 31)), "t2": give(m[1], east, date(2026, 4, 30)),
@@ -69,7 +71,7 @@ def build(db, make, people) -> World:
     _done(t["u1"], people, other, 3, 30)
     _done(t["u2"], people, other, 4, 10)
     task_services.start(t["t2"], actor=lead, now=at(4, 20))
-    task_services.submit(t["t2"], actor=lead, now=at(4, 20))
+    task_services.submit(t["t2"], actor=lead, note="已按要求完成，请审核。", now=at(4, 20))
     task_services.return_task(t["t2"], actor=people.supervisor, reason="材料不全。", now=at(4, 25))
     _done(t["t2"], people, lead, 5, 5)
     [notice] = notice_services.issue_notices("2026-H1", unit_ids=[east], actor=people.supervisor, now=at(5, 10))
