@@ -37,6 +37,9 @@ _NEEDS_CARE = re.compile('[\x00-\x08\x0b-\x1f\ufffe\uffff"&<>\n]|_x[0-9a-fA-F]{4
 #: the Excel serial of a date is its ordinal less this (true from 1900-03-01 on, past Excel's 1900-02-29)
 _EXCEL_EPOCH = date(1899, 12, 30).toordinal()
 _FIRST_PLAIN_DATE = date(1900, 3, 1)
+#: how many short texts the row writer keeps written out (a bound on its memory)
+_CACHED_TEXTS, _CACHED_LENGTH = 20_000, 64
+
 
 
 def is_formula_like(value: Any) -> bool:
@@ -92,16 +95,21 @@ class LedgerSheet(Worksheet):
 
     def write_plain_rows(self, rows: Iterable[list[Any]], first_row: int, date_format: Any) -> int:
         """Write ``rows`` from ``first_row`` down; returns the last row written."""
-        #: per column, the start of a cell's tag up to its row number, and its style attribute
-        #: (looked up on first use: XlsxWriter numbers formats in the order it meets them)
+        #: per column, the start of a cell's tag up to its row number
         openings: list[str] = []
+        #: per column, the rest of a text cell's tag by text (plan titles, units and states repeat)
+        tails: list[dict[str, str | None]] = []
+        #: per column, its style attribute, looked up on first use (XlsxWriter numbers formats in the
+        #: order it meets them, so this keeps styles.xml as it would be)
         styles: list[str | None] = []
+        date_style = None
+        cached = 0
         fh_write = self.fh.write
-        special = _NEEDS_CARE.search
         row_number = first_row - 1
         for row_number, row in enumerate(rows, start=first_row):
             while len(openings) < len(row):
                 openings.append(f'<c r="{xl_col_to_name(len(openings))}')
+                tails.append({"": ""})
                 styles.append(None)
             if self.table or self.previous_row in self.row_info:
                 self._write_single_row(row_number)
@@ -114,31 +122,35 @@ class LedgerSheet(Worksheet):
             for col, value in enumerate(row):
                 kind = type(value)
                 if kind is str:
-                    if not value:
-                        continue
-                    style = styles[col]
-                    if style is None:
-                        style = styles[col] = self._style(col)
-                    if special(value):
-                        if len(value) > 16000:
+                    tail = tails[col].get(value)
+                    if tail is None:
+                        style = styles[col]
+                        if style is None:
+                            style = styles[col] = self._style(col)
+                        tail = self._text_tail(value, style)
+                        if tail is None:
                             break
-                        value, space = self._text(value)
-                        append(f'{openings[col]}{n}"{style} t="inlineStr"><is><t{space}>{value}</t></is></c>')
-                    else:
-                        append(f'{openings[col]}{n}"{style} t="inlineStr"><is><t>{value}</t></is></c>')
+                        if cached < _CACHED_TEXTS and len(value) <= _CACHED_LENGTH:
+                            tails[col][value] = tail
+                            cached += 1
+                    if tail:
+                        append(f"{openings[col]}{n}{tail}")
                 elif value is None:
                     continue
                 elif kind is date and value >= _FIRST_PLAIN_DATE:
-                    append(f'{openings[col]}{n}" s="{date_format._get_xf_index()}">'
-                           f'<v>{value.toordinal() - _EXCEL_EPOCH}</v></c>')
-                elif kind is datetime:
-                    serial = self._convert_date_time(value.replace(tzinfo=None))
-                    append(f'{openings[col]}{n}" s="{date_format._get_xf_index()}"><v>{serial:.16G}</v></c>')
+                    if date_style is None:
+                        date_style = f' s="{date_format._get_xf_index()}"'
+                    append(f'{openings[col]}{n}"{date_style}><v>{value.toordinal() - _EXCEL_EPOCH}</v></c>')
                 elif kind is int or (kind is float and math.isfinite(value)):
                     style = styles[col]
                     if style is None:
                         style = styles[col] = self._style(col)
                     append(f'{openings[col]}{n}"{style}><v>{value:.16G}</v></c>')
+                elif kind is datetime:
+                    if date_style is None:
+                        date_style = f' s="{date_format._get_xf_index()}"'
+                    serial = self._convert_date_time(value.replace(tzinfo=None))
+                    append(f'{openings[col]}{n}"{date_style}><v>{serial:.16G}</v></c>')
                 else:
                     break
             else:
@@ -160,10 +172,15 @@ class LedgerSheet(Worksheet):
         column_format = info.column_format if info is not None else None
         return f' s="{column_format._get_xf_index()}"' if column_format is not None else ""
 
-    def _text(self, value: str) -> tuple[str, str]:
-        """Text as XlsxWriter escapes it, and the attribute that keeps its outer spaces."""
-        value = self._escape_data(self._escape_control_characters(value))
-        return value, ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
+    def _text_tail(self, value: str, style: str) -> str | None:
+        """A text cell's tag after its row number, as XlsxWriter writes it; None for text it would cut."""
+        if _NEEDS_CARE.search(value):
+            if len(value) > 16000:
+                return None
+            value = self._escape_data(self._escape_control_characters(value))
+            if value[:1].isspace() or value[-1:].isspace():
+                return f'"{style} t="inlineStr"><is><t xml:space="preserve">{value}</t></is></c>'
+        return f'"{style} t="inlineStr"><is><t>{value}</t></is></c>'
 
     def _write_row_slowly(self, row: list[Any], r: int, date_format: Any) -> None:
         for col, value in enumerate(row):
