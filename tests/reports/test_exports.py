@@ -192,3 +192,25 @@ def _zip(members: dict[str, bytes]) -> bytes:
         for name, data in members.items():
             archive.writestr(name, data)
     return out.getvalue()
+
+
+def test_ledger_is_packed_at_its_level_and_other_workbooks_at_xlsxwriters(app, monkeypatch):
+    import xlsxwriter.workbook
+
+    levels = []
+    open_zip = zipfile.ZipFile.__init__
+
+    def spy(archive, *args, **kwargs):
+        open_zip(archive, *args, **kwargs)
+        levels.append(archive.compresslevel)
+
+    monkeypatch.setattr(zipfile.ZipFile, "__init__", spy)
+    archive = zipfile.ZipFile(io.BytesIO(build(app)))
+    assert levels[0] == exports.LEDGER_ZIP_LEVEL == 1
+    assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_DEFLATED}
+    # any other workbook, and any workbook after the export, keeps zlib's default level
+    levels.clear()
+    other = xlsxwriter.Workbook(io.BytesIO())
+    other.add_worksheet().write_string(0, 0, "其他工作簿")
+    other.close()
+    assert levels[0] is None and xlsxwriter.workbook.ZipFile(io.BytesIO(), "w").compresslevel is None
