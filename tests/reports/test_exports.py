@@ -214,3 +214,26 @@ def test_ledger_is_packed_at_its_level_and_other_workbooks_at_xlsxwriters(app, m
     other.add_worksheet().write_string(0, 0, "其他工作簿")
     other.close()
     assert levels[0] is None and xlsxwriter.workbook.ZipFile(io.BytesIO(), "w").compresslevel is None
+
+
+def test_rows_with_their_own_height_go_through_xlsxwriter(monkeypatch):
+    import xlsxwriter
+
+    def sheet_xml(slow: bool) -> bytes:
+        out = io.BytesIO()
+        workbook = xlsxwriter.Workbook(out, {"constant_memory": True})
+        sheet = workbook.add_worksheet("表", worksheet_class=exports.LedgerSheet)
+        date_format = workbook.add_format({"num_format": exports.DATE_FORMAT})
+        sheet.set_row(2, 30)
+        rows = [["第一行", 1, date(2026, 1, 1)], ["高的一行", 2, date(2026, 1, 2)], ["第三行", 3, None]]
+        if slow:
+            for r, values_row in enumerate(rows, start=1):
+                sheet._write_row_slowly(values_row, r, date_format)
+        else:
+            sheet.write_plain_rows(iter(rows), 1, date_format)
+        workbook.close()
+        return zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml")
+
+    fast = sheet_xml(slow=False)
+    assert fast == sheet_xml(slow=True)
+    assert b'<row r="3" ht="30" customHeight="1">' in fast

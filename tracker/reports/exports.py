@@ -113,7 +113,8 @@ class LedgerSheet(Worksheet):
     numbers and dates with no format of their own, so this writes each row's XML in one string,
     byte for byte what ``write_string``/``write_number``/``write_datetime`` would have written
     (tests compare the two). A row with anything else (a bool, NaN, text over 16,000 characters,
-    a row past the sheet's end) goes through the public methods.
+    a row past the sheet's end, a row given a height or format by ``set_row``) goes through the
+    public methods.
     """
 
     def write_plain_rows(self, rows: Iterable[list[Any]], first_row: int, date_format: Any) -> int:
@@ -136,7 +137,8 @@ class LedgerSheet(Worksheet):
                 styles.append(None)
             if self.table or self.previous_row in self.row_info:
                 self._write_single_row(row_number)
-            if row_number >= self.xls_rowmax:
+            if row_number >= self.xls_rowmax or row_number in self.row_info:
+                # past the sheet's end, or a row with its own height or format
                 self._write_row_slowly(row, row_number, date_format)
                 continue
             n = str(row_number + 1)
@@ -182,7 +184,7 @@ class LedgerSheet(Worksheet):
                     append("</row>")
                     fh_write("".join(parts))
                     self.dim_rowmax = row_number if self.dim_rowmax is None else max(self.dim_rowmax, row_number)
-                    if self.dim_rowmin is None:
+                    if self.dim_rowmin is None or row_number < self.dim_rowmin:
                         self.dim_rowmin = row_number
                     self._widen_columns(row)
                 continue
