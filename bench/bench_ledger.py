@@ -1,8 +1,9 @@
 """The ledger's .xlsx: 100,000 rows written by XlsxWriter (constant-memory mode, the app's writer)
 against the hand-written SpreadsheetML writer it replaced, on the same rows in the same run.
 
-Target: the XlsxWriter ledger takes at most 2x the time of the hand-written one. Also printed:
-the CSV of the same rows and the file sizes. The clocks run without tracing: tracemalloc slows
+Target: the XlsxWriter ledger takes at most 2x the CPU time of the hand-written one (CPU time, as
+the machine may be busy with other work; the wall-clock ratio is printed too). Also printed: the
+CSV of the same rows and the file sizes. The clocks run without tracing: tracemalloc slows
 a writer many times over, so memory is not measured here.
 """
 
@@ -46,14 +47,14 @@ def make_rows(rng: random.Random) -> list[list]:
     return rows
 
 
-def timed(write) -> tuple[float, int]:
-    """Seconds and bytes written of one run."""
+def timed(write) -> tuple[float, float, int]:
+    """Wall-clock seconds, CPU seconds and bytes written of one run."""
     with tempfile.TemporaryFile() as out:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         write(out)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - start_cpu
         out.seek(0, os.SEEK_END)
-        return elapsed, out.tell()
+        return elapsed, cpu, out.tell()
 
 
 def main() -> int:
@@ -73,16 +74,19 @@ def main() -> int:
             for chunk in exports.csv_chunks(iter(rows), headers, title="台账", today=date(2026, 7, 1)):
                 out.write(chunk)
 
-        results = {}
+        wall, cpu = {}, {}
         for label, write in (("hand-written SpreadsheetML", baseline), ("XlsxWriter constant_memory", xlsxwriter),
                              ("CSV", csv)):
             runs = [timed(write) for _i in range(RUNS)]
-            seconds = statistics.median(r[0] for r in runs)
-            results[label] = seconds
-            print(f"{label:28s} {ROWS:,} rows: {seconds:5.2f} s (median of {RUNS}), {runs[0][1] / 1e6:5.1f} MB")
-    ratio = results["XlsxWriter constant_memory"] / results["hand-written SpreadsheetML"]
+            wall[label] = statistics.median(r[0] for r in runs)
+            cpu[label] = statistics.median(r[1] for r in runs)
+            print(f"{label:28s} {ROWS:,} rows: {cpu[label]:5.2f} s CPU, {wall[label]:5.2f} s wall (medians of {RUNS}),"
+                  f" {runs[0][2] / 1e6:5.1f} MB")
+    new, old = "XlsxWriter constant_memory", "hand-written SpreadsheetML"
+    ratio = cpu[new] / cpu[old]
     met = ratio <= TARGET
-    print(f"ratio XlsxWriter / hand-written: {ratio:.2f}x  (target <= {TARGET:.0f}x: {'met' if met else 'NOT met'})")
+    print(f"ratio XlsxWriter / hand-written: {ratio:.2f}x CPU, {wall[new] / wall[old]:.2f}x wall"
+          f"  (target <= {TARGET:.0f}x CPU: {'met' if met else 'NOT met'})")
     return 0 if met else 1
 
 

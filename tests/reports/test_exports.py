@@ -10,7 +10,8 @@ import os
 import shutil
 import subprocess
 import zipfile
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import openpyxl
 import pytest
@@ -131,3 +132,110 @@ def test_paths_in_the_plans_own_numbering_four_levels(app, db, make):
     assert by_text["推进水利建设"] == "二、（一）2."
     assert by_text["强化保障"] == "二、（二）"
     assert by_text["明确责任"] == "三、1."
+
+
+#: values the ledger's own row writer must write as XlsxWriter's public methods do, or hand over
+AWKWARD_ROWS = [
+    [1, " 前导空格", "尾随空格 ", "\t制表符开头", "\r=cmd|' /C calc'!A0", "两行\n文字", "_x0041_ 像转义",
+     "控\x01制\x1f符", "<&>\"'", "不是字符\ufffe\uffff", "\u00a0不换行空格",
+     "全角空格\u3000", "表情😀", "=SUM(A1:A2)", -3],
+    [2, 1.5, 1e20, 0, -0.25, 12345678901234567890, 2**53 + 1, 3.0, date(2026, 2, 28), date(1900, 3, 1),
+     datetime(2026, 5, 4, 13, 30, 15), datetime(2026, 5, 4, tzinfo=UTC), None, "", 7],
+    [],
+    [3, None, None, date(1900, 1, 15), "日期在 1900 年 3 月前"],
+    [4, True, False, "布尔值的行走 XlsxWriter 的公开方法", Decimal("1.10")],
+    [5, "长" * 16000, "长" * 15999 + " ", "长" * 20000, "x"],
+    [6, "比表头多出的列", *[None] * 14, "第十七列"],
+    [7, "最后一行"],
+]
+
+
+def _package(rows, *, slow: bool, app, monkeypatch) -> dict[str, bytes]:
+    if slow:
+        def every_row_slowly(sheet, values, first_row, date_format):
+            row_number = first_row - 1
+            for row_number, values_row in enumerate(values, start=first_row):
+                sheet._write_row_slowly(values_row, row_number, date_format)
+            return row_number
+        monkeypatch.setattr(exports.LedgerSheet, "write_plain_rows", every_row_slowly)
+    with app.test_request_context():
+        out = io.BytesIO()
+        exports.write_xlsx(iter(rows), ledger.headers(), ledger.widths(), ledger.kinds(), title="台账",
+                           today=TODAY, out=out)
+    monkeypatch.undo()
+    archive = zipfile.ZipFile(out)
+    return {name: archive.read(name) for name in archive.namelist() if name != "docProps/core.xml"}
+
+
+@pytest.mark.parametrize("rows", [ROWS, AWKWARD_ROWS], ids=["ledger", "awkward"])
+def test_own_row_writer_writes_what_xlsxwriter_writes(app, monkeypatch, rows):
+    """The fast rows are byte for byte the XML of XlsxWriter's write_string/write_number/write_datetime
+    (a newer XlsxWriter that writes cells differently fails here, not in a user's Excel)."""
+    fast = _package(rows, slow=False, app=app, monkeypatch=monkeypatch)
+    slow = _package(rows, slow=True, app=app, monkeypatch=monkeypatch)
+    assert fast.keys() == slow.keys()
+    for name in slow:
+        assert fast[name] == slow[name], name
+    assert b"<row" in fast["xl/worksheets/sheet1.xml"]
+
+
+def test_awkward_values_read_back(app, monkeypatch):
+    fast = _package(AWKWARD_ROWS, slow=False, app=app, monkeypatch=monkeypatch)
+    sheet = openpyxl.load_workbook(io.BytesIO(_zip(fast))).worksheets[0]
+    assert sheet["B3"].value == " 前导空格" and sheet["F3"].value == "两行\n文字"
+    assert sheet["E3"].data_type == "s" and sheet["N3"].value == "=SUM(A1:A2)" and sheet["N3"].data_type == "s"
+    assert sheet["I4"].value == datetime(2026, 2, 28) and sheet["I4"].number_format == "yyyy-mm-dd"
+    assert sheet["Q9"].value == "第十七列" and sheet.max_row == 10
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def test_ledger_is_packed_at_its_level_and_other_workbooks_at_xlsxwriters(app, monkeypatch):
+    import xlsxwriter.workbook
+
+    levels = []
+    open_zip = zipfile.ZipFile.__init__
+
+    def spy(archive, *args, **kwargs):
+        open_zip(archive, *args, **kwargs)
+        levels.append(archive.compresslevel)
+
+    monkeypatch.setattr(zipfile.ZipFile, "__init__", spy)
+    archive = zipfile.ZipFile(io.BytesIO(build(app)))
+    assert levels[0] == exports.LEDGER_ZIP_LEVEL == 1
+    assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_DEFLATED}
+    # any other workbook, and any workbook after the export, keeps zlib's default level
+    levels.clear()
+    other = xlsxwriter.Workbook(io.BytesIO())
+    other.add_worksheet().write_string(0, 0, "其他工作簿")
+    other.close()
+    assert levels[0] is None and xlsxwriter.workbook.ZipFile(io.BytesIO(), "w").compresslevel is None
+
+
+def test_rows_with_their_own_height_go_through_xlsxwriter(monkeypatch):
+    import xlsxwriter
+
+    def sheet_xml(slow: bool) -> bytes:
+        out = io.BytesIO()
+        workbook = xlsxwriter.Workbook(out, {"constant_memory": True})
+        sheet = workbook.add_worksheet("表", worksheet_class=exports.LedgerSheet)
+        date_format = workbook.add_format({"num_format": exports.DATE_FORMAT})
+        sheet.set_row(2, 30)
+        rows = [["第一行", 1, date(2026, 1, 1)], ["高的一行", 2, date(2026, 1, 2)], ["第三行", 3, None]]
+        if slow:
+            for r, values_row in enumerate(rows, start=1):
+                sheet._write_row_slowly(values_row, r, date_format)
+        else:
+            sheet.write_plain_rows(iter(rows), 1, date_format)
+        workbook.close()
+        return zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml")
+
+    fast = sheet_xml(slow=False)
+    assert fast == sheet_xml(slow=True)
+    assert b'<row r="3" ht="30" customHeight="1">' in fast

@@ -34,6 +34,8 @@ class Context:
 
     today: date
     warning_days: int
+    #: the local time zone, looked up once (办结日期 is the local date of each completion)
+    tz: Any = None
     paths: dict[int, str] = field(default_factory=dict)
     states: dict[Any, str] = field(default_factory=dict)
     roles: dict[Any, str] = field(default_factory=dict)
@@ -63,8 +65,8 @@ def _evidence_counts() -> Any:
 _owner = sa.orm.aliased(User, name="owner")
 
 
-def _completed_on(value: datetime | None, _ctx: Context) -> date | None:
-    return timeutil.local_today(value) if value is not None else None
+def _completed_on(value: datetime | None, ctx: Context) -> date | None:
+    return value.astimezone(ctx.tz).date() if value is not None else None
 
 
 #: stands in the 签收 column for an open task its unit has not acknowledged (no 签收 is this old)
@@ -126,8 +128,9 @@ def context(today: date, warning_days: int) -> Context:
     lights = {signal: str(LIGHT_LABELS[colour]) for signal, colour in SIGNAL_COLOURS.items()}
     for signal in (DUE_SOON, BEHIND):
         lights[signal] = f"{LIGHT_LABELS['yellow']}（{SIGNAL_LABELS[signal]}）"
-    return Context(today=today, warning_days=warning_days, states={s: state_label(s) for s in TaskState},
-                   roles={r: role_label(r) for r in UnitRole}, lights=lights)
+    return Context(today=today, warning_days=warning_days, tz=timeutil.local_tz(),
+                   states={s: state_label(s) for s in TaskState}, roles={r: role_label(r) for r in UnitRole},
+                   lights=lights)
 
 
 def query(conditions: list[Any], ctx: Context) -> sa.Select:
@@ -171,16 +174,12 @@ def measure_paths(plan_ids: Any) -> dict[int, str]:
 
 def values(rows: Iterable[Any], ctx: Context) -> Iterator[list[Any]]:
     """Each query row as the cells of ``COLUMNS``."""
-    plan = [(c.kind == "serial", c.show) for c in COLUMNS]
+    shows = [c.show for c in COLUMNS if c.sql is not None]
+    serials = [i for i, c in enumerate(COLUMNS) if c.kind == "serial"]
     for n, row in enumerate(rows, start=1):
-        cells: list[Any] = []
-        it = iter(row)
-        for serial, show in plan:
-            if serial:
-                cells.append(n)
-                continue
-            value = next(it)
-            cells.append(show(value, ctx) if show is not None else value)
+        cells = [value if show is None else show(value, ctx) for show, value in zip(shows, row, strict=True)]
+        for i in serials:
+            cells.insert(i, n)
         yield cells
 
 
