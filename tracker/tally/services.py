@@ -178,8 +178,13 @@ def apply(connection: sa.Connection, deltas: dict[Key, list[int]]) -> None:
               "on_time": table.c.on_time + stmt.excluded.on_time})
     connection.execute(stmt, [dict(zip(_KEY_COLUMNS, key, strict=True), tasks=d[0], returns=d[1], on_time=d[2])
                               for key, d in changed])
-    if any(d[0] < 0 for _key, d in changed):
-        connection.execute(sa.delete(table).where(table.c.tasks == 0, table.c.returns == 0, table.c.on_time == 0))
+    emptied = [key for key, d in changed if d[0] < 0]
+    if emptied:
+        # only the rows this change lowered (locked by its upsert already): no scan, no other writer's rows
+        key = sa.tuple_(*[table.c[c] for c in _KEY_COLUMNS])
+        for start in range(0, len(emptied), 500):
+            connection.execute(sa.delete(table).where(key.in_(emptied[start:start + 500]), table.c.tasks == 0,
+                                                      table.c.returns == 0, table.c.on_time == 0))
 
 
 class _Row:
