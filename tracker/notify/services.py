@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale, get_locale, get_translations
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
 
 from tracker import access, audit, timeutil
 from tracker.auth.models import User
@@ -121,8 +120,12 @@ def queue_bulk(items: list[Pending], *, now: datetime, catalog: _SweepCatalog | 
     links: dict[str, str | None] = {}
     locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
     task_ids = {item.task_id for item in items if item.task_id is not None and getattr(item.user, "email", None)}
-    tasks = {t.id: t for t in db.session.scalars(sa.select(Task).where(Task.id.in_(task_ids))
-                                                   .options(selectinload(Task.unit)))} if task_ids else {}
+    # the few fields a link needs, without an ORM task per email
+    tasks: dict[int, LinkTask] = {}
+    if task_ids:
+        rows = db.session.execute(sa.select(Task.id, Task.unit_id).where(Task.id.in_(task_ids))).all()
+        units = {u.id: u for u in db.session.scalars(sa.select(Unit).where(Unit.id.in_({r.unit_id for r in rows})))}
+        tasks = {r.id: LinkTask(r.id, r.unit_id, units.get(r.unit_id)) for r in rows}
     unique = []
     for item in items:
         if item.dedupe_key not in by_key:
@@ -167,6 +170,15 @@ def queue_bulk(items: list[Pending], *, now: datetime, catalog: _SweepCatalog | 
     if notes:
         db.session.execute(sa.insert(_notification), notes)
     return len(inserted)
+
+
+@dataclass(frozen=True)
+class LinkTask:
+    """What a one-task link is made from: the task's id and its unit."""
+
+    id: int
+    unit_id: int
+    unit: Any
 
 
 def task_link(task_id: int) -> str:
