@@ -16,7 +16,6 @@ from flask import current_app
 from flask_babel import force_locale, get_locale, get_translations
 from flask_babel import gettext as _
 from markupsafe import escape
-from sqlalchemy.orm import selectinload
 
 from tracker import access, audit, timeutil
 from tracker.auth.models import DigestMode, User
@@ -140,8 +139,12 @@ def queue_bulk(items: list[Pending], *, now: datetime, catalog: _SweepCatalog | 
     links: dict[str, str | None] = {}
     locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
     task_ids = {item.task_id for item in items if item.task_id is not None and getattr(item.user, "email", None)}
-    tasks = {t.id: t for t in db.session.scalars(sa.select(Task).where(Task.id.in_(task_ids))
-                                                   .options(selectinload(Task.unit)))} if task_ids else {}
+    # the few fields a link needs, without an ORM task per email
+    tasks: dict[int, LinkTask] = {}
+    if task_ids:
+        rows = db.session.execute(sa.select(Task.id, Task.unit_id).where(Task.id.in_(task_ids))).all()
+        units = {u.id: u for u in db.session.scalars(sa.select(Unit).where(Unit.id.in_({r.unit_id for r in rows})))}
+        tasks = {r.id: LinkTask(r.id, r.unit_id, units.get(r.unit_id)) for r in rows}
     unique = []
     for item in items:
         if item.dedupe_key not in by_key:
@@ -220,6 +223,17 @@ _ADDRESSEE_PLACEHOLDER = _Addressee(_NAME_MARK)
 
 def task_link(task_id: int, recipient: Any = None, now: datetime | None = None) -> str:
     return links.task_url(task_id, recipient, now)
+
+
+@dataclass(frozen=True)
+class LinkTask:
+    """What a one-task link is made from: the task's id and its unit."""
+
+    id: int
+    unit_id: int
+    unit: Any
+
+
 
 
 def notice_link(notice_id: int) -> str:
@@ -381,11 +395,10 @@ def run_reminders(*, now: datetime) -> SweepResult:
             catalog = _SweepCatalog()
             values = []
             robot_task_ids = sorted({fact.task_id for fact, _c, _k in robots if fact.task_id is not None})
-            robot_tasks: dict[int, Task] = {}
+            robot_tasks: dict[int, LinkTask] = {}
             for start in range(0, len(robot_task_ids), KEY_CHUNK):
-                robot_tasks.update((t.id, t) for t in db.session.scalars(
-                    sa.select(Task).where(Task.id.in_(robot_task_ids[start:start + KEY_CHUNK]))
-                    .options(selectinload(Task.unit))))
+                robot_tasks.update((r.id, LinkTask(r.id, r.unit_id, units.get(r.unit_id))) for r in db.session.execute(
+                    sa.select(Task.id, Task.unit_id).where(Task.id.in_(robot_task_ids[start:start + KEY_CHUNK]))))
             for fact, channel, key in robots:
                 unit_id = _fact_unit(fact, task_info, notices)
                 item = _pending(fact, None, key, task_info, notices, plans, units, measures, today, catalog)
