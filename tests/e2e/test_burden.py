@@ -39,9 +39,11 @@ def scene(live_app):
         now = timeutil.utcnow()
         services.report_progress(theirs[0], actor=other_lead, text=ORIGINALS[0], percent=60, now=now)
         services.report_progress(ours[0], actor=lead, text=copies(ORIGINALS[0])[2], percent=60, now=now)
-        services.add_evidence(ours[0], actor=lead, files=[FileStorage(io.BytesIO(PDF), "上半年工作台账.pdf")],
-                              proves="2025年下半年", now=now)
-        services.submit(ours[0], actor=lead, now=now)
+        [item] = services.add_evidence(ours[0], actor=lead, files=[FileStorage(io.BytesIO(PDF), "上半年工作台账.pdf")],
+                                       now=now)
+        # a file from before periods were picked from the task's own, stating a period outside it
+        item.proves = "2025年下半年"
+        services.submit(ours[0], actor=lead, note="按要求报送。", now=now)
         notify_services.run_reminders(now=now)
         for task in ours:
             notice_services.issue_chase_notice(task, actor=supervisor, now=now)

@@ -64,8 +64,8 @@ def test_the_bulletin_ranks_by_the_published_snapshot_even_after_tasks_change(db
     assert ranking[0][:3] == ["排名", "责任单位", "得分"]
     assert [row[:3] for row in ranking[1:]] == [["1", "西城区", "2"], ["2", "东城区", "-33"]]
     # the progress classes: t3 is accepted now; nothing of 东城区 is open, 西城区's u3 is open
-    progress = next(t for t in tables if t[0] == ["责任单位", "超进度", "达进度", "欠进度", "已完成"])
-    by_unit = {row[0]: row[1:] for row in progress[1:]}
+    progress = next(t for t in tables if t[0] == ["序号", "责任单位", "超进度", "达进度", "欠进度", "已完成"])
+    by_unit = {row[1]: row[2:] for row in progress[1:]}
     assert by_unit["东城区"][3] == "4"
     assert sum(int(x) for x in by_unit["西城区"][:3]) == 1
     assert any(x.startswith("三、序时进度情况") for x in paragraphs)

@@ -189,10 +189,15 @@ def read_manifest(src: Path) -> dict[str, Any]:
     return manifest
 
 
+#: tables a fresh install fills by itself (``flask db upgrade`` records the install time there)
+SETUP_TABLES = frozenset({"app_meta"})
+
+
 def is_empty_install() -> bool:
-    """No rows in any table (the schema may be there: ``flask db upgrade``) and no stored files."""
+    """No rows in any table but those a fresh install writes itself (the schema may be there:
+    ``flask db upgrade``), and no stored files."""
     counts = row_counts()
-    if any(count for name, count in counts.items()):
+    if any(count for name, count in counts.items() if name not in SETUP_TABLES):
         return False
     return not any(folder.is_dir() and any(p.is_file() for p in folder.rglob("*")) for folder in folders().values())
 

@@ -296,9 +296,9 @@ def bulletin_document(data: BulletinData, number: IssuedDocument) -> docs.Offici
             _("截至%(as_of)s，按报送进度与时间进度比较，欠进度任务%(n)d项，涉及%(units)s。",
               as_of=cn_date(data.as_of), n=sum(p.behind for p in data.progress), units="、".join(behind))
             if behind else _("截至%(as_of)s，没有欠进度的任务。", as_of=cn_date(data.as_of))))
-        blocks.append(docs.Table([_("责任单位"), _("超进度"), _("达进度"), _("欠进度"), _("已完成")],
-                                 [[p.name, str(p.ahead), str(p.on_pace), str(p.behind), str(p.done)]
-                                  for p in data.progress], wide=(0,)))
+        blocks.append(docs.Table([_("序号"), _("责任单位"), _("超进度"), _("达进度"), _("欠进度"), _("已完成")],
+                                 [[str(i), p.name, str(p.ahead), str(p.on_pace), str(p.behind), str(p.done)]
+                                  for i, p in enumerate(data.progress, start=1)], wide=(1,)))
     else:
         blocks.append(docs.Para(_("本期没有在办任务。")))
     blocks.append(docs.Para(_("四、下一步工作要求"), level=1))
