@@ -66,6 +66,10 @@ def test_demo_load_once(runner, db):
     states = set(db.session.scalars(sa.select(Task.state).distinct()))
     assert {TaskState.assigned, TaskState.in_progress, TaskState.submitted, TaskState.returned,
             TaskState.completed} <= states
+    # the dashboard's task tally agrees with the tasks the demo's services wrote
+    from tracker.tally import services as tally
+
+    assert tally.differences(db.session.connection()) == []
     # passwords are stored hashed, and a second start keeps the data and prints no passwords
     again = runner.invoke(args=["demo", "load", "--if-empty"])
     assert "not loaded" in again.output

@@ -134,3 +134,21 @@ def test_an_orm_bulk_insert_of_tasks_is_counted(db, make, people, now):
     db.session.commit()
     assert tally.differences(db.session.connection()) == []
     assert queries.dashboard(people.admin, now).overall.overdue == len(measures)
+
+
+def test_columns_first_set_in_the_transaction_that_inserted_the_task(db, make, people, now):
+    """A task assigned, acknowledged, worked on and accepted before any commit: its 签收 and
+    completion times were never on the object until set (the row holds NULL), and the tally moves
+    them out of 未签收 and into the done and late counts like any other change."""
+    plan = make.plan(supervisor=people.supervisor)
+    measure = [m for m in plan.measures if m.kind.value != "heading"][0]
+    [task] = task_services.assign(plan, [measure.id], [people.unit.id], role=UnitRole.lead,
+                                  due_on=now.date() + timedelta(days=3), reporting_period=ReportingPeriod.monthly,
+                                  evidence_required=False, actor=people.supervisor, now=now)
+    later = now + timedelta(days=10)
+    task_services.start(task, actor=people.lead, now=later)
+    task_services.report_progress(task, actor=people.lead, text="已完成。", percent=100, now=later)
+    task_services.submit(task, actor=people.lead, now=later)
+    task_services.approve(task, actor=people.supervisor, now=later)
+    db.session.flush()
+    assert tally.differences(db.session.connection()) == []

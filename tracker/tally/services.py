@@ -203,6 +203,10 @@ class _Old:
                 value = history.deleted[0]
             elif history.unchanged:
                 value = history.unchanged[0]
+            elif history.added:
+                # set for the first time on a row inserted in this session without it: the row
+                # holds NULL (the tallied columns with a default get it on the object at insert)
+                value = None
             else:
                 value = getattr(task, name)
             setattr(self, name, value)
