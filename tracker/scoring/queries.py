@@ -197,13 +197,16 @@ def _ack_select(in_scope: Any, start: date, as_of: date, now: datetime) -> sa.Se
     (签收) if by ``as_of``: the facts of 未按时签收. Both score paths read this one select.
 
     The hand-over day comes from the audit trail, not the task: ``Task.assigned_on`` moves to the
-    签收 day when the unit acknowledges, and ``Task.created_at`` stays the first day when a cancelled
-    task is handed out again (重新交办, which clears its 签收). So it is the day of the task's latest
+    签收 day when the unit acknowledges, and ``Task.created_at`` is when the row was written (not
+    the services' ``now``) and stays the first day when a cancelled task is handed out again
+    (重新交办, which clears its 签收). So it is the day of the task's latest
     "task.reopened" entry, else of its first "task.assigned" entry (later ones with ``updated``
     change an assignment and do not clear 签收; a task reassigned after 退回交办 is a new task with
     its own first entry), else, for a task without a trail, its ``created_at``. Tasks acknowledged
     by the backfill (already under way when 签收 came in), cancelled tasks and tasks whose 退回交办
-    awaits the supervisor's decision (they cannot be acknowledged meanwhile) never count.
+    awaits the supervisor's decision (they cannot be acknowledged meanwhile) never count. Nor,
+    scored as of an earlier day, does a task handed out again after it: 重新交办 cleared the 签收 of
+    its earlier handing, and it was cancelled in between.
     """
     after_as_of = _day_start_utc(as_of + timedelta(days=1), _offset(now))
 
@@ -220,6 +223,8 @@ def _ack_select(in_scope: Any, start: date, as_of: date, now: datetime) -> sa.Se
     ack_day = ordinal_of(Task.acknowledged_at, now)
     acked_by_as_of = sa.and_(Task.acknowledged_at.is_not(None), Task.acknowledged_at < after_as_of)
     pending = sa.exists().where(TaskRefusal.task_id == Task.id, TaskRefusal.state == RefusalState.pending)
+    reopened_later = sa.exists().where(AuditEntry.action == "task.reopened", AuditEntry.object_type == "task",
+                                       AuditEntry.object_id == Task.id, AuditEntry.at >= after_as_of)
     return (sa.select(Task.id.label("id"), Task.unit_id.label("unit_id"), handed.label("handed"),
                       sa.case((acked_by_as_of, ack_day), else_=sa.null()).label("acked"),
                       sa.func.coalesce(reopened.c.entry_id, assigned.c.entry_id).label("handed_entry_id"),
@@ -229,7 +234,7 @@ def _ack_select(in_scope: Any, start: date, as_of: date, now: datetime) -> sa.Se
             .outerjoin(acked, acked.c.task_id == Task.id)
             .where(in_scope, Task.state != TaskState.cancelled,
                    sa.or_(Task.acknowledged_via.is_(None), Task.acknowledged_via != AckVia.backfill),
-                   sa.or_(acked_by_as_of, ~pending),
+                   sa.or_(acked_by_as_of, ~pending), ~reopened_later,
                    handed >= start.toordinal(), handed <= as_of.toordinal()))
 
 
