@@ -132,6 +132,18 @@ def test_the_sql_twin_gives_the_same(scene):
     assert by_points.unit(scene.people.unit.id).rules["unacknowledged"].count == 2
 
 
+def test_the_sql_twin_over_a_chosen_span_of_three_years(scene):
+    # 1,095 days of working-day numbers: more selects than SQLite takes in one compound
+    span = parse_period(None, "2025-01-01", "2027-12-31")
+    checked = check_rules(RULES)
+    now = datetime(2027, 12, 31, 2, tzinfo=UTC)
+    by_points = services.rank(queries.load_facts("year:2026", span.key, span.start, span.end, now), 0, checked)
+    in_sql = services.rank_in_sql(queries.fact_sources("year:2026", span.start, span.end, now), span, 0, checked)
+    east = in_sql.unit(scene.people.unit.id)
+    assert (east.total, east.rules["unacknowledged"].count) == (-4, 2)
+    assert [(u.unit_id, u.total) for u in in_sql.units] == [(u.unit_id, u.total) for u in by_points.units]
+
+
 def test_a_rule_with_a_negative_or_fractional_time_limit_is_refused(scene):
     from tracker.scoring.rules import RuleError
 

@@ -241,8 +241,9 @@ def _ack_select(in_scope: Any, start: date, as_of: date, now: datetime) -> sa.Se
 def _workday_numbers(start: date, as_of: date) -> sa.Subquery:
     """Each day from ``start`` to ``as_of`` (ordinals) with the number of working days from
     ``start`` through it (``tracker.notify.workdays``): the working days between two of these days
-    are the difference of their numbers, in SQL. A period is at most a year: under SQLite's 500
-    compound selects."""
+    are the difference of their numbers, in SQL. Unions of at most 400 days each, joined in one
+    more union: SQLite takes at most 500 selects in one compound (a chosen span of dates may be
+    five years)."""
     rows, number, day = [], 0, start
     while day <= as_of:
         number += workdays.is_workday(day)
@@ -250,8 +251,13 @@ def _workday_numbers(start: date, as_of: date) -> sa.Subquery:
         day += timedelta(days=1)
     if not rows:
         rows.append((0, 0))
-    return sa.union_all(*[sa.select(sa.literal(d, sa.Integer).label("day"), sa.literal(n, sa.Integer).label("number"))
-                          for d, n in rows]).subquery("workday_numbers")
+    chunks = [sa.union_all(*[sa.select(sa.literal(d, sa.Integer).label("day"),
+                                       sa.literal(n, sa.Integer).label("number")) for d, n in rows[at:at + 400]])
+              for at in range(0, len(rows), 400)]
+    if len(chunks) == 1:
+        return chunks[0].subquery("workday_numbers")
+    parts = [chunk.subquery(f"workday_numbers_{i}") for i, chunk in enumerate(chunks)]
+    return sa.union_all(*[sa.select(part.c.day, part.c.number) for part in parts]).subquery("workday_numbers")
 
 
 def _ack_source(in_scope: Any, start: date, as_of: date, now: datetime) -> sa.Select:
