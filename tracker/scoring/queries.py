@@ -192,7 +192,7 @@ def _returns_select(in_scope: Any, start: date, as_of: date, now: datetime) -> s
                    AuditEntry.at < _day_start_utc(as_of + timedelta(days=1), offset), in_scope))
 
 
-def _ack_select(in_scope: Any, start: date, as_of: date, now: datetime) -> sa.Select:
+def _ack_select(in_scope: Any, start: date, as_of: date, now: datetime, entries: bool = True) -> sa.Select:
     """Tasks handed over (交办) from ``start`` to ``as_of``, with the local day each was acknowledged
     (签收) if by ``as_of``: the facts of 未按时签收. Both score paths read this one select.
 
@@ -207,6 +207,8 @@ def _ack_select(in_scope: Any, start: date, as_of: date, now: datetime) -> sa.Se
     awaits the supervisor's decision (they cannot be acknowledged meanwhile) never count. Nor,
     scored as of an earlier day, does a task handed out again after it: 重新交办 cleared the 签收 of
     its earlier handing, and it was cancelled in between.
+
+    Without ``entries`` (the SQL twin, which counts) the 签收 entries are not looked up.
     """
     after_as_of = _day_start_utc(as_of + timedelta(days=1), _offset(now))
 
@@ -218,20 +220,26 @@ def _ack_select(in_scope: Any, start: date, as_of: date, now: datetime) -> sa.Se
                 .group_by(AuditEntry.object_id).subquery())
 
     reopened, assigned = first_or_last("task.reopened", True), first_or_last("task.assigned", False)
-    acked = first_or_last("task.acknowledged", True)
+    acked = first_or_last("task.acknowledged", True) if entries else None
     handed = ordinal_of(sa.func.coalesce(reopened.c.at, assigned.c.at, Task.created_at), now)
     ack_day = ordinal_of(Task.acknowledged_at, now)
     acked_by_as_of = sa.and_(Task.acknowledged_at.is_not(None), Task.acknowledged_at < after_as_of)
     pending = sa.exists().where(TaskRefusal.task_id == Task.id, TaskRefusal.state == RefusalState.pending)
     reopened_later = sa.exists().where(AuditEntry.action == "task.reopened", AuditEntry.object_type == "task",
                                        AuditEntry.object_id == Task.id, AuditEntry.at >= after_as_of)
-    return (sa.select(Task.id.label("id"), Task.unit_id.label("unit_id"), handed.label("handed"),
-                      sa.case((acked_by_as_of, ack_day), else_=sa.null()).label("acked"),
-                      sa.func.coalesce(reopened.c.entry_id, assigned.c.entry_id).label("handed_entry_id"),
-                      sa.case((acked_by_as_of, acked.c.entry_id), else_=sa.null()).label("acked_entry_id"))
-            .outerjoin(reopened, reopened.c.task_id == Task.id)
-            .outerjoin(assigned, assigned.c.task_id == Task.id)
-            .outerjoin(acked, acked.c.task_id == Task.id)
+    select = (sa.select(Task.id.label("id"), Task.unit_id.label("unit_id"), handed.label("handed"),
+                        sa.case((acked_by_as_of, ack_day), else_=sa.null()).label("acked"),
+                        sa.func.coalesce(reopened.c.entry_id, assigned.c.entry_id).label("handed_entry_id"),
+                        sa.case((acked_by_as_of, acked.c.entry_id), else_=sa.null()).label("acked_entry_id"))
+              if entries else
+              sa.select(Task.unit_id.label("unit_id"), handed.label("handed"),
+                        sa.func.coalesce(sa.case((acked_by_as_of, ack_day), else_=sa.null()), as_of.toordinal())
+                        .label("end_day"), acked_by_as_of.label("acked")))
+    select = (select.outerjoin(reopened, reopened.c.task_id == Task.id)
+              .outerjoin(assigned, assigned.c.task_id == Task.id))
+    if entries:
+        select = select.outerjoin(acked, acked.c.task_id == Task.id)
+    return (select
             .where(in_scope, Task.state != TaskState.cancelled,
                    sa.or_(Task.acknowledged_via.is_(None), Task.acknowledged_via != AckVia.backfill),
                    sa.or_(acked_by_as_of, ~pending), ~reopened_later,
@@ -264,13 +272,14 @@ def _ack_source(in_scope: Any, start: date, as_of: date, now: datetime) -> sa.Se
     """The twin's facts of 未按时签收: each task of ``_ack_select`` with ``taken``, the working days
     after its hand-over day until its 签收, or until ``as_of`` while it is not acknowledged; whether
     acknowledged by then is ``acked``."""
-    tasks = _ack_select(in_scope, start, as_of, now).subquery("ack_tasks")
+    # the tasks first (a materialized CTE), then each looks its two days up: flattened, SQLite would
+    # read every task once per day of the period
+    tasks = _ack_select(in_scope, start, as_of, now, entries=False).cte("ack_tasks").prefix_with("MATERIALIZED")
     numbers = _workday_numbers(start, as_of)
     at_hand_over, at_end = numbers.alias("at_hand_over"), numbers.alias("at_end")
-    end_day = sa.func.coalesce(tasks.c.acked, as_of.toordinal())
     return (sa.select(tasks.c.unit_id, tasks.c.acked, (at_end.c.number - at_hand_over.c.number).label("taken"))
             .join(at_hand_over, at_hand_over.c.day == tasks.c.handed)
-            .join(at_end, at_end.c.day == end_day))
+            .join(at_end, at_end.c.day == tasks.c.end_day))
 
 
 def _in_scope(scope: str, unit_id: int | None) -> sa.ColumnElement[bool]:
