@@ -2,8 +2,9 @@
 
 Seeds 200 units, 5 plans, 500 measures, 100,000 tasks due in 2026, 2,000,000 audit entries (an
 assignment, starts, progress, files, submissions, returns and acceptances per task, and other
-objects' events), periodic reports and a 督办单 per unit, all with bulk core inserts. Then times the
-ranking of the year under the default rules plus the early-completion bonus, as the ranking page and
+objects' events, a 签收 for most), periodic reports and a 督办单 per unit, all with bulk core inserts.
+Then times the ranking of the year under the default rules plus the early-completion bonus and
+未按时签收, as the ranking page and
 the what-if view compute it (each rule's SQL twin: points per unit summed in GROUP BY queries, capped
 and ranked) next to plain SQL GROUP BY counts over the same events, in the same run. Target: the
 ranking within 5x of the GROUP BY. Also printed: every point made with its event (the export and a
@@ -79,15 +80,22 @@ def seed(rng: random.Random) -> int:
             done = min(due + timedelta(days=rng.randint(-25, 15)), date(2026, 12, 31))
             done = max(done, assigned + timedelta(days=1))
             period = rng.choice(periods)
+            # 签收: most the day it arrives or within days, a few late, some backfilled, a few never
+            wait = rng.choice((0, 0, 0, 1, 1, 2, 3, 5, 8, None)) if state != "completed" else rng.choice((0, 1, 4))
+            acked = None if wait is None else _at(assigned + timedelta(days=wait), rng)
             tasks.append({"id": task_id, "measure_id": m, "plan_id": (m - 1) % PLANS + 1, "unit_id": unit_id,
                           "role": UnitRole.lead.value, "state": state, "due_on": due, "original_due_on": due,
                           "assigned_on": assigned, "reporting_period": period, "is_key": False,
                           "evidence_required": True, "return_count": returns,
                           "progress_percent": 100 if state == "completed" else rng.randint(0, 90),
                           "completed_at": _at(done, rng) if state == "completed" else None, "version": 1,
+                          "acknowledged_at": acked,
+                          "acknowledged_via": None if acked is None else rng.choice(("signed_in",) * 9 + ("backfill",)),
                           "created_at": now, "updated_at": now})
             base = {"actor_id": admin.id, "object_type": "task", "object_id": task_id, "data": {}}
             events.append({**base, "at": _at(assigned, rng), "action": "task.assigned"})
+            if acked is not None:
+                events.append({**base, "at": acked, "action": "task.acknowledged"})
             for r in range(returns):
                 events.append({**base, "at": _at(assigned + timedelta(days=10 + r), rng), "action": "task.returned"})
             if state == "completed":
@@ -174,7 +182,8 @@ def main() -> None:
         scope = services.parse_scope("year:2026", NOW)
         period = parse_period("2026")
         rules = check_rules(services.rules_in_force(scope.key).rules
-                            + [{"kind": "early", "points": 0.5, "days": 7}])
+                            + [{"kind": "early", "points": 0.5, "days": 7},
+                               {"kind": "unacknowledged", "points": 1, "days": 2}])
         per_task = sa.text("SELECT object_id, count(*) FROM audit_entry WHERE object_type = 'task' GROUP BY object_id")
         per_action = sa.text("SELECT action, count(*) FROM audit_entry GROUP BY action")
         timed(lambda: db.session.execute(per_task).all(), 1)

@@ -14,14 +14,24 @@ from tracker.notices.models import NoticeItem, NoticeKind, SupervisionNotice
 from tracker.reports.bulletin import parse_period
 from tracker.scoring import queries, services
 from tracker.scoring.rules import KINDS, TWINS, check_rules
-from tracker.tasks.models import ProgressReport, ReportingPeriod, Task, TaskState, UnitRole
+from tracker.tasks.models import (
+    AckVia,
+    ProgressReport,
+    RefusalState,
+    ReportingPeriod,
+    Task,
+    TaskRefusal,
+    TaskState,
+    UnitRole,
+)
 
 RULE_SETS = [
     [{"kind": "on_time", "points": 1.5}, {"kind": "late", "points": 0.5, "per": "day", "cap": 10},
      {"kind": "returned", "points": 2, "cap": 3}, {"kind": "missing_report", "points": 10},
      {"kind": "notice_late", "points": 0.25}, {"kind": "threshold", "threshold": 62.5, "points": 0.5},
-     {"kind": "early", "points": 0.5, "days": 7}],
-    [{"kind": "late", "points": 1, "per": "task"}, {"kind": "threshold", "threshold": 100, "points": 0.33},
+     {"kind": "early", "points": 0.5, "days": 7}, {"kind": "unacknowledged", "points": 1, "days": 2}],
+    [{"kind": "late", "points": 1, "per": "task"}, {"kind": "unacknowledged", "points": 0.75, "days": 0, "cap": 4},
+     {"kind": "threshold", "threshold": 100, "points": 0.33},
      {"kind": "early", "points": 1, "days": 0, "cap": 1}],
     [{"kind": "threshold", "threshold": 0, "points": 1}, {"kind": "on_time", "points": 0}],
 ]
@@ -30,7 +40,8 @@ RULE_SETS = [
 def _rule_sets() -> list[list[dict]]:
     from tracker.scoring.rules import DEFAULT_RULES
 
-    return [check_rules(DEFAULT_RULES + [{"kind": "early", "points": 0.5, "days": 7}])] + [
+    return [check_rules(DEFAULT_RULES + [{"kind": "early", "points": 0.5, "days": 7},
+                                         {"kind": "unacknowledged", "points": 1.5, "days": 5}])] + [
         check_rules(r) for r in RULE_SETS]
 
 
@@ -82,8 +93,9 @@ def test_sql_totals_on_the_scene_by_default_rules(db, make, people):
 
 def _random_history(db, make, people, rng: random.Random) -> None:
     """Six units, 150 tasks of every state and reporting period, acceptances (some before the
-    audit trail, some after the scoring day), returns, periodic reports and 督办单 answered on
-    time, late or never."""
+    audit trail, some after the scoring day), returns, periodic reports, 督办单 answered on
+    time, late or never, and 签收 on time, late, never, by the backfill, after 重新交办 or with a
+    退回交办 pending (hand-overs from the audit trail, or from the task's record without one)."""
     units = [people.unit, people.other_unit] + [make.unit() for _i in range(4)]
     plan = make.plan(supervisor=people.supervisor, measures=[("一", "重点任务", 1)] + [
         (str(n), f"推进第{n}项工作。", 2) for n in range(1, 26)])
@@ -108,6 +120,7 @@ def _random_history(db, make, people, rng: random.Random) -> None:
         db.session.add(task)
         db.session.flush()
         tasks.append(task)
+        _random_hand_over(db, task, actor, assigned, rng)
         if state == TaskState.completed and rng.random() < .85:
             db.session.add(AuditEntry(actor_id=actor.id, action="task.approved", object_type="task",
                                       object_id=task.id, data={}, at=done_at))
@@ -144,6 +157,39 @@ def _random_history(db, make, people, rng: random.Random) -> None:
     db.session.commit()
 
 
+def _random_hand_over(db, task: Task, actor, assigned: date, rng: random.Random) -> None:
+    """The hand-over (an hour that is the next day in Shanghai, sometimes), maybe an edit of the
+    assignment and a 重新交办 later, then a 签收 the same day, a few days on, never, or backfilled."""
+    def at(day: date) -> datetime:
+        return datetime(day.year, day.month, day.day, rng.choice((1, 9, 16, 17)), tzinfo=UTC)
+
+    handed = at(assigned)
+    if rng.random() < .9:
+        db.session.add(AuditEntry(actor_id=actor.id, action="task.assigned", object_type="task", object_id=task.id,
+                                  data={}, at=handed))
+    else:
+        task.created_at = handed
+    if rng.random() < .2:
+        # an edit of the assignment: not a new hand-over
+        db.session.add(AuditEntry(actor_id=actor.id, action="task.assigned", object_type="task", object_id=task.id,
+                                  data={"updated": True}, at=at(assigned + timedelta(days=rng.randint(1, 20)))))
+    if rng.random() < .12:
+        handed = at(assigned + timedelta(days=rng.randint(1, 40)))
+        db.session.add(AuditEntry(actor_id=actor.id, action="task.reopened", object_type="task", object_id=task.id,
+                                  data={}, at=handed))
+    wait = rng.choice((None, None, 0, 0, 1, 2, 3, 4, 5, 6, 8, 12, "backfill"))
+    if wait is None:
+        if rng.random() < .15:
+            db.session.add(TaskRefusal(task_id=task.id, reason="不属于本单位职责。", refused_by_id=actor.id,
+                                       created_at=handed, state=RefusalState.pending))
+        return
+    acked = handed + timedelta(days=0 if wait == "backfill" else wait, hours=rng.choice((0, 3, 7)))
+    task.acknowledged_at = acked
+    task.acknowledged_via = AckVia.backfill if wait == "backfill" else rng.choice((AckVia.signed_in, AckVia.link))
+    db.session.add(AuditEntry(actor_id=actor.id, action="task.acknowledged", object_type="task", object_id=task.id,
+                              data={}, at=acked))
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_sql_totals_equal_the_points_on_a_randomized_history(db, make, people, seed):
     _random_history(db, make, people, random.Random(seed))
@@ -154,10 +200,13 @@ def test_sql_totals_equal_the_points_on_a_randomized_history(db, make, people, s
                             ("2026-H1", datetime(2026, 3, 31, 15, 59, tzinfo=UTC))):
         compared += _assert_same("year:2026", period_key, now)
     assert compared > 300  # every kind made points to compare
-    kinds = {k for u in services.rank(queries.load_facts("year:2026", "2026-H1", date(2026, 1, 1),
-                                                         date(2026, 6, 30), datetime(2026, 7, 10, tzinfo=UTC)),
-                                      0, _rule_sets()[0]).units for k, t in u.rules.items() if t.count}
+    ranking = services.rank(queries.load_facts("year:2026", "2026-H1", date(2026, 1, 1), date(2026, 6, 30),
+                                               datetime(2026, 7, 10, tzinfo=UTC)), 0, _rule_sets()[0])
+    kinds = {k for u in ranking.units for k, t in u.rules.items() if t.count}
     assert kinds == set(KINDS)
+    # 签收 both late and never made points
+    assert {p.what for u in ranking.units for p in u.rules["unacknowledged"].points} == {
+        "acknowledged_late", "unacknowledged"}
 
 
 def test_a_units_page_lists_the_points_its_ranking_counts(db, make, people):

@@ -21,9 +21,10 @@ from tracker import access, periods, timeutil
 from tracker.audit import AuditEntry
 from tracker.extensions import db
 from tracker.notices.models import NoticeItem, NoticeKind, SupervisionNotice
+from tracker.notify import workdays
 from tracker.plans.models import Plan
 from tracker.scoring.models import ScoreSnapshot, ScoreSnapshotLine
-from tracker.tasks.models import ProgressReport, ReportingPeriod, Task, TaskState
+from tracker.tasks.models import AckVia, ProgressReport, RefusalState, ReportingPeriod, Task, TaskRefusal, TaskState
 from tracker.units.models import Unit
 
 
@@ -68,6 +69,22 @@ class LateAnswer(NamedTuple):
     entry_id: int | None
 
 
+class AckTask(NamedTuple):
+    """A task handed over (交办) in the period and acknowledged (签收) after 签收 existed, or not yet;
+    days are ordinals."""
+
+    id: int
+    unit_id: int
+    #: the local day it was handed over
+    handed: int
+    #: the local day it was acknowledged, if by ``as_of``
+    acked: int | None
+    #: the hand-over's audit entry ("task.reopened", else the first "task.assigned")
+    handed_entry_id: int | None
+    #: the latest "task.acknowledged" entry, if acknowledged by ``as_of``
+    acked_entry_id: int | None
+
+
 @dataclass
 class Facts:
     period_key: str
@@ -78,6 +95,7 @@ class Facts:
     returns: list[ReturnEvent] = field(default_factory=list)
     missing: list[MissingReport] = field(default_factory=list)
     late_answers: list[LateAnswer] = field(default_factory=list)
+    acks: list[AckTask] = field(default_factory=list)
     units: dict[int, str] = field(default_factory=dict)
 
     @property
@@ -174,6 +192,96 @@ def _returns_select(in_scope: Any, start: date, as_of: date, now: datetime) -> s
                    AuditEntry.at < _day_start_utc(as_of + timedelta(days=1), offset), in_scope))
 
 
+def _ack_select(in_scope: Any, start: date, as_of: date, now: datetime, entries: bool = True) -> sa.Select:
+    """Tasks handed over (交办) from ``start`` to ``as_of``, with the local day each was acknowledged
+    (签收) if by ``as_of``: the facts of 未按时签收. Both score paths read this one select.
+
+    The hand-over day comes from the audit trail, not the task: ``Task.assigned_on`` moves to the
+    签收 day when the unit acknowledges, and ``Task.created_at`` is when the row was written (not
+    the services' ``now``) and stays the first day when a cancelled task is handed out again
+    (重新交办, which clears its 签收). So it is the day of the task's latest
+    "task.reopened" entry, else of its first "task.assigned" entry (later ones with ``updated``
+    change an assignment and do not clear 签收; a task reassigned after 退回交办 is a new task with
+    its own first entry), else, for a task without a trail, its ``created_at``. Tasks acknowledged
+    by the backfill (already under way when 签收 came in), cancelled tasks and tasks whose 退回交办
+    awaits the supervisor's decision (they cannot be acknowledged meanwhile) never count. Nor,
+    scored as of an earlier day, does a task handed out again after it: 重新交办 cleared the 签收 of
+    its earlier handing, and it was cancelled in between.
+
+    Without ``entries`` (the SQL twin, which counts) the 签收 entries are not looked up.
+    """
+    after_as_of = _day_start_utc(as_of + timedelta(days=1), _offset(now))
+
+    def first_or_last(action: str, last: bool) -> sa.Subquery:
+        pick = sa.func.max if last else sa.func.min
+        return (sa.select(AuditEntry.object_id.label("task_id"), pick(AuditEntry.id).label("entry_id"),
+                          pick(AuditEntry.at).label("at"))
+                .where(AuditEntry.action == action, AuditEntry.object_type == "task", AuditEntry.at < after_as_of)
+                .group_by(AuditEntry.object_id).subquery())
+
+    reopened, assigned = first_or_last("task.reopened", True), first_or_last("task.assigned", False)
+    acked = first_or_last("task.acknowledged", True) if entries else None
+    handed = ordinal_of(sa.func.coalesce(reopened.c.at, assigned.c.at, Task.created_at), now)
+    ack_day = ordinal_of(Task.acknowledged_at, now)
+    acked_by_as_of = sa.and_(Task.acknowledged_at.is_not(None), Task.acknowledged_at < after_as_of)
+    pending = sa.exists().where(TaskRefusal.task_id == Task.id, TaskRefusal.state == RefusalState.pending)
+    reopened_later = sa.exists().where(AuditEntry.action == "task.reopened", AuditEntry.object_type == "task",
+                                       AuditEntry.object_id == Task.id, AuditEntry.at >= after_as_of)
+    select = (sa.select(Task.id.label("id"), Task.unit_id.label("unit_id"), handed.label("handed"),
+                        sa.case((acked_by_as_of, ack_day), else_=sa.null()).label("acked"),
+                        sa.func.coalesce(reopened.c.entry_id, assigned.c.entry_id).label("handed_entry_id"),
+                        sa.case((acked_by_as_of, acked.c.entry_id), else_=sa.null()).label("acked_entry_id"))
+              if entries else
+              sa.select(Task.unit_id.label("unit_id"), handed.label("handed"),
+                        sa.func.coalesce(sa.case((acked_by_as_of, ack_day), else_=sa.null()), as_of.toordinal())
+                        .label("end_day"), acked_by_as_of.label("acked")))
+    select = (select.outerjoin(reopened, reopened.c.task_id == Task.id)
+              .outerjoin(assigned, assigned.c.task_id == Task.id))
+    if entries:
+        select = select.outerjoin(acked, acked.c.task_id == Task.id)
+    return (select
+            .where(in_scope, Task.state != TaskState.cancelled,
+                   sa.or_(Task.acknowledged_via.is_(None), Task.acknowledged_via != AckVia.backfill),
+                   sa.or_(acked_by_as_of, ~pending), ~reopened_later,
+                   handed >= start.toordinal(), handed <= as_of.toordinal()))
+
+
+def _workday_numbers(start: date, as_of: date) -> sa.Subquery:
+    """Each day from ``start`` to ``as_of`` (ordinals) with the number of working days from
+    ``start`` through it (``tracker.notify.workdays``): the working days between two of these days
+    are the difference of their numbers, in SQL. Unions of at most 400 days each, joined in one
+    more union: SQLite takes at most 500 selects in one compound (a chosen span of dates may be
+    five years)."""
+    rows, number, day = [], 0, start
+    while day <= as_of:
+        number += workdays.is_workday(day)
+        rows.append((day.toordinal(), number))
+        day += timedelta(days=1)
+    if not rows:
+        rows.append((0, 0))
+    chunks = [sa.union_all(*[sa.select(sa.literal(d, sa.Integer).label("day"),
+                                       sa.literal(n, sa.Integer).label("number")) for d, n in rows[at:at + 400]])
+              for at in range(0, len(rows), 400)]
+    if len(chunks) == 1:
+        return chunks[0].subquery("workday_numbers")
+    parts = [chunk.subquery(f"workday_numbers_{i}") for i, chunk in enumerate(chunks)]
+    return sa.union_all(*[sa.select(part.c.day, part.c.number) for part in parts]).subquery("workday_numbers")
+
+
+def _ack_source(in_scope: Any, start: date, as_of: date, now: datetime) -> sa.Select:
+    """The twin's facts of 未按时签收: each task of ``_ack_select`` with ``taken``, the working days
+    after its hand-over day until its 签收, or until ``as_of`` while it is not acknowledged; whether
+    acknowledged by then is ``acked``."""
+    # the tasks first (a materialized CTE), then each looks its two days up: flattened, SQLite would
+    # read every task once per day of the period
+    tasks = _ack_select(in_scope, start, as_of, now, entries=False).cte("ack_tasks").prefix_with("MATERIALIZED")
+    numbers = _workday_numbers(start, as_of)
+    at_hand_over, at_end = numbers.alias("at_hand_over"), numbers.alias("at_end")
+    return (sa.select(tasks.c.unit_id, tasks.c.acked, (at_end.c.number - at_hand_over.c.number).label("taken"))
+            .join(at_hand_over, at_hand_over.c.day == tasks.c.handed)
+            .join(at_end, at_end.c.day == tasks.c.end_day))
+
+
 def _in_scope(scope: str, unit_id: int | None) -> sa.ColumnElement[bool]:
     condition = scope_condition(scope)
     return condition if unit_id is None else sa.and_(condition, Task.unit_id == unit_id)
@@ -204,9 +312,12 @@ def load_facts(scope: str, period_key: str, start: date, end: date, now: datetim
                                      .order_by(AuditEntry.id)).all()]
     facts.missing = _missing_reports(in_scope, start, as_of, now)
     facts.late_answers = _late_answers(in_scope, start, as_of, offset)
+    facts.acks = [AckTask(*row) for row in conn.execute(_ack_select(in_scope, start, as_of, now)
+                                                        .order_by(Task.id)).all()]
 
     unit_ids = {t.unit_id for t in facts.due} | {e.unit_id for e in facts.returns}
     unit_ids |= {m.unit_id for m in facts.missing} | {n.unit_id for n in facts.late_answers}
+    unit_ids |= {a.unit_id for a in facts.acks}
     facts.units = unit_names(unit_ids)
     return facts
 
@@ -288,6 +399,7 @@ def fact_sources(scope: str, start: date, end: date, now: datetime) -> Sources:
         "returns": _returns_select(in_scope, start, as_of, now),
         "missing": _missing_select(in_scope, start, as_of, now),
         "late_answers": _late_answers_select(in_scope, start, as_of, now),
+        "acks": _ack_source(in_scope, start, as_of, now),
     })
 
 

@@ -5,7 +5,7 @@ and yields points, each naming the event or task it comes from. Each kind also h
 (``@sql_twin``): aggregates over the same facts grouped by unit, turned into the unit's points and
 their number, so a ranking or a what-if of a year of tasks never makes the points one by one; the
 points themselves are made for one unit's page, the export and a published snapshot, and a test
-holds the two equal. Adding a kind (say, per task not acknowledged in time once 签收 exists) is one
+holds the two equal. Adding a kind (as 未按时签收 was, once 签收 existed) is one
 ``@rule_kind`` function and its ``@sql_twin`` here; the rules page, the check, the what-if view,
 the export and the snapshots pick it up.
 
@@ -16,6 +16,7 @@ one is refused with the reason.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -28,6 +29,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from tracker.errors import UserError
+from tracker.notify import workdays
 
 #: points are kept to two decimals everywhere (the threshold rule makes fractions)
 PLACES = 2
@@ -226,6 +228,52 @@ def _early(facts: Any, params: dict[str, Any]) -> Iterator[Point]:
             yield Point("early", points, t.unit_id, day(t.done), "early", t.id, t.entry_id, t.due - t.done)
 
 
+@functools.lru_cache(maxsize=16)
+def _workdays_through(year: int) -> tuple[int, ...]:
+    """For each day of ``year``, the working days from 1 January through it."""
+    numbers, count, day = [], 0, date(year, 1, 1)
+    while day.year == year:
+        count += workdays.is_workday(day)
+        numbers.append(count)
+        day = date.fromordinal(day.toordinal() + 1)
+    return tuple(numbers)
+
+
+def _workdays_after(first: int, last: int) -> int:
+    """The working days after day ``first`` up to and including day ``last`` (ordinals); 0 when
+    ``last`` is not after ``first``."""
+    if last <= first:
+        return 0
+    total, low, high = 0, date.fromordinal(first + 1), date.fromordinal(last)
+    for year in range(low.year, high.year + 1):
+        numbers = _workdays_through(year)
+        start = (low - date(year, 1, 1)).days if year == low.year else 0
+        end = (high - date(year, 1, 1)).days if year == high.year else len(numbers) - 1
+        total += numbers[end] - (numbers[start - 1] if start else 0)
+    return total
+
+
+@rule_kind("unacknowledged", _l("未按时签收"),
+           _l("交办后超过若干个工作日才签收、或截至评分日超过若干个工作日仍未签收的任务，每项扣分"
+              "（签收功能启用前已在办理的任务不计）。"), -1,
+           Param("points", _l("每项扣分"), "number", 1), Param("days", _l("签收时限（工作日）"), "days", 2))
+def _unacknowledged(facts: Any, params: dict[str, Any]) -> Iterator[Point]:
+    """A task counts in the period it was handed over in. Its 签收 is late when more than ``days``
+    working days (``tracker.notify.workdays``, 调休 included) passed after the hand-over day: a
+    签收 on the weekend after the last allowed working day loses no working day and is on time."""
+    points, days, as_of, day = -params["points"], params["days"], facts.as_of_day, date.fromordinal
+    for t in facts.acks:
+        # the first day on which the 签收 is late: the (days + 1)-th working day after the hand-over
+        late_from = workdays.nth_workday_after(day(t.handed), days + 1)
+        if t.acked is not None:
+            if t.acked >= late_from.toordinal():
+                yield Point("unacknowledged", points, t.unit_id, day(t.acked), "acknowledged_late", t.id,
+                            t.acked_entry_id, _workdays_after(t.handed, t.acked))
+        elif as_of >= late_from.toordinal():
+            yield Point("unacknowledged", points, t.unit_id, late_from, "unacknowledged", t.id, t.handed_entry_id,
+                        _workdays_after(t.handed, as_of))
+
+
 # --------------------------------------------------------------------------- their SQL twins
 
 def _done_on_time(c: Any) -> Any:
@@ -287,6 +335,11 @@ def _threshold_sql(c: Any, params: dict[str, Any], as_of: int) -> list[Any]:
 @sql_twin("early", "due", _per_point(1))
 def _early_sql(c: Any, params: dict[str, Any], as_of: int) -> list[Any]:
     return [_count_if(sa.and_(c.done.is_not(None), c.due - c.done >= params["days"]))]
+
+
+@sql_twin("unacknowledged", "acks", _per_point(-1))
+def _unacknowledged_sql(c: Any, params: dict[str, Any], as_of: int) -> list[Any]:
+    return [_count_if(c.taken > params["days"])]
 
 
 #: the rules a scope starts with: the ones the issue quotes from real appraisals
@@ -418,6 +471,10 @@ def point_label(point: Any) -> str:
         return _("%(notice)s 未按时反馈", notice=value)
     if what == "threshold":
         return _("按期完成率 %(share)s%%，低于门槛", share=value)
+    if what == "acknowledged_late":
+        return _("交办后第 %(days)d 个工作日才签收", days=value or 0)
+    if what == "unacknowledged":
+        return _("交办已 %(days)d 个工作日仍未签收", days=value or 0)
     if what == "early":
         return _("提前 %(days)d 天办结", days=value or 0)
     return what
