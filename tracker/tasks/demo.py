@@ -29,6 +29,20 @@ def _pdf(name: str) -> FileStorage:
     return FileStorage(stream=io.BytesIO(DEMO_PDF), filename=name, content_type="application/pdf")
 
 
+#: parts of the demo's progress reports: units write in their own words, so few reports repeat
+#: another (those that do are what the review's near-copy flag is for)
+_OPENINGS = ("{unit}已召开专题会议研究部署，", "{unit}主要负责同志带队实地调研，", "{unit}制定了工作方案和任务清单，")
+_MIDDLES = ("明确分管领导和具体责任人，建立周调度机制，", "将任务分解到科室和乡镇，逐项明确完成时限，",
+            "协调财政落实专项资金，组织相关单位联合推进，")
+_CLOSINGS = ("目前各项工作按计划推进。", "已完成阶段性目标，下一步将加强督促检查。",
+             "部分环节进度偏慢，已提出整改措施。")
+
+
+def _report_text(unit: str, number: int) -> str:
+    return (_OPENINGS[number % 3].format(unit=unit) + _MIDDLES[(number // 3) % 3]
+            + _CLOSINGS[(number // 9) % 3])
+
+
 def load_demo_tasks(plan: Plan, supervisor: User, counties: list[Unit], *, now: datetime) -> int:
     """Assign the plan's first measures to the counties 60 days ago and play out their work since."""
     measures = [m for m in db.session.scalars(
@@ -58,7 +72,7 @@ def load_demo_tasks(plan: Plan, supervisor: User, counties: list[Unit], *, now: 
             continue  # not started yet
         services.start(task, actor=lead, now=when)
         if step >= 2:
-            services.report_progress(task, actor=lead, text="已召开专题会议部署，明确分管领导和责任人，正在推进。",
+            services.report_progress(task, actor=lead, text=_report_text(task.unit.name, number),
                                      percent=30 + 10 * step, now=when + timedelta(days=3))
         if step >= 4:
             # the files prove the task's latest period that has begun by then
