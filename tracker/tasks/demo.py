@@ -38,8 +38,9 @@ _CLOSINGS = ("目前各项工作按计划推进。", "已完成阶段性目标�
              "部分环节进度偏慢，已提出整改措施。")
 
 
-def _report_text(unit: str, number: int) -> str:
-    return (_OPENINGS[number % 3].format(unit=unit) + _MIDDLES[(number // 3) % 3]
+def _report_text(unit: str, measure: str, number: int) -> str:
+    """A report on ``measure``: the 14 units of one measure (consecutive numbers) never share all parts."""
+    return (f"围绕“{measure[:24]}”，" + _OPENINGS[number % 3].format(unit=unit) + _MIDDLES[(number // 3) % 3]
             + _CLOSINGS[(number // 9) % 3])
 
 
@@ -72,7 +73,7 @@ def load_demo_tasks(plan: Plan, supervisor: User, counties: list[Unit], *, now: 
             continue  # not started yet
         services.start(task, actor=lead, now=when)
         if step >= 2:
-            services.report_progress(task, actor=lead, text=_report_text(task.unit.name, number),
+            services.report_progress(task, actor=lead, text=_report_text(task.unit.name, task.measure.text, number),
                                      percent=30 + 10 * step, now=when + timedelta(days=3))
         if step >= 4:
             # the files prove the task's latest period that has begun by then
