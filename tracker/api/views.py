@@ -7,7 +7,6 @@ see answer 404, exactly like objects that do not exist.
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 from typing import Any
 
@@ -407,11 +406,8 @@ def evidence_file(task_id: int, evidence_id: int):
     evidence = _get(Evidence, evidence_id)
     if evidence.task_id != task.id or evidence.is_deleted:
         raise NotFound()
-    try:
-        path = storage.path_for(evidence.stored_name)
-    except storage.StorageError:
-        raise NotFound() from None
-    if not os.path.isfile(path):
+    path = storage.existing_path(evidence.stored_name)
+    if path is None:
         raise NotFound()
     return send_stored_file(path, mimetype=evidence.content_type, download_name=evidence.original_name)
 

@@ -9,7 +9,6 @@ else. Each token and each address is rate-limited.
 from __future__ import annotations
 
 import hashlib
-import os
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -127,11 +126,8 @@ def download(token: str, evidence_id: int):
     item = db.session.get(Evidence, evidence_id)
     if item is None or not access.link_opens(grant, item):
         abort(404)
-    try:
-        path = storage.path_for(item.stored_name)
-    except storage.StorageError:
-        abort(404)
-    if not os.path.exists(path):
+    path = storage.existing_path(item.stored_name)
+    if path is None:
         abort(404)
     db.session.commit()
     return send_stored_file(path, mimetype=item.content_type, download_name=item.original_name)

@@ -76,6 +76,16 @@ def path_for(stored_name: str) -> str:
     return os.path.join(upload_folder(), stored_name)
 
 
+def existing_path(stored_name: str) -> str | None:
+    """The stored file's path, or None when the name is not one of ours or the file is gone (a
+    download answers 404 for both)."""
+    try:
+        path = path_for(stored_name)
+    except StorageError:
+        return None
+    return path if os.path.exists(path) else None
+
+
 def display_name(filename: str | None) -> str:
     """The user's file name for display (see ``tracker.uploads.display_name``)."""
     return uploads.display_name(filename, untitled=_("未命名"))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -390,11 +388,8 @@ def download(evidence_id: int):
     item = db.session.get(Evidence, evidence_id)
     if item is None or item.is_deleted or not permissions.can_view_task(current_user, item.task):
         abort(404)
-    try:
-        path = storage.path_for(item.stored_name)
-    except storage.StorageError:
-        abort(404)
-    if not os.path.exists(path):
+    path = storage.existing_path(item.stored_name)
+    if path is None:
         abort(404)
     # the opening is what lets this reviewer approve the task from the queue in a batch
     services.record_opening(item, actor=_me(), now=utcnow())
