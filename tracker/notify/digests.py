@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from tracker import timeutil
 from tracker.auth.models import DigestMode, User
@@ -106,19 +107,32 @@ def hold_until(kind: str, digest_mode: DigestMode | str | None, *, over_cap: boo
     return max(times) if times else None
 
 
-def _link(row: Any, channel: Channel, now: datetime) -> str:
-    """The digest line's link: the task's one-task link for its reader (an email address, or the
-    unit's chat), as a single message would carry."""
-    if row.related_type == "task" and row.related_id:
-        task = db.session.get(Task, row.related_id)
-        if task is None:
-            return links.task_url(row.related_id)
-        if channel is Channel.email:
-            return link_services.task_link(task, row.to_addr, now) if row.to_addr else links.task_url(task)
-        return link_services.chat_link(task, now)
-    if row.related_type == "supervision_notice" and row.related_id:
-        return links.notice_url(row.related_id)
-    return ""
+def _links(rows: list, channel: Channel, now: datetime) -> list[str]:
+    """Each digest line's link, as a single message would carry it: the task's one-task link for
+    its reader (an email address, or the unit's chat), made for all the lines at once."""
+    task_ids = {row.related_id for row in rows if row.related_type == "task" and row.related_id}
+    tasks = {t.id: t for t in db.session.scalars(sa.select(Task).where(Task.id.in_(task_ids))
+                                                 .options(selectinload(Task.unit)))} if task_ids else {}
+    found: dict[int, str] = {}
+    if channel is Channel.email:
+        wanted = [(i, row) for i, row in enumerate(rows) if row.related_id in tasks and row.to_addr
+                  and row.related_type == "task"]
+        made = link_services.task_links([(tasks[row.related_id], row.to_addr, row.recipient_id)
+                                         for _i, row in wanted], now)
+        found = {i: url for (i, _row), url in zip(wanted, made, strict=True)}
+    links_out = []
+    for i, row in enumerate(rows):
+        if i in found:
+            links_out.append(found[i])
+        elif row.related_type == "task" and row.related_id in tasks and channel is not Channel.email:
+            links_out.append(link_services.chat_link(tasks[row.related_id], now))
+        elif row.related_type == "task" and row.related_id:
+            links_out.append(links.task_url(row.related_id))
+        elif row.related_type == "supervision_notice" and row.related_id:
+            links_out.append(links.notice_url(row.related_id))
+        else:
+            links_out.append("")
+    return links_out
 
 
 CHUNK = 500
@@ -195,14 +209,14 @@ def _digest_values(channel: Channel, rows: list, recipient: User | None, now: da
     """The outbox row of one digest: the listed rows' subjects and links, in the active language."""
     first = rows[0]
     # one line per task: an escalation and a chase of the same task say it once, as the escalation
-    items, seen = [], set()
+    lines, seen = [], set()
     for row in sorted(rows, key=lambda r: (r.kind != "task_escalation", r.id)):
         about = (row.related_type, row.related_id) if row.related_id else ("row", row.id)
-        if about in seen:
-            continue
-        seen.add(about)
-        link = _link(row, channel, now)
-        items.append({"subject": row.subject, "link": link, "kind": row.kind})
+        if about not in seen:
+            seen.add(about)
+            lines.append(row)
+    items = [{"subject": row.subject, "link": link, "kind": row.kind}
+             for row, link in zip(lines, _links(lines, channel, now), strict=True)]
     today = timeutil.local_today(now)
     env = current_app.jinja_env
     subject = _("【督办汇总】%(n)d项督办事项（%(day)s）", n=len(items), day=today.isoformat())
